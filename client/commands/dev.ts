@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { parse, intOption } from '../args';
+import { DATA_DIR } from '../../cluster/config';
+import { startDevServer } from '../../worker/devServer';
+import { connectWorker } from '../../worker/connection';
+import { createWorker } from '../../worker/createWorker';
+import { TASK_QUEUE } from '../../workflows/taskQueue';
+
+const HELP = `usage: gprecover dev [--port 7233] [--ui-port 8233] [--no-demo]
+Starts, in one process: the Temporal dev server with SQLite persistence under .data/temporal/, its Web UI,
+the search attributes ClusterName, ContentIds, RecoveryType, RecoveryOutcome, a worker on '${TASK_QUEUE}',
+and the local demo cluster 'demo' (unless --no-demo). Ctrl-C stops all of it; the next start reuses the history.`;
+
+export async function devCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    'ui-port': { type: 'string' },
+    'no-demo': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = intOption(values.port, '--port', 1, 65535) ?? 7233;
+  const uiPort = intOption(values['ui-port'], '--ui-port', 1, 65535) ?? 8233;
+  const server = await startDevServer({
+    port,
+    uiPort,
+    dbFile: path.join(DATA_DIR, 'temporal', 'dev.db'),
+    logFile: path.join(DATA_DIR, 'temporal', 'dev-server.log'),
+  });
+  const cleanups: Array<() => Promise<void>> = [() => server.stop()];
+  try {
+    if (!values['no-demo']) {
+      const { ensureDemoRunning } = await import('../../cluster/demo/forDev');
+      const demo = await ensureDemoRunning();
+      cleanups.unshift(demo.stop);
+      console.log(demo.summary);
+    }
+    const connection = await connectWorker({ address: server.address, namespace: server.namespace });
+    cleanups.unshift(() => connection.close());
+    const worker = await createWorker({ connection, namespace: server.namespace });
+    console.log(`Temporal dev server  ${server.address} (namespace ${server.namespace}, history in .data/temporal/dev.db)`);
+    console.log(`Temporal Web UI      ${server.uiUrl}`);
+    console.log(`worker               polling '${TASK_QUEUE}'`);
+    console.log(`Ctrl-C stops everything. In another terminal: bin/gprecover start-recovery --cluster demo --wait`);
+    const stop = () => {
+      console.log('\nstopping worker, demo cluster and dev server ...');
+      worker.shutdown();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await worker.run();
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((err) => console.error(`cleanup: ${(err as Error).message}`));
+  }
+  return 0;
+}

@@ -1,0 +1,27 @@
+import { parse } from '../args';
+import { endpointFromEnv } from '../../worker/connection';
+import { runWorkerUntilSignal } from '../../worker/runWorker';
+import { TASK_QUEUE } from '../../workflows/taskQueue';
+
+const HELP = `usage: gprecover worker [--task-queue Q] [--clusters FILE]
+Runs a worker for an existing Temporal service. Connection from the environment:
+  TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_API_KEY,
+  TEMPORAL_TLS=true, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME.
+Cluster connection details come from GPRECOVER_CONFIG (default .data/clusters.json).`;
+
+export async function workerCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    'task-queue': { type: 'string' },
+    clusters: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const ep = endpointFromEnv();
+  const taskQueue = values['task-queue'] ?? TASK_QUEUE;
+  console.log(`worker polling '${taskQueue}' on ${ep.address} namespace ${ep.namespace}; Ctrl-C stops it`);
+  await runWorkerUntilSignal(ep, { taskQueue, clustersFile: values.clusters });
+  return 0;
+}

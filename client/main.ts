@@ -1,0 +1,36 @@
+import { EXIT_USAGE, exitCodeFor, oneLine, UsageError } from './errors';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  dev: { summary: 'Temporal dev server (SQLite under .data/), its UI, the worker and the demo cluster', load: async () => (await import('./commands/dev')).devCommand },
+  worker: { summary: 'run a worker against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE', load: async () => (await import('./commands/worker')).workerCommand },
+  check: { summary: 'prove a worker polls the task queue and list the clusters it knows', load: async () => (await import('./commands/check')).checkCommand },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return ['usage: gprecover <command> [options]   (gprecover <command> --help for its options)', '',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : EXIT_USAGE;
+  }
+  const command = commands[name];
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}' (run 'gprecover --help')`);
+    return await (await command.load())(rest);
+  } catch (err) {
+    console.error(`gprecover ${name}: ${oneLine(err)}`);
+    if (process.env.GPRECOVER_DEBUG) console.error(err);
+    return exitCodeFor(err);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,19 @@
+import { Client } from '@temporalio/client';
+import { connectClient, endpointFromEnv } from '../worker/connection';
+
+/** A Temporal client for the CLI, from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE; the caller closes it. */
+export async function openClient(): Promise<{ client: Client; close: () => Promise<void>; uiBase: string }> {
+  const ep = endpointFromEnv();
+  const connection = await connectClient(ep);
+  const client = new Client({ connection, namespace: ep.namespace });
+  return { client, close: () => connection.close(), uiBase: uiBaseUrl(ep.address, ep.namespace) };
+}
+
+export function uiBaseUrl(address: string, namespace: string): string {
+  const ui = process.env.TEMPORAL_UI_URL ?? `http://${address.split(':')[0]}:8233`;
+  return `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}`;
+}
+
+export function workflowUrl(uiBase: string, workflowId: string, runId?: string): string {
+  return `${uiBase}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+}

@@ -1,0 +1,103 @@
+import pg from 'pg';
+import type { ClusterConfig } from './config';
+
+export type Role = 'p' | 'm';
+export type Mode = 's' | 'n';
+export type Status = 'u' | 'd';
+
+/** One row of gp_segment_configuration (GPDB 6/7, Cloudberry). */
+export interface SegmentRow {
+  dbid: number;
+  content: number;
+  role: Role;
+  preferredRole: Role;
+  mode: Mode;
+  status: Status;
+  port: number;
+  hostname: string;
+  address: string;
+  datadir: string;
+}
+
+export interface HistoryRow {
+  time: string;
+  dbid: number;
+  desc: string;
+}
+
+export class CoordinatorUnavailableError extends Error {
+  override name = 'CoordinatorUnavailableError';
+}
+
+export function coordinatorClient(cfg: ClusterConfig, applicationName = 'gprecover'): pg.Client {
+  const c = cfg.coordinator;
+  return new pg.Client({
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    database: c.database,
+    password: c.password,
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+  });
+}
+
+export async function withCoordinator<T>(cfg: ClusterConfig, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = coordinatorClient(cfg);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new CoordinatorUnavailableError(
+      `cannot connect to the coordinator of cluster '${cfg.name}' at ${cfg.coordinator.host}:${cfg.coordinator.port}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const SEGMENT_COLUMNS = `dbid, content, role, preferred_role, mode, status, port, hostname, address, datadir`;
+
+export function toSegmentRow(r: Record<string, unknown>): SegmentRow {
+  return {
+    dbid: Number(r.dbid),
+    content: Number(r.content),
+    role: r.role as Role,
+    preferredRole: r.preferred_role as Role,
+    mode: r.mode as Mode,
+    status: r.status as Status,
+    port: Number(r.port),
+    hostname: String(r.hostname),
+    address: String(r.address),
+    datadir: String(r.datadir),
+  };
+}
+
+export async function readSegments(client: pg.ClientBase): Promise<SegmentRow[]> {
+  const res = await client.query(`SELECT ${SEGMENT_COLUMNS} FROM gp_segment_configuration ORDER BY content, dbid`);
+  return res.rows.map(toSegmentRow);
+}
+
+export async function readHistory(client: pg.ClientBase, limit = 100): Promise<HistoryRow[]> {
+  const res = await client.query(
+    `SELECT time, dbid, "desc" FROM gp_configuration_history ORDER BY time DESC LIMIT $1`,
+    [limit],
+  );
+  return res.rows.map((r) => ({ time: new Date(r.time).toISOString(), dbid: Number(r.dbid), desc: String(r.desc) }));
+}
+
+export async function addHistory(client: pg.ClientBase, dbid: number, desc: string): Promise<void> {
+  await client.query(`INSERT INTO gp_configuration_history (time, dbid, "desc") VALUES (now(), $1, $2)`, [dbid, desc]);
+}
+
+/** GPDB answers once a probe cycle has run; gprecoverseg calls it twice because of a known race. */
+export async function requestFtsProbe(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT gp_request_fts_probe_scan()');
+}
+
+export function segmentLabel(s: Pick<SegmentRow, 'dbid' | 'content' | 'hostname' | 'port' | 'datadir'>): string {
+  return `dbid ${s.dbid} (content ${s.content}) ${s.hostname}:${s.port} ${s.datadir}`;
+}

@@ -1,0 +1,46 @@
+export interface RunOptions {
+  /** Kill the command (and its process tree) after this long. */
+  timeoutMs?: number;
+  /** Abort kills the command and its process tree. */
+  signal?: AbortSignal;
+  env?: Record<string, string>;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argument arrays on one host, locally or over SSH; the same calls serve both. */
+export interface Executor {
+  readonly host: string;
+  readonly kind: 'local' | 'ssh';
+  run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+export class CommandError extends Error {
+  override name = 'CommandError';
+  constructor(
+    readonly host: string,
+    readonly argv: string[],
+    readonly result: RunResult,
+  ) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
+    super(`${argv[0]} failed on ${host} (exit ${result.code})${tail ? `: ${tail}` : ''}`);
+  }
+}
+
+export class ExecutorUnavailableError extends Error {
+  override name = 'ExecutorUnavailableError';
+}
+
+export async function runChecked(exec: Executor, argv: string[], opts?: RunOptions): Promise<RunResult> {
+  const result = await exec.run(argv, opts);
+  if (result.code !== 0) throw new CommandError(exec.host, argv, result);
+  return result;
+}

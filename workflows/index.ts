@@ -1,0 +1,1 @@
+export { workerCheckWorkflow } from './workerCheck';
