@@ -1,0 +1,35 @@
+import type { ClusterConfig, HostConfig } from '../config';
+import type { Executor } from './executor';
+import { LocalExecutor } from './local';
+
+const isLoopback = (address: string) => /^127\./.test(address) || address === 'localhost' || address === '::1';
+
+/** One executor per segment host of a cluster, reused for every command sent there. */
+export class ExecutorPool {
+  private readonly executors = new Map<string, Executor>();
+
+  constructor(private readonly cluster: ClusterConfig) {}
+
+  hostConfig(hostname: string): HostConfig {
+    return this.cluster.hosts?.[hostname] ?? {};
+  }
+
+  /** `address` is the catalog's address column; config may override it per hostname. */
+  forHost(hostname: string, address?: string): Executor {
+    const existing = this.executors.get(hostname);
+    if (existing) return existing;
+    const hc = this.hostConfig(hostname);
+    const target = hc.address ?? address ?? hostname;
+    const kind = hc.executor ?? this.cluster.defaultExecutor ?? (isLoopback(target) ? 'local' : 'ssh');
+    if (kind === 'ssh') throw new Error(`SSH executor for ${hostname} is not available yet`);
+    const exec: Executor = new LocalExecutor(hostname, this.cluster.osUser);
+    this.executors.set(hostname, exec);
+    return exec;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.executors.values()];
+    this.executors.clear();
+    await Promise.all(all.map((e) => e.close().catch(() => undefined)));
+  }
+}
