@@ -1,4 +1,7 @@
 import { clustersFilePath } from '../cluster/config';
+import { ActivityContext } from './context';
+import { createRebalanceActivities } from './rebalance';
+import { createRecoveryActivities } from './recovery';
 import { createWorkerInfoActivities } from './workerInfo';
 
 export interface ActivityDeps {
@@ -8,8 +11,11 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps = {}) {
   const clustersFile = deps.clustersFile ?? clustersFilePath();
+  const ctx = new ActivityContext(clustersFile);
   return {
     ...createWorkerInfoActivities({ clustersFile }),
+    ...createRecoveryActivities(ctx),
+    ...createRebalanceActivities(ctx),
   };
 }
 

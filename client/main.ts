@@ -5,6 +5,10 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   dev: { summary: 'Temporal dev server (SQLite under .data/), its UI, the worker and the demo cluster', load: async () => (await import('./commands/dev')).devCommand },
   worker: { summary: 'run a worker against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE', load: async () => (await import('./commands/worker')).workerCommand },
+  'start-recovery': { summary: 'recover the segments marked down (gprecoverseg); --help for options', load: async () => (await import('./commands/startRecovery')).startRecoveryCommand },
+  status: { summary: 'phase and per-segment progress of a run', load: async () => (await import('./commands/status')).statusCommand },
+  cancel: { summary: 'cancel a run (copies stopped, catalog backed out)', load: async () => (await import('./commands/cancel')).cancelCommand },
+  rebalance: { summary: 'return pairs to their preferred roles (gprecoverseg -r)', load: async () => (await import('./commands/rebalance')).rebalanceCommand },
   check: { summary: 'prove a worker polls the task queue and list the clusters it knows', load: async () => (await import('./commands/check')).checkCommand },
 };
 

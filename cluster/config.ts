@@ -47,6 +47,10 @@ export interface ClusterConfig {
   defaultExecutor?: 'local' | 'ssh';
   defaultSsh?: SshConfig;
   hosts?: Record<string, HostConfig>;
+  /** libpq `options` for direct segment connections: '-c gp_role=utility' on GPDB 7, '-c gp_session_role=utility' on GPDB 6. */
+  segmentConnectOptions?: string;
+  /** Write the catalog address into listen_addresses of a recovered segment (hosts that share one machine, as in the demo). */
+  listenOnCatalogAddress?: boolean;
   /** Seconds between FTS probes of the cluster, used to size waits. */
   ftsProbeIntervalSec?: number;
 }

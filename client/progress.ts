@@ -1,0 +1,75 @@
+import { defaultPayloadConverter, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { recoveryStatusQuery, segmentProgressQuery } from '../workflows/messages';
+import type { RecoveryStatus, SegmentStatus } from '../workflows/types';
+
+export interface SegmentView extends SegmentStatus {
+  phase?: string;
+  /** Heartbeat of the running activity: copy progress, or WAL bytes left while syncing. */
+  detail?: string;
+}
+
+export interface RunView {
+  workflowId: string;
+  runId: string;
+  status: string;
+  startTime?: Date;
+  closeTime?: Date;
+  run?: RecoveryStatus;
+  segments: SegmentView[];
+}
+
+function heartbeatOf(desc: WorkflowExecutionDescription): string | undefined {
+  for (const pa of desc.raw.pendingActivities ?? []) {
+    const payload = pa.heartbeatDetails?.payloads?.[0];
+    const activity = pa.activityType?.name ?? 'activity';
+    const failure = pa.lastFailure?.message ? ` (attempt ${pa.attempt}, last error: ${pa.lastFailure.message})` : '';
+    if (payload) {
+      try {
+        return `${String(defaultPayloadConverter.fromPayload(payload as never))}${failure}`;
+      } catch {
+        return `${activity}${failure}`;
+      }
+    }
+    return `${activity}${failure}`;
+  }
+  return undefined;
+}
+
+/** Parent status from its query, plus phase and heartbeat of each running child: small history, live progress. */
+export async function fetchRunView(client: Client, workflowId: string, runId?: string): Promise<RunView> {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const desc = await handle.describe();
+  let run: RecoveryStatus | undefined;
+  try {
+    run = await handle.query(recoveryStatusQuery);
+  } catch {
+    run = undefined;
+  }
+  const segments: SegmentView[] = await Promise.all((run?.segments ?? []).map(async (s) => {
+    if (s.state !== 'running') return { ...s };
+    try {
+      const child = client.workflow.getHandle(s.childWorkflowId);
+      const [progress, childDesc] = await Promise.all([child.query(segmentProgressQuery), child.describe()]);
+      return { ...s, phase: progress.phase, detail: heartbeatOf(childDesc) };
+    } catch {
+      return { ...s };
+    }
+  }));
+  return { workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, run, segments };
+}
+
+export function segmentLine(s: SegmentView): string {
+  const where = `${s.target.hostname}:${s.target.port}:${s.target.datadir}`;
+  const what = s.state === 'running' ? `${s.phase ?? 'running'}${s.detail ? `  ${s.detail}` : ''}` : s.state;
+  const err = s.error ? `  ${s.error}` : '';
+  return `  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} ${s.type.padEnd(12)} ${s.moved ? 'move -> ' : ''}${where}  ${what}${err}`;
+}
+
+export function runSummary(v: RunView): string[] {
+  const lines = [`${v.workflowId}  ${v.status}${v.run ? `  phase ${v.run.phase}` : ''}${v.startTime ? `  started ${v.startTime.toISOString()}` : ''}`];
+  for (const s of v.segments) lines.push(segmentLine(s));
+  for (const s of v.run?.skipped ?? []) lines.push(`  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} skipped: ${s.reason}`);
+  for (const w of v.run?.warnings ?? []) lines.push(`  warning: ${w}`);
+  if (v.run && v.run.segments.length === 0 && v.run.skipped.length === 0 && v.run.phase !== 'planning') lines.push('  no segments to recover');
+  return lines;
+}

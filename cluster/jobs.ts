@@ -1,0 +1,83 @@
+import type { Executor } from './exec/executor';
+import { runChecked } from './exec/executor';
+
+/**
+ * Long commands (pg_basebackup, pg_rewind, rsync) run as detached jobs on the segment host: a job outlives a crashed
+ * worker, so the next attempt can attach to it instead of starting a second copy into the same directory
+ * (gpdb #13620, cloudberry #1654). A job directory holds pid, owner, out (progress) and rc once it has ended.
+ */
+export type JobState =
+  | { state: 'absent' }
+  | { state: 'running'; pid: number; owner: string; lastLine: string }
+  | { state: 'exited'; code: number; owner: string; lastLine: string; output: string }
+  /** Killed before it could write its exit code (host reboot, kill -9). */
+  | { state: 'vanished'; owner: string; lastLine: string; output: string };
+
+const START = String.raw`
+d=$1; owner=$2; shift 2
+rm -rf "$d" && mkdir -p "$d" || exit 1
+printf '%s\n' "$owner" > "$d/owner"
+setsid sh -c 'd=$1; shift; echo $$ > "$d/pid.tmp"; mv "$d/pid.tmp" "$d/pid"; "$@" > "$d/out" 2>&1 < /dev/null; echo $? > "$d/rc.tmp"; mv "$d/rc.tmp" "$d/rc"' job "$d" "$@" > /dev/null 2>&1 < /dev/null &
+i=0
+while [ ! -f "$d/pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+cat "$d/pid"
+`;
+
+const STATE = String.raw`
+d=$1
+[ -d "$d" ] || { echo absent; exit 0; }
+if [ -f "$d/rc" ]; then echo "exited $(cat "$d/rc")"
+elif [ -f "$d/pid" ] && pid=$(cat "$d/pid") && [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; then echo "running $pid"
+elif [ -f "$d/pid" ]; then echo vanished
+else echo absent; exit 0
+fi
+cat "$d/owner" 2>/dev/null || echo
+echo ---
+tail -c 16384 "$d/out" 2>/dev/null | tr '\r' '\n'
+`;
+
+const KILL = String.raw`
+d=$1
+[ -f "$d/pid" ] || exit 0
+pid=$(cat "$d/pid")
+[ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d" || exit 0
+kill -TERM -- "-$pid" 2>/dev/null
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL -- "-$pid" 2>/dev/null
+exit 0
+`;
+
+export async function startJob(exec: Executor, jobDir: string, owner: string, argv: string[]): Promise<number> {
+  const res = await runChecked(exec, ['sh', '-c', START, 'gprecover-job', jobDir, owner, ...argv], { timeoutMs: 30_000 });
+  return Number(res.stdout.trim());
+}
+
+export async function jobState(exec: Executor, jobDir: string): Promise<JobState> {
+  const res = await runChecked(exec, ['sh', '-c', STATE, 'gprecover-job', jobDir], { timeoutMs: 30_000 });
+  const [head, owner = '', ...rest] = res.stdout.split('\n');
+  const sep = rest.indexOf('---');
+  const output = rest.slice(sep + 1).join('\n').trim();
+  const lastLine = output.split('\n').filter(Boolean).pop() ?? '';
+  const [state, value] = head.split(' ');
+  if (state === 'running') return { state, pid: Number(value), owner, lastLine };
+  if (state === 'exited') return { state, code: Number(value), owner, lastLine, output };
+  if (state === 'vanished') return { state, owner, lastLine, output };
+  return { state: 'absent' };
+}
+
+export async function killJob(exec: Executor, jobDir: string): Promise<void> {
+  await runChecked(exec, ['sh', '-c', KILL, 'gprecover-job', jobDir], { timeoutMs: 30_000 });
+}
+
+export async function removeJob(exec: Executor, jobDir: string): Promise<void> {
+  await runChecked(exec, ['rm', '-rf', jobDir], { timeoutMs: 30_000 });
+}
+
+/** Where a segment's jobs live on its host: beside the data directory, so they share its disk and owner. */
+export function jobDirFor(datadir: string, kind: string): string {
+  const slash = datadir.lastIndexOf('/');
+  const parent = slash > 0 ? datadir.slice(0, slash) : '/';
+  const base = datadir.slice(slash + 1);
+  return `${parent}/.gprecover/${base}.${kind}`;
+}

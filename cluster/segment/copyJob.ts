@@ -1,0 +1,63 @@
+import type { Executor } from '../exec/executor';
+import { jobState, killJob, startJob, type JobState } from '../jobs';
+import { CopyConflictError } from './errors';
+import { parseProgress, type CopyProgress } from './progress';
+
+export interface CopyJobContext {
+  exec: Executor;
+  jobDir: string;
+  /** Identifies the run and segment that owns the job: an attempt of the same run attaches, another run is refused. */
+  owner: string;
+  signal?: AbortSignal;
+  onProgress?: (p: CopyProgress) => void;
+  pollMs?: number;
+}
+
+export class CopyCancelledError extends Error {
+  override name = 'CopyCancelledError';
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+
+/**
+ * Runs `argv` as a detached job on the target host, or attaches to the one an earlier attempt of the same run left
+ * running, and polls it to its end while reporting progress. Never starts a second copy into the same directory.
+ */
+export async function runCopyJob(
+  ctx: CopyJobContext,
+  tool: CopyProgress['tool'],
+  argv: string[],
+  prepare: () => Promise<void>,
+): Promise<{ attached: boolean; output: string; code: number }> {
+  let st: JobState = await jobState(ctx.exec, ctx.jobDir);
+  let attached = false;
+  if (st.state === 'running') {
+    if (st.owner !== ctx.owner) {
+      throw new CopyConflictError(`a ${tool} started by another run (${st.owner}) is still running on ${ctx.exec.host} (job ${ctx.jobDir}); wait for it or stop it first`);
+    }
+    attached = true;
+  } else {
+    await prepare();
+    await startJob(ctx.exec, ctx.jobDir, ctx.owner, argv);
+  }
+  for (;;) {
+    if (ctx.signal?.aborted) {
+      await killJob(ctx.exec, ctx.jobDir);
+      throw new CopyCancelledError(`${tool} on ${ctx.exec.host} cancelled`);
+    }
+    st = await jobState(ctx.exec, ctx.jobDir);
+    if (st.state === 'absent') throw new Error(`${tool} job ${ctx.jobDir} on ${ctx.exec.host} disappeared`);
+    if (st.lastLine) ctx.onProgress?.(parseProgress(tool, st.lastLine));
+    if (st.state === 'exited') return { attached, output: st.output, code: st.code };
+    if (st.state === 'vanished') return { attached, output: st.output, code: -1 };
+    await sleep(ctx.pollMs ?? 1000, ctx.signal);
+  }
+}
+
+export function outputTail(output: string, lines = 3): string {
+  return output.split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\/\d+ kB/.test(l) && !/^[\d,]+\s+\d+%/.test(l)).slice(-lines).join(' | ');
+}

@@ -1,0 +1,70 @@
+import type { Executor } from '../exec/executor';
+import type { DirProbe, DirProbeRequest } from '../probeTypes';
+
+const PROBE = String.raw`
+d=$1; bin=$2; ports=$3
+if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
+[ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
+[ -f "$d/standby.signal" ] && echo standby=1
+if [ -f "$d/postmaster.pid" ]; then
+  pid=$(head -1 "$d/postmaster.pid"); echo "pid=$pid"
+  if kill -0 "$pid" 2>/dev/null && grep -q postgres "/proc/$pid/comm" 2>/dev/null; then echo live=1; fi
+fi
+if [ -f "$d/global/pg_control" ]; then
+  LC_ALL=C "$bin/pg_controldata" "$d" 2>/dev/null | sed -n \
+    -e 's/^Database system identifier: *\(.*\)$/sysid=\1/p' \
+    -e "s/^Latest checkpoint's TimeLineID: *\(.*\)$/timeline=\1/p" \
+    -e 's/^Database cluster state: *\(.*\)$/state=\1/p'
+fi
+ps -eo args= 2>/dev/null | grep -E '(^|/)(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | grep -v -e grep -e 'ps -eo' | head -1 | sed 's/^/copy=/'
+if [ -n "$ports" ]; then
+  for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$ports" '$4 == "0A" { split($2, a, ":"); n = split(want, w, ","); for (i = 1; i <= n; i++) if (w[i] == a[1] ":" a[2] || w[i] == "*:" a[2]) { print "port_in_use=1"; exit } }' "$f"; done
+fi
+`;
+
+/** /proc/net/tcp spelling of a listening IPv4 address (little-endian hex) and port (big-endian hex). */
+export function procNetPatterns(address: string, port: number): string {
+  const p = port.toString(16).toUpperCase().padStart(4, '0');
+  const parts = address.split('.').map(Number);
+  const patterns = [`00000000:${p}`, `00000000000000000000000000000000:${p}`];
+  if (parts.length === 4 && parts.every((n) => Number.isInteger(n) && n >= 0 && n < 256)) {
+    patterns.push(`${parts.reverse().map((n) => n.toString(16).toUpperCase().padStart(2, '0')).join('')}:${p}`);
+  }
+  return patterns.join(',');
+}
+
+/** Everything about a data directory that one round trip to its host can tell. */
+export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
+  const base: DirProbe = { ...req, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+  let out: string;
+  try {
+    const res = await exec.run(
+      ['sh', '-c', PROBE, 'gprecover-probe', req.datadir, pgBin, req.port ? procNetPatterns(req.address, req.port) : ''],
+      { timeoutMs: 60_000 },
+    );
+    if (res.code !== 0) return { ...base, error: (res.stderr || res.stdout).trim().split('\n').pop() };
+    out = res.stdout;
+  } catch (err) {
+    return { ...base, error: (err as Error).message };
+  }
+  const kv = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && !kv.has(line.slice(0, eq))) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
+  }
+  return {
+    ...base,
+    reachable: true,
+    exists: kv.get('exists') === '1',
+    empty: kv.get('empty') === '1',
+    pgVersion: kv.get('pg_version'),
+    standbySignal: kv.get('standby') === '1',
+    postmasterPid: kv.has('pid') ? Number(kv.get('pid')) : undefined,
+    postmasterLive: kv.get('live') === '1',
+    systemIdentifier: kv.get('sysid'),
+    timeline: kv.has('timeline') ? Number(kv.get('timeline')) : undefined,
+    clusterState: kv.get('state'),
+    copyRunning: kv.get('copy'),
+    ...(req.port ? { portInUse: kv.get('port_in_use') === '1' } : {}),
+  };
+}

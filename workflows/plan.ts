@@ -1,0 +1,159 @@
+// Pure planning: which failed segment is rebuilt where, from what, and how. Deterministic, so the workflow runs it.
+import type { SegmentRow } from '../cluster/catalog';
+import type { ClusterSnapshot, DirProbe, DirProbeRequest, ProbeResult } from '../cluster/probeTypes';
+import { matchesSegment, type RecoverConfigLine } from '../cluster/recoverConfig';
+import type { Location, RecoveryInput, RecoveryPlan, RecoveryType, SegmentPlan, SkippedContent } from './types';
+
+export class PlanError extends Error {
+  override name = 'ValidationError';
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`);
+  }
+}
+
+const where = (s: Pick<SegmentRow, 'hostname' | 'port' | 'datadir'>) => `${s.hostname}:${s.port}:${s.datadir}`;
+
+function recoveryTypeFor(input: RecoveryInput, line: RecoverConfigLine | undefined, moved: boolean): RecoveryType {
+  if (moved) return 'full';
+  if (line?.type) return line.type;
+  if (input.full) return 'full';
+  if (input.differential) return 'differential';
+  return 'incremental';
+}
+
+/** First pass, from the catalog alone: the failed segments to recover and their targets. */
+export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, lines?: RecoverConfigLine[]): SegmentPlan[] {
+  const problems: string[] = [];
+  const segs = snapshot.segments.filter((s) => s.content >= 0);
+  const chosen: Array<{ failed: SegmentRow; line?: RecoverConfigLine }> = [];
+  if (input.full && input.differential) problems.push('-F (full) and --differential cannot be used together');
+  if (lines && input.spareHosts?.length) problems.push('-i and -p cannot be used together');
+  if (lines) {
+    for (const line of lines) {
+      const failed = segs.find((s) => matchesSegment(line.failed, s));
+      if (!failed) {
+        problems.push(`line ${line.lineNo}: no segment ${line.failed.address}|${line.failed.port}|${line.failed.datadir} in the catalog of cluster '${snapshot.cluster}'`);
+      } else {
+        chosen.push({ failed, line });
+      }
+    }
+  } else {
+    for (const s of segs) if (s.status === 'd') chosen.push({ failed: s });
+  }
+
+  const spareFor = new Map<string, string>();
+  if (input.spareHosts?.length) {
+    const failedHosts = [...new Set(chosen.map((c) => c.failed.hostname))];
+    if (failedHosts.length > input.spareHosts.length) {
+      problems.push(`${failedHosts.length} failed host(s) (${failedHosts.join(', ')}) but only ${input.spareHosts.length} spare host(s) given with -p`);
+    }
+    failedHosts.forEach((h, i) => input.spareHosts![i] && spareFor.set(h, input.spareHosts![i]));
+    for (const spare of input.spareHosts) {
+      if (!snapshot.hostAddresses[spare]) problems.push(`spare host '${spare}' is not configured for cluster '${snapshot.cluster}' (add it to the worker's clusters file)`);
+    }
+  }
+
+  const items: SegmentPlan[] = [];
+  for (const { failed, line } of chosen) {
+    const label = `dbid ${failed.dbid} (content ${failed.content}, ${where(failed)})`;
+    const peer = segs.find((s) => s.content === failed.content && s.dbid !== failed.dbid);
+    if (!peer) {
+      problems.push(`${label} has no mirror or primary peer to recover from`);
+      continue;
+    }
+    if (peer.status === 'd') {
+      problems.push(`content ${failed.content}: both dbid ${failed.dbid} and dbid ${peer.dbid} are down (double fault); gprecover cannot recover it, repair one segment by hand first`);
+      continue;
+    }
+    if (peer.role !== 'p') {
+      problems.push(`content ${failed.content}: dbid ${failed.dbid} is the acting primary and FTS has not promoted its mirror dbid ${peer.dbid}; wait for FTS or check the cluster`);
+      continue;
+    }
+    const spare = spareFor.get(failed.hostname);
+    const lineTarget = line?.target;
+    const moved = !!lineTarget || !!spare;
+    if (failed.status === 'u' && !moved) {
+      problems.push(`${label} is already up; nothing to recover`);
+      continue;
+    }
+    if (failed.role === 'p' && failed.status === 'u') {
+      problems.push(`${label} is the acting primary; it is never stopped or moved (rebalance first)`);
+      continue;
+    }
+    let target: Location = { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir };
+    if (lineTarget) {
+      const hostname = lineTarget.hostname ?? Object.keys(snapshot.hostAddresses).find((h) => snapshot.hostAddresses[h] === lineTarget.address) ?? lineTarget.address;
+      target = { hostname, address: lineTarget.address, port: lineTarget.port, datadir: lineTarget.datadir };
+    } else if (spare) {
+      target = { ...target, hostname: spare, address: snapshot.hostAddresses[spare] ?? spare };
+    }
+    if (moved) {
+      const clash = segs.find((s) => s.dbid !== failed.dbid && (s.hostname === target.hostname || s.address === target.address)
+        && (s.port === target.port || s.datadir === target.datadir));
+      if (clash) problems.push(`new location ${where(target)} for ${label} collides with dbid ${clash.dbid} at ${where(clash)}`);
+    }
+    items.push({ content: failed.content, dbid: failed.dbid, type: recoveryTypeFor(input, line, moved), failed, source: peer, target, moved });
+  }
+  const dupTargets = new Set<string>();
+  for (const it of items) {
+    const key = `${it.target.address}|${it.target.datadir}`;
+    if (dupTargets.has(key)) problems.push(`two segments would be recovered into ${it.target.hostname}:${it.target.datadir}`);
+    dupTargets.add(key);
+  }
+  if (problems.length) throw new PlanError(problems);
+  return items;
+}
+
+/** What to probe on the segment hosts for these items: each target directory (and port, for moves). */
+export function probeRequests(items: SegmentPlan[]): DirProbeRequest[] {
+  return items.map((it) => ({
+    hostname: it.target.hostname,
+    address: it.target.address,
+    datadir: it.target.datadir,
+    ...(it.moved ? { port: it.target.port } : {}),
+  }));
+}
+
+/** Second pass, with live state: refuse what cannot work, skip contents already being copied. */
+export function validateTargets(cluster: string, items: SegmentPlan[], probe: ProbeResult): RecoveryPlan {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const skipped: SkippedContent[] = [];
+  const kept: SegmentPlan[] = [];
+  for (const it of items) {
+    const dir: DirProbe | undefined = probe.dirs.find((d) => d.address === it.target.address && d.datadir === it.target.datadir);
+    const src = probe.sources.find((s) => s.dbid === it.source.dbid);
+    const label = `dbid ${it.dbid} (content ${it.content})`;
+    if (!dir || !dir.reachable) {
+      problems.push(`${label}: host ${it.target.hostname} (${it.target.address}) is not reachable${dir?.error ? `: ${dir.error}` : ''}`);
+      continue;
+    }
+    if (!src || !src.reachable) {
+      problems.push(`${label}: source dbid ${it.source.dbid} at ${where(it.source)} is not reachable${src?.error ? `: ${src.error}` : ''}`);
+      continue;
+    }
+    if (src.inRecovery) {
+      problems.push(`${label}: source dbid ${it.source.dbid} is in recovery, not an acting primary; wait for FTS to finish promoting it`);
+      continue;
+    }
+    if (dir.copyRunning) {
+      skipped.push({ content: it.content, dbid: it.dbid, reason: `a copy is already running for ${it.target.hostname}:${it.target.datadir} (${dir.copyRunning.slice(0, 120)})` });
+      continue;
+    }
+    if (it.moved) {
+      if (dir.portInUse) problems.push(`${label}: port ${it.target.port} on host ${it.target.hostname} is already in use`);
+      if (dir.exists && !dir.empty) problems.push(`${label}: target directory ${it.target.datadir} on host ${it.target.hostname} is not empty`);
+    }
+    if (it.type === 'incremental') {
+      if (!dir.exists || !dir.pgVersion) {
+        problems.push(`${label}: no data directory at ${it.target.hostname}:${it.target.datadir} to rewind; use -F (full) or --differential`);
+      } else if (dir.systemIdentifier && src.systemIdentifier && dir.systemIdentifier !== src.systemIdentifier) {
+        problems.push(`${label}: ${it.target.datadir} has system identifier ${dir.systemIdentifier} but its source has ${src.systemIdentifier}; it belongs to another cluster, use -F (full)`);
+      }
+    }
+    if (dir.postmasterLive && it.failed.status === 'd') warnings.push(`${label}: a postmaster is still running in ${it.target.datadir}; it will be stopped`);
+    kept.push(it);
+  }
+  if (problems.length) throw new PlanError(problems);
+  return { cluster, items: kept, skipped, warnings };
+}

@@ -1,0 +1,172 @@
+import {
+  ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, ParentClosePolicy, setHandler,
+  upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { parseRecoverConfig, type RecoverConfigLine } from '../cluster/recoverConfig';
+import { catalogActivities, hostActivities } from './activityProfiles';
+import { recoveryStatusQuery } from './messages';
+import { probeRequests, selectTargets, validateTargets } from './plan';
+import { rebalanceWorkflow } from './rebalance';
+import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from './searchAttributes';
+import { segmentRecoveryWorkflow } from './segmentRecovery';
+import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from './types';
+
+export const DEFAULT_HOST_PARALLELISM = 16;
+export const DEFAULT_SEGMENT_PARALLELISM = 64;
+
+function validationFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: 'ValidationError', nonRetryable: true });
+}
+
+function runType(input: RecoveryInput, plan?: RecoveryPlan): string {
+  const types = new Set(plan?.items.map((i) => i.type));
+  if (types.size === 1) return [...types][0];
+  if (types.size > 1) return 'mixed';
+  return input.full ? 'full' : input.differential ? 'differential' : 'incremental';
+}
+
+/** gprecoverseg as a workflow: plan from the catalog and live probes, then one child workflow per failed segment. */
+export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryResult> {
+  if (!input || typeof input.cluster !== 'string' || !input.cluster) {
+    throw validationFailure('input must name the cluster: {"cluster": "<name>"}');
+  }
+  const status: RecoveryStatus = { cluster: input.cluster, phase: 'planning', dryRun: !!input.dryRun, segments: [], skipped: [], warnings: [] };
+  setHandler(recoveryStatusQuery, () => status);
+  upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
+
+  let plan: RecoveryPlan | undefined;
+  try {
+    plan = await makePlan(input);
+    status.skipped = plan.skipped;
+    status.warnings = plan.warnings;
+    status.segments = plan.items.map((it) => segmentStatus(it));
+    upsertSearchAttributes([
+      { key: ContentIds, value: plan.items.map((i) => String(i.content)) },
+      { key: RecoveryType, value: runType(input, plan) },
+    ]);
+    if (input.dryRun) {
+      status.phase = 'done';
+      upsertSearchAttributes([{ key: RecoveryOutcome, value: 'dry-run' }]);
+      return result(status, plan);
+    }
+    status.phase = 'recovering';
+    await runSegments(input, plan, status.segments);
+    const failed = status.segments.filter((s) => s.state === 'failed').length;
+    if (failed > 0) {
+      status.phase = 'failed';
+      upsertSearchAttributes([{ key: RecoveryOutcome, value: 'failed' }]);
+      throw ApplicationFailure.create({
+        type: 'RecoveryFailed',
+        nonRetryable: true,
+        message: `${failed} of ${status.segments.length} segment(s) failed: ${status.segments.filter((s) => s.error).map((s) => `dbid ${s.dbid}: ${s.error}`).join('; ')}`,
+        details: [result(status, plan)],
+      });
+    }
+    if (input.rebalance) {
+      status.phase = 'rebalancing';
+      status.rebalance = await executeChild(rebalanceWorkflow, {
+        workflowId: `${workflowInfo().workflowId}-rebalance`,
+        args: [{ cluster: input.cluster, replayLagGB: input.replayLagGB, requestedBy: input.requestedBy, syncTimeoutMinutes: input.syncTimeoutMinutes }],
+      });
+    }
+    status.phase = 'done';
+    upsertSearchAttributes([{ key: RecoveryOutcome, value: 'succeeded' }]);
+    return result(status, plan);
+  } catch (err) {
+    if (isCancellation(err)) {
+      status.phase = 'cancelled';
+      for (const s of status.segments) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
+      await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: 'cancelled' }]));
+    } else if (status.phase !== 'failed') {
+      status.phase = 'failed';
+      upsertSearchAttributes([{ key: RecoveryOutcome, value: err instanceof ApplicationFailure && err.type === 'ValidationError' ? 'invalid' : 'failed' }]);
+    }
+    throw err;
+  }
+}
+
+async function makePlan(input: RecoveryInput): Promise<RecoveryPlan> {
+  let lines: RecoverConfigLine[] | undefined;
+  try {
+    lines = input.recoverConfig !== undefined ? parseRecoverConfig(input.recoverConfig) : undefined;
+    const snapshot = await catalogActivities.readCluster(input.cluster);
+    const items = selectTargets(snapshot, input, lines);
+    const sources = [...new Map(items.map((i) => [i.source.dbid, i.source])).values()];
+    const probe = items.length ? await hostActivities.probeTargets({ cluster: input.cluster, dirs: probeRequests(items), sources }) : { dirs: [], sources: [] };
+    return validateTargets(input.cluster, items, probe);
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'ValidationError' || err.name === 'RecoverConfigError')) throw validationFailure(err.message);
+    throw err;
+  }
+}
+
+function segmentStatus(it: SegmentPlan): SegmentStatus {
+  const info = workflowInfo();
+  return {
+    dbid: it.dbid,
+    content: it.content,
+    type: it.type,
+    target: it.target,
+    moved: it.moved,
+    state: 'pending',
+    childWorkflowId: `${info.workflowId}-${info.runId.slice(0, 8)}-dbid${it.dbid}`,
+  };
+}
+
+/** Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. */
+async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: SegmentStatus[]): Promise<void> {
+  const hostLimit = input.hostParallelism ?? DEFAULT_HOST_PARALLELISM;
+  const perHostLimit = input.segmentParallelism ?? DEFAULT_SEGMENT_PARALLELISM;
+  const active = new Map<string, number>();
+  const canStart = (it: SegmentPlan) => {
+    const n = active.get(it.target.hostname) ?? 0;
+    const hosts = [...active.values()].filter((v) => v > 0).length;
+    return n < perHostLimit && (n > 0 || hosts < hostLimit);
+  };
+  const pending = [...plan.items];
+  const running: Promise<void>[] = [];
+  while (pending.length) {
+    await condition(() => pending.some(canStart));
+    const it = pending.splice(pending.findIndex(canStart), 1)[0];
+    const st = statuses.find((s) => s.dbid === it.dbid)!;
+    active.set(it.target.hostname, (active.get(it.target.hostname) ?? 0) + 1);
+    st.state = 'running';
+    st.startedAt = new Date().toISOString();
+    running.push(
+      executeChild(segmentRecoveryWorkflow, {
+        workflowId: st.childWorkflowId,
+        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60 }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      }).then(
+        () => { st.state = 'succeeded'; },
+        (err) => {
+          if (isCancellation(err)) {
+            st.state = 'cancelled';
+            throw err;
+          }
+          st.state = 'failed';
+          st.error = rootMessage(err);
+        },
+      ).finally(() => {
+        st.endedAt = new Date().toISOString();
+        active.set(it.target.hostname, (active.get(it.target.hostname) ?? 1) - 1);
+      }),
+    );
+  }
+  await Promise.all(running);
+}
+
+function rootMessage(err: unknown): string {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+function result(status: RecoveryStatus, plan: RecoveryPlan): RecoveryResult {
+  return {
+    ...status,
+    plan,
+    succeeded: status.segments.filter((s) => s.state === 'succeeded').length,
+    failed: status.segments.filter((s) => s.state === 'failed').length,
+  };
+}

@@ -1,0 +1,56 @@
+import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { segmentProgressQuery } from './messages';
+import { catalogActivities, copyActivities, ftsWaitActivities, hostActivities, syncActivities } from './activityProfiles';
+import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from './types';
+
+/** One failed segment, rebuilt from its acting primary (gprecoverseg steps 4-10 for one content). */
+export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Promise<SegmentRecoveryResult> {
+  const { cluster, item } = input;
+  let phase: SegmentPhase = 'queued';
+  setHandler(segmentProgressQuery, () => ({ phase }));
+  const runTag = `run ${workflowInfo().parent?.workflowId ?? workflowInfo().workflowId}/${(workflowInfo().parent?.runId ?? workflowInfo().runId).slice(0, 8)}`;
+
+  phase = 'stopping';
+  await hostActivities.stopFailedSegment({ cluster, dbid: item.dbid, location: item.failed });
+
+  phase = 'verifying-down';
+  if (item.failed.status === 'u') {
+    await ftsWaitActivities.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: true });
+  } else {
+    await catalogActivities.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: false });
+  }
+
+  phase = 'updating-catalog';
+  const catalog = await catalogActivities.updateCatalog({
+    cluster,
+    change: { dbid: item.dbid, content: item.content, type: item.type, target: item.target, moved: item.moved, runTag },
+  });
+
+  try {
+    if (item.type === 'full') {
+      phase = 'wiping';
+      await hostActivities.wipeTarget({ cluster, target: item.target });
+    }
+    phase = 'copying';
+    await copyActivities.copySegment({ cluster, item });
+    phase = 'starting';
+    await hostActivities.startRecoveredSegment({ cluster, item });
+  } catch (err) {
+    if (catalog.rewritten) {
+      phase = 'backing-out';
+      const reason = isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err);
+      await CancellationScope.nonCancellable(() =>
+        catalogActivities.backOutCatalog({ cluster, before: catalog.before, runTag, reason }),
+      );
+    }
+    phase = 'failed';
+    throw err;
+  }
+
+  phase = 'syncing';
+  await CancellationScope.withTimeout(input.syncTimeoutMinutes * 60_000, () =>
+    syncActivities.waitForSync({ cluster, dbid: item.dbid }),
+  );
+  phase = 'done';
+  return { dbid: item.dbid, phase };
+}

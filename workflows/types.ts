@@ -1,0 +1,136 @@
+import type { SegmentRow } from '../cluster/catalog';
+
+export type RecoveryType = 'incremental' | 'full' | 'differential';
+
+/**
+ * Input of recoveryWorkflow: plain JSON, so a run can be started from the Temporal Web UI or the `temporal` CLI.
+ * Only the cluster's name travels; connection details and secrets stay in the worker's configuration.
+ */
+export interface RecoveryInput {
+  cluster: string;
+  /** -F: full recovery (pg_basebackup) of every failed segment. */
+  full?: boolean;
+  /** --differential: rsync from the live peer. */
+  differential?: boolean;
+  /** -i: the text of a gprecoverseg recover-config file. */
+  recoverConfig?: string;
+  /** -p: spare hosts that replace failed hosts, in order. */
+  spareHosts?: string[];
+  /** -B: hosts recovered in parallel (gprecoverseg default 16). */
+  hostParallelism?: number;
+  /** -b: segments per host recovered in parallel (gprecoverseg default 64). */
+  segmentParallelism?: number;
+  /** -r after recovery: return every pair to its preferred role. */
+  rebalance?: boolean;
+  /** --replay-lag with -r: refuse to rebalance a pair whose mirror replays more than this many GB behind. */
+  replayLagGB?: number;
+  /** Plan and validate, change nothing. */
+  dryRun?: boolean;
+  /** Who asked (user@host), for the audit trail. */
+  requestedBy?: string;
+  /** Longest wait for FTS to mark a recovered segment up and synchronized. */
+  syncTimeoutMinutes?: number;
+}
+
+export interface Location {
+  hostname: string;
+  address: string;
+  port: number;
+  datadir: string;
+}
+
+/** One failed segment and how it will be rebuilt. */
+export interface SegmentPlan {
+  content: number;
+  dbid: number;
+  type: RecoveryType;
+  /** Catalog row of the failed segment before recovery. */
+  failed: SegmentRow;
+  /** The acting primary of the same content: the copy's source. */
+  source: SegmentRow;
+  /** Where the segment is rebuilt: the failed location, or a new one for a move. */
+  target: Location;
+  moved: boolean;
+}
+
+export interface SkippedContent {
+  content: number;
+  dbid: number;
+  reason: string;
+}
+
+export interface RecoveryPlan {
+  cluster: string;
+  items: SegmentPlan[];
+  skipped: SkippedContent[];
+  warnings: string[];
+}
+
+export type SegmentState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export type SegmentPhase =
+  | 'queued' | 'stopping' | 'verifying-down' | 'updating-catalog' | 'wiping' | 'copying' | 'starting' | 'syncing'
+  | 'backing-out' | 'done' | 'failed';
+
+export interface SegmentStatus {
+  dbid: number;
+  content: number;
+  type: RecoveryType;
+  target: Location;
+  moved: boolean;
+  state: SegmentState;
+  childWorkflowId: string;
+  error?: string;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+export type RunPhase = 'planning' | 'recovering' | 'rebalancing' | 'done' | 'failed' | 'cancelled';
+
+export interface RecoveryStatus {
+  cluster: string;
+  phase: RunPhase;
+  dryRun: boolean;
+  segments: SegmentStatus[];
+  skipped: SkippedContent[];
+  warnings: string[];
+  rebalance?: RebalanceResult;
+}
+
+export interface RecoveryResult extends RecoveryStatus {
+  plan: RecoveryPlan;
+  succeeded: number;
+  failed: number;
+}
+
+export interface SegmentRecoveryInput {
+  cluster: string;
+  item: SegmentPlan;
+  syncTimeoutMinutes: number;
+}
+
+export interface SegmentRecoveryResult {
+  dbid: number;
+  phase: SegmentPhase;
+  copiedKb?: number;
+}
+
+export interface SegmentProgress {
+  phase: SegmentPhase;
+  /** Latest progress of the running step (copy: kB done/total), from the activity's heartbeat. */
+  detail?: string;
+}
+
+export interface RebalanceInput {
+  cluster: string;
+  replayLagGB?: number;
+  dryRun?: boolean;
+  requestedBy?: string;
+  syncTimeoutMinutes?: number;
+}
+
+export interface RebalanceResult {
+  swapped: number[];
+  skipped: SkippedContent[];
+  recovered: number[];
+}
