@@ -56,6 +56,10 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
   const items: SegmentPlan[] = [];
   for (const { failed, line } of chosen) {
     const label = `dbid ${failed.dbid} (content ${failed.content}, ${where(failed)})`;
+    if (failed.role === 'p' && failed.status === 'u') {
+      problems.push(`${label} is the acting primary; it is never stopped or moved (rebalance first)`);
+      continue;
+    }
     const peer = segs.find((s) => s.content === failed.content && s.dbid !== failed.dbid);
     if (!peer) {
       problems.push(`${label} has no mirror or primary peer to recover from`);
@@ -74,10 +78,6 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
     const moved = !!lineTarget || !!spare;
     if (failed.status === 'u' && !moved) {
       problems.push(`${label} is already up; nothing to recover`);
-      continue;
-    }
-    if (failed.role === 'p' && failed.status === 'u') {
-      problems.push(`${label} is the acting primary; it is never stopped or moved (rebalance first)`);
       continue;
     }
     let target: Location = { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir };

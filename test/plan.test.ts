@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import type { SegmentRow } from '../cluster/catalog';
+import type { ClusterSnapshot, DirProbe, ProbeResult } from '../cluster/probeTypes';
+import { parseRecoverConfig } from '../cluster/recoverConfig';
+import { probeRequests, selectTargets, validateTargets } from '../workflows/plan';
+
+const row = (dbid: number, content: number, role: 'p' | 'm', pref: 'p' | 'm', status: 'u' | 'd', host: string, port: number, mode: 's' | 'n' = status === 'd' ? 'n' : 's'): SegmentRow => ({
+  dbid, content, role, preferredRole: pref, mode, status, port, hostname: host, address: host === 'sdw1' ? '127.0.0.2' : host === 'sdw2' ? '127.0.0.3' : '127.0.0.4',
+  datadir: `/data/${pref === 'p' ? 'primary' : 'mirror'}/gpseg${content}`,
+});
+
+function snapshot(segments: SegmentRow[]): ClusterSnapshot {
+  return { cluster: 'c1', segments, hostAddresses: { sdw1: '127.0.0.2', sdw2: '127.0.0.3', sdw3: '127.0.0.4' } };
+}
+
+const healthy = () => [
+  row(1, -1, 'p', 'p', 'u', 'cdw', 5432),
+  row(2, 0, 'p', 'p', 'u', 'sdw1', 6000), row(4, 0, 'm', 'm', 'u', 'sdw2', 7000),
+  row(3, 1, 'p', 'p', 'u', 'sdw2', 6000), row(5, 1, 'm', 'm', 'u', 'sdw1', 7000),
+];
+
+function probeOk(items: ReturnType<typeof selectTargets>, over: Partial<DirProbe> = {}): ProbeResult {
+  return {
+    dirs: probeRequests(items).map((d) => ({ ...d, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '42', timeline: 1, ...over })),
+    sources: items.map((i) => ({ dbid: i.source.dbid, reachable: true, inRecovery: false, systemIdentifier: '42', timeline: 1 })),
+  };
+}
+
+describe('selectTargets', () => {
+  it('finds nothing to do on a healthy cluster', () => {
+    expect(selectTargets(snapshot(healthy()), { cluster: 'c1' })).toEqual([]);
+  });
+
+  it('plans an incremental recovery of a down mirror from its acting primary', () => {
+    const segs = healthy();
+    segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
+    const [item] = selectTargets(snapshot(segs), { cluster: 'c1' });
+    expect(item).toMatchObject({ dbid: 4, content: 0, type: 'incremental', moved: false, source: { dbid: 2 } });
+    expect(item.target).toEqual({ hostname: 'sdw2', address: '127.0.0.3', port: 7000, datadir: '/data/mirror/gpseg0' });
+  });
+
+  it('recovers a failed-over old primary as mirror of the promoted one, full with -F', () => {
+    const segs = healthy();
+    segs[1] = row(2, 0, 'm', 'p', 'd', 'sdw1', 6000);
+    segs[2] = row(4, 0, 'p', 'm', 'u', 'sdw2', 7000, 'n');
+    const [item] = selectTargets(snapshot(segs), { cluster: 'c1', full: true });
+    expect(item).toMatchObject({ dbid: 2, type: 'full', source: { dbid: 4, role: 'p' } });
+  });
+
+  it('refuses a double fault with a clear reason', () => {
+    const segs = healthy();
+    segs[3] = row(3, 1, 'p', 'p', 'd', 'sdw2', 6000);
+    segs[4] = row(5, 1, 'm', 'm', 'd', 'sdw1', 7000);
+    expect(() => selectTargets(snapshot(segs), { cluster: 'c1' })).toThrow(/content 1: both dbid 3 and dbid 5 are down \(double fault\)/);
+  });
+
+  it('refuses an -i line for a segment that is up, and one that is unknown', () => {
+    const segs = healthy();
+    expect(() => selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0'))).toThrow(/dbid 4 .* is already up/);
+    expect(() => selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.9|7000|/x/y'))).toThrow(/line 1: no segment 127.0.0.9\|7000\|\/x\/y/);
+  });
+
+  it('moves a mirror to a new location as a full recovery and refuses moving an acting primary', () => {
+    const segs = healthy();
+    const [item] = selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0 127.0.0.4|7100|/new/gpseg0'));
+    expect(item).toMatchObject({ dbid: 4, type: 'full', moved: true, target: { hostname: 'sdw3', port: 7100, datadir: '/new/gpseg0' } });
+    expect(() => selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.2|6000|/data/primary/gpseg0 127.0.0.4|7100|/n/g0'))).toThrow(/acting primary; it is never stopped or moved/);
+  });
+
+  it('maps failed hosts to spare hosts with -p and checks there are enough', () => {
+    const segs = healthy();
+    segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
+    const [item] = selectTargets(snapshot(segs), { cluster: 'c1', spareHosts: ['sdw3'] });
+    expect(item).toMatchObject({ moved: true, type: 'full', target: { hostname: 'sdw3', address: '127.0.0.4', port: 7000 } });
+    expect(() => selectTargets(snapshot(segs), { cluster: 'c1', spareHosts: ['nohost'] })).toThrow(/spare host 'nohost' is not configured/);
+  });
+});
+
+describe('validateTargets', () => {
+  const downMirror = () => {
+    const segs = healthy();
+    segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
+    return selectTargets(snapshot(segs), { cluster: 'c1' });
+  };
+
+  it('keeps a sound plan', () => {
+    const items = downMirror();
+    expect(validateTargets('c1', items, probeOk(items)).items).toHaveLength(1);
+  });
+
+  it('skips a content whose copy is already running', () => {
+    const items = downMirror();
+    const plan = validateTargets('c1', items, probeOk(items, { copyRunning: 'pg_basebackup -D /data/mirror/gpseg0' }));
+    expect(plan.items).toEqual([]);
+    expect(plan.skipped[0].reason).toMatch(/a copy is already running/);
+  });
+
+  it('refuses incremental onto another cluster\'s data directory or onto nothing', () => {
+    const items = downMirror();
+    expect(() => validateTargets('c1', items, probeOk(items, { systemIdentifier: '99' }))).toThrow(/belongs to another cluster, use -F/);
+    expect(() => validateTargets('c1', items, probeOk(items, { exists: false, pgVersion: undefined }))).toThrow(/no data directory .* to rewind; use -F/);
+  });
+
+  it('refuses a move onto a port in use or a non-empty directory', () => {
+    const items = selectTargets(snapshot(healthy()), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0 127.0.0.4|7100|/new/gpseg0'));
+    expect(() => validateTargets('c1', items, probeOk(items, { portInUse: true, exists: false, empty: true }))).toThrow(/port 7100 on host sdw3 is already in use/);
+    expect(() => validateTargets('c1', items, probeOk(items, { portInUse: false }))).toThrow(/target directory \/new\/gpseg0 on host sdw3 is not empty/);
+  });
+
+  it('refuses an unreachable host or source', () => {
+    const items = downMirror();
+    expect(() => validateTargets('c1', items, probeOk(items, { reachable: false, error: 'ssh: connect refused' }))).toThrow(/host sdw2 \(127.0.0.3\) is not reachable: ssh: connect refused/);
+  });
+});
