@@ -70,8 +70,11 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
     throw new IncrementalRecoveryFailedError(`dbid ${req.dbid}: ${req.targetDir} has system identifier ${dir.systemIdentifier}, the source ${src.sysid}; pg_rewind cannot join them, use -F (full)`);
   }
   if (dir.postmasterLive) throw new Error(`dbid ${req.dbid}: a postgres still runs in ${req.targetDir}; it must be stopped before pg_rewind`);
-  if (dir.standbySignal && dir.timeline === src.timeline) {
-    return { method: 'none', attached: false, note: `already a mirror on timeline ${src.timeline}; it catches up by streaming` };
+  // A directory that still has standby.signal was never promoted, so its WAL is a prefix of its primary's
+  // (gprecoverseg skips pg_rewind then too); pg_rewind could not even run on it: single-user crash recovery
+  // refuses standby mode.
+  if (dir.standbySignal) {
+    return { method: 'none', attached: false, note: 'still a mirror (standby.signal present); it catches up by streaming' };
   }
   const argv = [`${req.cfg.pgBin}/pg_rewind`, `--target-pgdata=${req.targetDir}`, `--source-server=${replicationConninfo(req.cfg, req.source)}`,
     '--progress', '--write-recovery-conf'];

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { DemoCluster } from '../cluster/demo';
+import { recoveryWorkflow, rebalanceWorkflow } from '../workflows';
+import type { RecoveryInput } from '../workflows/types';
+import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
+import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
+
+const TASK_QUEUE = 'gp-recovery-it';
+
+describe('recovery on a demo cluster of real PostgreSQL instances', () => {
+  let h: TemporalHarness;
+  let w: RunningWorker;
+  let cluster: DemoCluster;
+  let name: string;
+  let seq = 0;
+
+  const recover = (input: Omit<RecoveryInput, 'cluster'> = {}) =>
+    h.client.workflow.execute(recoveryWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: `gprecover-${name}-${++seq}`,
+      args: [{ cluster: name, ...input }],
+    });
+
+  const killAndWaitDown = async (dbid: number) => {
+    await cluster.kill(dbid);
+    await cluster.waitFor((rows) => byDbid(rows, dbid).status === 'd', 30_000, `dbid ${dbid} marked down`);
+  };
+
+  beforeAll(async () => {
+    const made = await createTestCluster('rec', '127.0.51');
+    cluster = made.cluster;
+    name = cluster.name;
+    console.log(`demo cluster up in ${made.startupMs} ms`);
+    h = await connectHarness();
+    w = await h.startWorker({ clustersFile: made.clustersFile, taskQueue: TASK_QUEUE });
+    await cluster.loadData(2000);
+  });
+
+  afterAll(async () => {
+    await w?.stop();
+    await h?.close();
+    await cluster?.destroy();
+  });
+
+  it('dry run plans the recovery of a down mirror and changes nothing', async () => {
+    const healthyPlan = await recover({ dryRun: true });
+    expect(healthyPlan.plan.items).toEqual([]);
+    await killAndWaitDown(6);
+    const before = await cluster.segments();
+    const historyBefore = (await cluster.history(1000)).length;
+    const res = await recover({ dryRun: true });
+    expect(res.plan.items.map((i) => [i.dbid, i.type, i.source.dbid])).toEqual([[6, 'incremental', 2]]);
+    expect(await cluster.segments()).toEqual(before);
+    expect((await cluster.history(1000)).length).toBe(historyBefore);
+  });
+
+  it('incremental recovery of a killed mirror brings it back u/s with identical rows', async () => {
+    await cluster.loadData(1000); // written while the mirror is down
+    const res = await recover();
+    expect(res.succeeded).toBe(1);
+    expect(healthy(await cluster.segments())).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('recovers a failed-over primary as the mirror of its promoted peer (pg_rewind)', async () => {
+    await cluster.kill(3);
+    await cluster.waitFor((rows) => byDbid(rows, 7).role === 'p' && byDbid(rows, 3).status === 'd', 30_000, 'FTS failover of content 1');
+    await cluster.loadData(1000); // the promoted primary moves ahead on a new timeline
+    const res = await recover();
+    expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[3, 'incremental', 'succeeded']]);
+    const rows = await cluster.segments();
+    expect(byDbid(rows, 3)).toMatchObject({ role: 'm', preferredRole: 'p', status: 'u', mode: 's' });
+    expect(byDbid(rows, 7)).toMatchObject({ role: 'p', status: 'u', mode: 's' });
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('full recovery (-F) rebuilds a mirror with pg_basebackup, keeping its dbid', async () => {
+    await killAndWaitDown(8);
+    const res = await recover({ full: true });
+    expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[8, 'full', 'succeeded']]);
+    expect(healthy(await cluster.segments())).toBe(true);
+    const history = (await cluster.history(50)).map((r) => r.desc);
+    expect(history.some((d) => d.includes('full recovery of dbid 8'))).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('differential recovery rsyncs a mirror that fell behind', async () => {
+    await killAndWaitDown(9);
+    await cluster.loadData(1000);
+    const res = await recover({ differential: true });
+    expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[9, 'differential', 'succeeded']]);
+    expect(healthy(await cluster.segments())).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('-i moves a failed mirror to a new data directory and port', async () => {
+    await killAndWaitDown(6);
+    const old = byDbid(await cluster.segments(), 6);
+    const newDir = old.datadir.replace('/mirror/', '/mirror-moved/');
+    const res = await recover({ recoverConfig: `# move content 0's mirror\n${old.address}|${old.port}|${old.datadir} ${old.address}|${old.port + 100}|${newDir}\n` });
+    expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.state])).toEqual([[6, 'full', true, 'succeeded']]);
+    const moved = byDbid(await cluster.segments(), 6);
+    expect(moved).toMatchObject({ port: old.port + 100, datadir: newDir, status: 'u', mode: 's', role: 'm' });
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('recovers four segments at once under -B/-b limits', async () => {
+    const mirrors = (await cluster.segments()).filter((r) => r.content >= 0 && r.role === 'm').map((r) => r.dbid);
+    expect(mirrors).toHaveLength(4);
+    await Promise.all(mirrors.map((d) => cluster.kill(d)));
+    await cluster.waitFor((rows) => mirrors.every((d) => byDbid(rows, d).status === 'd'), 30_000, 'all mirrors down');
+    await cluster.loadData(500);
+    const res = await recover({ hostParallelism: 1, segmentParallelism: 2 });
+    expect(res.succeeded).toBe(4);
+    // -B 1: the two hosts' segments never overlapped.
+    const byHost = new Map<string, typeof res.segments>();
+    for (const s of res.segments) byHost.set(s.target.hostname, [...(byHost.get(s.target.hostname) ?? []), s]);
+    const [a, b] = [...byHost.values()];
+    const end = (ss: typeof res.segments) => Math.max(...ss.map((s) => Date.parse(s.endedAt!)));
+    const start = (ss: typeof res.segments) => Math.min(...ss.map((s) => Date.parse(s.startedAt!)));
+    expect(end(a) <= start(b) || end(b) <= start(a)).toBe(true);
+    expect(healthy(await cluster.segments())).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('refuses a segment that is up with a validation error and changes nothing', async () => {
+    const row = byDbid(await cluster.segments(), 8);
+    const err = await recover({ recoverConfig: `${row.address}|${row.port}|${row.datadir}` }).catch((e) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/dbid 8 .* is already up; nothing to recover/);
+  });
+
+  it('rebalance returns every segment to its preferred role', async () => {
+    const res = await h.client.workflow.execute(rebalanceWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: `gprecover-${name}-rebalance`,
+      args: [{ cluster: name }],
+    });
+    expect(res.swapped).toEqual([1]);
+    const rows = await cluster.segments();
+    expect(rows.filter((r) => r.content >= 0).every((r) => r.role === r.preferredRole && r.status === 'u' && r.mode === 's')).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+});
