@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS gp_segment_configuration (
   hostname text NOT NULL,
   address text NOT NULL,
   datadir text NOT NULL,
-  UNIQUE (content, role)
+  -- Checked at commit: a failover or rebalance swaps the roles of a pair with two UPDATEs in one transaction.
+  UNIQUE (content, role) DEFERRABLE INITIALLY DEFERRED
 );
 
 CREATE TABLE IF NOT EXISTS gp_configuration_history (
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS gp_configuration_history (
 -- gp_request_fts_probe_scan() returns once the prober has completed a probe cycle that started after the call.
 -- Sequences are not transactional, so the prober sees the request while this function is still waiting.
 CREATE SEQUENCE IF NOT EXISTS gp_fts_probe_requested;
-CREATE SEQUENCE IF NOT EXISTS gp_fts_probe_completed;
+-- Starts at 0, below the first ticket (1): otherwise the very first request would count as already answered.
+CREATE SEQUENCE IF NOT EXISTS gp_fts_probe_completed MINVALUE 0 START 0;
 
 CREATE OR REPLACE FUNCTION gp_request_fts_probe_scan() RETURNS boolean
 LANGUAGE plpgsql VOLATILE AS $$

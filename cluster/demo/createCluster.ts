@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { clustersFilePath, saveClusterConfig, type ClusterConfig } from '../config';
+import { ExecutorPool } from '../exec/pool';
+import { runChecked } from '../exec/executor';
+import { osIdentity } from '../exec/local';
+import { findPgBin } from '../pgBin';
+import { installCatalog } from './catalogSetup';
+import { HBA_CONF, HOST_CONF_INCLUDE_COORDINATOR, HOST_CONF_INCLUDE_SEGMENT, hostConf, instanceConf, setConfSetting, writeFile } from './conf';
+import { DemoError } from './errors';
+import { baseBackupMirror, initdb, startInstance, stopInstance, type InstanceLocation } from './instance';
+import { buildLayout, COORDINATOR_HOSTNAME, type DemoLayout, type DemoOptions, type InstanceSpec } from './layout';
+import { waitForStreaming } from './replication';
+import { withInstance } from './sql';
+import { hasState, writeState, type DemoState } from './state';
+
+function portFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+async function checkPorts(layout: DemoLayout): Promise<void> {
+  const all = [layout.coordinator, ...layout.segments];
+  const free = await Promise.all(all.map((i) => portFree(i.address, i.port)));
+  const taken = all.filter((_, i) => !free[i]).map((i) => `${i.address}:${i.port}`);
+  if (taken.length) {
+    throw new DemoError(`cannot create demo cluster '${layout.name}': ${taken.join(', ')} ${taken.length > 1 ? 'are' : 'is'} in use (another demo cluster? pick other ports or --ip-prefix)`);
+  }
+}
+
+export function clusterConfigFor(layout: DemoLayout, pgBin: string): ClusterConfig {
+  const hosts: ClusterConfig['hosts'] = { [COORDINATOR_HOSTNAME]: { address: layout.coordinator.address, executor: 'local' } };
+  for (const [hostname, address] of Object.entries(layout.hostAddresses)) hosts[hostname] = { address, executor: 'local' };
+  return {
+    name: layout.name,
+    coordinator: { host: layout.coordinator.address, port: layout.coordinator.port, user: layout.dbUser, database: 'postgres' },
+    pgBin,
+    osUser: layout.osUser,
+    replicationUser: layout.dbUser,
+    defaultExecutor: 'local',
+    hosts,
+    ftsProbeIntervalSec: layout.ftsIntervalSec,
+  };
+}
+
+/** The root belongs to the cluster's OS user, who must also reach it through every parent directory. */
+async function prepareRoot(layout: DemoLayout, pool: ExecutorPool): Promise<void> {
+  const root = layout.rootDir;
+  if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
+    throw new DemoError(`cannot create demo cluster '${layout.name}': ${root} exists and is not empty`);
+  }
+  fs.mkdirSync(root, { recursive: true });
+  const id = osIdentity(layout.osUser);
+  if (id) fs.chownSync(root, id.uid, id.gid);
+  const probe = await pool.forHost(COORDINATOR_HOSTNAME).run(['test', '-w', root, '-a', '-x', root], { timeoutMs: 5_000 });
+  if (probe.code !== 0) {
+    throw new DemoError(`OS user ${layout.osUser} cannot write to ${root} (a parent directory is closed to it); choose another --root`);
+  }
+}
+
+const location = (s: InstanceSpec): InstanceLocation => ({ dbid: s.dbid, hostname: s.hostname, address: s.address, port: s.port, datadir: s.datadir });
+
+async function buildPrimaryLike(pool: ExecutorPool, pgBin: string, layout: DemoLayout, s: InstanceSpec, include: string): Promise<void> {
+  const exec = pool.forHost(s.hostname);
+  await initdb(exec, pgBin, s.datadir, layout.dbUser);
+  await writeFile(exec, path.join(s.datadir, 'postgresql.conf'), instanceConf(s.port, include), true);
+  await writeFile(exec, path.join(s.datadir, 'pg_hba.conf'), HBA_CONF);
+  await startInstance(exec, pgBin, location(s));
+}
+
+async function buildMirror(pool: ExecutorPool, pgBin: string, layout: DemoLayout, m: InstanceSpec): Promise<void> {
+  const primary = layout.segments.find((s) => s.content === m.content && s.role === 'p')!;
+  const exec = pool.forHost(m.hostname);
+  await baseBackupMirror(exec, pgBin, primary, m.datadir, layout.dbUser);
+  // The copy carries its primary's port; listen_addresses already follows the host directory (see conf.ts).
+  await setConfSetting(exec, m.datadir, 'port', String(m.port));
+  await startInstance(exec, pgBin, location(m));
+}
+
+async function build(layout: DemoLayout, pgBin: string, pool: ExecutorPool): Promise<void> {
+  const root = layout.rootDir;
+  const hostDirs: Array<[string, string, string]> = [[COORDINATOR_HOSTNAME, path.join(root, 'coordinator'), layout.coordinator.address]];
+  for (const [hostname, address] of Object.entries(layout.hostAddresses)) hostDirs.push([hostname, path.join(root, hostname), address]);
+  await Promise.all(hostDirs.map(async ([hostname, dir, address]) => {
+    const exec = pool.forHost(hostname);
+    await runChecked(exec, ['mkdir', '-p', dir, ...(hostname === COORDINATOR_HOSTNAME ? [] : [path.join(dir, 'primary'), path.join(dir, 'mirror')])]);
+    await writeFile(exec, path.join(dir, 'host.conf'), hostConf(address));
+  }));
+
+  const primaries = layout.segments.filter((s) => s.role === 'p');
+  const mirrors = layout.segments.filter((s) => s.role === 'm');
+  await Promise.all([
+    buildPrimaryLike(pool, pgBin, layout, layout.coordinator, HOST_CONF_INCLUDE_COORDINATOR).then(() =>
+      withInstance(layout.coordinator, { user: layout.dbUser }, (c) => installCatalog(c, layout))),
+    ...primaries.map((p) => buildPrimaryLike(pool, pgBin, layout, p, HOST_CONF_INCLUDE_SEGMENT)),
+  ]);
+  await Promise.all(mirrors.map((m) => buildMirror(pool, pgBin, layout, m)));
+  const notStreaming = await waitForStreaming(primaries, layout.dbUser, 30_000);
+  if (notStreaming.length) {
+    throw new DemoError(`mirrors did not start streaming: ${notStreaming.map((n) => `primary dbid ${n.dbid}: ${n.why}`).join('; ')}`);
+  }
+}
+
+async function discard(layout: DemoLayout, pgBin: string, pool: ExecutorPool): Promise<void> {
+  await Promise.all([layout.coordinator, ...layout.segments].map((s) =>
+    stopInstance(pool.forHost(s.hostname), pgBin, s.datadir, 'immediate').catch(() => undefined)));
+  fs.rmSync(layout.rootDir, { recursive: true, force: true });
+}
+
+/** initdb, start, catalog, mirrors by pg_basebackup, registration; on failure nothing is left behind. */
+export async function createCluster(opts: DemoOptions): Promise<DemoState> {
+  const layout = buildLayout(opts);
+  const pgBin = findPgBin();
+  if (hasState(layout.rootDir)) {
+    throw new DemoError(`demo cluster already exists at ${layout.rootDir} (start it, or destroy it with 'gprecover demo down')`);
+  }
+  await checkPorts(layout);
+  const config = clusterConfigFor(layout, pgBin);
+  const clustersFile = path.resolve(opts.clustersFile ?? clustersFilePath());
+  const state: DemoState = { version: 1, layout, pgBin, clustersFile, config, createdAt: new Date().toISOString() };
+  const pool = new ExecutorPool(config);
+  try {
+    await prepareRoot(layout, pool);
+  } catch (err) {
+    await pool.closeAll();
+    throw err;
+  }
+  try {
+    await build(layout, pgBin, pool);
+  } catch (err) {
+    await discard(layout, pgBin, pool);
+    throw err;
+  } finally {
+    await pool.closeAll();
+  }
+  writeState(state);
+  saveClusterConfig(config, clustersFile);
+  return state;
+}

@@ -1,0 +1,48 @@
+import pg from 'pg';
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface ConnectOptions {
+  user: string;
+  database?: string;
+  connectTimeoutMs?: number;
+  applicationName?: string;
+  /** Server-side statement_timeout, so a hung instance cannot hang the caller. */
+  statementTimeoutMs?: number;
+}
+
+export async function connect(ep: Endpoint, opts: ConnectOptions): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: ep.address,
+    port: ep.port,
+    user: opts.user,
+    database: opts.database ?? 'postgres',
+    application_name: opts.applicationName ?? 'gprecover-demo',
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    statement_timeout: opts.statementTimeoutMs,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  return client;
+}
+
+export async function withInstance<T>(ep: Endpoint, opts: ConnectOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(ep, opts);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
