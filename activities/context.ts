@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config';
 import { ExecutorPool } from '../cluster/exec/pool';
@@ -28,8 +29,13 @@ export class ActivityContext {
   }
 }
 
-/** Errors that retrying cannot fix fail the activity at once, under their own name, for the workflow to decide. */
-export async function classified<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Errors that retrying cannot fix fail the activity at once, under their own name, for the workflow to decide.
+ * Also heartbeats every 2 s unless the activity reports progress itself (heartbeat: false).
+ */
+export async function classified<T>(fn: () => Promise<T>, opts: { heartbeat?: boolean } = { heartbeat: true }): Promise<T> {
+  // Short heartbeat timeouts let Temporal notice a dead worker in seconds; a long command still beats meanwhile.
+  const ticker = opts.heartbeat ? setInterval(() => Context.current().heartbeat(), 2000) : undefined;
   try {
     return await fn();
   } catch (err) {
@@ -37,5 +43,7 @@ export async function classified<T>(fn: () => Promise<T>): Promise<T> {
       throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true });
     }
     throw err;
+  } finally {
+    if (ticker) clearInterval(ticker);
   }
 }

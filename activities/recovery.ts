@@ -119,7 +119,7 @@ export function createRecoveryActivities(ctx: ActivityContext) {
         const source = pool.forHost(item.source.hostname, item.source.address);
         const actx = Context.current();
         let last = '';
-        const beat = setInterval(() => actx.heartbeat(last), 5000);
+        const beat = setInterval(() => actx.heartbeat(last), 2000);
         actx.heartbeat('starting');
         try {
           const req = {
@@ -147,7 +147,7 @@ export function createRecoveryActivities(ctx: ActivityContext) {
         } finally {
           clearInterval(beat);
         }
-      });
+      }, { heartbeat: false });
     },
 
     /** gprecoverseg step 9: the catalog's port, recovery settings pointing at the primary, then pg_ctl start. */
@@ -184,7 +184,7 @@ export function createRecoveryActivities(ctx: ActivityContext) {
           round++;
           await sleep(1000);
         }
-      });
+      }, { heartbeat: false });
     },
   };
 }

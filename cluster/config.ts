@@ -51,6 +51,8 @@ export interface ClusterConfig {
   segmentConnectOptions?: string;
   /** Write the catalog address into listen_addresses of a recovered segment (hosts that share one machine, as in the demo). */
   listenOnCatalogAddress?: boolean;
+  /** Throttle for copies, as pg_basebackup --max-rate takes it (e.g. '100M'); rsync gets the same limit. */
+  copyMaxRate?: string;
   /** Seconds between FTS probes of the cluster, used to size waits. */
   ftsProbeIntervalSec?: number;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from '../workflows/taskQueue';
+import { faultInjectionInterceptors, parseFaultSpec } from './faultInjection';
 
 export interface CreateWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
@@ -17,10 +18,19 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: path.resolve(__dirname, '../workflows/index.ts') }),
+    ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
+    interceptors: { activity: faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER)) },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
     // Long copies heartbeat; the worker waits for them on shutdown no longer than this.
     shutdownGraceTime: '10s',
   });
+}
+
+/** A prebuilt bundle (GPRECOVER_WORKFLOW_BUNDLE, e.g. made at image build time) starts a worker in a second. */
+function workflowSource(bundle: WorkerOptions['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (bundle) return { workflowBundle: bundle };
+  const prebuilt = process.env.GPRECOVER_WORKFLOW_BUNDLE;
+  if (prebuilt) return { workflowBundle: { codePath: prebuilt } };
+  return { workflowsPath: path.resolve(__dirname, '../workflows/index.ts') };
 }

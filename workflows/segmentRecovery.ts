@@ -21,7 +21,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   }
 
   phase = 'updating-catalog';
-  const catalog = await catalogActivities.updateCatalog({
+  await catalogActivities.updateCatalog({
     cluster,
     change: { dbid: item.dbid, content: item.content, type: item.type, target: item.target, moved: item.moved, runTag },
   });
@@ -36,11 +36,12 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     phase = 'starting';
     await hostActivities.startRecoveredSegment({ cluster, item });
   } catch (err) {
-    if (catalog.rewritten) {
+    // Only a move changed where the catalog says the segment lives; an in-place recovery has nothing to undo.
+    if (item.moved) {
       phase = 'backing-out';
       const reason = isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err);
       await CancellationScope.nonCancellable(() =>
-        catalogActivities.backOutCatalog({ cluster, before: catalog.before, runTag, reason }),
+        catalogActivities.backOutCatalog({ cluster, before: item.failed, runTag, reason }),
       );
     }
     phase = 'failed';

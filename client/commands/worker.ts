@@ -21,7 +21,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   }
   const ep = endpointFromEnv();
   const taskQueue = values['task-queue'] ?? TASK_QUEUE;
-  console.log(`worker polling '${taskQueue}' on ${ep.address} namespace ${ep.namespace}; Ctrl-C stops it`);
-  await runWorkerUntilSignal(ep, { taskQueue, clustersFile: values.clusters });
+  await runWorkerUntilSignal(ep, {
+    taskQueue,
+    clustersFile: values.clusters,
+    onReady: () => console.log(`worker polling '${taskQueue}' on ${ep.address} namespace ${ep.namespace}; Ctrl-C stops it`),
+  });
   return 0;
 }

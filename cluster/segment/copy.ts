@@ -35,7 +35,8 @@ export interface CopyOutcome {
 /** Full recovery: pg_basebackup streams a fresh copy with its WAL and writes the recovery settings. */
 export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
   const argv = [`${req.cfg.pgBin}/pg_basebackup`, '-c', 'fast', '-D', req.targetDir, '-d', replicationConninfo(req.cfg, req.source),
-    '--slot', REPLICATION_SLOT, '--create-slot', '--wal-method', 'stream', '--write-recovery-conf', '--progress', '--verbose'];
+    '--slot', REPLICATION_SLOT, '--create-slot', '--wal-method', 'stream', '--write-recovery-conf', '--progress', '--verbose',
+    ...(req.cfg.copyMaxRate ? [`--max-rate=${req.cfg.copyMaxRate}`] : [])];
   const res = await runCopyJob(
     { exec: req.target, jobDir: jobDirFor(req.targetDir, 'copy'), owner: req.owner, signal: req.signal, onProgress: req.onProgress },
     'pg_basebackup',
@@ -120,6 +121,7 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
         { exec: req.target, jobDir, owner: req.owner, signal: req.signal, onProgress: req.onProgress },
         'rsync',
         ['rsync', '-a', '--delete', '--checksum', '--info=progress2', '--no-inc-recursive',
+          ...(req.cfg.copyMaxRate ? [`--bwlimit=${rsyncRate(req.cfg.copyMaxRate)}`] : []),
           ...RSYNC_EXCLUDES.map((e) => `--exclude=/${e}`), from(), `${req.targetDir}/`],
         // The backup session of an earlier attempt died with its worker, so its rsync is not worth attaching to.
         async () => undefined,
@@ -141,4 +143,11 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
   await runChecked(req.target, ['rsync', '-a', from('global/pg_control'), `${req.targetDir}/global/pg_control`]);
   await runChecked(req.target, ['sh', '-c', 'mkdir -p "$1/pg_replslot" "$1/pg_stat_tmp" "$1/pg_dynshmem" "$1/pg_notify" "$1/pg_serial" "$1/pg_snapshots" "$1/pg_subtrans" "$1/log" && chmod 0700 "$1"', 'sh', req.targetDir]);
   return { method: 'rsync', attached };
+}
+
+/** pg_basebackup's rate ('32k', '100M', bare = kB/s) in rsync's --bwlimit units (KiB/s). */
+export function rsyncRate(rate: string): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(rate.trim());
+  if (!m) throw new Error(`copyMaxRate '${rate}' is not like 32k or 100M`);
+  return Number(m[1]) * (m[2].toLowerCase() === 'm' ? 1024 : 1);
 }

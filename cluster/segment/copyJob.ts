@@ -40,6 +40,9 @@ export async function runCopyJob(
       throw new CopyConflictError(`a ${tool} started by another run (${st.owner}) is still running on ${ctx.exec.host} (job ${ctx.jobDir}); wait for it or stop it first`);
     }
     attached = true;
+  } else if (st.state === 'exited' && st.code === 0 && st.owner === ctx.owner) {
+    // This run's copy finished but the attempt that started it never reported back (worker crash).
+    return { attached: true, output: st.output, code: 0 };
   } else {
     await prepare();
     await startJob(ctx.exec, ctx.jobDir, ctx.owner, argv);
