@@ -11,6 +11,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   rebalance: { summary: 'return pairs to their preferred roles (gprecoverseg -r)', load: async () => (await import('./commands/rebalance')).rebalanceCommand },
   demo: { summary: 'local demo cluster of PostgreSQL instances with Greenplum catalog and FTS: up, down, status, kill, load …', load: async () => (await import('./commands/demo')).demoCommand },
   check: { summary: 'prove a worker polls the task queue and list the clusters it knows', load: async () => (await import('./commands/check')).checkCommand },
+  history: { summary: 'past and running runs from Temporal visibility (--cluster, --since, --status, --type)', load: async () => (await import('./commands/history')).historyCommand },
+  show: { summary: "one run's timeline: plan, per-segment steps, catalog changes, errors, outcome", load: async () => (await import('./commands/show')).showCommand },
 };
 
 function usage(): string {

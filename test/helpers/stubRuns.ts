@@ -1,0 +1,203 @@
+// Real recoveryWorkflow / rebalanceWorkflow / segmentRecoveryWorkflow runs on the test dev server, with activities
+// that answer from an in-memory catalog instead of touching PostgreSQL. They exist to produce real event histories and
+// visibility records (retries, failures, back-outs, cancellations) for `history` and `show`, quickly and on demand.
+// Recovery itself is tested against real clusters elsewhere; nothing here claims a segment was rebuilt.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { SegmentRow } from '../../cluster/catalog';
+import { rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
+import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../workflows/types';
+import { workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
+
+export interface StubCluster {
+  name: string;
+  /** dbids the catalog marks down. */
+  down: number[];
+  /** copySegment fails its first attempt (retryable) for these dbids. */
+  copyFailsOnce?: number[];
+  /** copySegment fails for good (non-retryable) for these dbids. */
+  copyFails?: number[];
+  /** waitForSync never ends (until cancelled). */
+  hangSync?: boolean;
+  /** Contents whose mirror acts as primary (what rebalance undoes). */
+  swapped?: number[];
+}
+
+/** Two hosts, two contents, group mirroring: primaries dbid 2, 3; mirrors dbid 4 (of content 0), 5 (of content 1). */
+export function stubSegments(c: StubCluster): SegmentRow[] {
+  const row = (dbid: number, content: number, role: 'p' | 'm', host: number, port: number): SegmentRow => ({
+    dbid, content, role, preferredRole: role, mode: 's', status: 'u', port,
+    hostname: `sdw${host}`, address: `10.0.0.${host}`, datadir: `/data/${role === 'p' ? 'primary' : 'mirror'}/gpseg${content}`,
+  });
+  const rows = [row(2, 0, 'p', 1, 6000), row(3, 1, 'p', 2, 6000), row(4, 0, 'm', 2, 7000), row(5, 1, 'm', 1, 7000)];
+  for (const r of rows) {
+    if (c.swapped?.includes(r.content)) r.role = r.role === 'p' ? 'm' : 'p';
+    if (c.down.includes(r.dbid)) {
+      r.status = 'd';
+      r.mode = 'n';
+      for (const p of rows) if (p.content === r.content) p.mode = 'n';
+    }
+  }
+  return rows;
+}
+
+function stubActivities(clusters: StubCluster[]) {
+  const spec = (name: string) => {
+    const c = clusters.find((x) => x.name === name);
+    if (!c) throw ApplicationFailure.create({ type: 'ConfigError', message: `no cluster '${name}' in the stub`, nonRetryable: true });
+    return c;
+  };
+  const rowOf = (name: string, dbid: number) => stubSegments(spec(name)).find((r) => r.dbid === dbid)!;
+  return {
+    async readCluster(cluster: string) {
+      return { cluster, segments: stubSegments(spec(cluster)), hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2', sdw3: '10.0.0.3', sdw4: '10.0.0.4' } };
+    },
+    async probeTargets(input: { cluster: string; dirs: Array<{ hostname: string; address: string; datadir: string; port?: number }>; sources: SegmentRow[] }) {
+      return {
+        // A move's target (asked with its port) is a fresh directory; an in-place target holds the old data.
+        dirs: input.dirs.map((d) => (d.port !== undefined
+          ? { ...d, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false }
+          : { ...d, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '7351' })),
+        sources: input.sources.map((s) => ({ dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '7351', timeline: 1, serverVersionNum: 150000 })),
+      };
+    },
+    async stopFailedSegment() {
+      return { wasRunning: false };
+    },
+    async verifySegmentDown() {},
+    async updateCatalog(input: { cluster: string; change: { dbid: number; type: string; moved: boolean; target: { hostname: string; address: string; port: number; datadir: string } } }) {
+      const before = rowOf(input.cluster, input.change.dbid);
+      return { before, after: { ...before, ...input.change.target, mode: 'n' }, rewritten: input.change.type === 'full' || input.change.moved };
+    },
+    async wipeTarget() {
+      return true;
+    },
+    async copySegment(input: { cluster: string; item: SegmentPlan }) {
+      const c = spec(input.cluster);
+      const { dbid } = input.item;
+      if (c.copyFails?.includes(dbid)) {
+        throw ApplicationFailure.create({ type: 'CopyFailed', nonRetryable: true, message: `pg_basebackup exited 1 for dbid ${dbid}: could not connect to the source` });
+      }
+      if (c.copyFailsOnce?.includes(dbid) && Context.current().info.attempt === 1) {
+        throw new Error(`pg_rewind exited 1 for dbid ${dbid}: connection reset by peer`);
+      }
+      return { method: input.item.type === 'full' ? 'pg_basebackup' : 'pg_rewind', attached: false };
+    },
+    async startRecoveredSegment() {
+      return { alreadyRunning: false };
+    },
+    async waitForSync(input: { cluster: string; dbid: number }) {
+      if (spec(input.cluster).hangSync) {
+        const ctx = Context.current();
+        for (;;) {
+          ctx.heartbeat('status d mode n, 4096 WAL bytes behind');
+          await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 200))]);
+        }
+      }
+      return { status: 'u', mode: 's', walBytesBehind: 0 };
+    },
+    async backOutCatalog() {
+      return true;
+    },
+    async replayLagBytes() {
+      return 0;
+    },
+    async stopPrimaryForRebalance() {
+      return { wasRunning: true };
+    },
+    async waitForPromotion() {},
+  };
+}
+
+export async function startStubWorker(h: TemporalHarness, taskQueue: string, clusters: StubCluster[]): Promise<RunningWorker> {
+  const worker = await Worker.create({
+    connection: h.nativeConnection,
+    namespace: h.namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: stubActivities(clusters),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export interface Finished {
+  workflowId: string;
+  runId: string;
+  ok: boolean;
+  error?: unknown;
+}
+
+const memoFor = (args: string) => ({ requestedBy: 'alice@ops-1', command: `gprecover ${args}` });
+
+export async function runRecovery(client: Client, taskQueue: string, input: RecoveryInput, workflowId = `gprecover-${input.cluster}`): Promise<Finished> {
+  const handle = await client.workflow.start(recoveryWorkflow, {
+    taskQueue, workflowId, args: [{ requestedBy: 'alice@ops-1', ...input }], memo: memoFor(`start-recovery --cluster ${input.cluster}`),
+  });
+  return handle.result().then(() => ({ workflowId, runId: handle.firstExecutionRunId, ok: true }), (error) => ({ workflowId, runId: handle.firstExecutionRunId, ok: false, error }));
+}
+
+export async function startRecovery(client: Client, taskQueue: string, input: RecoveryInput, workflowId = `gprecover-${input.cluster}`) {
+  return client.workflow.start(recoveryWorkflow, {
+    taskQueue, workflowId, args: [{ requestedBy: 'alice@ops-1', ...input }], memo: memoFor(`start-recovery --cluster ${input.cluster}`),
+  });
+}
+
+export async function runRebalance(client: Client, taskQueue: string, input: RebalanceInput): Promise<Finished> {
+  const workflowId = `gprecover-${input.cluster}`;
+  const handle = await client.workflow.start(rebalanceWorkflow, { taskQueue, workflowId, args: [input], memo: memoFor(`rebalance --cluster ${input.cluster}`) });
+  return handle.result().then(() => ({ workflowId, runId: handle.firstExecutionRunId, ok: true }), (error) => ({ workflowId, runId: handle.firstExecutionRunId, ok: false, error }));
+}
+
+export interface Scenarios {
+  clusters: { a: StubCluster; quoted: StubCluster; rebalance: StubCluster };
+  /** Incremental recovery of dbid 4 and 5; dbid 4's copy fails once and is retried. */
+  succeeded: Finished;
+  /** The same two moved to spare hosts (-p, so full); dbid 5's copy fails for good and its catalog change is backed out. */
+  failed: Finished;
+  dryRun: Finished;
+  rebalanced: Finished;
+  /** Still running (waitForSync never ends) until the test cancels it. */
+  running: { workflowId: string; runId: string };
+}
+
+/** Every kind of run `history` and `show` must describe, on one stub worker; clusters are unique to `suffix`. */
+export async function runScenarios(client: Client, taskQueue: string, clusters: Scenarios['clusters']): Promise<Scenarios> {
+  const { a, quoted, rebalance } = clusters;
+  const succeeded = await runRecovery(client, taskQueue, { cluster: a.name });
+  a.copyFails = [5];
+  const failed = await runRecovery(client, taskQueue, { cluster: a.name, spareHosts: ['sdw3', 'sdw4'] });
+  const dryRun = await runRecovery(client, taskQueue, { cluster: a.name, dryRun: true }, `gprecover-${a.name}-dryrun-${Date.now()}`);
+  const rebalanced = await runRebalance(client, taskQueue, { cluster: rebalance.name, requestedBy: 'alice@ops-1' });
+  const handle = await startRecovery(client, taskQueue, { cluster: quoted.name });
+  return { clusters, succeeded, failed, dryRun, rebalanced, running: { workflowId: handle.workflowId, runId: handle.firstExecutionRunId } };
+}
+
+export function scenarioClusters(suffix: string): Scenarios['clusters'] {
+  return {
+    a: { name: `hist-a-${suffix}`, down: [4, 5], copyFailsOnce: [4] },
+    quoted: { name: `hist-o'q-${suffix}`, down: [4], hangSync: true },
+    rebalance: { name: `hist-r-${suffix}`, down: [], swapped: [0] },
+  };
+}
+
+/** Visibility is eventually consistent: retry an assertion for a few seconds. */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
