@@ -31,6 +31,8 @@ export interface DirProbe extends DirProbeRequest {
   /** Command line of a pg_basebackup / pg_rewind / rsync working on this directory right now. */
   copyRunning?: string;
   portInUse?: boolean;
+  /** The cluster's pgBin has no pg_ctl / pg_controldata on this host. */
+  pgBinMissing?: boolean;
 }
 
 export interface SourceProbe {

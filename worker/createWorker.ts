@@ -17,7 +17,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
-    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    taskQueue: opts.taskQueue ?? process.env.GPRECOVER_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
     interceptors: { activity: faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER)) },

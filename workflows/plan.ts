@@ -128,8 +128,12 @@ export function validateTargets(cluster: string, items: SegmentPlan[], probe: Pr
       problems.push(`${label}: host ${it.target.hostname} (${it.target.address}) is not reachable${dir?.error ? `: ${dir.error}` : ''}`);
       continue;
     }
+    if (dir.pgBinMissing) {
+      problems.push(`${label}: PostgreSQL binaries missing on host ${it.target.hostname}: no pg_ctl in the cluster's pgBin (fix pgBin in the worker's clusters file or install PostgreSQL there)`);
+      continue;
+    }
     if (!src || !src.reachable) {
-      problems.push(`${label}: source dbid ${it.source.dbid} at ${where(it.source)} is not reachable${src?.error ? `: ${src.error}` : ''}`);
+      problems.push(`content ${it.content}: its acting primary dbid ${it.source.dbid} at ${where(it.source)} is not reachable either, so dbid ${it.dbid} has nothing to recover from (double fault?)${src?.error ? `: ${src.error}` : ''}`);
       continue;
     }
     if (src.inRecovery) {

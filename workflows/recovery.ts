@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, ParentClosePolicy, setHandler,
+  ActivityFailure, ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, ParentClosePolicy, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { parseRecoverConfig, type RecoverConfigLine } from '../cluster/recoverConfig';
@@ -96,6 +96,10 @@ async function makePlan(input: RecoveryInput): Promise<RecoveryPlan> {
     return validateTargets(input.cluster, items, probe);
   } catch (err) {
     if (err instanceof Error && (err.name === 'ValidationError' || err.name === 'RecoverConfigError')) throw validationFailure(err.message);
+    // An unknown cluster or a broken cluster entry in the worker's configuration is bad input, not a failed recovery.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConfigError') {
+      throw validationFailure(err.cause.message);
+    }
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 import type { Duration } from '@temporalio/common';
+import { taskQueue } from '../runIds';
 import { parse } from '../args';
 import { openClient } from '../temporalClient';
-import { TASK_QUEUE } from '../../workflows/taskQueue';
 import { workerCheckWorkflow } from '../../workflows';
 
 export async function checkCommand(argv: string[]): Promise<number> {
@@ -13,7 +13,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const { client, close } = await openClient();
   try {
     const info = await client.workflow.execute(workerCheckWorkflow, {
-      taskQueue: values['task-queue'] ?? TASK_QUEUE,
+      taskQueue: values['task-queue'] ?? taskQueue(),
       workflowId: `gprecover-check-${Date.now()}`,
       workflowExecutionTimeout: (values.timeout ?? '30s') as Duration,
     });

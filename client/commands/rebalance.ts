@@ -2,11 +2,10 @@ import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { parse } from '../args';
 import { UsageError } from '../errors';
-import { clusterWorkflowId, defaultCluster } from '../runIds';
+import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 import { AlreadyRunningError } from './startRecovery';
 import { rebalanceWorkflow } from '../../workflows';
-import { TASK_QUEUE } from '../../workflows/taskQueue';
 
 export async function rebalanceCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -24,7 +23,7 @@ export async function rebalanceCommand(argv: string[]): Promise<number> {
   try {
     const workflowId = values['dry-run'] ? `${clusterWorkflowId(cluster)}-rebalance-dryrun-${Date.now()}` : clusterWorkflowId(cluster);
     const handle = await client.workflow.start(rebalanceWorkflow, {
-      taskQueue: TASK_QUEUE,
+      taskQueue: taskQueue(),
       workflowId,
       args: [{ cluster, replayLagGB, dryRun: values['dry-run'], requestedBy: `${os.userInfo().username}@${os.hostname()}` }],
     }).catch((err) => {

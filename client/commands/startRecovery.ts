@@ -3,12 +3,11 @@ import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { parse, intOption } from '../args';
 import { UsageError } from '../errors';
-import { clusterWorkflowId, defaultCluster } from '../runIds';
+import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 import { watchRun } from '../watch';
 import { formatSampleConfig, parseRecoverConfig, RecoverConfigError } from '../../cluster/recoverConfig';
 import { recoveryWorkflow } from '../../workflows';
-import { TASK_QUEUE } from '../../workflows/taskQueue';
 import type { RecoveryInput } from '../../workflows/types';
 
 export class AlreadyRunningError extends Error {
@@ -95,7 +94,7 @@ export async function startRecoveryCommand(argv: string[]): Promise<number> {
     let handle;
     try {
       handle = await client.workflow.start(recoveryWorkflow, {
-        taskQueue: TASK_QUEUE,
+        taskQueue: taskQueue(),
         workflowId,
         args: [input],
         memo: { requestedBy: input.requestedBy, command: `gprecover start-recovery ${argv.join(' ')}`.trim() },

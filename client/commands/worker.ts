@@ -1,7 +1,7 @@
+import { taskQueue as defaultTaskQueue } from '../runIds';
 import { parse } from '../args';
 import { endpointFromEnv } from '../../worker/connection';
 import { runWorkerUntilSignal } from '../../worker/runWorker';
-import { TASK_QUEUE } from '../../workflows/taskQueue';
 
 const HELP = `usage: gprecover worker [--task-queue Q] [--clusters FILE]
 Runs a worker for an existing Temporal service. Connection from the environment:
@@ -20,7 +20,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ep = endpointFromEnv();
-  const taskQueue = values['task-queue'] ?? TASK_QUEUE;
+  const taskQueue = values['task-queue'] ?? defaultTaskQueue();
   await runWorkerUntilSignal(ep, {
     taskQueue,
     clustersFile: values.clusters,

@@ -3,6 +3,7 @@ import type { DirProbe, DirProbeRequest } from '../probeTypes';
 
 const PROBE = String.raw`
 d=$1; bin=$2; ports=$3
+[ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
 [ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
 [ -f "$d/standby.signal" ] && echo standby=1
@@ -66,5 +67,6 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
     clusterState: kv.get('state'),
     copyRunning: kv.get('copy'),
     ...(req.port ? { portInUse: kv.get('port_in_use') === '1' } : {}),
+    ...(kv.get('nobin') === '1' ? { pgBinMissing: true } : {}),
   };
 }
