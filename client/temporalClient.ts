@@ -12,7 +12,9 @@ export async function openClient(): Promise<{ client: Client; close: () => Promi
 }
 
 export function uiBaseUrl(address: string, namespace: string): string {
-  const ui = process.env.TEMPORAL_UI_URL ?? `http://${address.split(':')[0]}:8233`;
+  // The dev server puts its UI 1000 ports above the frontend (7233 -> 8233).
+  const [host, port] = address.split(':');
+  const ui = process.env.TEMPORAL_UI_URL ?? `http://${host}:${Number(port ?? 7233) + 1000}`;
   return `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}`;
 }
 

@@ -5,6 +5,7 @@ import { startDevServer } from '../../worker/devServer';
 import { connectWorker } from '../../worker/connection';
 import { createWorker } from '../../worker/createWorker';
 import { TASK_QUEUE } from '../../workflows/taskQueue';
+import { quietRuntime } from '../../worker/quietRuntime';
 
 const HELP = `usage: gprecover dev [--port 7233] [--ui-port 8233] [--no-demo]
 Starts, in one process: the Temporal dev server with SQLite persistence under .data/temporal/, its Web UI,
@@ -24,10 +25,12 @@ export async function devCommand(argv: string[]): Promise<number> {
   }
   const port = intOption(values.port, '--port', 1, 65535) ?? 7233;
   const uiPort = intOption(values['ui-port'], '--ui-port', 1, 65535) ?? 8233;
+  const dbFile = path.join(DATA_DIR, 'temporal', 'dev.db');
+  quietRuntime();
   const server = await startDevServer({
     port,
     uiPort,
-    dbFile: path.join(DATA_DIR, 'temporal', 'dev.db'),
+    dbFile,
     logFile: path.join(DATA_DIR, 'temporal', 'dev-server.log'),
   });
   const cleanups: Array<() => Promise<void>> = [() => server.stop()];
@@ -41,10 +44,10 @@ export async function devCommand(argv: string[]): Promise<number> {
     const connection = await connectWorker({ address: server.address, namespace: server.namespace });
     cleanups.unshift(() => connection.close());
     const worker = await createWorker({ connection, namespace: server.namespace });
-    console.log(`Temporal dev server  ${server.address} (namespace ${server.namespace}, history in .data/temporal/dev.db)`);
+    console.log(`Temporal dev server  ${server.address} (namespace ${server.namespace}, history in ${dbFile})`);
     console.log(`Temporal Web UI      ${server.uiUrl}`);
     console.log(`worker               polling '${TASK_QUEUE}'`);
-    console.log(`Ctrl-C stops everything. In another terminal: bin/gprecover start-recovery --cluster demo --wait`);
+    console.log(`Ctrl-C stops everything. In another terminal: bin/gprecover demo kill 6; bin/gprecover start-recovery --wait`);
     const stop = () => {
       console.log('\nstopping worker, demo cluster and dev server ...');
       worker.shutdown();

@@ -2,6 +2,7 @@ import { taskQueue as defaultTaskQueue } from '../runIds';
 import { parse } from '../args';
 import { endpointFromEnv } from '../../worker/connection';
 import { runWorkerUntilSignal } from '../../worker/runWorker';
+import { quietRuntime } from '../../worker/quietRuntime';
 
 const HELP = `usage: gprecover worker [--task-queue Q] [--clusters FILE]
 Runs a worker for an existing Temporal service. Connection from the environment:
@@ -19,6 +20,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  quietRuntime();
   const ep = endpointFromEnv();
   const taskQueue = values['task-queue'] ?? defaultTaskQueue();
   await runWorkerUntilSignal(ep, {
