@@ -173,7 +173,8 @@ describe('docker-compose.yml', () => {
   it('registers every search attribute the workflows write, with its type', () => {
     const setup = services['temporal-setup'];
     const declared = envOf(setup).SEARCH_ATTRIBUTES.split(/\s+/).map((p) => p.split('='));
-    const expected = ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : k.type === SearchAttributeType.KEYWORD ? 'Keyword' : `unmapped ${k.type}`]);
+    const cliType: Record<string, string> = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.KEYWORD_LIST]: 'KeywordList' };
+    const expected = ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, cliType[k.type as string] ?? `unmapped ${String(k.type)}`]);
     expect(declared.sort()).toEqual(expected.sort());
     const script = (setup.entrypoint as string[]).find((a) => a.endsWith('.sh'))!;
     const mount = mounts(setup).find((m) => m.target === script)!;
