@@ -58,9 +58,17 @@ export async function fetchRunView(client: Client, workflowId: string, runId?: s
   return { workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, run, segments };
 }
 
+/** `[########------------]` for the first percentage in a heartbeat detail. */
+export function progressBar(detail: string | undefined, width = 20): string {
+  const m = /(\d{1,3})%/.exec(detail ?? '');
+  if (!m) return '';
+  const filled = Math.round((Math.min(100, Number(m[1])) / 100) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] `;
+}
+
 export function segmentLine(s: SegmentView): string {
   const where = `${s.target.hostname}:${s.target.port}:${s.target.datadir}`;
-  const what = s.state === 'running' ? `${s.phase ?? 'running'}${s.detail ? `  ${s.detail}` : ''}` : s.state;
+  const what = s.state === 'running' ? `${s.phase ?? 'running'}  ${progressBar(s.detail)}${s.detail ?? ''}`.trimEnd() : s.state;
   const err = s.error ? `  ${s.error}` : '';
   return `  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} ${s.type.padEnd(12)} ${s.moved ? 'move -> ' : ''}${where}  ${what}${err}`;
 }

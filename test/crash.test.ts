@@ -113,6 +113,7 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     await handle.cancel();
     const err = await handle.result().catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
     sampler.stop();
     await new Promise((r) => setTimeout(r, 500));
     const after = byDbid(await cluster.segments(), 8);

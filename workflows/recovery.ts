@@ -1,9 +1,10 @@
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, ParentClosePolicy, setHandler,
+  ActivityFailure, ApplicationFailure, CancellationScope, condition, executeChild, ParentClosePolicy, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { parseRecoverConfig, type RecoverConfigLine } from '../cluster/recoverConfig';
 import { catalogActivities, hostActivities } from './activityProfiles';
+import { asCancelled, cancelledCause } from './cancellation';
 import { recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from './plan';
 import { rebalanceWorkflow } from './rebalance';
@@ -73,10 +74,11 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     upsertSearchAttributes([{ key: RecoveryOutcome, value: 'succeeded' }]);
     return result(status, plan);
   } catch (err) {
-    if (isCancellation(err)) {
+    if (cancelledCause(err)) {
       status.phase = 'cancelled';
       for (const s of status.segments) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
       await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: 'cancelled' }]));
+      throw asCancelled(err, 'recovery cancelled');
     } else if (status.phase !== 'failed') {
       status.phase = 'failed';
       upsertSearchAttributes([{ key: RecoveryOutcome, value: err instanceof ApplicationFailure && err.type === 'ValidationError' ? 'invalid' : 'failed' }]);
@@ -144,7 +146,7 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
       }).then(
         () => { st.state = 'succeeded'; },
         (err) => {
-          if (isCancellation(err)) {
+          if (cancelledCause(err)) {
             st.state = 'cancelled';
             throw err;
           }

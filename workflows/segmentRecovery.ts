@@ -1,4 +1,5 @@
-import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
+import { asCancelled, cancelledCause } from './cancellation';
 import { segmentProgressQuery } from './messages';
 import { catalogActivities, copyActivities, ftsWaitActivities, hostActivities, syncActivities } from './activityProfiles';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from './types';
@@ -39,13 +40,13 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     // Only a move changed where the catalog says the segment lives; an in-place recovery has nothing to undo.
     if (item.moved) {
       phase = 'backing-out';
-      const reason = isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err);
+      const reason = cancelledCause(err) ? 'cancelled' : err instanceof Error ? err.message : String(err);
       await CancellationScope.nonCancellable(() =>
         catalogActivities.backOutCatalog({ cluster, before: item.failed, runTag, reason }),
       );
     }
     phase = 'failed';
-    throw err;
+    throw cancelledCause(err) ? asCancelled(err, `recovery of dbid ${item.dbid} cancelled`) : err;
   }
 
   phase = 'syncing';

@@ -50,7 +50,9 @@ export async function runCopyJob(
   for (;;) {
     if (ctx.signal?.aborted) {
       await killJob(ctx.exec, ctx.jobDir);
-      throw new CopyCancelledError(`${tool} on ${ctx.exec.host} cancelled`);
+      // Temporal's own cancellation reason, so the activity ends CANCELLED rather than FAILED.
+      const reason: unknown = ctx.signal.reason;
+      throw reason instanceof Error ? reason : new CopyCancelledError(`${tool} on ${ctx.exec.host} cancelled`);
     }
     st = await jobState(ctx.exec, ctx.jobDir);
     if (st.state === 'absent') throw new Error(`${tool} job ${ctx.jobDir} on ${ctx.exec.host} disappeared`);

@@ -1,0 +1,16 @@
+import { CancelledFailure, isCancellation } from '@temporalio/workflow';
+
+/**
+ * Temporal ends a workflow CANCELLED only when it throws a CancelledFailure; a cancelled activity or child arrives
+ * wrapped (ActivityFailure, ChildWorkflowFailure), possibly several levels deep.
+ */
+export function cancelledCause(err: unknown): boolean {
+  for (let e = err as { cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (isCancellation(e)) return true;
+  }
+  return false;
+}
+
+export function asCancelled(err: unknown, message: string): CancelledFailure {
+  return err instanceof CancelledFailure ? err : new CancelledFailure(message, [], err as Error);
+}
