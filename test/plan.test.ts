@@ -112,3 +112,22 @@ describe('validateTargets', () => {
     expect(() => validateTargets('c1', items, probeOk(items, { reachable: false, error: 'ssh: connect refused' }))).toThrow(/host sdw2 \(127.0.0.3\) is not reachable: ssh: connect refused/);
   });
 });
+
+describe('inputProblems (JSON typed into the Web UI)', () => {
+  it('accepts the documented inputs', async () => {
+    const { inputProblems } = await import('../workflows/validateInput');
+    expect(inputProblems({ cluster: 'demo' })).toEqual([]);
+    expect(inputProblems({ cluster: 'demo', full: true, hostParallelism: 4, spareHosts: ['sdw9'], replayLagGB: 0.5 })).toEqual([]);
+  });
+
+  it('names each wrong field', async () => {
+    const { inputProblems } = await import('../workflows/validateInput');
+    expect(inputProblems('demo')).toEqual(['input must be a JSON object like {"cluster": "demo"}']);
+    expect(inputProblems({ cluster: 'demo', hostParallelism: 0, full: 'yes', fast: true })).toEqual([
+      "input field 'hostParallelism' must be a whole number of at least 1, not 0",
+      "input field 'full' must be true or false, not \"yes\"",
+      expect.stringMatching(/^unknown input field 'fast' \(known: cluster, full/),
+    ]);
+    expect(inputProblems({})).toEqual(['input must name the cluster: {"cluster": "<name>"}']);
+  });
+});

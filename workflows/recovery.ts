@@ -8,6 +8,7 @@ import { asCancelled, cancelledCause } from './cancellation';
 import { recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from './plan';
 import { rebalanceWorkflow } from './rebalance';
+import { inputProblems } from './validateInput';
 import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from './searchAttributes';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from './types';
@@ -28,9 +29,8 @@ function runType(input: RecoveryInput, plan?: RecoveryPlan): string {
 
 /** gprecoverseg as a workflow: plan from the catalog and live probes, then one child workflow per failed segment. */
 export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryResult> {
-  if (!input || typeof input.cluster !== 'string' || !input.cluster) {
-    throw validationFailure('input must name the cluster: {"cluster": "<name>"}');
-  }
+  const problems = inputProblems(input);
+  if (problems.length) throw validationFailure(problems.join('; '));
   const status: RecoveryStatus = { cluster: input.cluster, phase: 'planning', dryRun: !!input.dryRun, segments: [], skipped: [], warnings: [] };
   setHandler(recoveryStatusQuery, () => status);
   upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
