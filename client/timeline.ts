@@ -331,7 +331,8 @@ function planOf(t: ExecutionTimeline, failureDetails: unknown, live: RecoverySta
       skipped: live.skipped, warnings: live.warnings,
     };
   }
-  const segs = descendants(t).filter((c) => c.workflowType === 'segmentRecoveryWorkflow');
+  // `show` of a segment workflow itself: its own input is its plan.
+  const segs = [t, ...descendants(t)].filter((c) => c.workflowType === 'segmentRecoveryWorkflow');
   const items = segs.map((c) => asObject(asObject(c.input)?.item)).filter((i): i is Record<string, unknown> => !!i);
   if (items.length) return { from: 'child inputs', items: items.map((i) => planItem(i as never)), skipped: [], warnings: [] };
   return undefined;

@@ -160,12 +160,20 @@ describe('gprecover show: timelines from real event histories', () => {
     for (const [args, msg] of [
       [['show'], "gprecover show: show takes one workflow id (list them with 'gprecover history')"],
       [['show', 'no-such-run-xyz'], "gprecover show: no run with workflow id 'no-such-run-xyz'"],
+      [['show', s.succeeded.workflowId, '--run', 'not-a-uuid'], "gprecover show: --run must be a run id (a UUID, as 'gprecover history' prints), not 'not-a-uuid'"],
       [['show', s.succeeded.workflowId, '--run', '00000000-0000-4000-8000-000000000000'], `gprecover show: no run with workflow id '${s.succeeded.workflowId}' and run id '00000000-0000-4000-8000-000000000000'`],
     ] as const) {
       const x = await cli([...args]);
       expect(x.code, args.join(' ')).toBe(2);
       expect(x.err).toBe(msg);
     }
+  });
+
+  it('shows a segment workflow on its own, its input as the plan', async () => {
+    const id = `${s.failed.workflowId}-${s.failed.runId.slice(0, 8)}-dbid5`;
+    const t = await fetchTimeline(h.client, id);
+    expect(t).toMatchObject({ workflowType: 'segmentRecoveryWorkflow', status: 'failed', plan: { from: 'child inputs', items: [{ dbid: 5, moved: true }] } });
+    expect(t.catalogChanges.map((c) => c.activity)).toEqual(['updateCatalog', 'backOutCatalog']);
   });
 
   it('formats durations compactly', () => {

@@ -13,6 +13,8 @@ One run's timeline from its event history: who started it and how, the plan, eac
 times, attempts and errors, the catalog rows changed, and the outcome. Default run: the latest with that id.
 Find ids with 'gprecover history'.`;
 
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const isClosed = (h: History) => {
   const last = h.events?.[h.events.length - 1];
   return !!(last?.workflowExecutionCompletedEventAttributes || last?.workflowExecutionFailedEventAttributes
@@ -61,6 +63,7 @@ export async function showCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`show takes one workflow id${positionals.length ? `, not ${positionals.length}` : ''} (list them with 'gprecover history')`);
   const workflowId = positionals[0];
+  if (values.run !== undefined && !RUN_ID.test(values.run)) throw new UsageError(`--run must be a run id (a UUID, as 'gprecover history' prints), not '${values.run}'`);
   const { client, close, uiBase } = await openClient();
   try {
     const timeline = await fetchTimeline(client, workflowId, values.run).catch((err) => {
