@@ -4,7 +4,7 @@ import {
 } from '@temporalio/workflow';
 import { parseRecoverConfig, type RecoverConfigLine } from '../cluster/recoverConfig';
 import { catalogActivities, hostActivities } from './activityProfiles';
-import { asCancelled, cancelledCause } from './cancellation';
+import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from './plan';
 import { rebalanceWorkflow } from './rebalance';
@@ -160,12 +160,6 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
     );
   }
   await Promise.all(running);
-}
-
-function rootMessage(err: unknown): string {
-  let e = err as { cause?: unknown; message?: string } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 function result(status: RecoveryStatus, plan: RecoveryPlan): RecoveryResult {

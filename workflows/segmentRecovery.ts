@@ -1,5 +1,5 @@
 import { CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
-import { asCancelled, cancelledCause } from './cancellation';
+import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
 import { catalogActivities, copyActivities, ftsWaitActivities, hostActivities, syncActivities } from './activityProfiles';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from './types';
@@ -40,7 +40,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     // Only a move changed where the catalog says the segment lives; an in-place recovery has nothing to undo.
     if (item.moved) {
       phase = 'backing-out';
-      const reason = cancelledCause(err) ? 'cancelled' : err instanceof Error ? err.message : String(err);
+      const reason = cancelledCause(err) ? 'cancelled' : rootMessage(err);
       await CancellationScope.nonCancellable(() =>
         catalogActivities.backOutCatalog({ cluster, before: item.failed, runTag, reason }),
       );

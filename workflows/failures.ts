@@ -14,3 +14,10 @@ export function cancelledCause(err: unknown): boolean {
 export function asCancelled(err: unknown, message: string): CancelledFailure {
   return err instanceof CancelledFailure ? err : new CancelledFailure(message, [], err as Error);
 }
+
+/** The innermost message: ActivityFailure and ChildWorkflowFailure only say 'Activity task failed'. */
+export function rootMessage(err: unknown): string {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
