@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createWorker } from '../../worker/createWorker';
+import { quietRuntime } from '../../worker/quietRuntime';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -30,6 +31,7 @@ export interface RunningWorker {
 }
 
 export async function connectHarness(): Promise<TemporalHarness> {
+  quietRuntime();
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const connection = await Connection.connect({ address });
