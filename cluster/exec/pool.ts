@@ -1,6 +1,8 @@
+import os from 'node:os';
 import type { ClusterConfig, HostConfig } from '../config';
 import type { Executor } from './executor';
 import { LocalExecutor } from './local';
+import { SshExecutor } from './ssh';
 
 const isLoopback = (address: string) => /^127\./.test(address) || address === 'localhost' || address === '::1';
 
@@ -21,10 +23,19 @@ export class ExecutorPool {
     const hc = this.hostConfig(hostname);
     const target = hc.address ?? address ?? hostname;
     const kind = hc.executor ?? this.cluster.defaultExecutor ?? (isLoopback(target) ? 'local' : 'ssh');
-    if (kind === 'ssh') throw new Error(`SSH executor for ${hostname} is not available yet`);
-    const exec: Executor = new LocalExecutor(hostname, this.cluster.osUser);
+    const exec: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
     this.executors.set(hostname, exec);
     return exec;
+  }
+
+  /** Host settings override defaultSsh field by field; the login user is the cluster's OS user unless set. */
+  private sshExecutor(hostname: string, address: string, hc: HostConfig): SshExecutor {
+    const ssh = { ...this.cluster.defaultSsh, ...hc.ssh };
+    return new SshExecutor(hostname, {
+      ...ssh,
+      address,
+      username: ssh.username ?? this.cluster.osUser ?? os.userInfo().username,
+    });
   }
 
   async closeAll(): Promise<void> {
