@@ -122,6 +122,11 @@ describe('bad input: one clear line, exit 2, nothing changed', () => {
   it('refuses a double fault (both segments of a pair down)', async () => {
     // dbid 9 (mirror of content 3) is down from the previous test; now its primary dies too.
     await cluster.kill(5);
+    // FTS records the double fault once (and changes nothing else); the snapshot starts after that.
+    const deadline = Date.now() + 30_000;
+    while (!(await cluster.history(50)).some((h) => /content 3 double fault/.test(h.desc)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const before = await snapshot();
     const r = await runCli(['start-recovery', '--wait'], env);
     expectRefused(r, /content 3: its acting primary dbid 5 .* is not reachable either, so dbid 9 has nothing to recover from \(double fault\?\)/);

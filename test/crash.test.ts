@@ -6,6 +6,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { saveClusterConfig } from '../cluster/config';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow } from '../workflows';
+import { recoveryStatusQuery } from '../workflows/messages';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { sampleCopies } from './helpers/copySampler';
 import { spawnWorker, type WorkerProcess } from './helpers/workerProcess';
@@ -115,8 +116,12 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     sampler.stop();
-    await new Promise((r) => setTimeout(r, 500));
-    const after = byDbid(await cluster.segments(), 8);
+    const after = byDbid(await cluster.waitFor((rows) => byDbid(rows, 8).datadir === before.datadir, 20_000, 'the catalog row of dbid 8 backed out')
+      .catch(async (e) => {
+        const child = (await handle.query(recoveryStatusQuery)).segments[0].childWorkflowId;
+        const events = (await client.workflow.getHandle(child).fetchHistory()).events ?? [];
+        throw new Error(`${(e as Error).message}; child history: ${events.map((ev) => ev.eventType).join(' ')}`);
+      }), 8);
     expect(after).toMatchObject({ datadir: before.datadir, port: before.port, status: 'd', role: 'm' });
     const still = sampleCopies(newDir, 50);
     await new Promise((r) => setTimeout(r, 300));
