@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
+import { saveClusterConfig } from '../cluster/config';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow, rebalanceWorkflow } from '../workflows';
 import type { RecoveryInput } from '../workflows/types';
@@ -33,6 +35,9 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     name = cluster.name;
     console.log(`demo cluster up in ${made.startupMs} ms`);
     h = await connectHarness();
+    // A spare host for -p; it shares this machine's disk, so a recovered segment must listen on its catalog address.
+    const cfg = cluster.config();
+    saveClusterConfig({ ...cfg, listenOnCatalogAddress: true, hosts: { ...cfg.hosts, sdw3: { address: '127.0.51.4', executor: 'local' } } }, made.clustersFile);
     w = await h.startWorker({ clustersFile: made.clustersFile, taskQueue: TASK_QUEUE });
     await cluster.loadData(2000);
   });
@@ -140,6 +145,17 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     expect(res.swapped).toEqual([1]);
     const rows = await cluster.segments();
     expect(rows.filter((r) => r.content >= 0).every((r) => r.role === r.preferredRole && r.status === 'u' && r.mode === 's')).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('-p rebuilds a failed host\'s segment on a spare host (full), same port and path', async () => {
+    await killAndWaitDown(9);
+    const old = byDbid(await cluster.segments(), 9);
+    // The spare shares this machine's disk: it starts out without the dead host's directory, as a real spare would.
+    fs.rmSync(old.datadir, { recursive: true, force: true });
+    const res = await recover({ spareHosts: ['sdw3'] });
+    expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.state])).toEqual([[9, 'full', true, 'succeeded']]);
+    expect(byDbid(await cluster.segments(), 9)).toMatchObject({ hostname: 'sdw3', address: '127.0.51.4', port: old.port, datadir: old.datadir, status: 'u', mode: 's' });
     await expectMirrorsIdentical(cluster);
   });
 });
