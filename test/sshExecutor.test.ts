@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../cluster/config';
 import { ExecutorUnavailableError } from '../cluster/exec/executor';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { HostKeyVerificationError, SshAuthenticationError, SshExecutor } from '../cluster/exec/ssh';
@@ -102,7 +103,7 @@ describe('SshExecutor against a real sshd', () => {
     expect(r).toEqual({ code: 0, stdout: 'first\nsecond\n', stderr: 'warn\n' });
     const first = seen.find((s) => s.chunk.includes('first'));
     expect(first).toBeDefined();
-    expect(done - first!.at).toBeGreaterThan(700);
+    expect(done - first!.at).toBeGreaterThan(500);
     expect(seen.map((s) => s.chunk).join('')).toContain('stderr:warn\n');
   });
 
@@ -246,6 +247,11 @@ describe('connection failures are one-line errors', () => {
     await expect(executor({ privateKeyPath: key }).run(['true'])).rejects.toThrow(SshAuthenticationError);
   });
 
+  it('rejects nonsense settings as ConfigError', () => {
+    expect(() => new SshExecutor('sdw-test', { maxConcurrency: 0 })).toThrow(ConfigError);
+    expect(() => new SshExecutor('sdw-test', { port: 70000 })).toThrow('ssh.port for sdw-test must be 1-65535, not 70000');
+  });
+
   it('reports a closed port as ExecutorUnavailableError', async () => {
     const err = await executor({ port: 1 }).run(['true']).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ExecutorUnavailableError);
@@ -266,7 +272,7 @@ describe('cancellation and timeouts kill the remote process tree', () => {
     const r = await running;
     expect(r.code).toBe(137);
     expect(r.stderr).toBe('');
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await eventually(() => localPgrep(pattern).length === 0)).toBe(true);
     expect(localPgrep(mark.replace('.', '\\.'))).toEqual([]);
   });
@@ -293,7 +299,7 @@ describe('cancellation and timeouts kill the remote process tree', () => {
     expect(r.code).toBe(137);
     expect(r.stdout).toBe('started\n');
     expect(took).toBeGreaterThanOrEqual(1_000);
-    expect(took).toBeLessThan(4_000);
+    expect(took).toBeLessThan(6_000);
     expect(await eventually(() => localPgrep(pattern).length === 0)).toBe(true);
   });
 
@@ -365,14 +371,14 @@ describe('one connection per host, bounded channels', () => {
     const exec = executor({ maxConcurrency: 2 });
     const dir = (await exec.run(['mktemp', '-d'])).stdout.trim();
     // Each command counts the commands running alongside it, on the remote side.
-    const probe = ['sh', '-c', 'touch "$1/$$"; ls "$1" | wc -l; sleep 0.4; rm "$1/$$"', 'sh', dir];
+    const probe = ['sh', '-c', 'touch "$1/$$"; ls "$1" | wc -l; sleep 0.6; rm "$1/$$"', 'sh', dir];
     const t0 = Date.now();
     const results = await Promise.all(Array.from({ length: 6 }, () => exec.run(probe)));
     const took = Date.now() - t0;
     await exec.run(['rmdir', dir]);
     const counts = results.map((r) => Number(r.stdout.trim()));
     expect(Math.max(...counts)).toBe(2);
-    expect(took).toBeGreaterThanOrEqual(3 * 400);
+    expect(took).toBeGreaterThanOrEqual(3 * 600);
   });
 });
 

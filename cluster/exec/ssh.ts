@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
-import type { SshConfig } from '../config';
+import { ConfigError, type SshConfig } from '../config';
 import { ExecutorUnavailableError, type Executor, type RunOptions, type RunResult } from './executor';
 import {
   HostKeyVerificationError,
@@ -111,10 +111,10 @@ export class SshExecutor implements Executor {
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.privateKeyPath = options.privateKeyPath;
     if (!Number.isInteger(this.maxConcurrency) || this.maxConcurrency < 1) {
-      throw new Error(`ssh.maxConcurrency for ${host} must be a positive integer, not ${options.maxConcurrency}`);
+      throw new ConfigError(`ssh.maxConcurrency for ${host} must be a positive integer, not ${options.maxConcurrency}`);
     }
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
-      throw new Error(`ssh.port for ${host} must be 1-65535, not ${options.port}`);
+      throw new ConfigError(`ssh.port for ${host} must be 1-65535, not ${options.port}`);
     }
     this.slots = new Slots(this.maxConcurrency);
   }
