@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isExecutable } from './executable';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 
@@ -12,14 +13,6 @@ export const REQUIRED_PG_BINARIES = ['initdb', 'pg_ctl', 'postgres', 'pg_basebac
 const DEFAULT_PG_BIN = '/usr/lib/postgresql/15/bin';
 const INSTALL_HINT = "run 'npm run setup' (as root) or 'apt-get install postgresql-15'";
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function missingIn(dir: string): string[] {
   return REQUIRED_PG_BINARIES.filter((b) => !isExecutable(path.join(dir, b)));

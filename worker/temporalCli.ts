@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isExecutable } from '../cluster/executable';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { PROJECT_ROOT } from '../cluster/config';
@@ -11,14 +12,6 @@ export class TemporalCliNotFoundError extends Error {
   override name = 'TemporalCliNotFoundError';
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {

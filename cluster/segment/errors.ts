@@ -15,4 +15,8 @@ export class SegmentStartError extends Error {
   override name = 'SegmentStartError';
 }
 
-export const NON_RETRYABLE_ERRORS = ['SafetyError', 'IncrementalRecoveryFailedError', 'CopyConflictError', 'ValidationError', 'ConfigError'];
+export const NON_RETRYABLE_ERRORS = [
+  'SafetyError', 'IncrementalRecoveryFailedError', 'CopyConflictError', 'ValidationError', 'ConfigError',
+  // A refused host key or login does not heal by itself; the DBA has to fix known_hosts or the key.
+  'HostKeyVerificationError', 'SshAuthenticationError',
+];
