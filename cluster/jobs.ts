@@ -26,8 +26,9 @@ cat "$d/pid"
 const STATE = String.raw`
 d=$1
 [ -d "$d" ] || { echo absent; exit 0; }
-if [ -f "$d/rc" ]; then echo "exited $(cat "$d/rc")"
-elif [ -f "$d/pid" ] && pid=$(cat "$d/pid") && [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; then echo "running $pid"
+# Liveness before the exit code: a job that ends between the two checks then reads as exited, never as vanished.
+if [ -f "$d/pid" ] && pid=$(cat "$d/pid") && [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; then echo "running $pid"
+elif [ -f "$d/rc" ]; then echo "exited $(cat "$d/rc")"
 elif [ -f "$d/pid" ]; then echo vanished
 else echo absent; exit 0
 fi
@@ -36,15 +37,16 @@ echo ---
 tail -c 16384 "$d/out" 2>/dev/null | tr '\r' '\n'
 `;
 
+// `kill -s SIG -- -PGID`: dash (sh on Debian) rejects `kill -TERM -- -PGID`, and a job must die whatever sh is.
 const KILL = String.raw`
 d=$1
 [ -f "$d/pid" ] || exit 0
 pid=$(cat "$d/pid")
 [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d" || exit 0
-kill -TERM -- "-$pid" 2>/dev/null
+kill -s TERM -- "-$pid" 2>/dev/null
 i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-kill -KILL -- "-$pid" 2>/dev/null
+kill -s KILL -- "-$pid" 2>/dev/null
 exit 0
 `;
 

@@ -127,6 +127,8 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     await new Promise((r) => setTimeout(r, 300));
     still.stop();
     expect(still.pids, 'no pg_basebackup left running').toEqual([]);
+    // Killed, not finished: a completed pg_basebackup leaves its manifest.
+    expect(fs.existsSync(path.join(newDir, 'backup_manifest')), 'the copy was stopped before it completed').toBe(false);
     expect((await cluster.history(50)).some((h) => h.desc.startsWith('gprecover: backed out') && h.dbid === 8)).toBe(true);
 
     const res = await client.workflow.execute(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `crash-cleanup-${Date.now()}`, args: [{ cluster: cluster.name }] });

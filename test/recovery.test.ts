@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { saveClusterConfig } from '../cluster/config';
+import { jobDirFor, killJob, removeJob, startJob } from '../cluster/jobs';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow, rebalanceWorkflow } from '../workflows';
 import type { RecoveryInput } from '../workflows/types';
@@ -156,6 +157,43 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     const res = await recover({ spareHosts: ['sdw3'] });
     expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.state])).toEqual([[9, 'full', true, 'succeeded']]);
     expect(byDbid(await cluster.segments(), 9)).toMatchObject({ hostname: 'sdw3', address: '127.0.51.4', port: old.port, datadir: old.datadir, status: 'u', mode: 's' });
+    await expectMirrorsIdentical(cluster);
+  });
+
+  it('skips a content whose copy is already running (a leftover of a killed run) and says so', async () => {
+    await killAndWaitDown(7);
+    const m = byDbid(await cluster.segments(), 7);
+    const primary = (await cluster.segments()).find((r) => r.content === m.content && r.role === 'p')!;
+    // What a killed gprecoverseg -F leaves behind: its wipe done, its pg_basebackup still copying.
+    const exec = cluster.executor(m.hostname);
+    await exec.run(['rm', '-rf', m.datadir]);
+    const leftover = jobDirFor(m.datadir, 'leftover');
+    await startJob(exec, leftover, 'a killed earlier run', [`${cluster.config().pgBin}/pg_basebackup`, '-D', m.datadir,
+      '-h', primary.address, '-p', String(primary.port), '--max-rate=32k', '--wal-method', 'none']);
+    try {
+      const res = await recover({ full: true });
+      expect(res.segments).toEqual([]);
+      expect(res.skipped).toEqual([{ content: m.content, dbid: 7, reason: expect.stringMatching(/a copy is already running for sdw2:.*pg_basebackup/) }]);
+      expect(byDbid(await cluster.segments(), 7).status).toBe('d');
+    } finally {
+      await killJob(exec, leftover);
+      await removeJob(exec, leftover);
+    }
+    const res = await recover({ full: true });
+    expect({ skipped: res.skipped, segments: res.segments.map((s) => [s.dbid, s.state, s.error]) }).toEqual({ skipped: [], segments: [[7, 'succeeded', undefined]] });
+    expect(healthy(await cluster.segments())).toBe(true);
+  });
+
+  it('start-recovery with rebalance recovers the old primary, then returns the pair to its preferred roles', async () => {
+    const primary = (await cluster.segments()).find((r) => r.content === 2 && r.preferredRole === 'p')!;
+    await cluster.kill(primary.dbid);
+    await cluster.waitFor((rows) => byDbid(rows, primary.dbid).status === 'd' && byDbid(rows, primary.dbid).role === 'm', 30_000, 'FTS failover of content 2');
+    await cluster.loadData(500);
+    const res = await recover({ rebalance: true });
+    expect(res.segments.map((s) => [s.dbid, s.state])).toEqual([[primary.dbid, 'succeeded']]);
+    expect(res.rebalance?.swapped).toEqual([2]);
+    const rows = await cluster.segments();
+    expect(rows.filter((r) => r.content >= 0).every((r) => r.role === r.preferredRole && r.status === 'u' && r.mode === 's')).toBe(true);
     await expectMirrorsIdentical(cluster);
   });
 });

@@ -17,7 +17,7 @@ if [ -f "$d/global/pg_control" ]; then
     -e "s/^Latest checkpoint's TimeLineID: *\(.*\)$/timeline=\1/p" \
     -e 's/^Database cluster state: *\(.*\)$/state=\1/p'
 fi
-ps -eo args= 2>/dev/null | grep -E '(^|/)(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | grep -v -e grep -e 'ps -eo' | head -1 | sed 's/^/copy=/'
+ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | head -1 | sed 's/^/copy=/'
 if [ -n "$ports" ]; then
   for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$ports" '$4 == "0A" { split($2, a, ":"); n = split(want, w, ","); for (i = 1; i <= n; i++) if (w[i] == a[1] ":" a[2] || w[i] == "*:" a[2]) { print "port_in_use=1"; exit } }' "$f"; done
 fi
