@@ -79,9 +79,10 @@ export async function applyRecoveryCatalogUpdate(c: pg.ClientBase, ch: RecoveryC
     } else if (before.mode !== 'n') {
       await c.query(`UPDATE gp_segment_configuration SET mode = 'n' WHERE dbid = $1`, [ch.dbid]);
     }
+    // Built only from the request, so a retried attempt (which finds the row already moved) writes the same row.
     const desc = ch.moved
-      ? `gprecover: ${ch.type} recovery of dbid ${ch.dbid} moves it from ${at(before)} to ${at(ch.target)} (${ch.runTag})`
-      : `gprecover: ${ch.type} recovery of dbid ${ch.dbid} at ${at(before)} started (${ch.runTag})`;
+      ? `gprecover: ${ch.type} recovery of dbid ${ch.dbid} moves it to ${at(ch.target)} (${ch.runTag})`
+      : `gprecover: ${ch.type} recovery of dbid ${ch.dbid} at ${at(ch.target)} started (${ch.runTag})`;
     await historyOnce(c, ch.dbid, desc);
     const after = await rowFor(c, ch.dbid);
     return { before, after: after!, rewritten };

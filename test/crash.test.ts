@@ -120,7 +120,9 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
       .catch(async (e) => {
         const child = (await handle.query(recoveryStatusQuery)).segments[0].childWorkflowId;
         const events = (await client.workflow.getHandle(child).fetchHistory()).events ?? [];
-        throw new Error(`${(e as Error).message}; child history: ${events.map((ev) => ev.eventType).join(' ')}`);
+        const told = events.map((ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name
+          ?? (ev.activityTaskCompletedEventAttributes ? `completed:${JSON.stringify(ev.activityTaskCompletedEventAttributes.result?.payloads?.map((p) => Buffer.from(p.data ?? []).toString()))}` : String(ev.eventType)));
+        throw new Error(`${(e as Error).message}; child history: ${told.join(' ')}`);
       }), 8);
     expect(after).toMatchObject({ datadir: before.datadir, port: before.port, status: 'd', role: 'm' });
     const still = sampleCopies(newDir, 50);

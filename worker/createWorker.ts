@@ -22,6 +22,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(opts),
     interceptors: { activity: faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER)) },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
+    // Heartbeats carry copy progress and bring cancellation; the default throttle (80% of the heartbeat timeout)
+    // would leave `gprecover status` and a cancel request up to 8 s behind.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
     // Long copies heartbeat; the worker waits for them on shutdown no longer than this.
     shutdownGraceTime: '10s',
   });
