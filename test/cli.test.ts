@@ -53,14 +53,15 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
   it('start-recovery --wait shows progress, refuses a second run, and status reports it', async () => {
     const running = runCli(['start-recovery', '-F', '--wait'], { ...env, COLUMNS: '200' });
     // While the first run copies, a second start is refused with the running run's id.
-    let second;
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 300));
-      second = await runCli(['start-recovery'], env);
-      if (second.code === 2) break;
+    const first = h.client.workflow.getHandle('gprecover-cli');
+    for (let i = 0; i < 300; i++) {
+      const state = await first.describe().then((d) => d.status.name, () => 'NOT_STARTED');
+      if (state === 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 100));
     }
-    expect(second!.code).toBe(2);
-    expect(second!.stderr).toMatch(/a recovery or rebalance of cluster 'cli' is already running: workflow gprecover-cli run \S+ started/);
+    const second = await runCli(['start-recovery'], env);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/a recovery or rebalance of cluster 'cli' is already running: workflow gprecover-cli run \S+ started/);
     const r = await running;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
