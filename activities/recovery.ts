@@ -76,7 +76,13 @@ export function createRecoveryActivities(ctx: ActivityContext) {
         if (row?.role === 'p' && row.status === 'u') {
           throw new SafetyError(`dbid ${input.dbid} is the acting primary of content ${row.content}; it is never stopped by a recovery`);
         }
-        return stopIfRunning(ctx.pool(cfg).forHost(input.location.hostname, input.location.address), cfg.pgBin, input.location.datadir);
+        const stopped = await stopIfRunning(ctx.pool(cfg).forHost(input.location.hostname, input.location.address), cfg.pgBin, input.location.datadir);
+        // gprecoverseg ignores a failed stop of a segment FTS already marked down: its host may be the one that died
+        // (-p spare host). A segment still marked up must really be stopped before anything else happens.
+        if (stopped.unreachable && row?.status !== 'd') {
+          throw new Error(`cannot reach ${input.location.hostname} to stop dbid ${input.dbid}: ${stopped.unreachable}`);
+        }
+        return stopped;
       });
     },
 

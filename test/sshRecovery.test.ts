@@ -34,7 +34,11 @@ describe('recovery of segments on a host reached over SSH', () => {
     ({ cluster, clustersFile, dir } = await createTestCluster('ssh', '127.0.111'));
     sshd = await startSshd({ address: '127.0.111.3' });
     const cfg = readClustersFile(clustersFile).clusters[cluster.name];
-    saveClusterConfig({ ...cfg, hosts: { ...cfg.hosts, sdw2: { address: '127.0.111.3', executor: 'ssh', ssh: sshd.sshConfig() } } }, clustersFile);
+    // sdw3 is a spare host for -p; it shares this machine's disk, so recovered segments listen on their catalog address.
+    saveClusterConfig({
+      ...cfg, listenOnCatalogAddress: true,
+      hosts: { ...cfg.hosts, sdw2: { address: '127.0.111.3', executor: 'ssh', ssh: sshd.sshConfig() }, sdw3: { address: '127.0.111.4', executor: 'local' } },
+    }, clustersFile);
     // The same cluster, but with a known_hosts file that has never seen sdw2's key.
     const strangers = path.join(dir, 'empty_known_hosts');
     fs.writeFileSync(strangers, '');
@@ -79,5 +83,16 @@ describe('recovery of segments on a host reached over SSH', () => {
     expect(JSON.stringify(await cluster.segments())).toBe(before);
     const res = await recover({});
     expect(res.succeeded).toBe(1);
+  });
+
+  it('-p replaces a host that cannot be reached any more with a spare host', async () => {
+    await killAndWaitDown(6);
+    const old = byDbid(await cluster.segments(), 6);
+    await sshd.stop(); // sdw2 is gone as far as the worker can tell
+    fs.rmSync(old.datadir, { recursive: true, force: true }); // the spare starts empty
+    const res = await recover({ spareHosts: ['sdw3'] });
+    expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.target.hostname, s.state])).toEqual([[6, 'full', true, 'sdw3', 'succeeded']]);
+    expect(byDbid(await cluster.segments(), 6)).toMatchObject({ hostname: 'sdw3', address: '127.0.111.4', port: old.port, status: 'u', mode: 's' });
+    await expectMirrorsIdentical(cluster);
   });
 });

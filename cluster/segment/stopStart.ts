@@ -6,12 +6,14 @@ import { SegmentStartError } from './errors';
 export interface StopResult {
   wasRunning: boolean;
   mode?: 'fast' | 'immediate';
+  /** Set when the host could not be reached: a dead host runs no postgres either. */
+  unreachable?: string;
 }
 
 /** Stops the postgres in `datadir` only if its postmaster.pid points to a live postgres (gprecoverseg step 4). */
 export async function stopIfRunning(exec: Executor, pgBin: string, datadir: string): Promise<StopResult> {
   const probe = await probeDir(exec, pgBin, { hostname: exec.host, address: exec.host, datadir });
-  if (!probe.reachable) throw new Error(`cannot reach host ${exec.host}: ${probe.error}`);
+  if (!probe.reachable) return { wasRunning: false, unreachable: probe.error ?? 'unreachable' };
   if (!probe.postmasterLive) return { wasRunning: false };
   const fast = await exec.run([`${pgBin}/pg_ctl`, 'stop', '-D', datadir, '-m', 'fast', '-w', '-t', '60'], { timeoutMs: 90_000 });
   if (fast.code === 0) return { wasRunning: true, mode: 'fast' };
