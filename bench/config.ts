@@ -1,0 +1,64 @@
+// Every size and switch of the benchmark, from the environment, so a quick run and the documented run share code.
+
+function num(name: string, dflt: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name}='${raw}' must be a positive number`);
+  return v;
+}
+
+function list(name: string, dflt: number[]): number[] {
+  const raw = process.env[name];
+  if (!raw) return dflt;
+  return raw.split(',').map((s) => {
+    const v = Number(s.trim());
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}='${raw}' must be a comma-separated list of positive integers`);
+    return v;
+  });
+}
+
+export const SECTIONS = ['full', 'parallel', 'sim'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchConfig {
+  /** Size loaded into the one content of the full/incremental comparison. */
+  gib: number;
+  /** Share of that content rewritten while its mirror is down, for the incremental runs. */
+  changePct: number;
+  /** Data per content in the parallelism runs. */
+  segMb: number;
+  /** Mirrors killed per parallelism run. */
+  parallelCounts: number[];
+  simSegments: number[];
+  /** Each simulated activity only sleeps this long. */
+  simSleepMs: number;
+  simPerHost: number;
+  /** Each real measurement is taken this many times; the report gives the median and the range. */
+  repeat: number;
+  sections: Section[];
+  out: string;
+}
+
+export function loadConfig(): BenchConfig {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of only ?? []) if (!SECTIONS.includes(s as Section)) throw new Error(`BENCH_ONLY: unknown section '${s}' (one of ${SECTIONS.join(', ')})`);
+  return {
+    gib: num('BENCH_GIB', 1),
+    changePct: num('BENCH_CHANGE_PCT', 1),
+    segMb: num('BENCH_SEG_MB', 50),
+    parallelCounts: list('BENCH_PARALLEL', [1, 4, 8]).filter((n) => n <= 8),
+    simSegments: list('BENCH_SIM_SEGMENTS', [100, 1000]),
+    simSleepMs: num('BENCH_SIM_SLEEP_MS', 5),
+    simPerHost: num('BENCH_SIM_PER_HOST', 8),
+    repeat: Math.round(num('BENCH_REPEAT', 3)),
+    sections: (only as Section[] | undefined) ?? [...SECTIONS],
+    out: process.env.BENCH_OUT ?? 'docs/benchmarks.md',
+  };
+}
+
+const t0 = Date.now();
+/** Progress on stderr with the time since the bench started, so a slow step shows where it stalls. */
+export function progress(msg: string): void {
+  process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+}

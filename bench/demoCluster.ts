@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { SegmentRow } from '../cluster/catalog';
+import { DemoCluster } from '../cluster/demo';
+
+export async function createBenchCluster(workDir: string, name: string, ipPrefix: string, hosts: number, primariesPerHost: number) {
+  return DemoCluster.create({
+    name, ipPrefix, hosts, primariesPerHost, ftsIntervalSec: 1,
+    clustersFile: path.join(workDir, 'clusters.json'), rootDir: path.join(workDir, name),
+  });
+}
+
+export const rowOf = (rows: SegmentRow[], dbid: number) => {
+  const r = rows.find((s) => s.dbid === dbid);
+  if (!r) throw new Error(`no dbid ${dbid}`);
+  return r;
+};
+
+export const allSynced = (rows: SegmentRow[]) => rows.filter((r) => r.content >= 0).every((r) => r.status === 'u' && r.mode === 's');
+
+/** Kills instances and returns how long FTS took to mark all of them down (not part of any recovery figure). */
+export async function killAndWaitDown(cluster: DemoCluster, dbids: number[]): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(dbids.map((d) => cluster.kill(d)));
+  await cluster.waitFor((rows) => dbids.every((d) => rowOf(rows, d).status === 'd'), 60_000, `dbid ${dbids.join(',')} marked down`);
+  return performance.now() - t0;
+}
+
+/** A recovery's result is only believed when the catalog agrees. */
+export async function expectSynced(cluster: DemoCluster): Promise<void> {
+  await cluster.waitFor(allSynced, 30_000, 'every segment up and synchronized after recovery');
+  await cluster.waitForMirrorsCaughtUp(600_000);
+}

@@ -1,0 +1,101 @@
+// Section 3: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with modest data each.
+import type { SegmentRow } from '../cluster/catalog';
+import { atExit } from './cleanup';
+import { progress, type BenchConfig } from './config';
+import { createBenchCluster, expectSynced, killAndWaitDown } from './demoCluster';
+import type { MeasuredRecovery } from './fullVsIncremental';
+import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
+import type { BenchTemporal } from './temporal';
+import { timedRecovery } from './timedRecovery';
+import { sampleTool, type ToolSpan } from './toolSampler';
+import { loadWideRows } from './wideRows';
+
+export interface ParallelCase {
+  segments: number;
+  hostParallelism?: number;
+  segmentParallelism?: number;
+  /** N bare pg_basebackups at once, one sample per repetition. */
+  raw: RawCopy[];
+  runs: MeasuredRecovery[];
+}
+
+export interface ParallelSection {
+  contents: number;
+  tableBytesPerContent: number;
+  cases: ParallelCase[];
+}
+
+/** n mirrors spread evenly over the hosts (a real failure is rarely all on one host, and -B only shows across hosts). */
+function pickMirrors(rows: SegmentRow[], n: number): SegmentRow[] {
+  const byHost = new Map<string, SegmentRow[]>();
+  for (const r of rows.filter((s) => s.content >= 0 && s.role === 'm').sort((a, b) => a.content - b.content)) {
+    byHost.set(r.hostname, [...(byHost.get(r.hostname) ?? []), r]);
+  }
+  const queues = [...byHost.values()];
+  const out: SegmentRow[] = [];
+  for (let i = 0; out.length < n && queues.some((q) => q.length); i++) {
+    const q = queues[i % queues.length];
+    if (q.length) out.push(q.shift()!);
+  }
+  return out;
+}
+
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir: string): Promise<ParallelSection> {
+  const name = `bench-par-${process.pid}`;
+  const taskQueue = `bench-par-${process.pid}`;
+  progress(`section parallel: creating demo cluster '${name}' (2 hosts x 4 primaries, 127.0.92.x)`);
+  const cluster = await createBenchCluster(workDir, name, '127.0.92', 2, 4);
+  const unCluster = atExit(`demo cluster ${name}`, () => cluster.destroy());
+  const worker = await t.startWorker({ taskQueue, clustersFile: cluster.clustersFile }).catch(async (err) => {
+    unCluster();
+    await cluster.destroy();
+    throw err;
+  });
+  const unWorker = atExit('worker', () => worker.stop());
+  try {
+    const scratch = scratchDir(workDir, cluster.layout.osUser);
+    const rows = await cluster.segments();
+    const primaries = rows.filter((r) => r.content >= 0 && r.role === 'p');
+    progress(`loading ${cfg.segMb} MB into each of ${primaries.length} contents`);
+    const loaded = await Promise.all(primaries.map((p) => loadWideRows(p, cluster.layout.dbUser, cfg.segMb * 1e6)));
+    await cluster.waitForMirrorsCaughtUp(600_000);
+
+    const plans: Array<{ n: number; B?: number; b?: number }> = cfg.parallelCounts.map((n) => ({ n }));
+    const most = Math.max(...cfg.parallelCounts);
+    if (most > 1) plans.push({ n: most, B: 1, b: 1 });
+    const cases: ParallelCase[] = [];
+    for (const [ci, p] of plans.entries()) {
+      const mirrors = pickMirrors(await cluster.segments(), p.n);
+      const sources = mirrors.map((m) => rows.find((r) => r.content === m.content && r.role === 'p')!);
+      const label = `${p.n} segment(s)${p.B ? ` -B ${p.B} -b ${p.b}` : ' (default -B 16 -b 64)'}`;
+      const c: ParallelCase = { segments: p.n, hostParallelism: p.B, segmentParallelism: p.b, raw: [], runs: [] };
+      for (let i = 1; i <= cfg.repeat; i++) {
+        progress(`[${i}/${cfg.repeat}] ${label}: raw pg_basebackup of the ${p.n} primaries at once`);
+        c.raw.push(await rawBasebackup(cluster, sources, scratch));
+        progress(`  raw ${sec(c.raw[c.raw.length - 1].ms)}; kill mirrors ${mirrors.map((m) => m.dbid).join(',')}, recover with -F`);
+        const det = await killAndWaitDown(cluster, mirrors.map((m) => m.dbid));
+        const sampler = sampleTool(cluster.rootDir);
+        let tool: ToolSpan | undefined;
+        const run = await timedRecovery(t.client, taskQueue, `${name}-${ci}-n${p.n}-${i}`, {
+          cluster: name, full: true, hostParallelism: p.B, segmentParallelism: p.b,
+        }).finally(() => {
+          tool = sampler.stop();
+        });
+        if (run.result.succeeded !== p.n) throw new Error(`${label}: ${run.result.succeeded} of ${p.n} succeeded`);
+        await expectSynced(cluster);
+        c.runs.push({ run, tool, ftsDetectMs: det });
+        progress(`  workflow ${sec(run.wallMs)}`);
+      }
+      cases.push(c);
+    }
+    return { contents: primaries.length, tableBytesPerContent: loaded[0].tableBytes, cases };
+  } finally {
+    unWorker();
+    await worker.stop().catch((e) => progress(`worker stop: ${e}`));
+    progress(`destroying '${name}'`);
+    unCluster();
+    await cluster.destroy().catch((e) => progress(`destroy ${name}: ${e}`));
+  }
+}

@@ -1,0 +1,268 @@
+// Turns one run's measurements into docs/benchmarks.md. Every number printed is computed here from that run.
+import type { BenchConfig } from './config';
+import type { FullSection, MeasuredRecovery } from './fullVsIncremental';
+import type { LoadSample, MachineInfo } from './machine';
+import type { ParallelSection } from './parallelRecovery';
+import type { SimRun, SimSection } from './simulation';
+import { phaseSplit, type SegmentTiming, type TimedRecovery } from './timedRecovery';
+import type { ToolSpan } from './toolSampler';
+
+export interface BenchResults {
+  config: BenchConfig;
+  machine: MachineInfo;
+  loadBefore: LoadSample;
+  loadAfter?: LoadSample;
+  totalMs?: number;
+  full?: FullSection;
+  parallel?: ParallelSection;
+  sim?: SimSection;
+  errors: Array<{ section: string; message: string }>;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** Step durations: short ones need the second decimal to say anything. */
+const st2 = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : s(ms));
+const ms1 = (ms: number) => `${ms.toFixed(1)} ms`;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const rate = (bytes: number, ms: number) => `${(bytes / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function median(v: number[]): number {
+  const a = [...v].sort((x1, x2) => x1 - x2);
+  const m = Math.floor(a.length / 2);
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+/** "median (min-max)" when there are several samples. */
+function mr(v: number[], fmt: (n: number) => string = s): string {
+  if (v.length === 1) return fmt(v[0]);
+  return `${fmt(median(v))} (${fmt(Math.min(...v))} - ${fmt(Math.max(...v))})`;
+}
+
+/** The sample whose wall time is the median (the lower middle one for an even count), for a breakdown that adds up. */
+function medianRun(runs: MeasuredRecovery[]): { r: MeasuredRecovery; index: number } {
+  const order = runs.map((r, index) => ({ r, index })).sort((a, b) => a.r.run.wallMs - b.r.run.wallMs);
+  return order[Math.floor((order.length - 1) / 2)];
+}
+
+function stepRows(run: TimedRecovery, seg: SegmentTiming, tool?: ToolSpan): string[][] {
+  const st = seg.steps;
+  const p = phaseSplit(seg);
+  const known = run.planningMs + seg.childMs;
+  const rows: Array<[string, number, string]> = [
+    ['planning: readCluster + probeTargets (parent)', run.planningMs, 'catalog read, probes of target dir and source'],
+    ['stopFailedSegment', st.stopFailedSegment ?? 0, ''],
+    ['verifySegmentDown', st.verifySegmentDown ?? 0, 'catalog says d (FTS had already marked it)'],
+    ['updateCatalog', st.updateCatalog ?? 0, ''],
+    ['wipeTarget', st.wipeTarget ?? 0, seg.type === 'full' ? 'rm -rf of the old mirror directory' : 'not run (incremental)'],
+    ['**copySegment**', st.copySegment ?? 0, `${seg.copyMethod ?? '?'}${tool ? `; the tool process itself ran ${st2(tool.ms)} (process table, sampled every 0.1 s)` : ''}; the job is polled every 1 s`],
+    ['startRecoveredSegment', st.startRecoveredSegment ?? 0, 'recovery settings, pg_ctl start'],
+    ['**waitForSync**', st.waitForSync ?? 0, 'FTS probe requests until the catalog says u/s; polls every 1 s'],
+    ['between steps inside the child', p.childGaps, 'workflow tasks, activity dispatch'],
+    ['parent outside the child', Math.max(0, run.wallMs - known), 'start, planning workflow tasks, child start/close, result'],
+  ];
+  return rows.map(([k, v, note]) => [k, st2(v), `${((100 * v) / run.wallMs).toFixed(0)}%`, note]);
+}
+
+function machineSection(r: BenchResults): string {
+  const m = r.machine;
+  const loads = [r.loadBefore, r.loadAfter].filter((l): l is LoadSample => !!l);
+  const shared = loads.some((l) => l.loadavg[0] > 0.5);
+  return [
+    '## Machine',
+    '',
+    table(['', ''], [
+      ['date (run start)', m.date],
+      ['nproc', String(m.nproc)],
+      ['CPU', m.cpuModel],
+      ['memory', `${m.memGiB.toFixed(1)} GiB`],
+      ['kernel', m.kernel],
+      ['PostgreSQL', m.pgVersion],
+      ['Node', m.node],
+      ['Temporal', `${m.temporalCli} (dev server, in-memory, on 127.0.0.1)`],
+      ['load before the run', `\`${r.loadBefore.uptime}\``],
+      ['load after the run', r.loadAfter ? `\`${r.loadAfter.uptime}\`` : 'not recorded (run aborted)'],
+      ['bench wall time', r.totalMs ? s(r.totalMs) : '-'],
+    ]),
+    '',
+    shared
+      ? `**Shared machine.** Other work (other agents' test suites) was running on the same ${m.nproc} cores during this run; the 1-minute load average was ${loads.map((l) => l.loadavg[0].toFixed(2)).join(' just before the bench started and ')} just after all of its own processes had exited. Processes using the CPU (top, one second) at the start: ${r.loadBefore.busiest.map((b) => `\`${b}\``).join(', ') || 'none above 5%'}${r.loadAfter ? `; at the end: ${r.loadAfter.busiest.map((b) => `\`${b}\``).join(', ') || 'none above 5%'}` : ''}. Absolute times are therefore noisy; ratios taken within one section are more trustworthy than absolute figures.`
+      : 'The machine was otherwise idle (1-minute load average below 0.5 before and after).',
+    '',
+    'All "hosts" are loopback addresses on this one machine (127.0.91.x, 127.0.92.x), so nothing crosses a network; the demo instances run with `fsync = off` and `shared_buffers = 16MB` (cluster/demo/conf.ts). pg_basebackup still syncs its output, in both the raw and the workflow runs.',
+  ].join('\n');
+}
+
+function fullSection(f: FullSection, cfg: BenchConfig): string {
+  const raw = f.raw.map((r) => r.ms);
+  const wall = f.full.map((r) => r.run.wallMs);
+  const copy = f.full.map((r) => phaseSplit(r.run.segments[0]).copy);
+  const tool = f.full.flatMap((r) => (r.tool ? [r.tool.ms] : []));
+  const bytes = median(f.raw.map((r) => r.bytes));
+  const rawMed = median(raw);
+  const pairs = f.full.map((r, i) => r.run.wallMs / f.raw[i].ms);
+  const { r: mid, index } = medianRun(f.full);
+  const n = f.full.length;
+  return [
+    `## 1. Full recovery (-F) through the workflow vs raw pg_basebackup, one ${cfg.gib} GiB segment`,
+    '',
+    `Content 0 of a 2-host x 1-primary demo cluster holds ${f.rows.toLocaleString('en-US')} rows of 1000 bytes: table ${mib(f.tableBytes)}, loaded in ${s(f.loadMs)}. pg_basebackup writes ${mib(bytes)} (the whole data directory plus the WAL streamed during the copy). ${n} rounds, each a raw pg_basebackup of the primary into a scratch directory immediately followed by killing the mirror and recovering it with -F through the workflow; the table gives the median and, in brackets, the range of the ${n} samples.`,
+    '',
+    table(['measurement', `median (min - max) of ${n}`, 'throughput at the median', 'vs raw median'], [
+      ['raw `pg_basebackup -c fast -X stream` as the postgres OS user', mr(raw), rate(bytes, rawMed), '1.00x'],
+      ['**-F recovery through the workflow**: start call to result (mirror up and in sync)', `**${mr(wall)}**`, rate(bytes, median(wall)), `**${x(median(wall), rawMed)}**`],
+      ['  the copySegment activity within it', mr(copy), rate(bytes, median(copy)), x(median(copy), rawMed)],
+      ...(tool.length ? [['  the pg_basebackup process within that (process table, every 0.1 s)', mr(tool), rate(bytes, median(tool)), x(median(tool), rawMed)]] : []),
+    ]),
+    '',
+    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}. The workflow figure includes the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.`,
+    '',
+    `Where the time went in the median run (round ${index + 1}, ${s(mid.run.wallMs)}), from the parent and child event histories (each activity from scheduled to completed):`,
+    '',
+    table(['step', 'time', 'share', 'note'], stepRows(mid.run, mid.run.segments[0], mid.tool)),
+    '',
+    `Parent history: ${mid.run.parentEvents} events${mid.run.parentHistoryBytes ? ` (${(mid.run.parentHistoryBytes / 1024).toFixed(1)} KiB)` : ''}; child history: ${mid.run.segments[0].childEvents} events.`,
+  ].join('\n');
+}
+
+function incrementalSection(f: FullSection, cfg: BenchConfig): string {
+  const fullWall = median(f.full.map((r) => r.run.wallMs));
+  const line = (label: string, runs: MeasuredRecovery[], changed: string, wal: string, ratio: string) => {
+    const segs = runs.map((r) => r.run.segments[0]);
+    const tools = runs.flatMap((r) => (r.tool ? [r.tool.ms] : []));
+    const methods = [...new Set(segs.map((x2) => x2.copyMethod ?? '?'))].join('/');
+    return [label, changed, wal, `**${mr(runs.map((r) => r.run.wallMs))}**`, `${mr(segs.map((x2) => phaseSplit(x2).copy), st2)} (${methods})`,
+      tools.length ? mr(tools, st2) : 'no tool ran', mr(segs.map((x2) => phaseSplit(x2).sync), st2), ratio];
+  };
+  const behind = f.incremental.filter((i) => i.scenario === 'behind');
+  const failover = f.incremental.filter((i) => i.scenario === 'failover');
+  const rows = [line('full (-F), section 1', f.full, '-', '-', '1.00x')];
+  for (const [label, runs] of [['incremental: the mirror was stopped and fell behind', behind], ['incremental: the old primary after a failover', failover]] as const) {
+    if (!runs.length) continue;
+    rows.push(line(label, runs, `${runs[0].changedRows.toLocaleString('en-US')} rows`, mr(runs.map((r) => r.walBytes), mib),
+      `**${x(median(runs.map((r) => r.run.wallMs)), fullWall)}**`));
+  }
+  return [
+    `## 2. Incremental recovery after ~${cfg.changePct}% of the data changed vs full recovery (same content)`,
+    '',
+    `While the segment was down, the first ${f.incremental[0]?.changedRows.toLocaleString('en-US')} rows (${cfg.changePct}% of ${f.rows.toLocaleString('en-US')}, a contiguous id range, so about ${cfg.changePct}% of the heap pages) were rewritten on the acting primary. ${behind.length} runs of each kind; median (min - max). The full-recovery row repeats section 1.`,
+    '',
+    table(['recovery', 'changed while down', 'WAL written meanwhile', 'wall time', 'copy step (method)', 'copy tool process', 'waitForSync', 'vs full (medians)'], rows),
+    '',
+    'A mirror that was only stopped still has standby.signal, so incremental recovery does not run pg_rewind on it (gprecoverseg does not either): it restarts the mirror, which streams the missed WAL from its replication slot, and that catch-up happens during startRecoveredSegment and waitForSync. After a failover the old primary has diverged from the promoted mirror, and pg_rewind copies only the blocks changed since the divergence point (plus the WAL and non-relation files), which is why it sits between the two.',
+  ].join('\n');
+}
+
+function parallelSection(p: ParallelSection, cfg: BenchConfig): string {
+  const rows = p.cases.map((c) => {
+    const { r: mid } = medianRun(c.runs);
+    const segs = mid.run.segments;
+    const copies = segs.map((x2) => phaseSplit(x2).copy);
+    const syncs = segs.map((x2) => phaseSplit(x2).sync);
+    const wall = c.runs.map((r) => r.run.wallMs);
+    const tools = c.runs.flatMap((r) => (r.tool ? [r.tool.ms] : []));
+    return [
+      String(c.segments),
+      c.hostParallelism ? `-B ${c.hostParallelism} -b ${c.segmentParallelism}` : 'default (-B 16 -b 64)',
+      mr(c.raw.map((r) => r.ms)),
+      `**${mr(wall)}**`,
+      x(median(wall), median(c.raw.map((r) => r.ms))),
+      tools.length ? mr(tools) : '-',
+      `${st2(Math.min(...copies))} / ${st2(Math.max(...copies))}`,
+      `${st2(Math.min(...syncs))} / ${st2(Math.max(...syncs))}`,
+      s(median(wall) / c.segments),
+    ];
+  });
+  return [
+    '## 3. Several segments at once under -B / -b',
+    '',
+    `A 2-host x 4-primary demo cluster (${p.contents} contents, ${mib(p.tableBytesPerContent)} table per content, ${cfg.segMb} MB requested). For each row, N mirrors spread evenly over both hosts were killed and recovered with -F, ${p.cases[0]?.runs.length ?? 0} times; "raw" is N bare pg_basebackups of the same primaries started at once, taken just before each workflow run. Times are median (min - max); the per-segment columns are from the median run.`,
+    '',
+    table(['N', '-B / -b', 'raw pg_basebackup x N at once', 'workflow wall time', 'vs raw (medians)', 'first copy process start to last copy process end', 'copy step min / max', 'waitForSync min / max', 'wall time / N'], rows),
+    '',
+    'Every instance (16 PostgreSQL servers, their copies, the FTS prober, the dev server and the worker) shares the same 2 cores, so parallel copies compete for CPU; what the rows show is how much of the per-segment fixed cost (step dispatch, 1 s job polling, FTS sync wait) the workflow overlaps when -B/-b allow it, and what -B 1 -b 1 (one segment at a time) costs.',
+  ].join('\n');
+}
+
+function simSection(sim: SimSection): string {
+  // One row per size and server: repeated runs give the median and range, failed ones say how they ended.
+  const groups = new Map<string, SimRun[]>();
+  for (const r of [...sim.runs].sort((a, b) => a.segments - b.segments || a.server.localeCompare(b.server))) {
+    const key = `${r.segments}|${r.server}|${r.error ? 'failed' : 'ok'}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const rows = [...groups.values()].map((g) => {
+    const r0 = g[0];
+    const label = `${r0.segments}${r0.boundary ? ' (limit probe)' : ''}`;
+    const server = r0.server === 'default' ? 'default' : 'raised SA limit';
+    const ok = g.filter((r): r is SimRun & { run: TimedRecovery } => !!r.run);
+    if (!ok.length) return [label, String(r0.hosts), server, '1', `**did not complete**: ${r0.status ?? '?'}`, '-', '-', '-', '-', '-', '-', '-'];
+    const walls = ok.map((r) => r.run.wallMs);
+    const mid = [...ok].sort((a, b) => a.run.wallMs - b.run.wallMs)[Math.floor((ok.length - 1) / 2)];
+    return [
+      label,
+      String(r0.hosts),
+      server,
+      String(ok.length),
+      `**${mr(walls)}**`,
+      `**${mr(walls.map((w) => w / r0.segments), ms1)}**`,
+      `${mid.run.parentEvents}${mid.run.parentHistoryBytes ? ` (${(mid.run.parentHistoryBytes / 2 ** 20).toFixed(2)} MiB)` : ''}`,
+      String(mid.run.children),
+      String(mid.run.segments[0]?.childEvents ?? '-'),
+      `${mib(median(ok.map((r) => r.workerRssBeforeBytes ?? NaN)))} / ${mib(Math.max(...ok.map((r) => r.workerPeakRssBytes ?? NaN)))}`,
+      mr(ok.map((r) => (r.workerCpuSec ?? NaN) * 1000)),
+      mr(ok.map((r) => (r.serverCpuSec ?? NaN) * 1000)),
+    ];
+  });
+  const failed = sim.runs.filter((r) => r.error).sort((a, b) => a.segments - b.segments);
+  const probes = sim.runs.filter((r) => r.boundary);
+  const failures = failed.map((r) => `- ${r.segments} segments on the ${r.server} dev server: the workflow ended ${r.status ?? '(status unknown)'} with \`${r.error}\`.`);
+  const saFailure = failed.some((r) => r.server === 'default' && /BadSearchAttributes/.test(r.error ?? ''));
+  return [
+    `## 4. SIMULATION: orchestration overhead at ${[...new Set(sim.runs.filter((r) => !r.boundary).map((r) => r.segments.toLocaleString('en-US')))].join(' and ')} segments`,
+    '',
+    `**This is a simulation. No PostgreSQL, no copy, no FTS.** The real recoveryWorkflow and segmentRecoveryWorkflow (the same bundle from workflows/index.ts) run on a bench-only worker (bench/simWorker.ts, its own process) whose activities (bench/simActivities.ts) have the names of createActivities() but only sleep ${sim.sleepMs} ms each: readCluster returns a synthetic catalog of N failed mirrors (${sim.perHost} per host, group mirroring), probeTargets healthy probes, and stop / verify / updateCatalog / wipe / copy / start / waitForSync just sleep. Run with -F (so every child runs all 7 steps) and the default -B 16 -b 64: at most 16 hosts x ${sim.perHost} = ${16 * sim.perHost} children run at once (all of them when N needs 16 hosts or fewer). The dev server and the worker share the 2 cores with everything else on the machine.`,
+    '',
+    table(['segments', 'hosts', 'dev server', 'runs', 'parent wall time', 'per segment', 'parent history events (size)', 'child workflows', 'events per child', 'worker RSS idle / highest peak', 'worker CPU', 'dev server CPU'], rows),
+    '',
+    ...(failures.length ? ['Runs that did not complete:', '', ...failures, ''] : []),
+    ...(saFailure ? [
+      `**Found by this benchmark: large recoveries are terminated by the server.** recoveryWorkflow upserts every planned content id into the \`ContentIds\` keyword-list search attribute (workflows/recovery.ts). Temporal limits one search-attribute value to 2 KiB by default (dynamic config \`frontend.searchAttributesSizeOfValueLimit\`, 2*1024 by default on any Temporal server, not only the dev server), and when the upsert exceeds it the server terminates the workflow (status above). That happens right after planning, before any child starts, so nothing is changed on the cluster, but a recovery of a few hundred failed segments cannot run at all (${probes.length === 2 ? `content ids 0..N-1 as ${'`'}["0","1",...]${'`'} fit 2048 bytes up to N = ${probes[0].segments}; this run confirmed it: ${probes.map((p) => `${p.segments} ${p.run ? 'completed' : `ended ${p.status}`}`).join(', ')}` : 'content ids 0..N-1 take about 6 bytes each once they have 3 digits'}; the cut-off is lower when content ids have 4 digits). rebalanceWorkflow (workflows/rebalance.ts) upserts the same attribute with its candidate contents, so a large rebalance should hit the same limit (not measured here). The row marked "raised SA limit" is the same run on a second dev server started with ${sim.raisedLimitNote ? `\`${sim.raisedLimitNote.replace('dev server with ', '')}\`` : 'a raised limit'} (bench/raisedLimitServer.ts) to measure orchestration at that size anyway; a real deployment would need the workflow to cap or drop that attribute.`,
+      '',
+    ] : []),
+    `Per segment, the sleeps add ${7 * sim.sleepMs} ms of activity time to each child, but children run up to ${16 * sim.perHost} at a time, so the per-segment figure is almost entirely Temporal round trips (workflow tasks, activity tasks, child start/complete events) on this machine. Worker RSS peak is the process's high-water mark (VmHWM), which includes its start-up; CPU figures are user+system seconds used during the parent run. Where a size ran more than once, times are median (min - max).`,
+  ].join('\n');
+}
+
+export function renderReport(r: BenchResults): string {
+  const parts = [
+    '# Benchmarks',
+    '',
+    `Measured by one run of \`npm run bench\` (bench/run.ts) on ${r.machine.date.slice(0, 10)}; every figure and ratio below comes from that run and is regenerated by running it again. Settings: BENCH_REPEAT=${r.config.repeat}, BENCH_GIB=${r.config.gib}, BENCH_CHANGE_PCT=${r.config.changePct}, BENCH_SEG_MB=${r.config.segMb}, BENCH_PARALLEL=${r.config.parallelCounts.join(',')}, BENCH_SIM_SEGMENTS=${r.config.simSegments.join(',')}, BENCH_SIM_SLEEP_MS=${r.config.simSleepMs}.`,
+    '',
+    machineSection(r),
+  ];
+  const missing = (section: string) => {
+    const e = r.errors.find((x2) => x2.section === section);
+    return e ? `Not measured: the section failed with \`${e.message.replace(/\s+/g, ' ').slice(0, 400)}\`.` : 'Not measured in this run (not selected with BENCH_ONLY).';
+  };
+  parts.push('', r.full ? fullSection(r.full, r.config) : `## 1. Full recovery vs raw pg_basebackup\n\n${missing('full')}`);
+  parts.push('', r.full?.incremental.length ? incrementalSection(r.full, r.config) : `## 2. Incremental vs full recovery\n\n${missing('full')}`);
+  parts.push('', r.parallel ? parallelSection(r.parallel, r.config) : `## 3. Several segments at once under -B / -b\n\n${missing('parallel')}`);
+  parts.push('', r.sim ? simSection(r.sim) : `## 4. SIMULATION: orchestration overhead\n\n${missing('sim')}`);
+  parts.push('', '## How to run', '', [
+    '```sh',
+    `npm run bench                      # everything${r.totalMs ? ` (${Math.round(r.totalMs / 60_000)} minutes for this run)` : ''}`,
+    'BENCH_ONLY=sim npm run bench       # one section: full, parallel, sim (comma-separated)',
+    'BENCH_GIB=0.25 BENCH_SEG_MB=20 BENCH_SIM_SEGMENTS=100 npm run bench   # a quick run',
+    '```',
+    '',
+    'Other knobs: BENCH_REPEAT (3), BENCH_CHANGE_PCT (1), BENCH_PARALLEL (1,4,8; at most 8), BENCH_SIM_SLEEP_MS (5), BENCH_SIM_PER_HOST (8), BENCH_OUT (docs/benchmarks.md). The bench starts its own in-memory Temporal dev server on free ports and its own demo clusters under a temporary directory, and removes all of them at the end. Progress goes to stderr; the raw measurements of a run are also written as JSON to the temporary directory (its path is printed last).',
+  ].join('\n'));
+  return `${parts.join('\n')}\n`;
+}

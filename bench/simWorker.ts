@@ -1,0 +1,32 @@
+// SIMULATION worker process: the real workflows (prebuilt bundle) with simActivities, in a process of its own so its
+// memory and CPU can be read from /proc without the benchmark driver's own.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { simActivities } from './simActivities';
+
+async function main() {
+  const env = (k: string) => {
+    const v = process.env[k];
+    if (!v) throw new Error(`${k} is not set`);
+    return v;
+  };
+  const connection = await NativeConnection.connect({ address: env('SIM_ADDRESS') });
+  const worker = await Worker.create({
+    connection,
+    namespace: env('SIM_NAMESPACE'),
+    taskQueue: env('SIM_TASK_QUEUE'),
+    workflowBundle: { codePath: env('SIM_BUNDLE') },
+    activities: simActivities({ sleepMs: Number(env('SIM_SLEEP_MS')), perHost: Number(env('SIM_PER_HOST')) }),
+    // As worker/createWorker.ts sets it for the real worker.
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  process.once('SIGTERM', () => worker.shutdown());
+  const running = worker.run();
+  process.stdout.write('sim worker polling\n');
+  await running;
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
