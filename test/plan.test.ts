@@ -131,3 +131,14 @@ describe('inputProblems (JSON typed into the Web UI)', () => {
     expect(inputProblems({})).toEqual(['input must name the cluster: {"cluster": "<name>"}']);
   });
 });
+
+describe('contentIdsThatFit (search attribute value limit)', () => {
+  it('keeps every id of a normal run and a sorted prefix under 2 KiB for a huge one', async () => {
+    const { contentIdsThatFit } = await import('../workflows/searchAttributes');
+    expect(contentIdsThatFit([3, 1, 1, 2])).toEqual(['1', '2', '3']);
+    const ids = contentIdsThatFit(Array.from({ length: 1000 }, (_, i) => 999 - i));
+    expect(JSON.stringify(ids).length).toBeLessThanOrEqual(1800);
+    expect(ids.slice(0, 3)).toEqual(['0', '1', '2']);
+    expect(ids.length).toBeGreaterThan(300);
+  });
+});

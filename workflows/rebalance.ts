@@ -1,6 +1,6 @@
 import { executeChild, ParentClosePolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { catalogActivities, ftsWaitActivities, hostActivities } from './activityProfiles';
-import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from './searchAttributes';
+import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 import type { RebalanceInput, RebalanceResult, SegmentPlan, SkippedContent } from './types';
 
@@ -38,7 +38,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       }
     }
   }
-  if (!isChild) upsertSearchAttributes([{ key: ContentIds, value: candidates.map((c) => String(c.content)) }]);
+  if (!isChild) upsertSearchAttributes([{ key: ContentIds, value: contentIdsThatFit(candidates.map((c) => c.content)) }]);
   if (input.dryRun || candidates.length === 0) {
     if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: input.dryRun ? 'dry-run' : 'succeeded' }]);
     return { swapped: [], skipped, recovered: [] };

@@ -9,7 +9,7 @@ import { recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from './plan';
 import { rebalanceWorkflow } from './rebalance';
 import { inputProblems } from './validateInput';
-import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from './searchAttributes';
+import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from './types';
 
@@ -42,7 +42,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     status.warnings = plan.warnings;
     status.segments = plan.items.map((it) => segmentStatus(it));
     upsertSearchAttributes([
-      { key: ContentIds, value: plan.items.map((i) => String(i.content)) },
+      { key: ContentIds, value: contentIdsThatFit(plan.items.map((i) => i.content)) },
       { key: RecoveryType, value: runType(input, plan) },
     ]);
     if (input.dryRun) {

@@ -7,3 +7,22 @@ export const RecoveryType = defineSearchAttributeKey('RecoveryType', SearchAttri
 export const RecoveryOutcome = defineSearchAttributeKey('RecoveryOutcome', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [ClusterName, ContentIds, RecoveryType, RecoveryOutcome];
+
+/** Temporal refuses (and terminates the run for) a search attribute value over 2 KiB by default. */
+export const SEARCH_ATTRIBUTE_VALUE_BUDGET = 1800;
+
+/**
+ * As many content ids as fit one search attribute value, lowest first. A run over hundreds of contents keeps a
+ * prefix; every segment's child workflow carries its own content id, so each content stays searchable.
+ */
+export function contentIdsThatFit(contents: number[], budget = SEARCH_ATTRIBUTE_VALUE_BUDGET): string[] {
+  const out: string[] = [];
+  let size = 2; // []
+  for (const c of [...new Set(contents)].sort((a, b) => a - b)) {
+    const item = JSON.stringify(String(c)).length + (out.length ? 1 : 0);
+    if (size + item > budget) break;
+    out.push(String(c));
+    size += item;
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
-import { CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ClusterName, ContentIds, RecoveryType } from './searchAttributes';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
 import { catalogActivities, copyActivities, ftsWaitActivities, hostActivities, syncActivities } from './activityProfiles';
@@ -9,6 +10,11 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   const { cluster, item } = input;
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
+  upsertSearchAttributes([
+    { key: ClusterName, value: cluster },
+    { key: ContentIds, value: [String(item.content)] },
+    { key: RecoveryType, value: item.type },
+  ]);
   const runTag = `run ${workflowInfo().parent?.workflowId ?? workflowInfo().workflowId}/${(workflowInfo().parent?.runId ?? workflowInfo().runId).slice(0, 8)}`;
 
   phase = 'stopping';
