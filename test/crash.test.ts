@@ -7,7 +7,7 @@ import { saveClusterConfig } from '../cluster/config';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow } from '../workflows';
 import { recoveryStatusQuery } from '../workflows/messages';
-import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
+import { byDbid, createTestCluster, killAndWaitDown, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { sampleCopies } from './helpers/copySampler';
 import { spawnWorker, type WorkerProcess } from './helpers/workerProcess';
 
@@ -31,11 +31,6 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     return worker;
   };
 
-  const killAndWaitDown = async (dbid: number) => {
-    await cluster.kill(dbid);
-    await cluster.waitFor((rows) => byDbid(rows, dbid).status === 'd', 30_000, `dbid ${dbid} down`);
-  };
-
   beforeAll(async () => {
     const made = await createTestCluster('crash', '127.0.61');
     ({ cluster, clustersFile, dir } = made);
@@ -53,7 +48,7 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
   });
 
   it('finishes a full recovery correctly after a crash right after each step', async () => {
-    await killAndWaitDown(6);
+    await killAndWaitDown(cluster, 6);
     const target = byDbid(await cluster.segments(), 6).datadir;
     const sampler = sampleCopies(target);
     const handle = await client.workflow.start(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `crash-chain-${Date.now()}`, args: [{ cluster: cluster.name, full: true }] });
@@ -79,7 +74,7 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
   });
 
   it('a worker killed in the middle of pg_basebackup is replaced and the copy is attached to, not restarted', async () => {
-    await killAndWaitDown(7);
+    await killAndWaitDown(cluster, 7);
     const target = byDbid(await cluster.segments(), 7).datadir;
     const sampler = sampleCopies(target);
     const handle = await client.workflow.start(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `crash-midcopy-${Date.now()}`, args: [{ cluster: cluster.name, full: true }] });
@@ -98,7 +93,7 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
   });
 
   it('cancel in the middle of a move stops the copy and backs the catalog out', async () => {
-    await killAndWaitDown(8);
+    await killAndWaitDown(cluster, 8);
     const before = byDbid(await cluster.segments(), 8);
     const newDir = before.datadir.replace('/mirror/', '/mirror-new/');
     const sampler = sampleCopies(newDir);

@@ -7,7 +7,7 @@ import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow, rebalanceWorkflow } from '../workflows';
 import type { RecoveryInput } from '../workflows/types';
 import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
-import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
+import { byDbid, createTestCluster, killAndWaitDown, expectMirrorsIdentical, healthy } from './helpers/demo';
 
 const TASK_QUEUE = 'gp-recovery-it';
 
@@ -24,11 +24,6 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
       workflowId: `gprecover-${name}-${++seq}`,
       args: [{ cluster: name, ...input }],
     });
-
-  const killAndWaitDown = async (dbid: number) => {
-    await cluster.kill(dbid);
-    await cluster.waitFor((rows) => byDbid(rows, dbid).status === 'd', 30_000, `dbid ${dbid} marked down`);
-  };
 
   beforeAll(async () => {
     const made = await createTestCluster('rec', '127.0.51');
@@ -52,7 +47,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   it('dry run plans the recovery of a down mirror and changes nothing', async () => {
     const healthyPlan = await recover({ dryRun: true });
     expect(healthyPlan.plan.items).toEqual([]);
-    await killAndWaitDown(6);
+    await killAndWaitDown(cluster, 6);
     const before = await cluster.segments();
     const historyBefore = (await cluster.history(1000)).length;
     const res = await recover({ dryRun: true });
@@ -82,7 +77,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   });
 
   it('full recovery (-F) rebuilds a mirror with pg_basebackup, keeping its dbid', async () => {
-    await killAndWaitDown(8);
+    await killAndWaitDown(cluster, 8);
     const res = await recover({ full: true });
     expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[8, 'full', 'succeeded']]);
     expect(healthy(await cluster.segments())).toBe(true);
@@ -92,7 +87,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   });
 
   it('differential recovery rsyncs a mirror that fell behind', async () => {
-    await killAndWaitDown(9);
+    await killAndWaitDown(cluster, 9);
     await cluster.loadData(1000);
     const res = await recover({ differential: true });
     expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[9, 'differential', 'succeeded']]);
@@ -101,7 +96,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   });
 
   it('-i moves a failed mirror to a new data directory and port', async () => {
-    await killAndWaitDown(6);
+    await killAndWaitDown(cluster, 6);
     const old = byDbid(await cluster.segments(), 6);
     const newDir = old.datadir.replace('/mirror/', '/mirror-moved/');
     const res = await recover({ recoverConfig: `# move content 0's mirror\n${old.address}|${old.port}|${old.datadir} ${old.address}|${old.port + 100}|${newDir}\n` });
@@ -150,7 +145,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   });
 
   it('-p rebuilds a failed host\'s segment on a spare host (full), same port and path', async () => {
-    await killAndWaitDown(9);
+    await killAndWaitDown(cluster, 9);
     const old = byDbid(await cluster.segments(), 9);
     // The spare shares this machine's disk: it starts out without the dead host's directory, as a real spare would.
     fs.rmSync(old.datadir, { recursive: true, force: true });
@@ -161,7 +156,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   });
 
   it('skips a content whose copy is already running (a leftover of a killed run) and says so', async () => {
-    await killAndWaitDown(7);
+    await killAndWaitDown(cluster, 7);
     const m = byDbid(await cluster.segments(), 7);
     const primary = (await cluster.segments()).find((r) => r.content === m.content && r.role === 'p')!;
     // What a killed gprecoverseg -F leaves behind: its wipe done, its pg_basebackup still copying.

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
@@ -9,15 +8,7 @@ import { recoveryWorkflow } from '../workflows';
 import { sampleCopies } from './helpers/copySampler';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { spawnWorker, type WorkerProcess } from './helpers/workerProcess';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './helpers/net';
 
 // The one test that needs a Temporal server of its own: it restarts it, with its SQLite history, mid-run.
 describe('restart of the Temporal dev server (SQLite) in the middle of a copy', () => {

@@ -6,7 +6,7 @@ import { readClustersFile, saveClusterConfig } from '../cluster/config';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow } from '../workflows';
 import type { RecoveryInput } from '../workflows/types';
-import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
+import { byDbid, createTestCluster, killAndWaitDown, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { startSshd, type TestSshd } from './helpers/sshd';
 import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
 
@@ -24,11 +24,6 @@ describe('recovery of segments on a host reached over SSH', () => {
 
   const recover = (input: Omit<RecoveryInput, 'cluster'>, name = cluster.name) =>
     h.client.workflow.execute(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `ssh-${++seq}-${Date.now()}`, args: [{ cluster: name, ...input }] });
-
-  const killAndWaitDown = async (dbid: number) => {
-    await cluster.kill(dbid);
-    await cluster.waitFor((rows) => byDbid(rows, dbid).status === 'd', 30_000, `dbid ${dbid} down`);
-  };
 
   beforeAll(async () => {
     ({ cluster, clustersFile, dir } = await createTestCluster('ssh', '127.0.111'));
@@ -56,7 +51,7 @@ describe('recovery of segments on a host reached over SSH', () => {
   });
 
   it('incremental recovery of a mirror on the SSH host', async () => {
-    await killAndWaitDown(6);
+    await killAndWaitDown(cluster, 6);
     const logins = sshd.acceptedLogins();
     await cluster.loadData(1000);
     const res = await recover({});
@@ -67,7 +62,7 @@ describe('recovery of segments on a host reached over SSH', () => {
   });
 
   it('full recovery (pg_basebackup as a detached job over SSH) of a mirror on the SSH host', async () => {
-    await killAndWaitDown(7);
+    await killAndWaitDown(cluster, 7);
     const res = await recover({ full: true });
     expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[7, 'full', 'succeeded']]);
     expect(healthy(await cluster.segments())).toBe(true);
@@ -75,7 +70,7 @@ describe('recovery of segments on a host reached over SSH', () => {
   });
 
   it('refuses a host whose key is not in known_hosts, with a clear reason and nothing changed', async () => {
-    await killAndWaitDown(6);
+    await killAndWaitDown(cluster, 6);
     const before = JSON.stringify(await cluster.segments());
     const err = await recover({}, 'ssh-unknown-key').catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -86,7 +81,7 @@ describe('recovery of segments on a host reached over SSH', () => {
   });
 
   it('-p replaces a host that cannot be reached any more with a spare host', async () => {
-    await killAndWaitDown(6);
+    await killAndWaitDown(cluster, 6);
     const old = byDbid(await cluster.segments(), 6);
     await sshd.stop(); // sdw2 is gone as far as the worker can tell
     fs.rmSync(old.datadir, { recursive: true, force: true }); // the spare starts empty

@@ -2,7 +2,6 @@
 // mirror of a demo cluster of real PostgreSQL instances, the worker recovers it, and the UI shows the run Completed.
 // The global test dev server has no UI, so this file starts its own (in memory) with one.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -19,17 +18,12 @@ import { TASK_QUEUE } from '../workflows/taskQueue';
 import type { RecoveryResult } from '../workflows/types';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { workflowBundle } from './helpers/temporal';
+import { freePort } from './helpers/net';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as net.AddressInfo;
-    s.close(() => resolve(port));
-  });
-});
 
 describe('Temporal Web UI: start a recovery from the form, watch it complete', () => {
   let cluster: DemoCluster;

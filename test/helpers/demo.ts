@@ -36,3 +36,9 @@ export function byDbid(rows: SegmentRow[], dbid: number): SegmentRow {
   if (!r) throw new Error(`no dbid ${dbid}`);
   return r;
 }
+
+/** Stops a segment the way a crash would and waits until FTS has marked it down. */
+export async function killAndWaitDown(cluster: DemoCluster, dbid: number): Promise<void> {
+  await cluster.kill(dbid);
+  await cluster.waitFor((rows) => byDbid(rows, dbid).status === 'd', 30_000, `dbid ${dbid} marked down`);
+}
