@@ -123,7 +123,8 @@ describe('Temporal Web UI: start a recovery from the form, watch it complete', (
   });
 
   it('lists the run by its ClusterName search attribute', async () => {
-    const query = `ClusterName = "${cluster.name}"`;
+    // Segment child workflows carry ClusterName too; the run itself is the recoveryWorkflow.
+    const query = `ClusterName = "${cluster.name}" AND WorkflowType = "recoveryWorkflow"`;
     await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, { waitUntil: 'networkidle' });
     await expect.poll(async () => page.getByText(runId).first().isVisible().catch(() => false), { timeout: 30_000 }).toBe(true);
     await shot('4-list-by-cluster');
