@@ -8,7 +8,7 @@ import { probeDir } from './probeDir';
 import type { CopyProgress } from './progress';
 import { REPLICATION_SLOT } from './recoveryConf';
 import { dropSlotForFullCopy, ensureSlot } from './sourceSlot';
-import { replicationConninfo, withSegment, type Endpoint } from './sql';
+import { COPY_APPLICATION_NAME, replicationConninfo, withSegment, type Endpoint } from './sql';
 
 export interface CopyRequest {
   cfg: ClusterConfig;
@@ -34,7 +34,7 @@ export interface CopyOutcome {
 
 /** Full recovery: pg_basebackup streams a fresh copy with its WAL and writes the recovery settings. */
 export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
-  const argv = [`${req.cfg.pgBin}/pg_basebackup`, '-c', 'fast', '-D', req.targetDir, '-d', replicationConninfo(req.cfg, req.source),
+  const argv = [`${req.cfg.pgBin}/pg_basebackup`, '-c', 'fast', '-D', req.targetDir, '-d', replicationConninfo(req.cfg, req.source, COPY_APPLICATION_NAME),
     '--slot', REPLICATION_SLOT, '--create-slot', '--wal-method', 'stream', '--write-recovery-conf', '--progress', '--verbose',
     ...(req.cfg.copyMaxRate ? [`--max-rate=${req.cfg.copyMaxRate}`] : [])];
   const res = await runCopyJob(
@@ -77,7 +77,7 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
   if (dir.standbySignal) {
     return { method: 'none', attached: false, note: 'still a mirror (standby.signal present); it catches up by streaming' };
   }
-  const argv = [`${req.cfg.pgBin}/pg_rewind`, `--target-pgdata=${req.targetDir}`, `--source-server=${replicationConninfo(req.cfg, req.source)}`,
+  const argv = [`${req.cfg.pgBin}/pg_rewind`, `--target-pgdata=${req.targetDir}`, `--source-server=${replicationConninfo(req.cfg, req.source, COPY_APPLICATION_NAME)}`,
     '--progress', '--write-recovery-conf'];
   const res = await runCopyJob(
     { exec: req.target, jobDir: jobDirFor(req.targetDir, 'copy'), owner: req.owner, signal: req.signal, onProgress: req.onProgress },

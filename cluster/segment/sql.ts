@@ -28,11 +28,16 @@ export async function withSegment<T>(cfg: ClusterConfig, seg: Endpoint, fn: (c: 
   }
 }
 
-/** libpq connection string a copy tool and the recovered mirror use to reach the source. */
-export function replicationConninfo(cfg: ClusterConfig, source: Endpoint): string {
+/**
+ * libpq connection string to the source. The recovered mirror streams as gp_walreceiver, the name FTS looks for;
+ * a copy tool must not use it: pg_basebackup's WAL stream would look like the mirror being back.
+ */
+export function replicationConninfo(cfg: ClusterConfig, source: Endpoint, applicationName = 'gp_walreceiver'): string {
   const user = cfg.replicationUser ?? cfg.coordinator.user;
-  return `host=${source.address} port=${source.port} user=${user} dbname=postgres application_name=gp_walreceiver`;
+  return `host=${source.address} port=${source.port} user=${user} dbname=postgres application_name=${applicationName}`;
 }
+
+export const COPY_APPLICATION_NAME = 'gprecover_copy';
 
 export async function probeSource(cfg: ClusterConfig, dbid: number, seg: Endpoint): Promise<SourceProbe> {
   try {
