@@ -106,6 +106,11 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     while (sampler.pids.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(sampler.pids.length, 'the copy started').toBe(1);
     expect(byDbid(await cluster.segments(), 8)).toMatchObject({ datadir: newDir, status: 'd' });
+    // A copy in progress is not a mirror: FTS (1 s interval) must not mark it up while pg_basebackup streams.
+    for (let i = 0; i < 12; i++) {
+      expect(byDbid(await cluster.segments(), 8).status).toBe('d');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await handle.cancel();
     const err = await handle.result().catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
