@@ -28,7 +28,10 @@ export async function isRunning(exec: Executor, pgBin: string, datadir: string):
   const pid = /PID: (\d+)/.exec(r.stdout)?.[1];
   if (!pid) return true;
   const ps = await exec.run(['ps', '-o', 'stat=', '-p', pid], { timeoutMs: 5_000 });
-  return ps.code === 0 && !ps.stdout.trim().startsWith('Z');
+  if (ps.code !== 0 || ps.stdout.trim().startsWith('Z')) return false;
+  // pg_ctl only checks that the pid is alive; a recycled pid is some other process, with another working directory.
+  const cwd = await exec.run(['sh', '-c', '[ "$(readlink "/proc/$1/cwd")" = "$(cd "$2" && pwd -P)" ]', 'sh', pid, datadir], { timeoutMs: 5_000 });
+  return cwd.code === 0;
 }
 
 async function logTail(exec: Executor, datadir: string): Promise<string> {
@@ -39,6 +42,9 @@ async function logTail(exec: Executor, datadir: string): Promise<string> {
 /** Starts the instance unless it runs already; returns whether it had to be started. */
 export async function startInstance(exec: Executor, pgBin: string, inst: InstanceLocation): Promise<boolean> {
   if (await isRunning(exec, pgBin, inst.datadir)) return false;
+  // The postmaster.pid of a killed instance names a pid that may belong to another process by now, and postgres
+  // would refuse to start over it.
+  await exec.run(['rm', '-f', path.join(inst.datadir, 'postmaster.pid')], { timeoutMs: 10_000 });
   await runChecked(exec, ['mkdir', '-p', path.dirname(startupLog(inst.datadir))], { timeoutMs: 10_000 });
   const r = await exec.run([path.join(pgBin, 'pg_ctl'), '-D', inst.datadir, '-l', startupLog(inst.datadir), '-w', '-t', '60', 'start'],
     { timeoutMs: 90_000 });

@@ -9,7 +9,8 @@ if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo e
 [ -f "$d/standby.signal" ] && echo standby=1
 if [ -f "$d/postmaster.pid" ]; then
   pid=$(head -1 "$d/postmaster.pid"); echo "pid=$pid"
-  if kill -0 "$pid" 2>/dev/null && grep -q postgres "/proc/$pid/comm" 2>/dev/null; then echo live=1; fi
+  # A postmaster runs with its data directory as working directory; a recycled pid does not.
+  if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$d" 2>/dev/null && pwd -P)" ]; then echo live=1; fi
 fi
 if [ -f "$d/global/pg_control" ]; then
   LC_ALL=C "$bin/pg_controldata" "$d" 2>/dev/null | sed -n \

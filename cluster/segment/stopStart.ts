@@ -29,6 +29,9 @@ export async function startSegment(exec: Executor, pgBin: string, datadir: strin
   if (probe.postmasterLive) return { alreadyRunning: true };
   const logFile = `${datadir}/log/gprecover-startup.log`;
   await runChecked(exec, ['mkdir', '-p', `${datadir}/log`]);
+  // A postmaster.pid left by a killed postgres names a pid the system may have given to another process since;
+  // postgres would then refuse to start ("lock file already exists").
+  if (probe.postmasterPid !== undefined) await exec.run(['rm', '-f', `${datadir}/postmaster.pid`]);
   const res = await exec.run(
     [`${pgBin}/pg_ctl`, 'start', '-D', datadir, '-l', logFile, '-w', '-t', String(timeoutSec)],
     { timeoutMs: (timeoutSec + 30) * 1000 },
