@@ -95,4 +95,11 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     expect(redo.code).toBe(0);
     expect(healthy(await cluster.segments())).toBe(true);
   });
+
+  it('warns when no worker polls the task queue (the run waits for one)', async () => {
+    const r = await runCli(['start-recovery', '--cluster', 'ghost', '--json'], { ...env, GPRECOVER_TASK_QUEUE: 'nobody-polls-this' });
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim()).toBe("gprecover: warning: no worker is polling task queue 'nobody-polls-this'; the run waits until one does (start one with 'bin/gprecover worker', or 'npm start' for the local setup)");
+    await h.client.workflow.getHandle(JSON.parse(r.stdout).workflowId).terminate('test over');
+  });
 });

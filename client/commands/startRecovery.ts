@@ -6,6 +6,7 @@ import { UsageError } from '../errors';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 import { watchRun } from '../watch';
+import { noWorkerWarning, workerPolling } from '../workerPresence';
 import { formatSampleConfig, parseRecoverConfig, RecoverConfigError } from '../../cluster/recoverConfig';
 import { recoveryWorkflow } from '../../workflows';
 import type { RecoveryInput } from '../../workflows/types';
@@ -109,6 +110,7 @@ export async function startRecoveryCommand(argv: string[]): Promise<number> {
       throw err;
     }
     const url = workflowUrl(uiBase, handle.workflowId, handle.firstExecutionRunId);
+    if ((await workerPolling(client, client.options.namespace, taskQueue())) === false) console.error(noWorkerWarning(taskQueue()));
     if (values.o) {
       const result = await handle.result().catch(() => undefined);
       if (!result) return watchRun(client, handle.workflowId, handle.firstExecutionRunId, { progress: false });
