@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../worker/devServer';
 import { createWorker } from '../worker/createWorker';
+import { runInBackground } from '../worker/runningWorker';
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -48,14 +49,7 @@ export async function startBenchTemporal(workDir: string): Promise<BenchTemporal
         const worker = await createWorker({
           connection: nativeConnection, namespace: server.namespace, workflowBundle: { code: bundle.code }, ...opts,
         });
-        const running = worker.run();
-        return {
-          worker,
-          async stop() {
-            if (worker.getState() === 'RUNNING') worker.shutdown();
-            await running;
-          },
-        };
+        return runInBackground(worker);
       },
       async close() {
         await nativeConnection.close().catch(() => undefined);

@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import type { SegmentRow } from '../../cluster/catalog';
 import { rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
 import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../workflows/types';
+import { runInBackground } from '../../worker/runningWorker';
 import { workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
 
 export interface StubCluster {
@@ -119,14 +120,7 @@ export async function startStubWorker(h: TemporalHarness, taskQueue: string, clu
     workflowBundle: await workflowBundle(),
     activities: stubActivities(clusters),
   });
-  const running = worker.run();
-  return {
-    worker,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
-  };
+  return runInBackground(worker);
 }
 
 export interface Finished {

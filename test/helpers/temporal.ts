@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createWorker } from '../../worker/createWorker';
 import { quietRuntime } from '../../worker/quietRuntime';
+import { runInBackground, type RunningWorker } from '../../worker/runningWorker';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -25,10 +26,7 @@ export interface TemporalHarness {
   close(): Promise<void>;
 }
 
-export interface RunningWorker {
-  worker: Worker;
-  stop(): Promise<void>;
-}
+export type { RunningWorker } from '../../worker/runningWorker';
 
 export async function connectHarness(): Promise<TemporalHarness> {
   quietRuntime();
@@ -49,14 +47,7 @@ export async function connectHarness(): Promise<TemporalHarness> {
         workflowBundle: await workflowBundle(),
         ...opts,
       });
-      const running = worker.run();
-      return {
-        worker,
-        async stop() {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running;
-        },
-      };
+      return runInBackground(worker);
     },
     async close() {
       await nativeConnection.close();
