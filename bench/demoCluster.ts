@@ -2,6 +2,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SegmentRow } from '../cluster/catalog';
 import { DemoCluster } from '../cluster/demo';
+import { atExit } from './cleanup';
+import { progress } from './config';
+import type { BenchTemporal } from './temporal';
 
 export async function createBenchCluster(workDir: string, name: string, ipPrefix: string, hosts: number, primariesPerHost: number) {
   return DemoCluster.create({
@@ -30,4 +33,28 @@ export async function killAndWaitDown(cluster: DemoCluster, dbids: number[]): Pr
 export async function expectSynced(cluster: DemoCluster): Promise<void> {
   await cluster.waitFor(allSynced, 30_000, 'every segment up and synchronized after recovery');
   await cluster.waitForMirrorsCaughtUp(600_000);
+}
+
+/** A demo cluster and a worker for one bench section, torn down however the section ends (Ctrl-C included). */
+export async function withClusterAndWorker<T>(
+  t: BenchTemporal, workDir: string, name: string, ipPrefix: string, hosts: number, primariesPerHost: number,
+  fn: (cluster: DemoCluster, taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const cluster = await createBenchCluster(workDir, name, ipPrefix, hosts, primariesPerHost);
+  const unCluster = atExit(`demo cluster ${name}`, () => cluster.destroy());
+  const worker = await t.startWorker({ taskQueue: name, clustersFile: cluster.clustersFile }).catch(async (err) => {
+    unCluster();
+    await cluster.destroy();
+    throw err;
+  });
+  const unWorker = atExit('worker', () => worker.stop());
+  try {
+    return await fn(cluster, name);
+  } finally {
+    unWorker();
+    await worker.stop().catch((e) => progress(`worker stop: ${e}`));
+    progress(`destroying '${name}'`);
+    unCluster();
+    await cluster.destroy().catch((e) => progress(`destroy ${name}: ${e}`));
+  }
 }

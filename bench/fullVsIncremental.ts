@@ -2,9 +2,8 @@
 // incremental recoveries of the same content after ~BENCH_CHANGE_PCT % of it changed. Each measurement is taken
 // BENCH_REPEAT times, raw and workflow runs interleaved, because other work on a shared machine skews single samples.
 import type { SegmentRow } from '../cluster/catalog';
-import { atExit } from './cleanup';
 import { progress, type BenchConfig } from './config';
-import { createBenchCluster, expectSynced, killAndWaitDown, rowOf } from './demoCluster';
+import { withClusterAndWorker, expectSynced, killAndWaitDown, rowOf } from './demoCluster';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
 import type { BenchTemporal } from './temporal';
 import { timedRecovery, type TimedRecovery } from './timedRecovery';
@@ -38,17 +37,8 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal, workDir: string): Promise<FullSection> {
   const name = `bench-full-${process.pid}`;
-  const taskQueue = `bench-full-${process.pid}`;
   progress(`section full: creating demo cluster '${name}' (2 hosts x 1 primary, 127.0.91.x)`);
-  const cluster = await createBenchCluster(workDir, name, '127.0.91', 2, 1);
-  const unCluster = atExit(`demo cluster ${name}`, () => cluster.destroy());
-  const worker = await t.startWorker({ taskQueue, clustersFile: cluster.clustersFile }).catch(async (err) => {
-    unCluster();
-    await cluster.destroy();
-    throw err;
-  });
-  const unWorker = atExit('worker', () => worker.stop());
-  try {
+  return withClusterAndWorker(t, workDir, name, '127.0.91', 2, 1, async (cluster, taskQueue) => {
     const user = cluster.layout.dbUser;
     const scratch = scratchDir(workDir, cluster.layout.osUser);
     const content0 = async () => {
@@ -114,11 +104,5 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
       progress(`  ${sec(r.run.wallMs)}`);
     }
     return { rows: loaded.rows, tableBytes: loaded.tableBytes, loadMs, raw, full, incremental };
-  } finally {
-    unWorker();
-    await worker.stop().catch((e) => progress(`worker stop: ${e}`));
-    progress(`destroying '${name}'`);
-    unCluster();
-    await cluster.destroy().catch((e) => progress(`destroy ${name}: ${e}`));
-  }
+  });
 }

@@ -1,8 +1,7 @@
 // Section 3: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with modest data each.
 import type { SegmentRow } from '../cluster/catalog';
-import { atExit } from './cleanup';
 import { progress, type BenchConfig } from './config';
-import { createBenchCluster, expectSynced, killAndWaitDown } from './demoCluster';
+import { withClusterAndWorker, expectSynced, killAndWaitDown } from './demoCluster';
 import type { MeasuredRecovery } from './fullVsIncremental';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
 import type { BenchTemporal } from './temporal';
@@ -44,17 +43,8 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir: string): Promise<ParallelSection> {
   const name = `bench-par-${process.pid}`;
-  const taskQueue = `bench-par-${process.pid}`;
   progress(`section parallel: creating demo cluster '${name}' (2 hosts x 4 primaries, 127.0.92.x)`);
-  const cluster = await createBenchCluster(workDir, name, '127.0.92', 2, 4);
-  const unCluster = atExit(`demo cluster ${name}`, () => cluster.destroy());
-  const worker = await t.startWorker({ taskQueue, clustersFile: cluster.clustersFile }).catch(async (err) => {
-    unCluster();
-    await cluster.destroy();
-    throw err;
-  });
-  const unWorker = atExit('worker', () => worker.stop());
-  try {
+  return withClusterAndWorker(t, workDir, name, '127.0.92', 2, 4, async (cluster, taskQueue) => {
     const scratch = scratchDir(workDir, cluster.layout.osUser);
     const rows = await cluster.segments();
     const primaries = rows.filter((r) => r.content >= 0 && r.role === 'p');
@@ -91,11 +81,5 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
       cases.push(c);
     }
     return { contents: primaries.length, tableBytesPerContent: loaded[0].tableBytes, cases };
-  } finally {
-    unWorker();
-    await worker.stop().catch((e) => progress(`worker stop: ${e}`));
-    progress(`destroying '${name}'`);
-    unCluster();
-    await cluster.destroy().catch((e) => progress(`destroy ${name}: ${e}`));
-  }
+  });
 }

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { listRuns } from '../client/commands/history';
 import { parseSince } from '../client/historyQuery';
 import { main } from '../client/main';
-import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
-import { eventually, runScenarios, scenarioClusters, startStubWorker, type Scenarios } from './helpers/stubRuns';
+import type { TemporalHarness } from './helpers/temporal';
+import { eventually, useScenarios, type Scenarios } from './helpers/stubRuns';
 
 /** Runs main() with console output captured. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -21,25 +21,10 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe('gprecover history against real runs in the dev server', () => {
+  const ctx = useScenarios('history');
   let h: TemporalHarness;
-  let w: RunningWorker;
   let s: Scenarios;
-  const sfx = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-
-  beforeAll(async () => {
-    h = await connectHarness();
-    process.env.TEMPORAL_ADDRESS = h.address;
-    process.env.TEMPORAL_NAMESPACE = h.namespace;
-    const taskQueue = `history-${sfx}`;
-    const clusters = scenarioClusters(sfx);
-    w = await startStubWorker(h, taskQueue, [clusters.a, clusters.quoted, clusters.rebalance]);
-    s = await runScenarios(h.client, taskQueue, clusters);
-  });
-  afterAll(async () => {
-    if (s) await h.client.workflow.getHandle(s.running.workflowId, s.running.runId).terminate('test over').catch(() => undefined);
-    await w?.stop();
-    await h?.close();
-  });
+  beforeAll(() => ({ h, s } = ctx()));
 
   it('the scenarios ran as intended', () => {
     expect(s.succeeded.ok).toBe(true);

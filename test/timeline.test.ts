@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchTimeline } from '../client/commands/show';
 import { main } from '../client/main';
 import { buildRunTimeline, formatDuration, formatTimeline, type RunTimeline } from '../client/timeline';
-import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
-import { eventually, runScenarios, scenarioClusters, startStubWorker, type Scenarios } from './helpers/stubRuns';
+import type { TemporalHarness } from './helpers/temporal';
+import { eventually, useScenarios, type Scenarios } from './helpers/stubRuns';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -22,25 +22,10 @@ const names = (t: { steps: Array<{ activity: string }> }) => t.steps.map((s) => 
 const SEGMENT_STEPS = ['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'copySegment', 'startRecoveredSegment', 'waitForSync'];
 
 describe('gprecover show: timelines from real event histories', () => {
+  const ctx = useScenarios('timeline');
   let h: TemporalHarness;
-  let w: RunningWorker;
   let s: Scenarios;
-  const sfx = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-
-  beforeAll(async () => {
-    h = await connectHarness();
-    process.env.TEMPORAL_ADDRESS = h.address;
-    process.env.TEMPORAL_NAMESPACE = h.namespace;
-    const taskQueue = `timeline-${sfx}`;
-    const clusters = scenarioClusters(sfx);
-    w = await startStubWorker(h, taskQueue, [clusters.a, clusters.quoted, clusters.rebalance]);
-    s = await runScenarios(h.client, taskQueue, clusters);
-  });
-  afterAll(async () => {
-    if (s) await h.client.workflow.getHandle(s.running.workflowId, s.running.runId).terminate('test over').catch(() => undefined);
-    await w?.stop();
-    await h?.close();
-  });
+  beforeAll(() => ({ h, s } = ctx()));
 
   it('a succeeded recovery: who, plan, every step of each segment, the retried copy, catalog rows, outcome', async () => {
     const t = await fetchTimeline(h.client, s.succeeded.workflowId, s.succeeded.runId);

@@ -10,7 +10,8 @@ import type { SegmentRow } from '../../cluster/catalog';
 import { rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
 import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../workflows/types';
 import { runInBackground } from '../../worker/runningWorker';
-import { workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
+import { afterAll, beforeAll } from 'vitest';
+import { connectHarness, workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
 
 export interface StubCluster {
   name: string;
@@ -194,4 +195,30 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): P
       await new Promise((r) => setTimeout(r, 300));
     }
   }
+}
+
+/**
+ * Registers beforeAll/afterAll that run every scenario once on a stub worker (task queue `<prefix>-<suffix>`), with
+ * TEMPORAL_ADDRESS/NAMESPACE pointing at the test server for CLI calls; the getter is valid inside tests.
+ */
+export function useScenarios(prefix: string): () => { h: TemporalHarness; s: Scenarios } {
+  let h: TemporalHarness;
+  let w: RunningWorker;
+  let s: Scenarios;
+  const sfx = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+  beforeAll(async () => {
+    h = await connectHarness();
+    process.env.TEMPORAL_ADDRESS = h.address;
+    process.env.TEMPORAL_NAMESPACE = h.namespace;
+    const taskQueue = `${prefix}-${sfx}`;
+    const clusters = scenarioClusters(sfx);
+    w = await startStubWorker(h, taskQueue, [clusters.a, clusters.quoted, clusters.rebalance]);
+    s = await runScenarios(h.client, taskQueue, clusters);
+  });
+  afterAll(async () => {
+    if (s) await h.client.workflow.getHandle(s.running.workflowId, s.running.runId).terminate('test over').catch(() => undefined);
+    await w?.stop();
+    await h?.close();
+  });
+  return () => ({ h, s });
 }
