@@ -15,6 +15,7 @@ COPY tsconfig.json ./
 COPY bin ./bin
 COPY client ./client
 COPY cluster ./cluster
+COPY domain ./domain
 COPY activities ./activities
 COPY workflows ./workflows
 COPY worker ./worker

@@ -1,49 +1,57 @@
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { readSegments, withCoordinator } from '../cluster/catalog';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config';
-import { ExecutorPool } from '../cluster/exec/pool';
-import { NON_RETRYABLE_ERRORS } from '../cluster/segment/errors';
+import { ClusterContext } from '../cluster/context';
+import { detectFlavor, flavorSummary } from '../cluster/flavor';
+import type { SegmentRow } from '../domain/segment';
 
-/** What every activity needs: the worker-side cluster config and one executor pool per cluster. */
-export class ActivityContext {
-  private readonly pools = new Map<string, ExecutorPool>();
+interface Cached {
+  fingerprint: string;
+  context: Promise<ClusterContext>;
+}
 
-  constructor(readonly clustersFile: string) {}
-
-  cluster(name: string): ClusterConfig {
-    return loadClusterConfig(name, this.clustersFile);
-  }
-
-  pool(cfg: ClusterConfig): ExecutorPool {
-    let pool = this.pools.get(cfg.name);
-    if (!pool) {
-      pool = new ExecutorPool(cfg);
-      this.pools.set(cfg.name, pool);
-    }
-    return pool;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.closeAll()));
-    this.pools.clear();
-  }
+/** Greenplum 7, Cloudberry or plain tools: the configured flavour, else what the coordinator's version() says. */
+async function resolveFlavor(cfg: ClusterConfig): Promise<ClusterContext> {
+  if (cfg.flavor && cfg.flavor !== 'auto') return new ClusterContext(cfg, flavorSummary(cfg.flavor, `${cfg.flavor} (configured)`));
+  const row = await withCoordinator(cfg, async (c) =>
+    (await c.query(`SELECT version() AS version, current_setting('gprecover_demo.flavor', true) AS demo`)).rows[0]);
+  const detected = detectFlavor(String(row.version), row.demo as string | null, cfg.name);
+  return new ClusterContext(cfg, flavorSummary(detected.name, detected.title));
 }
 
 /**
- * Errors that retrying cannot fix fail the activity at once, under their own name, for the workflow to decide.
- * Also heartbeats every 2 s unless the activity reports progress itself (heartbeat: false).
+ * What every activity needs: the worker-side configuration of a cluster, read afresh each time (an edited clusters
+ * file takes effect without a restart, SSH settings included), its flavour, and executors on its hosts.
  */
-export async function classified<T>(fn: () => Promise<T>, opts: { heartbeat?: boolean } = { heartbeat: true }): Promise<T> {
-  // Short heartbeat timeouts let Temporal notice a dead worker in seconds; a long command still beats meanwhile.
-  const ticker = opts.heartbeat ? setInterval(() => Context.current().heartbeat(), 2000) : undefined;
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof Error && NON_RETRYABLE_ERRORS.includes(err.name)) {
-      throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true });
-    }
-    throw err;
-  } finally {
-    if (ticker) clearInterval(ticker);
+export class ActivityContext {
+  private readonly clusters = new Map<string, Cached>();
+  /** Contexts of an earlier configuration: running activities may still use their executors. */
+  private readonly retired: Array<Promise<ClusterContext>> = [];
+
+  constructor(readonly clustersFile: string) {}
+
+  cluster(name: string): Promise<ClusterContext> {
+    const cfg = loadClusterConfig(name, this.clustersFile);
+    const fingerprint = JSON.stringify(cfg);
+    const cached = this.clusters.get(name);
+    if (cached?.fingerprint === fingerprint) return cached.context;
+    if (cached) this.retired.push(cached.context);
+    const context = resolveFlavor(cfg);
+    this.clusters.set(name, { fingerprint, context });
+    // A coordinator that was down is asked again next time.
+    context.catch(() => {
+      if (this.clusters.get(name)?.context === context) this.clusters.delete(name);
+    });
+    return context;
+  }
+
+  async segments(ctx: ClusterContext): Promise<SegmentRow[]> {
+    return withCoordinator(ctx.cfg, readSegments);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clusters.values()].map((c) => c.context).concat(this.retired);
+    this.clusters.clear();
+    this.retired.length = 0;
+    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
   }
 }

@@ -1,7 +1,11 @@
 import { clustersFilePath } from '../cluster/config';
+import { createCatalogActivities } from './catalog';
+import { createClusterActivities } from './cluster';
 import { ActivityContext } from './context';
+import { createCopyActivities } from './copy';
 import { createRebalanceActivities } from './rebalance';
-import { createRecoveryActivities } from './recovery';
+import { createSegmentActivities } from './segment';
+import { createSyncActivities } from './sync';
 import { createWorkerInfoActivities } from './workerInfo';
 
 export interface ActivityDeps {
@@ -14,7 +18,11 @@ export function createActivities(deps: ActivityDeps = {}) {
   const ctx = new ActivityContext(clustersFile);
   return {
     ...createWorkerInfoActivities({ clustersFile }),
-    ...createRecoveryActivities(ctx),
+    ...createClusterActivities(ctx),
+    ...createSegmentActivities(ctx),
+    ...createCatalogActivities(ctx),
+    ...createCopyActivities(ctx),
+    ...createSyncActivities(ctx),
     ...createRebalanceActivities(ctx),
   };
 }

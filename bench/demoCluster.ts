@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { SegmentRow } from '../cluster/catalog';
+import type { SegmentRow } from '../domain/segment';
 import { DemoCluster } from '../cluster/demo';
 import { atExit } from './cleanup';
 import { progress } from './config';

@@ -1,7 +1,7 @@
 // Sections 1 and 2: one content of ~BENCH_GIB GiB; raw pg_basebackup vs a -F recovery through the workflow, then
 // incremental recoveries of the same content after ~BENCH_CHANGE_PCT % of it changed. Each measurement is taken
 // BENCH_REPEAT times, raw and workflow runs interleaved, because other work on a shared machine skews single samples.
-import type { SegmentRow } from '../cluster/catalog';
+import type { SegmentRow } from '../domain/segment';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown, rowOf } from './demoCluster';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';

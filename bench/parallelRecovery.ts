@@ -1,5 +1,5 @@
 // Section 3: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with modest data each.
-import type { SegmentRow } from '../cluster/catalog';
+import type { SegmentRow } from '../domain/segment';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown } from './demoCluster';
 import type { MeasuredRecovery } from './fullVsIncremental';

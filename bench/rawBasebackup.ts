@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { SegmentRow } from '../cluster/catalog';
+import type { SegmentRow } from '../domain/segment';
 import type { DemoCluster } from '../cluster/demo';
 import { runChecked } from '../cluster/exec/executor';
 import { LocalExecutor, osIdentity } from '../cluster/exec/local';

@@ -1,8 +1,8 @@
 // SIMULATION ONLY. Activities with the names and shapes of createActivities(), answering from a synthetic catalog
 // and only sleeping, so the real workflows can be timed at hundreds or thousands of segments with no cluster at all.
 // Nothing measured with these says anything about copying data; it measures Temporal and the workflow code.
-import type { SegmentRow } from '../cluster/catalog';
-import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from '../cluster/probeTypes';
+import type { SegmentRow } from '../domain/segment';
+import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from '../domain/probe';
 import type { Activities } from '../activities';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,7 +41,7 @@ export function syntheticCatalog(cluster: string, perHost: number): ClusterSnaps
   }
   const hostAddresses: Record<string, string> = {};
   for (const s of segments) hostAddresses[s.hostname] = s.address;
-  return { cluster, segments, hostAddresses };
+  return { cluster, flavor: { name: 'gp7', title: 'Greenplum 7 (simulated)', differential: true }, segments, hostAddresses };
 }
 
 export function simActivities(opts: { sleepMs: number; perHost: number }): Activities {
@@ -79,7 +79,7 @@ export function simActivities(opts: { sleepMs: number; perHost: number }): Activ
     },
     async wipeTarget() {
       await nap();
-      return true;
+      return { cleared: false, note: 'SIMULATION: nothing was wiped' };
     },
     async copySegment(input) {
       await nap();

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { buildRunTimeline, childExecutions, childKey, type ActivityStep, type ExecutionTimeline } from '../client/timeline';
 import { recoveryWorkflow } from '../workflows';
-import type { RecoveryInput, RecoveryResult } from '../workflows/types';
+import type { RecoveryInput, RecoveryResult } from '../domain/recovery';
 
 export interface SegmentTiming {
   dbid: number;

@@ -1,22 +1,18 @@
-/** Exit codes as gprecoverseg: 0 ok, 1 recovery failed, 2 bad arguments or validation, 4 user abort. */
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_ABORT = 4;
+import { ApplicationFailure } from '@temporalio/common';
+import { EXIT_FAILED, exitCodeForFailureType, GprecoverError, InvalidRequestError } from '../domain/failures';
+
+export { EXIT_ABORT, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../domain/failures';
 
 /** Bad input from the user: printed as one line, exit 2. */
-export class UsageError extends Error {
+export class UsageError extends InvalidRequestError {
   override name = 'UsageError';
 }
 
-const USAGE_ERROR_NAMES = new Set([
-  'UsageError', 'ConfigError', 'TemporalUnavailableError', 'TemporalCliNotFoundError', 'ValidationError',
-  'RecoverConfigError', 'CoordinatorUnavailableError', 'PgBinariesMissingError', 'AlreadyRunningError',
-  'DevServerError', 'DemoError',
-]);
-
+/** The exit code follows the failure's type, whether it was thrown here or travelled from a worker. */
 export function exitCodeFor(err: unknown): number {
-  return err instanceof Error && USAGE_ERROR_NAMES.has(err.name) ? EXIT_USAGE : EXIT_FAILED;
+  if (err instanceof GprecoverError) return exitCodeForFailureType(err.failureType);
+  if (err instanceof ApplicationFailure) return exitCodeForFailureType(err.type ?? undefined);
+  return EXIT_FAILED;
 }
 
 export function oneLine(err: unknown): string {

@@ -19,6 +19,8 @@ export interface HistoryRow {
   durationMs?: number;
   /** Segment children (history --all). */
   children?: HistoryRow[];
+  /** Root cause of a failed run (from its memo). */
+  error?: string;
 }
 
 /** 'TIMED_OUT' -> 'timed-out', as the --status values are spelled. */
@@ -43,6 +45,7 @@ export function toHistoryRow(info: WorkflowExecutionInfo, now: Date = new Date()
     startTime: info.startTime.toISOString(),
     closeTime: info.closeTime?.toISOString(),
     durationMs: end ? end.getTime() - info.startTime.getTime() : undefined,
+    ...(typeof info.memo?.error === 'string' && status !== 'completed' ? { error: info.memo.error } : {}),
   };
 }
 
@@ -64,7 +67,7 @@ function contentsText(r: HistoryRow, max = 28): string {
 const when = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')}Z`;
 
 export function formatHistoryTable(rows: HistoryRow[], opts: { showCluster?: boolean } = {}): string[] {
-  const header = ['START (UTC)', ...(opts.showCluster ? ['CLUSTER'] : []), 'WORKFLOW ID', 'RUN', 'TYPE', 'CONTENTS', 'OUTCOME', 'DURATION'];
+  const header = ['START (UTC)', ...(opts.showCluster ? ['CLUSTER'] : []), 'WORKFLOW ID', 'RUN', 'TYPE', 'CONTENTS', 'OUTCOME', 'DURATION', 'ERROR'];
   const cells = (r: HistoryRow, child: boolean) => [
     when(r.startTime),
     ...(opts.showCluster ? [r.cluster ?? '-'] : []),
@@ -74,6 +77,7 @@ export function formatHistoryTable(rows: HistoryRow[], opts: { showCluster?: boo
     contentsText(r),
     r.outcome,
     `${formatDuration(r.durationMs)}${r.status === 'running' ? '+' : ''}`,
+    r.error ? (r.error.length > 100 ? `${r.error.slice(0, 99)}…` : r.error) : '',
   ];
   const table = [header, ...rows.flatMap((r) => [cells(r, false), ...(r.children ?? []).map((c) => cells(c, true))])];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));

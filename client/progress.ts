@@ -1,6 +1,10 @@
 import { defaultPayloadConverter, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { FailureType, type UnavailableDetails } from '../domain/failures';
+import type { RecoveryStatus, SegmentStatus } from '../domain/recovery';
 import { recoveryStatusQuery, segmentProgressQuery } from '../workflows/messages';
-import type { RecoveryStatus, SegmentStatus } from '../workflows/types';
+
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 
 export interface SegmentView extends SegmentStatus {
   phase?: string;
@@ -16,21 +20,36 @@ export interface RunView {
   closeTime?: Date;
   run?: RecoveryStatus;
   segments: SegmentView[];
+  /** What the run itself waits for (the coordinator during planning), with the attempt and the last error. */
+  waiting?: string;
+}
+
+function decode<T>(payload: unknown): T | undefined {
+  try {
+    return defaultPayloadConverter.fromPayload(payload as never) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 'waiting for the coordinator at cdw:5432 (attempt 4, last error ECONNREFUSED)' while an outage is waited out. */
+export function waitingLine(pa: PendingActivity): string | undefined {
+  const failure = pa.lastFailure;
+  if (failure?.applicationFailureInfo?.type !== FailureType.Unavailable) return undefined;
+  const details = decode<UnavailableDetails>(failure.applicationFailureInfo.details?.payloads?.[0]);
+  const what = details?.waitingFor ?? 'an unreachable host';
+  return `waiting for ${what} (attempt ${pa.attempt ?? '?'}, last error ${details?.lastError ?? failure.message})`;
 }
 
 function heartbeatOf(desc: WorkflowExecutionDescription): string | undefined {
   for (const pa of desc.raw.pendingActivities ?? []) {
+    const waiting = waitingLine(pa);
+    if (waiting) return waiting;
     const payload = pa.heartbeatDetails?.payloads?.[0];
     const activity = pa.activityType?.name ?? 'activity';
     const failure = pa.lastFailure?.message ? ` (attempt ${pa.attempt}, last error: ${pa.lastFailure.message})` : '';
-    if (payload) {
-      try {
-        return `${String(defaultPayloadConverter.fromPayload(payload as never))}${failure}`;
-      } catch {
-        return `${activity}${failure}`;
-      }
-    }
-    return `${activity}${failure}`;
+    const beat = payload ? decode<unknown>(payload) : undefined;
+    return `${beat !== undefined ? String(beat) : activity}${failure}`;
   }
   return undefined;
 }
@@ -55,7 +74,8 @@ export async function fetchRunView(client: Client, workflowId: string, runId?: s
       return { ...s };
     }
   }));
-  return { workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, run, segments };
+  const waiting = (desc.raw.pendingActivities ?? []).map(waitingLine).find(Boolean);
+  return { workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, run, segments, waiting };
 }
 
 /** `[########------------]` for the first percentage in a heartbeat detail. */
@@ -75,9 +95,12 @@ export function segmentLine(s: SegmentView): string {
 
 export function runSummary(v: RunView): string[] {
   const lines = [`${v.workflowId}  ${v.status}${v.run ? `  phase ${v.run.phase}` : ''}${v.startTime ? `  started ${v.startTime.toISOString()}` : ''}`];
+  if (v.waiting) lines.push(`  ${v.waiting}`);
+  if (v.run?.error) lines.push(`  error: ${v.run.error}`);
   for (const s of v.segments) lines.push(segmentLine(s));
   for (const s of v.run?.skipped ?? []) lines.push(`  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} skipped: ${s.reason}`);
   for (const w of v.run?.warnings ?? []) lines.push(`  warning: ${w}`);
-  if (v.run && v.run.segments.length === 0 && v.run.skipped.length === 0 && v.run.phase !== 'planning') lines.push('  no segments to recover');
+  const finishedClean = v.run?.phase === 'done';
+  if (v.run && finishedClean && v.run.segments.length === 0 && v.run.skipped.length === 0) lines.push('  no segments to recover');
   return lines;
 }

@@ -2,8 +2,8 @@
 // steps, catalog changes, errors, outcome), and that timeline as text. `gprecover show` fetches; this only reads.
 import { defaultPayloadConverter, type PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { SegmentRow } from '../cluster/catalog';
-import type { Location, RebalanceResult, RecoveryStatus, SkippedContent } from '../workflows/types';
+import type { SegmentRow } from '../domain/segment';
+import type { Location, RebalanceResult, RecoveryStatus, SkippedContent } from '../domain/recovery';
 
 type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

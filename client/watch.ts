@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors';
+import { ApplicationFailure, rootCause } from '@temporalio/common';
+import { EXIT_OK, exitCodeForFailureType, FailureType } from '../domain/failures';
 import { fetchRunView, runSummary } from './progress';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,9 +44,11 @@ export async function watchRun(client: Client, workflowId: string, runId: string
     return EXIT_OK;
   }
   const cause = final.err instanceof WorkflowFailedError ? final.err.cause : final.err;
-  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+  // The run fails with its root cause already (workflows/failures.ts runFailure); a cancelled or terminated run
+  // says so itself.
+  const message = (rootCause(cause) ?? (cause instanceof Error ? cause.message : String(cause))).replace(/\s*\n\s*/g, ' ');
   if (opts.json) console.log(JSON.stringify({ error: message, type }, null, 2));
-  console.error(`gprecover: ${type === 'ValidationError' ? 'invalid request' : 'recovery failed'}: ${message}`);
-  return type === 'ValidationError' ? EXIT_USAGE : EXIT_FAILED;
+  console.error(`gprecover: ${type === FailureType.InvalidRequest ? 'invalid request' : 'recovery failed'}: ${message}`);
+  return exitCodeForFailureType(type);
 }

@@ -1,23 +1,8 @@
 import pg from 'pg';
+import { shortError, UnavailableError } from '../domain/failures';
+import { GPRECOVER_APPLICATION_NAME } from '../domain/names';
+import type { Mode, Role, SegmentRow, Status } from '../domain/segment';
 import type { ClusterConfig } from './config';
-
-export type Role = 'p' | 'm';
-export type Mode = 's' | 'n';
-export type Status = 'u' | 'd';
-
-/** One row of gp_segment_configuration (GPDB 6/7, Cloudberry). */
-export interface SegmentRow {
-  dbid: number;
-  content: number;
-  role: Role;
-  preferredRole: Role;
-  mode: Mode;
-  status: Status;
-  port: number;
-  hostname: string;
-  address: string;
-  datadir: string;
-}
 
 export interface HistoryRow {
   time: string;
@@ -25,11 +10,12 @@ export interface HistoryRow {
   desc: string;
 }
 
-export class CoordinatorUnavailableError extends Error {
+/** The coordinator does not answer: waited out with a bound by the retry policy, then the run fails naming it. */
+export class CoordinatorUnavailableError extends UnavailableError {
   override name = 'CoordinatorUnavailableError';
 }
 
-export function coordinatorClient(cfg: ClusterConfig, applicationName = 'gprecover'): pg.Client {
+export function coordinatorClient(cfg: ClusterConfig, applicationName = GPRECOVER_APPLICATION_NAME): pg.Client {
   const c = cfg.coordinator;
   return new pg.Client({
     host: c.host,
@@ -48,9 +34,9 @@ export async function withCoordinator<T>(cfg: ClusterConfig, fn: (client: pg.Cli
   try {
     await client.connect();
   } catch (err) {
-    throw new CoordinatorUnavailableError(
-      `cannot connect to the coordinator of cluster '${cfg.name}' at ${cfg.coordinator.host}:${cfg.coordinator.port}: ${(err as Error).message}`,
-    );
+    const at = `${cfg.coordinator.host}:${cfg.coordinator.port}`;
+    throw new CoordinatorUnavailableError(`the coordinator at ${at}`, shortError(err),
+      `cannot connect to the coordinator of cluster '${cfg.name}' at ${at}: ${(err as Error).message}`);
   }
   try {
     return await fn(client);
@@ -96,8 +82,4 @@ export async function addHistory(client: pg.ClientBase, dbid: number, desc: stri
 /** GPDB answers once a probe cycle has run; gprecoverseg calls it twice because of a known race. */
 export async function requestFtsProbe(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT gp_request_fts_probe_scan()');
-}
-
-export function segmentLabel(s: Pick<SegmentRow, 'dbid' | 'content' | 'hostname' | 'port' | 'datadir'>): string {
-  return `dbid ${s.dbid} (content ${s.content}) ${s.hostname}:${s.port} ${s.datadir}`;
 }

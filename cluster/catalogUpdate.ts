@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { addHistory, toSegmentRow, type SegmentRow } from './catalog';
+import { addHistory, toSegmentRow } from './catalog';
+import type { SegmentRow } from '../domain/segment';
 
 export interface RecoveryCatalogChange {
   dbid: number;

@@ -1,82 +1,128 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
+import { FLAVOR_NAMES } from '../domain/flavor';
+import { InvalidRequestError } from '../domain/failures';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DATA_DIR = process.env.GPRECOVER_DATA_DIR ?? path.join(PROJECT_ROOT, '.data');
 
-/** How the worker reaches one segment host. */
-export interface HostConfig {
-  /** Address to connect to; defaults to the catalog's `address` column. */
-  address?: string;
-  executor?: 'local' | 'ssh';
-  ssh?: SshConfig;
+export class ConfigError extends InvalidRequestError {
+  override name = 'ConfigError';
 }
 
-export interface SshConfig {
-  port?: number;
-  username?: string;
-  privateKeyPath?: string;
+const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
+const port = z.number().int().min(1).max(65535);
+
+const sshSchema = z.strictObject({
+  port: port.optional(),
+  username: z.string().min(1).optional(),
+  privateKeyPath: absolutePath.optional(),
   /** OpenSSH known_hosts file; host keys are verified against it unless strictHostKeyChecking is false. */
-  knownHostsPath?: string;
-  strictHostKeyChecking?: boolean;
+  knownHostsPath: absolutePath.optional(),
+  strictHostKeyChecking: z.boolean().optional(),
   /** Commands in flight per host at once. */
-  maxConcurrency?: number;
-  readyTimeoutMs?: number;
+  maxConcurrency: z.number().int().min(1).max(64).optional(),
+  readyTimeoutMs: z.number().int().min(100).optional(),
+});
+
+/** How the worker reaches one segment host. */
+const hostSchema = z.strictObject({
+  /** Address to connect to; defaults to the catalog's `address` column. */
+  address: z.string().min(1).optional(),
+  executor: z.enum(['local', 'ssh']).optional(),
+  ssh: sshSchema.optional(),
+});
+
+/** pg_basebackup --max-rate as gprecoverseg validates it: 32 kB/s to 1024 MB/s, bare numbers in kB/s. */
+export function maxRateKbPerSec(rate: string): number | undefined {
+  const m = /^\s*(\d+)([kM]?)\s*$/.exec(rate);
+  if (!m) return undefined;
+  const kb = Number(m[1]) * (m[2] === 'M' ? 1024 : 1);
+  return kb >= 32 && kb <= 1024 * 1024 ? kb : undefined;
 }
 
-export interface CoordinatorConfig {
-  host: string;
-  port: number;
-  user: string;
-  database: string;
-  /** Prefer ~/.pgpass or PGPASSWORD in the worker's environment; never put secrets in workflow input. */
-  password?: string;
-}
+const clusterSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    coordinator: z.strictObject({
+      host: z.string().min(1),
+      port,
+      user: z.string().min(1),
+      database: z.string().min(1),
+      /** Prefer ~/.pgpass or PGPASSWORD in the worker's environment; never put secrets in workflow input. */
+      password: z.string().optional(),
+    }),
+    /** Greenplum 7, Cloudberry or plain PostgreSQL tools; 'auto' (the default) reads the coordinator's version(). */
+    flavor: z.enum([...FLAVOR_NAMES, 'auto']).optional(),
+    /** The installation on every segment host: its environment script is sourced before each command, tools in bin/. */
+    gpHome: absolutePath.optional(),
+    /** Directory of pg_ctl, pg_basebackup, pg_rewind … on every segment host, when it is not $gpHome/bin. */
+    pgBin: absolutePath.optional(),
+    /** OS user that owns the segment data directories (gpadmin); local commands run as it when the worker is root. */
+    osUser: z.string().min(1).optional(),
+    /** Database user of replication connections (pg_basebackup / pg_rewind source); default: the OS user, as gpMgmt. */
+    replicationUser: z.string().min(1).optional(),
+    /** Executor for hosts not listed in `hosts`: 'local' for loopback addresses, otherwise 'ssh'. */
+    defaultExecutor: z.enum(['local', 'ssh']).optional(),
+    defaultSsh: sshSchema.optional(),
+    hosts: z.record(z.string(), hostSchema).optional(),
+    /** Write the catalog address into listen_addresses of a recovered segment (hosts that share one machine, as in the demo). */
+    listenOnCatalogAddress: z.boolean().optional(),
+    /** Throttle for copies, as pg_basebackup --max-rate takes it (e.g. '100M'); rsync gets the same limit. */
+    copyMaxRate: z.string().refine((r) => maxRateKbPerSec(r) !== undefined, 'must be like 32k or 100M (32 kB/s to 1024 MB/s)').optional(),
+    /** Seconds between FTS probes of the cluster, used to size waits. */
+    ftsProbeIntervalSec: z.number().positive().optional(),
+  })
+  .refine((c) => c.gpHome !== undefined || c.pgBin !== undefined, { message: 'needs gpHome (the installation) or pgBin (its bin directory)' });
 
+const fileSchema = z.strictObject({ clusters: z.record(z.string(), clusterSchema).default({}) });
+
+export type SshConfig = z.infer<typeof sshSchema>;
+export type HostConfig = z.infer<typeof hostSchema>;
+export type CoordinatorConfig = z.infer<typeof clusterSchema>['coordinator'];
 /** Worker-side description of one cluster; workflow input only names the cluster. */
-export interface ClusterConfig {
-  name: string;
-  coordinator: CoordinatorConfig;
-  /** Directory with initdb, pg_ctl, pg_basebackup, pg_rewind, pg_controldata on every segment host. */
-  pgBin: string;
-  /** OS user that owns the segment data directories (gpadmin); local commands run as it when the worker is root. */
-  osUser?: string;
-  /** Database user used for replication connections (pg_basebackup / pg_rewind source). */
-  replicationUser?: string;
-  /** Executor for hosts not listed in `hosts`: 'local' for loopback addresses, otherwise 'ssh'. */
-  defaultExecutor?: 'local' | 'ssh';
-  defaultSsh?: SshConfig;
-  hosts?: Record<string, HostConfig>;
-  /** libpq `options` for direct segment connections: '-c gp_role=utility' on GPDB 7, '-c gp_session_role=utility' on GPDB 6. */
-  segmentConnectOptions?: string;
-  /** Write the catalog address into listen_addresses of a recovered segment (hosts that share one machine, as in the demo). */
-  listenOnCatalogAddress?: boolean;
-  /** Throttle for copies, as pg_basebackup --max-rate takes it (e.g. '100M'); rsync gets the same limit. */
-  copyMaxRate?: string;
-  /** Seconds between FTS probes of the cluster, used to size waits. */
-  ftsProbeIntervalSec?: number;
-}
+export type ClusterConfig = Omit<z.infer<typeof clusterSchema>, 'name'> & { name: string };
 
 export interface ClustersFile {
   clusters: Record<string, ClusterConfig>;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** Directory of the cluster's tools on its hosts. */
+export function toolsDir(cfg: ClusterConfig): string {
+  return cfg.pgBin ?? `${cfg.gpHome}/bin`;
 }
 
 export function clustersFilePath(): string {
   return process.env.GPRECOVER_CONFIG ?? path.join(DATA_DIR, 'clusters.json');
 }
 
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const where = issue.path.map(String).join('.') || '(top level)';
+  let value: unknown = input;
+  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];
+  if (issue.code === 'unrecognized_keys') return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  const shown = value === undefined ? '' : `, not ${JSON.stringify(value)?.slice(0, 60)}`;
+  return `${where}: ${issue.message}${shown}`;
+}
+
+/** Reads and validates the file; every problem names its field, on one line. */
 export function readClustersFile(file = clustersFilePath()): ClustersFile {
   if (!fs.existsSync(file)) return { clusters: {} };
+  let raw: unknown;
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as ClustersFile;
-    return { clusters: parsed.clusters ?? {} };
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     throw new ConfigError(`cluster configuration ${file} is not valid JSON: ${(err as Error).message}`);
   }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => describeIssue(i, raw));
+    throw new ConfigError(`cluster configuration ${file}: ${problems.join('; ')}`);
+  }
+  const clusters: Record<string, ClusterConfig> = {};
+  for (const [name, cfg] of Object.entries(parsed.data.clusters)) clusters[name] = { ...cfg, name };
+  return { clusters };
 }
 
 export function loadClusterConfig(name: string, file = clustersFilePath()): ClusterConfig {
@@ -88,21 +134,25 @@ export function loadClusterConfig(name: string, file = clustersFilePath()): Clus
       `unknown cluster '${name}' (${known.length ? `known: ${known.join(', ')}` : 'none configured'}; clusters are configured in ${file})`,
     );
   }
-  return { ...cfg, name };
+  return cfg;
+}
+
+function writeAtomically(file: string, content: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n');
+  fs.renameSync(tmp, file);
 }
 
 export function saveClusterConfig(cfg: ClusterConfig, file = clustersFilePath()): void {
-  const current = readClustersFile(file);
+  const current = fs.existsSync(file) ? readClustersFile(file) : { clusters: {} };
   current.clusters[cfg.name] = cfg;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(current, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeAtomically(file, current);
 }
 
 export function removeClusterConfig(name: string, file = clustersFilePath()): void {
   const current = readClustersFile(file);
   if (!(name in current.clusters)) return;
   delete current.clusters[name];
-  fs.writeFileSync(file, JSON.stringify(current, null, 2) + '\n');
+  writeAtomically(file, current);
 }

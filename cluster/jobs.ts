@@ -23,9 +23,13 @@ while [ ! -f "$d/pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 cat "$d/pid"
 `;
 
+// With a wait budget ($2, in 50 ms ticks) the host waits for a running job to end before answering, so the end of
+// a copy is noticed within ~50 ms at the cost of one command per second.
 const STATE = String.raw`
-d=$1
+d=$1; ticks=$2; [ -n "$ticks" ] || ticks=0
 [ -d "$d" ] || { echo absent; exit 0; }
+i=0
+while [ $i -lt $ticks ] && [ ! -f "$d/rc" ] && [ -f "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
 # Liveness before the exit code: a job that ends between the two checks then reads as exited, never as vanished.
 if [ -f "$d/pid" ] && pid=$(cat "$d/pid") && [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; then echo "running $pid"
 elif [ -f "$d/rc" ]; then echo "exited $(cat "$d/rc")"
@@ -55,8 +59,10 @@ export async function startJob(exec: Executor, jobDir: string, owner: string, ar
   return Number(res.stdout.trim());
 }
 
-export async function jobState(exec: Executor, jobDir: string): Promise<JobState> {
-  const res = await runChecked(exec, ['sh', '-c', STATE, 'gprecover-job', jobDir], { timeoutMs: 30_000 });
+/** The job's state; with `waitMs`, the host first waits that long for a running job to end. */
+export async function jobState(exec: Executor, jobDir: string, waitMs = 0): Promise<JobState> {
+  const ticks = String(Math.max(0, Math.round(waitMs / 50)));
+  const res = await runChecked(exec, ['sh', '-c', STATE, 'gprecover-job', jobDir, ticks], { timeoutMs: 30_000 + waitMs });
   const [head, owner = '', ...rest] = res.stdout.split('\n');
   const sep = rest.indexOf('---');
   const output = rest.slice(sep + 1).join('\n').trim();

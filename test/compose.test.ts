@@ -159,7 +159,7 @@ describe('docker-compose.yml', () => {
     expect(clustersMount, `a volume mounted at GPRECOVER_CONFIG=${cfgPath}`).toMatchObject({ readOnly: true });
     const example = readClustersFile(path.join(ROOT, clustersMount!.source));
     expect(Object.keys(example.clusters).length).toBeGreaterThan(0);
-    for (const c of Object.values(example.clusters)) expect(c).toMatchObject({ coordinator: { host: expect.any(String), port: expect.any(Number) }, pgBin: expect.any(String) });
+    for (const c of Object.values(example.clusters)) expect(c).toMatchObject({ coordinator: { host: expect.any(String), port: expect.any(Number) }, gpHome: expect.any(String) });
   });
 
   it('mounts the SSH directory read-only at ~/.ssh of the user the image runs as', () => {

@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SegmentRow } from '../cluster/catalog';
+import type { SegmentRow } from '../domain/segment';
 import { loadClusterConfig, readClustersFile } from '../cluster/config';
 import { DemoCluster } from '../cluster/demo';
-import { startInstance } from '../cluster/demo/instance';
 
 // Own loopback prefix and clusters file: other test files may run their own demo clusters at the same time.
 const IP_PREFIX = '127.0.31';
@@ -119,7 +118,7 @@ describe('demo cluster with FTS (real PostgreSQL 15)', () => {
   it('marks the mirror up once it streams again, and in sync once caught up', async () => {
     const rows = await cluster.segments();
     const m = row(rows, 8);
-    await startInstance(cluster.executor(m.hostname), cluster.config().pgBin, m);
+    await cluster.startInstance(m.dbid);
     await cluster.waitFor((r) => state(r, 8) === 'mus' && state(r, 4) === 'pus', 20_000, 'mirror dbid 8 back in sync');
     await cluster.waitForMirrorsCaughtUp(15_000);
     expect(await cluster.checksumOn(8)).toBe((await cluster.checksums())[2]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SegmentRow } from '../cluster/catalog';
+import type { SegmentRow } from '../domain/segment';
 import { decideFtsActions, type FtsContext, type InstanceObservation } from '../cluster/demo/ftsDecide';
 import { buildLayout } from '../cluster/demo/layout';
 

@@ -106,7 +106,7 @@ describe('history table', () => {
       row({ children: [row({ workflowId: 'gprecover-prod-01234567-dbid5', workflowType: 'segmentRecoveryWorkflow', runId: 'fedcba9876543210', contents: [], durationMs: 61_000 })] }),
       row({ workflowId: 'gprecover-prod', runId: 'aaaaaaaabbbb', status: 'running', outcome: 'running', contents: Array.from({ length: 40 }, (_, i) => String(i)), durationMs: 5_000, recoveryType: 'full' }),
     ]);
-    expect(lines[0]).toMatch(/^START \(UTC\)\s+WORKFLOW ID\s+RUN\s+TYPE\s+CONTENTS\s+OUTCOME\s+DURATION$/);
+    expect(lines[0]).toMatch(/^START \(UTC\)\s+WORKFLOW ID\s+RUN\s+TYPE\s+CONTENTS\s+OUTCOME\s+DURATION\s+ERROR$/);
     expect(lines[1]).toMatch(/^2024-05-10 11:00:00Z\s+gprecover-prod\s+01234567\s+incremental\s+0,3\s+succeeded\s+3m12s$/);
     expect(lines[2]).toMatch(/└ gprecover-prod-01234567-dbid5\s+fedcba98\s+segment\s+dbid 5\s+succeeded\s+1m01s$/);
     expect(lines[3]).toMatch(/aaaaaaaa\s+full\s+0,1,2,\S*… \(\d+ more\)\s+running\s+5\.0s\+$/);

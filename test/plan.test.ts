@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SegmentRow } from '../cluster/catalog';
-import type { ClusterSnapshot, DirProbe, ProbeResult } from '../cluster/probeTypes';
-import { parseRecoverConfig } from '../cluster/recoverConfig';
+import type { SegmentRow } from '../domain/segment';
+import type { ClusterSnapshot, DirProbe, ProbeResult } from '../domain/probe';
+import { parseRecoverConfig } from '../domain/recoverConfig';
 import { probeRequests, selectTargets, validateTargets } from '../workflows/plan';
 
 const row = (dbid: number, content: number, role: 'p' | 'm', pref: 'p' | 'm', status: 'u' | 'd', host: string, port: number, mode: 's' | 'n' = status === 'd' ? 'n' : 's'): SegmentRow => ({
@@ -10,7 +10,7 @@ const row = (dbid: number, content: number, role: 'p' | 'm', pref: 'p' | 'm', st
 });
 
 function snapshot(segments: SegmentRow[]): ClusterSnapshot {
-  return { cluster: 'c1', segments, hostAddresses: { sdw1: '127.0.0.2', sdw2: '127.0.0.3', sdw3: '127.0.0.4' } };
+  return { cluster: 'c1', flavor: { name: 'gp7', title: 'Greenplum 7', differential: true }, segments, hostAddresses: { sdw1: '127.0.0.2', sdw2: '127.0.0.3', sdw3: '127.0.0.4' } };
 }
 
 const healthy = () => [
@@ -107,9 +107,11 @@ describe('validateTargets', () => {
     expect(() => validateTargets('c1', items, probeOk(items, { portInUse: false }))).toThrow(/target directory \/new\/gpseg0 on host sdw3 is not empty/);
   });
 
-  it('refuses an unreachable host or source', () => {
+  it('skips an in-place recovery on an unreachable host, as gprecoverseg does, and recovers the rest', () => {
     const items = downMirror();
-    expect(() => validateTargets('c1', items, probeOk(items, { reachable: false, error: 'ssh: connect refused' }))).toThrow(/host sdw2 \(127.0.0.3\) is not reachable: ssh: connect refused/);
+    const plan = validateTargets('c1', items, probeOk(items, { reachable: false, error: 'ssh: connect refused' }));
+    expect(plan.items).toEqual([]);
+    expect(plan.skipped).toEqual([{ content: 0, dbid: 4, reason: expect.stringMatching(/host sdw2 \(127.0.0.3\) is not reachable: ssh: connect refused; skipping its in-place recovery/) }]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatSampleConfig, parseRecoverConfig, RecoverConfigError } from '../cluster/recoverConfig';
-import type { SegmentRow } from '../cluster/catalog';
+import { formatSampleConfig, parseRecoverConfig, RecoverConfigError } from '../domain/recoverConfig';
+import type { SegmentRow } from '../domain/segment';
 
 describe('gprecoverseg -i format', () => {
   it('parses in-place, hostname-first, moves, prefixes and comments', () => {

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import { saveClusterConfig } from '../cluster/config';
+import { saveClusterConfig, toolsDir } from '../cluster/config';
+import { findPgBin } from '../cluster/pgBin';
 import { jobDirFor, killJob, removeJob, startJob } from '../cluster/jobs';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow, rebalanceWorkflow } from '../workflows';
-import type { RecoveryInput } from '../workflows/types';
+import type { RecoveryInput } from '../domain/recovery';
 import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
 import { byDbid, createTestCluster, killAndWaitDown, expectMirrorsIdentical, healthy } from './helpers/demo';
 
@@ -159,12 +160,17 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     await killAndWaitDown(cluster, 7);
     const m = byDbid(await cluster.segments(), 7);
     const primary = (await cluster.segments()).find((r) => r.content === m.content && r.role === 'p')!;
-    // What a killed gprecoverseg -F leaves behind: its wipe done, its pg_basebackup still copying.
+    // What a killed gprecoverseg -F leaves behind: its pg_basebackup --force-overwrite still copying.
     const exec = cluster.executor(m.hostname);
-    await exec.run(['rm', '-rf', m.datadir]);
     const leftover = jobDirFor(m.datadir, 'leftover');
-    await startJob(exec, leftover, 'a killed earlier run', [`${cluster.config().pgBin}/pg_basebackup`, '-D', m.datadir,
-      '-h', primary.address, '-p', String(primary.port), '--max-rate=32k', '--wal-method', 'none']);
+    await startJob(exec, leftover, 'a killed earlier run', [`${toolsDir(cluster.config())}/pg_basebackup`, '-D', m.datadir,
+      '-h', primary.address, '-p', String(primary.port), '--max-rate=32k', '--wal-method', 'none', '--force-overwrite', '--target-gp-dbid', String(m.dbid)]);
+    // The demo's pg_basebackup is a wrapper: wait until the copy itself runs, as a leftover one would be.
+    const deadline = Date.now() + 20_000;
+    while ((await exec.run(['pgrep', '-f', `^${findPgBin()}/pg_basebackup -D ${m.datadir}`])).code !== 0) {
+      if (Date.now() > deadline) throw new Error('the leftover pg_basebackup did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     try {
       const res = await recover({ full: true });
       expect(res.segments).toEqual([]);
@@ -174,6 +180,8 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
       await killJob(exec, leftover);
       await removeJob(exec, leftover);
     }
+    // Its walsender on the primary ends a moment after the copy: until then gprecoverseg's check still sees it.
+    await cluster.waitForQuery(primary.dbid, `SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = 'pg_basebackup'`, (r) => r[0].n === 0, 20_000);
     const res = await recover({ full: true });
     expect({ skipped: res.skipped, segments: res.segments.map((s) => [s.dbid, s.state, s.error]) }).toEqual({ skipped: [], segments: [[7, 'succeeded', undefined]] });
     expect(healthy(await cluster.segments())).toBe(true);

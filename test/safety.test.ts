@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { SegmentRow } from '../cluster/catalog';
-import type { DirProbe } from '../cluster/probeTypes';
+import type { SegmentRow } from '../domain/segment';
+import type { DirProbe } from '../domain/probe';
 import { assertSafeToWipe } from '../cluster/segment/safety';
 import { rewriteAutoConf } from '../cluster/segment/recoveryConf';
 import { parseProgress } from '../cluster/segment/progress';
 import { procNetPatterns } from '../cluster/segment/probeDir';
-import { rsyncRate } from '../cluster/segment/copy';
+import { maxRateKbPerSec } from '../cluster/config';
 
 const seg = (over: Partial<SegmentRow>): SegmentRow => ({
   dbid: 2, content: 0, role: 'p', preferredRole: 'p', mode: 's', status: 'u', port: 6000, hostname: 'sdw1', address: '10.0.0.1', datadir: '/data/primary/gpseg0', ...over,
 });
+const target = { hostname: 'sdw1', address: '10.0.0.1', port: 6000, datadir: '/data/primary/gpseg0' };
 const probe = (over: Partial<DirProbe> = {}): DirProbe => ({
-  hostname: 'sdw1', address: '10.0.0.1', datadir: '/data/primary/gpseg0', reachable: true, exists: true, empty: false, postmasterLive: false, standbySignal: false, ...over,
+  location: target, reachable: true, exists: true, empty: false, postmasterLive: false, standbySignal: false, ...over,
 });
-const target = { hostname: 'sdw1', address: '10.0.0.1', datadir: '/data/primary/gpseg0' };
 
 describe('wipe safety', () => {
   it('never wipes the acting primary, found by hostname or by address', () => {
@@ -29,7 +29,7 @@ describe('wipe safety', () => {
 
   it('refuses paths that cannot be a segment directory', () => {
     for (const datadir of ['/', '/data', 'relative/dir', '/data/../etc']) {
-      expect(() => assertSafeToWipe({ ...target, datadir }, [], probe({ datadir }))).toThrow(/not an absolute segment data directory path/);
+      expect(() => assertSafeToWipe({ ...target, datadir }, [], probe({ location: { ...target, datadir } }))).toThrow(/not an absolute segment data directory path/);
     }
   });
 
@@ -57,8 +57,11 @@ describe('small pure helpers', () => {
   });
 
   it('converts copy throttles to rsync units', () => {
-    expect(rsyncRate('100M')).toBe(102400);
-    expect(rsyncRate('32k')).toBe(32);
-    expect(() => rsyncRate('fast')).toThrow(/not like 32k or 100M/);
+    expect(maxRateKbPerSec('100M')).toBe(102400);
+    expect(maxRateKbPerSec('32k')).toBe(32);
+    expect(maxRateKbPerSec('1024M')).toBe(1048576);
+    expect(maxRateKbPerSec('31k')).toBeUndefined();
+    expect(maxRateKbPerSec('2048M')).toBeUndefined();
+    expect(maxRateKbPerSec('fast')).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { readClustersFile, saveClusterConfig } from '../cluster/config';
 import type { DemoCluster } from '../cluster/demo';
 import { recoveryWorkflow } from '../workflows';
-import type { RecoveryInput } from '../workflows/types';
+import type { RecoveryInput } from '../domain/recovery';
 import { byDbid, createTestCluster, killAndWaitDown, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { startSshd, type TestSshd } from './helpers/sshd';
 import { connectHarness, type RunningWorker, type TemporalHarness } from './helpers/temporal';
@@ -74,7 +74,8 @@ describe('recovery of segments on a host reached over SSH', () => {
     const before = JSON.stringify(await cluster.segments());
     const err = await recover({}, 'ssh-unknown-key').catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause?.message).toMatch(/host sdw2 \(127\.0\.111\.3\) is not reachable: .*(not in|unknown|known_hosts)/i);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/^host key verification failed for sdw2 \(\S+@127\.0\.111\.3:\d+\): no entry for .* in \S+empty_known_hosts; it offered the .* key SHA256:/);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'InvalidRequest' });
     expect(JSON.stringify(await cluster.segments())).toBe(before);
     const res = await recover({});
     expect(res.succeeded).toBe(1);

@@ -75,7 +75,7 @@ describe('gprecover show: timelines from real event histories', () => {
     expect(names(c4)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync']);
     expect(names(c5)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'backOutCatalog']);
     expect(c5.status).toBe('failed');
-    expect(c5.steps[4]).toMatchObject({ outcome: 'failed', attempts: 1, failure: 'CopyFailed: pg_basebackup exited 1 for dbid 5: could not connect to the source' });
+    expect(c5.steps[4]).toMatchObject({ outcome: 'failed', attempts: 1, failure: 'PermanentFailure: pg_basebackup exited 1 for dbid 5: could not connect to the source' });
     const backOut = t.catalogChanges.find((c) => c.activity === 'backOutCatalog')!;
     expect(backOut).toMatchObject({ dbid: 5, restored: true, outcome: 'completed', after: { dbid: 5, status: 'd' } });
     // The reason is what segmentRecoveryWorkflow passed: today the SDK wrapper's message, not the copy's error.
@@ -87,7 +87,7 @@ describe('gprecover show: timelines from real event histories', () => {
     expect(text).toMatch(/dbid 5 backed out \(completed\): restored m\/n\/d sdw1:7000:\/data\/mirror\/gpseg1\s+reason: (Activity task failed|.*pg_basebackup exited 1)/);
     expect(text).toMatch(/dbid 4 updated \(completed\): m\/n\/d sdw2:7000:\/data\/mirror\/gpseg0 -> m\/n\/d sdw3:7000:\/data\/mirror\/gpseg0 \(row re-added\)/);
     expect(text).toContain('dbid 5    content 1    full         sdw1:7000:/data/mirror/gpseg1 -> sdw4:7000:/data/mirror/gpseg1  from dbid 3');
-    expect(text).toMatch(/copySegment\s+failed\s+\S+\s+CopyFailed: pg_basebackup exited 1/);
+    expect(text).toMatch(/copySegment\s+failed\s+\S+\s+PermanentFailure: pg_basebackup exited 1/);
     expect(text).toContain('Errors:');
     expect(text).toMatch(/Outcome: failed \(1 of 2 segment workflow\(s\) completed\): RecoveryFailed: 1 of 2/);
   });
@@ -130,7 +130,7 @@ describe('gprecover show: timelines from real event histories', () => {
     const t: RunTimeline = buildRunTimeline(history);
     expect(t).toMatchObject({ workflowId: s.failed.workflowId, runId: s.failed.runId, outcome: 'failed', plan: { from: 'failure details' } });
     expect(t.children.map((c) => [c.missingHistory, c.status])).toEqual([[true, 'completed'], [true, 'failed']]);
-    expect(t.children[1].failure).toMatch(/^CopyFailed: pg_basebackup exited 1/);
+    expect(t.children[1].failure).toMatch(/^PermanentFailure: pg_basebackup exited 1/);
     expect(formatTimeline(t).join('\n')).toContain("(its history could not be read; status from the parent's events)");
   });
 

@@ -15,7 +15,7 @@ import { formatTimeline } from '../client/timeline';
 import { startDevServer, type RunningDevServer } from '../worker/devServer';
 import { createWorker } from '../worker/createWorker';
 import { TASK_QUEUE } from '../workflows/taskQueue';
-import type { RecoveryResult } from '../workflows/types';
+import type { RecoveryResult } from '../domain/recovery';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
 import { workflowBundle } from './helpers/temporal';
 import { freePort } from './helpers/net';

@@ -13,7 +13,8 @@ describe('worker wiring against the real dev server', () => {
 
   beforeAll(async () => {
     clustersFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-')), 'clusters.json');
-    fs.writeFileSync(clustersFile, JSON.stringify({ clusters: { prod: { name: 'prod' }, alpha: { name: 'alpha' } } }));
+    const cluster = { coordinator: { host: 'cdw', port: 5432, user: 'gpadmin', database: 'postgres' }, gpHome: '/usr/local/greenplum-db' };
+    fs.writeFileSync(clustersFile, JSON.stringify({ clusters: { prod: cluster, alpha: cluster } }));
     h = await connectHarness();
     w = await h.startWorker({ clustersFile, taskQueue: `${TASK_QUEUE}-wiring` });
   });

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../domain/failures';
 import fs from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
@@ -10,7 +11,7 @@ export interface TemporalEndpoint {
   apiKey?: string;
 }
 
-export class TemporalUnavailableError extends Error {
+export class TemporalUnavailableError extends InvalidRequestError {
   override name = 'TemporalUnavailableError';
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { failureTypeInterceptor } from '../activities/failureInterceptor';
 import { TASK_QUEUE } from '../workflows/taskQueue';
 import { faultInjectionInterceptors, parseFaultSpec } from './faultInjection';
 
@@ -20,7 +21,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? process.env.GPRECOVER_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
-    interceptors: { activity: faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER)) },
+    interceptors: { activity: [failureTypeInterceptor, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
     // Heartbeats carry copy progress and bring cancellation; the default throttle (80% of the heartbeat timeout)
     // would leave `gprecover status` and a cancel request up to 8 s behind.

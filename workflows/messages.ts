@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { RecoveryStatus, SegmentProgress } from './types';
+import type { RecoveryStatus, SegmentProgress } from '../domain/recovery';
 
 export const recoveryStatusQuery = defineQuery<RecoveryStatus>('recoveryStatus');
 export const segmentProgressQuery = defineQuery<SegmentProgress>('segmentProgress');

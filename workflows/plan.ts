@@ -1,17 +1,20 @@
 // Pure planning: which failed segment is rebuilt where, from what, and how. Deterministic, so the workflow runs it.
-import type { SegmentRow } from '../cluster/catalog';
-import type { ClusterSnapshot, DirProbe, DirProbeRequest, ProbeResult } from '../cluster/probeTypes';
-import { matchesSegment, type RecoverConfigLine } from '../cluster/recoverConfig';
-import type { Location, RecoveryInput, RecoveryPlan, RecoveryType, SegmentPlan, SkippedContent } from './types';
+import { InvalidRequestError } from '../domain/failures';
+import type { ClusterSnapshot, DirProbe, DirProbeRequest, ProbeResult, SourceProbe } from '../domain/probe';
+import type { Location, RecoveryInput, RecoveryPlan, RecoveryType, SegmentPlan, SkippedContent } from '../domain/recovery';
+import { matchesSegment, type RecoverConfigLine } from '../domain/recoverConfig';
+import { where, type SegmentRow } from '../domain/segment';
 
-export class PlanError extends Error {
-  override name = 'ValidationError';
+/** What the plan refuses, every problem at once: one line, exit 2, nothing changed. */
+export class PlanError extends InvalidRequestError {
+  override name = 'PlanError';
   constructor(readonly problems: string[]) {
     super(problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`);
   }
 }
 
-const where = (s: Pick<SegmentRow, 'hostname' | 'port' | 'datadir'>) => `${s.hostname}:${s.port}:${s.datadir}`;
+const GiB = 1024 ** 3;
+const gb = (bytes: number) => `${(bytes / GiB).toFixed(1)} GB`;
 
 function recoveryTypeFor(input: RecoveryInput, line: RecoverConfigLine | undefined, moved: boolean): RecoveryType {
   if (moved) return 'full';
@@ -28,6 +31,9 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
   const chosen: Array<{ failed: SegmentRow; line?: RecoverConfigLine }> = [];
   if (input.full && input.differential) problems.push('-F (full) and --differential cannot be used together');
   if (lines && input.spareHosts?.length) problems.push('-i and -p cannot be used together');
+  if (!snapshot.flavor.differential && (input.differential || lines?.some((l) => l.type === 'differential'))) {
+    problems.push(`${snapshot.flavor.title} has no differential recovery (gprecoverseg --differential is Greenplum 7 only); use incremental or -F (full)`);
+  }
   if (lines) {
     for (const line of lines) {
       const failed = segs.find((s) => matchesSegment(line.failed, s));
@@ -104,14 +110,30 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
   return items;
 }
 
-/** What to probe on the segment hosts for these items: each target directory (and port, for moves). */
+/** What to probe on the segment hosts for these items: each target directory (and port and room, for moves). */
 export function probeRequests(items: SegmentPlan[]): DirProbeRequest[] {
-  return items.map((it) => ({
-    hostname: it.target.hostname,
-    address: it.target.address,
-    datadir: it.target.datadir,
-    ...(it.moved ? { port: it.target.port } : {}),
-  }));
+  return items.map((it) => ({ location: it.target, checkPort: it.moved, checkSpace: it.moved }));
+}
+
+/** gprecoverseg's skip rules: a content whose source is already being copied from is left to that copy. */
+function copyFromSource(src: SourceProbe): string | undefined {
+  if (src.copiesFromIt?.basebackup) return 'Found pg_basebackup running for it (application_name pg_basebackup on its primary), skipping recovery';
+  if (src.copiesFromIt?.rewind) return 'Found pg_rewind running for it, skipping recovery';
+  if (src.copiesFromIt?.backupMode) return 'Found differential recovery running for it (its primary is in backup mode), skipping recovery';
+  return undefined;
+}
+
+/** A new location must be creatable by the OS user and have room for the whole source. */
+function roomProblem(label: string, it: SegmentPlan, dir: DirProbe, src: SourceProbe): string | undefined {
+  const space = dir.space;
+  if (!space) return undefined;
+  if (!space.writable) {
+    return `${label}: the OS user cannot create ${it.target.datadir} on host ${it.target.hostname} (${space.ancestor} is not writable for it: permission denied)`;
+  }
+  if (space.freeKb !== undefined && src.sizeBytes !== undefined && space.freeKb * 1024 < src.sizeBytes) {
+    return `${label}: ${it.target.hostname}:${space.ancestor} has ${gb(space.freeKb * 1024)} free, the copy of dbid ${it.source.dbid} needs ${gb(src.sizeBytes)}`;
+  }
+  return undefined;
 }
 
 /** Second pass, with live state: refuse what cannot work, skip contents already being copied. */
@@ -121,11 +143,14 @@ export function validateTargets(cluster: string, items: SegmentPlan[], probe: Pr
   const skipped: SkippedContent[] = [];
   const kept: SegmentPlan[] = [];
   for (const it of items) {
-    const dir: DirProbe | undefined = probe.dirs.find((d) => d.address === it.target.address && d.datadir === it.target.datadir);
+    const dir: DirProbe | undefined = probe.dirs.find((d) => d.location.address === it.target.address && d.location.datadir === it.target.datadir);
     const src = probe.sources.find((s) => s.dbid === it.source.dbid);
     const label = `dbid ${it.dbid} (content ${it.content})`;
     if (!dir || !dir.reachable) {
-      problems.push(`${label}: host ${it.target.hostname} (${it.target.address}) is not reachable${dir?.error ? `: ${dir.error}` : ''}`);
+      const why = `host ${it.target.hostname} (${it.target.address}) is not reachable${dir?.error ? `: ${dir.error}` : ''}`;
+      // gprecoverseg skips in-place recoveries on hosts it cannot reach and recovers the rest; a new location must work.
+      if (it.moved) problems.push(`${label}: ${why}`);
+      else skipped.push({ content: it.content, dbid: it.dbid, reason: `${why}; skipping its in-place recovery` });
       continue;
     }
     if (dir.pgBinMissing) {
@@ -144,9 +169,16 @@ export function validateTargets(cluster: string, items: SegmentPlan[], probe: Pr
       skipped.push({ content: it.content, dbid: it.dbid, reason: `a copy is already running for ${it.target.hostname}:${it.target.datadir} (${dir.copyRunning.slice(0, 120)})` });
       continue;
     }
+    const running = copyFromSource(src);
+    if (running) {
+      skipped.push({ content: it.content, dbid: it.dbid, reason: running });
+      continue;
+    }
     if (it.moved) {
       if (dir.portInUse) problems.push(`${label}: port ${it.target.port} on host ${it.target.hostname} is already in use`);
       if (dir.exists && !dir.empty) problems.push(`${label}: target directory ${it.target.datadir} on host ${it.target.hostname} is not empty`);
+      const room = roomProblem(label, it, dir, src);
+      if (room) problems.push(room);
     }
     if (it.type === 'incremental') {
       if (!dir.exists || !dir.pgVersion) {

@@ -1,23 +1,24 @@
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, condition, executeChild, ParentClosePolicy, setHandler,
+  ApplicationFailure, CancellationScope, condition, executeChild, log, ParentClosePolicy, setHandler, upsertMemo,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { parseRecoverConfig, type RecoverConfigLine } from '../cluster/recoverConfig';
-import { catalogActivities, hostActivities } from './activityProfiles';
-import { asCancelled, cancelledCause, rootMessage } from './failures';
+import { FailureType, InvalidRequestError } from '../domain/failures';
+import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from '../domain/recovery';
+import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
+import { activityProfiles, type ActivityProfiles } from './activityProfiles';
+import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
 import { recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from './plan';
 import { rebalanceWorkflow } from './rebalance';
-import { inputProblems } from './validateInput';
 import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
-import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from './types';
+import { inputProblems } from './validateInput';
 
 export const DEFAULT_HOST_PARALLELISM = 16;
 export const DEFAULT_SEGMENT_PARALLELISM = 64;
 
-function validationFailure(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: 'ValidationError', nonRetryable: true });
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FailureType.InvalidRequest, nonRetryable: true });
 }
 
 function runType(input: RecoveryInput, plan?: RecoveryPlan): string {
@@ -30,14 +31,15 @@ function runType(input: RecoveryInput, plan?: RecoveryPlan): string {
 /** gprecoverseg as a workflow: plan from the catalog and live probes, then one child workflow per failed segment. */
 export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryResult> {
   const problems = inputProblems(input);
-  if (problems.length) throw validationFailure(problems.join('; '));
+  if (problems.length) throw invalid(problems.join('; '));
   const status: RecoveryStatus = { cluster: input.cluster, phase: 'planning', dryRun: !!input.dryRun, segments: [], skipped: [], warnings: [] };
   setHandler(recoveryStatusQuery, () => status);
   upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
+  const activities = activityProfiles(input.outageMinutes);
 
   let plan: RecoveryPlan | undefined;
   try {
-    plan = await makePlan(input);
+    plan = await makePlan(input, activities);
     status.skipped = plan.skipped;
     status.warnings = plan.warnings;
     status.segments = plan.items.map((it) => segmentStatus(it));
@@ -45,6 +47,8 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       { key: ContentIds, value: contentIdsThatFit(plan.items.map((i) => i.content)) },
       { key: RecoveryType, value: runType(input, plan) },
     ]);
+    for (const s of plan.skipped) log.warn(`dbid ${s.dbid} (content ${s.content}) skipped: ${s.reason}`);
+    log.info(`plan: ${plan.items.map((i) => `dbid ${i.dbid} ${i.type}${i.moved ? ` -> ${i.target.hostname}:${i.target.datadir}` : ''}`).join(', ') || 'no segments to recover'}`);
     if (input.dryRun) {
       status.phase = 'done';
       upsertSearchAttributes([{ key: RecoveryOutcome, value: 'dry-run' }]);
@@ -52,14 +56,12 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     }
     status.phase = 'recovering';
     await runSegments(input, plan, status.segments);
-    const failed = status.segments.filter((s) => s.state === 'failed').length;
-    if (failed > 0) {
-      status.phase = 'failed';
-      upsertSearchAttributes([{ key: RecoveryOutcome, value: 'failed' }]);
+    const failed = status.segments.filter((s) => s.state === 'failed');
+    if (failed.length > 0) {
       throw ApplicationFailure.create({
-        type: 'RecoveryFailed',
+        type: FailureType.RecoveryFailed,
         nonRetryable: true,
-        message: `${failed} of ${status.segments.length} segment(s) failed: ${status.segments.filter((s) => s.error).map((s) => `dbid ${s.dbid}: ${s.error}`).join('; ')}`,
+        message: `${failed.length} of ${status.segments.length} segment(s) failed: ${failed.map((s) => `dbid ${s.dbid}: ${s.error}`).join('; ')}`,
         details: [result(status, plan)],
       });
     }
@@ -67,7 +69,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       status.phase = 'rebalancing';
       status.rebalance = await executeChild(rebalanceWorkflow, {
         workflowId: `${workflowInfo().workflowId}-rebalance`,
-        args: [{ cluster: input.cluster, replayLagGB: input.replayLagGB, requestedBy: input.requestedBy, syncTimeoutMinutes: input.syncTimeoutMinutes }],
+        args: [{ cluster: input.cluster, replayLagGB: input.replayLagGB, requestedBy: input.requestedBy, syncTimeoutMinutes: input.syncTimeoutMinutes, outageMinutes: input.outageMinutes }],
       });
     }
     status.phase = 'done';
@@ -79,29 +81,38 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       for (const s of status.segments) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
       await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: 'cancelled' }]));
       throw asCancelled(err, 'recovery cancelled');
-    } else if (status.phase !== 'failed') {
-      status.phase = 'failed';
-      upsertSearchAttributes([{ key: RecoveryOutcome, value: err instanceof ApplicationFailure && err.type === 'ValidationError' ? 'invalid' : 'failed' }]);
     }
-    throw err;
+    const failure = runFailure(err);
+    status.phase = 'failed';
+    status.error = failure.message;
+    upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? 'invalid' : 'failed' }]);
+    // The root cause travels with the run's visibility record, so `gprecover history` shows it without reading history.
+    upsertMemo({ error: failure.message.slice(0, 500) });
+    throw failure;
   }
 }
 
-async function makePlan(input: RecoveryInput): Promise<RecoveryPlan> {
+async function makePlan(input: RecoveryInput, activities: ActivityProfiles): Promise<RecoveryPlan> {
   let lines: RecoverConfigLine[] | undefined;
   try {
     lines = input.recoverConfig !== undefined ? parseRecoverConfig(input.recoverConfig) : undefined;
-    const snapshot = await catalogActivities.readCluster(input.cluster);
-    const items = selectTargets(snapshot, input, lines);
-    const sources = [...new Map(items.map((i) => [i.source.dbid, i.source])).values()];
-    const probe = items.length ? await hostActivities.probeTargets({ cluster: input.cluster, dirs: probeRequests(items), sources }) : { dirs: [], sources: [] };
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
+  const snapshot = await activities.catalog.readCluster(input.cluster);
+  let items: SegmentPlan[];
+  try {
+    items = selectTargets(snapshot, input, lines);
+  } catch (err) {
+    if (err instanceof InvalidRequestError) throw invalid(err.message);
+    throw err;
+  }
+  const sources = [...new Map(items.map((i) => [i.source.dbid, i.source])).values()];
+  const probe = items.length ? await activities.host.probeTargets({ cluster: input.cluster, dirs: probeRequests(items), sources }) : { dirs: [], sources: [] };
+  try {
     return validateTargets(input.cluster, items, probe);
   } catch (err) {
-    if (err instanceof Error && (err.name === 'ValidationError' || err.name === 'RecoverConfigError')) throw validationFailure(err.message);
-    // An unknown cluster or a broken cluster entry in the worker's configuration is bad input, not a failed recovery.
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConfigError') {
-      throw validationFailure(err.cause.message);
-    }
+    if (err instanceof InvalidRequestError) throw invalid(err.message);
     throw err;
   }
 }
@@ -141,7 +152,7 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
     running.push(
       executeChild(segmentRecoveryWorkflow, {
         workflowId: st.childWorkflowId,
-        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60 }],
+        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageMinutes: input.outageMinutes }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       }).then(
         () => { st.state = 'succeeded'; },
@@ -152,6 +163,7 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
           }
           st.state = 'failed';
           st.error = rootMessage(err);
+          log.warn(`dbid ${st.dbid} failed: ${st.error}`);
         },
       ).finally(() => {
         st.endedAt = new Date().toISOString();

@@ -1,13 +1,14 @@
-import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { ClusterName, ContentIds, RecoveryType } from './searchAttributes';
+import { CancellationScope, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
+import { activityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
-import { catalogActivities, copyActivities, ftsWaitActivities, hostActivities, syncActivities } from './activityProfiles';
-import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from './types';
+import { ClusterName, ContentIds, RecoveryType } from './searchAttributes';
 
 /** One failed segment, rebuilt from its acting primary (gprecoverseg steps 4-10 for one content). */
 export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Promise<SegmentRecoveryResult> {
   const { cluster, item } = input;
+  const activities = activityProfiles(input.outageMinutes);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
   upsertSearchAttributes([
@@ -15,20 +16,21 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     { key: ContentIds, value: [String(item.content)] },
     { key: RecoveryType, value: item.type },
   ]);
-  const runTag = `run ${workflowInfo().parent?.workflowId ?? workflowInfo().workflowId}/${(workflowInfo().parent?.runId ?? workflowInfo().runId).slice(0, 8)}`;
+  const info = workflowInfo();
+  const runTag = `run ${info.parent?.workflowId ?? info.workflowId}/${(info.parent?.runId ?? info.runId).slice(0, 8)}`;
 
   phase = 'stopping';
-  await hostActivities.stopFailedSegment({ cluster, dbid: item.dbid, location: item.failed });
+  await activities.host.stopFailedSegment({ cluster, dbid: item.dbid, location: item.failed });
 
   phase = 'verifying-down';
   if (item.failed.status === 'u') {
-    await ftsWaitActivities.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: true });
+    await activities.ftsWait.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: true });
   } else {
-    await catalogActivities.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: false });
+    await activities.catalog.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: false });
   }
 
   phase = 'updating-catalog';
-  await catalogActivities.updateCatalog({
+  await activities.catalog.updateCatalog({
     cluster,
     change: { dbid: item.dbid, content: item.content, type: item.type, target: item.target, moved: item.moved, runTag },
   });
@@ -36,29 +38,33 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   try {
     if (item.type === 'full') {
       phase = 'wiping';
-      await hostActivities.wipeTarget({ cluster, target: item.target });
+      await activities.host.wipeTarget({ cluster, item });
     }
     phase = 'copying';
-    await copyActivities.copySegment({ cluster, item });
-    phase = 'starting';
-    await hostActivities.startRecoveredSegment({ cluster, item });
+    await activities.copy.copySegment({ cluster, item });
   } catch (err) {
-    // Only a move changed where the catalog says the segment lives; an in-place recovery has nothing to undo.
+    // As gprecoverseg: only a move whose copy failed goes back to where it was; an in-place recovery changed nothing
+    // of where the catalog says the segment lives.
     if (item.moved) {
       phase = 'backing-out';
       const reason = cancelledCause(err) ? 'cancelled' : rootMessage(err);
-      await CancellationScope.nonCancellable(() =>
-        catalogActivities.backOutCatalog({ cluster, before: item.failed, runTag, reason }),
-      );
+      log.warn(`dbid ${item.dbid}: copy failed, backing the catalog out to ${item.failed.hostname}:${item.failed.datadir}: ${reason}`);
+      await CancellationScope.nonCancellable(() => activities.catalog.backOutCatalog({ cluster, before: item.failed, runTag, reason }));
     }
     phase = 'failed';
     throw cancelledCause(err) ? asCancelled(err, `recovery of dbid ${item.dbid} cancelled`) : err;
   }
 
-  phase = 'syncing';
-  await CancellationScope.withTimeout(input.syncTimeoutMinutes * 60_000, () =>
-    syncActivities.waitForSync({ cluster, dbid: item.dbid }),
-  );
+  try {
+    // A good copy keeps its new location even if it then fails to start: the data is there, a restart may do.
+    phase = 'starting';
+    await activities.host.startRecoveredSegment({ cluster, item });
+    phase = 'syncing';
+    await CancellationScope.withTimeout(input.syncTimeoutMinutes * 60_000, () => activities.sync.waitForSync({ cluster, dbid: item.dbid }));
+  } catch (err) {
+    phase = 'failed';
+    throw cancelledCause(err) ? asCancelled(err, `recovery of dbid ${item.dbid} cancelled`) : err;
+  }
   phase = 'done';
   return { dbid: item.dbid, phase };
 }

@@ -1,4 +1,4 @@
-import type { RecoveryInput } from './types';
+import type { RecoveryInput } from '../domain/recovery';
 
 const FIELDS: Record<keyof RecoveryInput, 'string' | 'boolean' | 'count' | 'number' | 'strings'> = {
   cluster: 'string',
@@ -13,6 +13,7 @@ const FIELDS: Record<keyof RecoveryInput, 'string' | 'boolean' | 'count' | 'numb
   dryRun: 'boolean',
   requestedBy: 'string',
   syncTimeoutMinutes: 'count',
+  outageMinutes: 'count',
 };
 
 /** Input typed by hand in the Web UI or the temporal CLI gets the same one-line refusals as the CLI's flags. */

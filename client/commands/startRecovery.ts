@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../../domain/failures';
 import fs from 'node:fs';
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -7,11 +8,11 @@ import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 import { watchRun } from '../watch';
 import { noWorkerWarning, workerPolling } from '../workerPresence';
-import { formatSampleConfig, parseRecoverConfig, RecoverConfigError } from '../../cluster/recoverConfig';
+import { formatSampleConfig, parseRecoverConfig, RecoverConfigError } from '../../domain/recoverConfig';
 import { recoveryWorkflow } from '../../workflows';
-import type { RecoveryInput } from '../../workflows/types';
+import type { RecoveryInput } from '../../domain/recovery';
 
-export class AlreadyRunningError extends Error {
+export class AlreadyRunningError extends InvalidRequestError {
   override name = 'AlreadyRunningError';
 }
 

@@ -31,9 +31,11 @@ export const SHARED_SETTINGS: Record<string, string> = {
 export const HOST_CONF_INCLUDE_SEGMENT = '../../host.conf';
 export const HOST_CONF_INCLUDE_COORDINATOR = '../host.conf';
 
-export function instanceConf(port: number, hostConfInclude: string): string {
+/** `preload`: the demo's Greenplum server module (gp_role, gp_dbid, utility-mode rule), for the Greenplum flavours. */
+export function instanceConf(port: number, hostConfInclude: string, preload?: string): string {
   const lines = ['', '# gprecover demo cluster'];
   for (const [k, v] of Object.entries(SHARED_SETTINGS)) lines.push(`${k} = ${v}`);
+  if (preload) lines.push(`shared_preload_libraries = '${preload}'`);
   lines.push(`port = ${port}`, `include_if_exists = '${hostConfInclude}'`, '');
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { addHistory, readSegments, type SegmentRow } from '../catalog';
+import { addHistory, readSegments } from '../catalog';
+import type { SegmentRow } from '../../domain/segment';
 import type { FtsAction } from './ftsDecide';
 import { REPLICATION_SLOT, WALRECEIVER_APPLICATION_NAME } from './instance';
-import { withInstance } from './sql';
+import { withInstance, type Login } from './sql';
 
 export type ApplyOutcome = 'applied' | 'catalog-moved';
 
@@ -20,8 +21,8 @@ function endpoint(action: FtsAction, dbid: number) {
  * As a Greenplum mirror does on promotion: the new primary gets the replication slot its future mirror will
  * stream through, and a checkpoint, so its control file shows the new timeline (pg_rewind reads it from there).
  */
-async function promote(action: FtsAction, dbid: number, user: string): Promise<void> {
-  await withInstance(endpoint(action, dbid), { user, connectTimeoutMs: 2_000 }, async (c) => {
+async function promote(action: FtsAction, dbid: number, login: Login): Promise<void> {
+  await withInstance(endpoint(action, dbid), { ...login, connectTimeoutMs: 2_000 }, async (c) => {
     const { rows } = await c.query('SELECT pg_is_in_recovery() AS r');
     if (rows[0].r) {
       const res = await c.query('SELECT pg_promote(true, 60) AS ok');
@@ -37,8 +38,8 @@ async function promote(action: FtsAction, dbid: number, user: string): Promise<v
 }
 
 /** Greenplum FTS switches synchronous replication with the mirror's state, so a lost mirror never blocks commits. */
-async function setSyncRep(action: FtsAction, dbid: number, on: boolean, user: string): Promise<void> {
-  await withInstance(endpoint(action, dbid), { user, connectTimeoutMs: 2_000, statementTimeoutMs: 10_000 }, async (c) => {
+async function setSyncRep(action: FtsAction, dbid: number, on: boolean, login: Login): Promise<void> {
+  await withInstance(endpoint(action, dbid), { ...login, connectTimeoutMs: 2_000, statementTimeoutMs: 10_000 }, async (c) => {
     await c.query(`ALTER SYSTEM SET synchronous_standby_names = '${on ? WALRECEIVER_APPLICATION_NAME : ''}'`);
     await c.query('SELECT pg_reload_conf()');
   });
@@ -73,11 +74,11 @@ async function updateCatalog(coord: pg.Client, action: FtsAction): Promise<Apply
   }
 }
 
-export async function applyFtsAction(coord: pg.Client, action: FtsAction, user: string): Promise<ApplyOutcome> {
-  if (action.promote !== undefined) await promote(action, action.promote, user);
+export async function applyFtsAction(coord: pg.Client, action: FtsAction, login: Login): Promise<ApplyOutcome> {
+  if (action.promote !== undefined) await promote(action, action.promote, login);
   // Sync rep goes on before the catalog claims 's' and off only after it stops claiming it.
-  if (action.syncRep?.on) await setSyncRep(action, action.syncRep.dbid, true, user);
+  if (action.syncRep?.on) await setSyncRep(action, action.syncRep.dbid, true, login);
   const outcome = action.updates.length || action.history.length ? await updateCatalog(coord, action) : 'applied';
-  if (outcome === 'applied' && action.syncRep && !action.syncRep.on) await setSyncRep(action, action.syncRep.dbid, false, user);
+  if (outcome === 'applied' && action.syncRep && !action.syncRep.on) await setSyncRep(action, action.syncRep.dbid, false, login);
   return outcome;
 }

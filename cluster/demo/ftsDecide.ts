@@ -1,4 +1,4 @@
-import type { Mode, Role, SegmentRow, Status } from '../catalog';
+import type { Mode, Role, SegmentRow, Status } from '../../domain/segment';
 
 /** What one probe learned about one instance. */
 export interface InstanceObservation {
@@ -10,6 +10,8 @@ export interface InstanceObservation {
   walsender?: { state: string; flushLagBytes: number } | null;
   /** Only on an instance answering as a primary: synchronous_standby_names is set. */
   syncRepOn?: boolean;
+  /** Greenplum flavours: the gp_dbid in its internal.auto.conf and where its tablespace links point. */
+  identity?: { gpDbid?: number; tablespaceLinks: string[] };
 }
 
 export interface FtsContext {
@@ -19,6 +21,10 @@ export interface FtsContext {
   mirrorDisconnectedMs: ReadonlyMap<number, number>;
   /** A reachable mirror that stays unconnected this long is marked down (gp_fts_mark_mirror_down_grace_period). */
   mirrorDownGraceMs: number;
+  /** Greenplum flavours: a mirror whose identity is not its own is never marked up. */
+  checkIdentity?: boolean;
+  /** `dbid:problem` already written to the history once. */
+  reportedIdentityProblems?: ReadonlySet<string>;
 }
 
 export interface SegmentUpdate {
@@ -28,7 +34,7 @@ export interface SegmentUpdate {
   status?: Status;
 }
 
-export type FtsActionKind = 'failover' | 'mirrorDown' | 'mirrorUp' | 'inSync' | 'normalizeMode' | 'syncRep' | 'doubleFault';
+export type FtsActionKind = 'failover' | 'mirrorDown' | 'mirrorUp' | 'inSync' | 'normalizeMode' | 'syncRep' | 'doubleFault' | 'identityRefused';
 
 export interface FtsAction {
   kind: FtsActionKind;
@@ -41,6 +47,21 @@ export interface FtsAction {
   history: Array<{ dbid: number; desc: string }>;
   /** synchronous_standby_names on this acting primary: turned on before the catalog change, off after it. */
   syncRep?: { dbid: number; on: boolean };
+  /** identityRefused: the `dbid:problem` key its history row is written once under. */
+  identityKey?: string;
+}
+
+/**
+ * Why a segment is not who the catalog says: a gp_dbid other than its dbid (a copy that kept its primary's
+ * internal.auto.conf), or a tablespace linked into another dbid's <location>/<dbid> directory. Real Greenplum finds
+ * out only when such a mirror is promoted; the demo refuses to mark it up at all.
+ */
+export function identityProblem(o: InstanceObservation | undefined, dbid: number): string | undefined {
+  if (!o?.identity) return 'its identity (internal.auto.conf) could not be read';
+  if (o.identity.gpDbid !== dbid) return `carries gp_dbid=${o.identity.gpDbid ?? 'nothing'} in internal.auto.conf, not its own dbid ${dbid}`;
+  const foreign = o.identity.tablespaceLinks.find((l) => !l.replace(/\/+$/, '').endsWith(`/${dbid}`));
+  if (foreign) return `has a tablespace linked to ${foreign}, not to a directory of its own dbid ${dbid}`;
+  return undefined;
 }
 
 const isConnected = (o: InstanceObservation) => o.walsender?.state === 'streaming' || o.walsender?.state === 'catchup';
@@ -142,6 +163,14 @@ function decideContent(
     return undefined;
   }
 
+  if (connected && ctx.checkIdentity) {
+    const problem = identityProblem(om, m.dbid);
+    if (problem) {
+      const key = `${m.dbid}:${problem}`;
+      const desc = `FTS: content ${content} mirror dbid ${m.dbid} ${problem}; not marking it up`;
+      return { ...base, kind: 'identityRefused', updates: [], identityKey: key, history: ctx.reportedIdentityProblems?.has(key) ? [] : [{ dbid: m.dbid, desc }] };
+    }
+  }
   if (connected) {
     return {
       ...base,

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { readHistory, readSegments, withCoordinator, type HistoryRow, type SegmentRow } from '../catalog';
+import { readHistory, readSegments, withCoordinator, type HistoryRow } from '../catalog';
+import type { SegmentRow } from '../../domain/segment';
 import { removeClusterConfig, saveClusterConfig, type ClusterConfig } from '../config';
 import type { Executor } from '../exec/executor';
 import { ExecutorPool } from '../exec/pool';
@@ -12,9 +13,9 @@ import { defaultRootDir, type DemoLayout, type DemoOptions } from './layout';
 import { killLeftovers, startSegments, stopInstances, waitNoProcessesUnder, type StartReport } from './lifecycle';
 import { checksumContent, loadContent } from './load';
 import { proberLogTail, proberPid, startProber, stopProber } from './proberProcess';
-import { errorText, sleep, withInstance } from './sql';
+import { errorText, loginOf, sleep, withInstance } from './sql';
 import { collectStatus, type DemoStatusRow } from './status';
-import { hasState, readState, type DemoState } from './state';
+import { demoBin, hasState, readState, type DemoState } from './state';
 
 export { DemoError } from './errors';
 export type { DemoOptions, DemoLayout } from './layout';
@@ -120,7 +121,7 @@ export class DemoCluster {
   async start(): Promise<StartReport> {
     const report = await this.withPool(async (pool) => {
       const c = this.state.layout.coordinator;
-      await startInstance(pool.forHost(c.hostname, c.address), this.state.pgBin, c);
+      await startInstance(pool.forHost(c.hostname, c.address), demoBin(this.state), c, this.state.layout.gpHome ? 'dispatch' : undefined);
       return startSegments(this.state, pool, await this.segments());
     });
     saveClusterConfig(this.state.config, this.state.clustersFile);
@@ -141,7 +142,7 @@ export class DemoCluster {
   /** SELECT gp_request_fts_probe_scan(): returns after a full probe cycle that started after the call. */
   async requestProbe(timeoutMs = 60_000): Promise<void> {
     const c = this.state.layout.coordinator;
-    await withInstance(c, { user: this.state.layout.dbUser, statementTimeoutMs: timeoutMs }, async (client) => {
+    await withInstance(c, { ...loginOf(this.state.layout), statementTimeoutMs: timeoutMs }, async (client) => {
       let done = false;
       const watch = (async () => {
         // A dead prober would leave the request waiting for its whole timeout.
@@ -183,13 +184,37 @@ export class DemoCluster {
     removeClusterConfig(this.name, this.state.clustersFile);
   }
 
+  /** One query on one instance, in utility mode on a Greenplum flavour (as a DBA's psql would have to). */
+  async query<T extends pg.QueryResultRow = pg.QueryResultRow>(dbid: number, text: string, params: unknown[] = []): Promise<T[]> {
+    const row = await this.segment(dbid);
+    return withInstance(row, { ...loginOf(this.state.layout), statementTimeoutMs: 60_000 }, async (c) => (await c.query<T>(text, params)).rows);
+  }
+
+  /** Repeats a query until its rows satisfy `pred`. */
+  async waitForQuery(dbid: number, text: string, pred: (rows: pg.QueryResultRow[]) => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await this.query(dbid, text).catch(() => undefined);
+      if (rows && pred(rows)) return;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${text} on dbid ${dbid}`);
+      await sleep(200);
+    }
+  }
+
+  /** Starts one instance as gpstart would (gp_role=execute for a segment of a Greenplum flavour). */
+  async startInstance(dbid: number): Promise<boolean> {
+    const row = await this.segment(dbid);
+    const role = this.state.layout.gpHome ? (row.content < 0 ? 'dispatch' : 'execute') : undefined;
+    return this.withPool((pool) => startInstance(pool.forHost(row.hostname, row.address), demoBin(this.state), row, role));
+  }
+
   /** 'immediate': pg_ctl stop -m immediate; 'kill9': SIGKILL to the postmaster and its children. */
   async kill(dbid: number, how: KillHow = 'immediate'): Promise<void> {
     const row = await this.segment(dbid);
     await this.withPool(async (pool) => {
       const exec = pool.forHost(row.hostname, row.address);
-      if (how === 'kill9') return killInstanceHard(exec, this.state.pgBin, row);
-      if (!(await stopInstance(exec, this.state.pgBin, row.datadir, 'immediate'))) {
+      if (how === 'kill9') return killInstanceHard(exec, demoBin(this.state), row);
+      if (!(await stopInstance(exec, demoBin(this.state), row.datadir, 'immediate'))) {
         throw new DemoError(`dbid ${dbid} is not running (${row.datadir})`);
       }
     });
@@ -198,25 +223,25 @@ export class DemoCluster {
   /** Adds `rowsPerContent` rows to demo_data_<content> on every acting primary; returns the row counts. */
   async loadData(rowsPerContent: number): Promise<Record<number, number>> {
     const primaries = (await this.segments()).filter((r) => r.content >= 0 && r.role === 'p');
-    const counts = await Promise.all(primaries.map((p) => loadContent(p, this.state.layout.dbUser, p.content, rowsPerContent)));
+    const counts = await Promise.all(primaries.map((p) => loadContent(p, loginOf(this.state.layout), p.content, rowsPerContent)));
     return Object.fromEntries(primaries.map((p, i) => [p.content, counts[i]]));
   }
 
   /** md5 of each content's demo rows, read on its acting primary. */
   async checksums(): Promise<Record<number, string>> {
     const primaries = (await this.segments()).filter((r) => r.content >= 0 && r.role === 'p');
-    const sums = await Promise.all(primaries.map((p) => checksumContent(p, this.state.layout.dbUser, p.content, p.dbid)));
+    const sums = await Promise.all(primaries.map((p) => checksumContent(p, loginOf(this.state.layout), p.content, p.dbid)));
     return Object.fromEntries(primaries.map((p, i) => [p.content, sums[i]]));
   }
 
   /** The same checksum read on one instance; a mirror answers as a hot standby (as of its replay position). */
   async checksumOn(dbid: number): Promise<string> {
     const row = await this.segment(dbid);
-    return checksumContent(row, this.state.layout.dbUser, row.content, dbid);
+    return checksumContent(row, loginOf(this.state.layout), row.content, dbid);
   }
 
   async status(): Promise<DemoStatusRow[]> {
-    return collectStatus(await this.segments(), this.state.layout.dbUser);
+    return collectStatus(await this.segments(), loginOf(this.state.layout));
   }
 
   /** Polls the catalog until `pred` holds; the last rows are in the error when it never does. */

@@ -39,14 +39,18 @@ async function logTail(exec: Executor, datadir: string): Promise<string> {
   return r.code === 0 ? r.stdout.trim().split('\n').join(' | ') : '';
 }
 
+/** Greenplum starts its coordinator with gp_role=dispatch and its segments with gp_role=execute. */
+export type GpRole = 'dispatch' | 'execute';
+
 /** Starts the instance unless it runs already; returns whether it had to be started. */
-export async function startInstance(exec: Executor, pgBin: string, inst: InstanceLocation): Promise<boolean> {
+export async function startInstance(exec: Executor, pgBin: string, inst: InstanceLocation, gpRole?: GpRole): Promise<boolean> {
   if (await isRunning(exec, pgBin, inst.datadir)) return false;
   // The postmaster.pid of a killed instance names a pid that may belong to another process by now, and postgres
   // would refuse to start over it.
   await exec.run(['rm', '-f', path.join(inst.datadir, 'postmaster.pid')], { timeoutMs: 10_000 });
   await runChecked(exec, ['mkdir', '-p', path.dirname(startupLog(inst.datadir))], { timeoutMs: 10_000 });
-  const r = await exec.run([path.join(pgBin, 'pg_ctl'), '-D', inst.datadir, '-l', startupLog(inst.datadir), '-w', '-t', '60', 'start'],
+  const role = gpRole ? ['-o', ` -c gp_role=${gpRole} `] : [];
+  const r = await exec.run([path.join(pgBin, 'pg_ctl'), '-D', inst.datadir, '-l', startupLog(inst.datadir), '-w', '-t', '60', ...role, 'start'],
     { timeoutMs: 90_000 });
   if (r.code !== 0) {
     const tail = await logTail(exec, inst.datadir);
@@ -85,7 +89,18 @@ export async function killInstanceHard(exec: Executor, pgBin: string, inst: Inst
   while ((await isRunning(exec, pgBin, inst.datadir)) && Date.now() < deadline) await sleep(50);
 }
 
-/** A mirror as Greenplum builds it: streamed base backup through the content's replication slot. */
+/** A segment's own dbid, where Greenplum keeps it (internal.auto.conf, never copied from its peer). */
+export async function writeIdentity(exec: Executor, datadir: string, dbid: number): Promise<void> {
+  await runChecked(exec, ['sh', '-c', 'printf "gp_dbid=%s\\n" "$2" > "$1/internal.auto.conf"', 'sh', datadir, String(dbid)], { timeoutMs: 10_000 });
+}
+
+/** The coordinator's era file, as gpstart writes it (gppylib gp_era: `era = <hash>_<time>`). */
+export async function writeEra(exec: Executor, coordinatorDir: string, era: string): Promise<void> {
+  const text = `# Greenplum Database era.\n# Do not change the contents of this file.\nera = ${era}\n`;
+  await runChecked(exec, ['sh', '-c', 'mkdir -p "$1/log" && cat > "$1/log/gp_era"', 'sh', coordinatorDir], { input: text, timeoutMs: 10_000 });
+}
+
+/** A plain PostgreSQL mirror: streamed base backup through the content's replication slot. */
 export async function baseBackupMirror(exec: Executor, pgBin: string, source: Endpoint, datadir: string, dbUser: string): Promise<void> {
   const conninfo = `host=${source.address} port=${source.port} user=${dbUser} application_name=${WALRECEIVER_APPLICATION_NAME}`;
   await runChecked(exec, [path.join(pgBin, 'pg_basebackup'), '-d', conninfo, '-D', datadir, '-c', 'fast',

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DATA_DIR } from '../config';
-import type { Role } from '../catalog';
+import type { FlavorName } from '../../domain/flavor';
+import type { Role } from '../../domain/segment';
 import { DemoError } from './errors';
 
 export interface DemoOptions {
@@ -19,6 +20,11 @@ export interface DemoOptions {
   clustersFile?: string;
   /** OS user owning the data directories; 'postgres' when running as root, else the current user. */
   osUser?: string;
+  /**
+   * What the demo emulates: 'gp7' (default) and 'cloudberry' run their tools' rules through the wrappers of its own
+   * GPHOME and keep a tablespace per segment in Greenplum's <location>/<dbid> layout; 'postgres' is plain PostgreSQL.
+   */
+  flavor?: FlavorName;
 }
 
 export interface InstanceSpec {
@@ -47,7 +53,14 @@ export interface DemoLayout {
   segments: InstanceSpec[];
   /** Segment hostname -> loopback address. */
   hostAddresses: Record<string, string>;
+  flavor: FlavorName;
+  /** The demo's Greenplum installation (environment script and tool wrappers); Greenplum flavours only. */
+  gpHome?: string;
+  /** Location of the demo tablespace `demo_ts`: each instance's directory is <location>/<dbid>. Greenplum flavours only. */
+  tablespaceLocation?: string;
 }
+
+export const DEMO_TABLESPACE = 'demo_ts';
 
 export const COORDINATOR_HOSTNAME = 'cdw';
 
@@ -96,6 +109,8 @@ export function buildLayout(opts: DemoOptions = {}): DemoLayout {
   if (!(ftsIntervalSec > 0 && ftsIntervalSec <= 600)) throw new DemoError(`FTS interval must be between 0 and 600 seconds, not ${ftsIntervalSec}`);
   const rootDir = path.resolve(opts.rootDir ?? defaultRootDir(name));
   const osUser = opts.osUser ?? defaultOsUser();
+  const flavor = opts.flavor ?? 'gp7';
+  const greenplum = flavor !== 'postgres';
 
   const address = (hostIndex: number) => `${ipPrefix}.${hostIndex + 2}`;
   const hostAddresses: Record<string, string> = {};
@@ -125,5 +140,7 @@ export function buildLayout(opts: DemoOptions = {}): DemoLayout {
     },
     segments: [...primaries, ...mirrors],
     hostAddresses,
+    flavor,
+    ...(greenplum ? { gpHome: path.join(rootDir, 'gphome'), tablespaceLocation: path.join(rootDir, 'tblspc') } : {}),
   };
 }

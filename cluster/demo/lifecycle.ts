@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import type { SegmentRow } from '../catalog';
+import type { SegmentRow } from '../../domain/segment';
 import type { ExecutorPool } from '../exec/pool';
 import { DemoError } from './errors';
 import { isRunning, killInstanceHard, startInstance, stopInstance, type InstanceLocation } from './instance';
 import { waitForStreaming } from './replication';
-import { errorText, sleep } from './sql';
-import type { DemoState } from './state';
+import { errorText, loginOf, sleep } from './sql';
+import { demoBin, type DemoState } from './state';
 
 export interface StartReport {
   /** dbids that were not running and now are. */
@@ -29,7 +29,7 @@ export async function startSegments(state: DemoState, pool: ExecutorPool, rows: 
   const startAll = async (group: SegmentRow[]) => {
     await Promise.all(group.map(async (r) => {
       try {
-        if (await startInstance(pool.forHost(r.hostname, r.address), state.pgBin, locationOf(r))) report.started.push(r.dbid);
+        if (await startInstance(pool.forHost(r.hostname, r.address), demoBin(state), locationOf(r), state.layout.gpHome ? 'execute' : undefined)) report.started.push(r.dbid);
       } catch (err) {
         report.failed.push({ dbid: r.dbid, error: errorText(err) });
       }
@@ -41,7 +41,7 @@ export async function startSegments(state: DemoState, pool: ExecutorPool, rows: 
   const failedDbids = new Set(report.failed.map((f) => f.dbid));
   const pairs = up.filter((r) => r.role === 'p' && !failedDbids.has(r.dbid) &&
     up.some((m) => m.role === 'm' && m.content === r.content && !failedDbids.has(m.dbid)));
-  report.notStreaming = await waitForStreaming(pairs, state.layout.dbUser, 20_000);
+  report.notStreaming = await waitForStreaming(pairs, loginOf(state.layout), 20_000);
   report.started.sort((a, b) => a - b);
   return report;
 }
@@ -61,7 +61,7 @@ export async function stopInstances(state: DemoState, pool: ExecutorPool, rows: 
   const actingPrimary = (i: InstanceLocation) => (rows ?? []).some((r) => r.dbid === i.dbid && r.role === 'p' && r.datadir === i.datadir);
   const coordinatorDir = state.layout.coordinator.datadir;
   const stopAll = (group: InstanceLocation[]) => Promise.all(group.map((i) =>
-    stopInstance(pool.forHost(i.hostname, i.address), state.pgBin, i.datadir).catch((err) => errors.push(errorText(err)))));
+    stopInstance(pool.forHost(i.hostname, i.address), demoBin(state), i.datadir).catch((err) => errors.push(errorText(err)))));
   const segs = instances.filter((i) => i.datadir !== coordinatorDir);
   await stopAll(segs.filter(actingPrimary));
   await stopAll(segs.filter((i) => !actingPrimary(i)));
@@ -74,8 +74,8 @@ export async function killLeftovers(state: DemoState, pool: ExecutorPool, rows: 
   const killed: number[] = [];
   await Promise.all(allInstances(state, rows).map(async (i) => {
     const exec = pool.forHost(i.hostname, i.address);
-    if (await isRunning(exec, state.pgBin, i.datadir)) {
-      await killInstanceHard(exec, state.pgBin, i).catch(() => undefined);
+    if (await isRunning(exec, demoBin(state), i.datadir)) {
+      await killInstanceHard(exec, demoBin(state), i).catch(() => undefined);
       killed.push(i.dbid);
     }
   }));

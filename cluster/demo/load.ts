@@ -1,33 +1,48 @@
 import type { Endpoint } from './sql';
 import { DemoError } from './errors';
-import { withInstance } from './sql';
+import { DEMO_TABLESPACE } from './layout';
+import { withInstance, type Login } from './sql';
 
 export const demoTable = (content: number) => `demo_data_${content < 0 ? 'coordinator' : content}`;
+/** The same rows again, in the demo tablespace, so a recovery's tablespace copy is checked row by row too. */
+export const demoTablespaceTable = (content: number) => `demo_tsdata_${content < 0 ? 'coordinator' : content}`;
 
-/** Appends `rows` rows with ids after the current maximum, so repeated loads keep growing the same table. */
-export async function loadContent(ep: Endpoint, user: string, content: number, rows: number): Promise<number> {
-  const t = demoTable(content);
-  return withInstance(ep, { user, statementTimeoutMs: 600_000 }, async (c) => {
-    await c.query(`CREATE TABLE IF NOT EXISTS ${t} (id bigint PRIMARY KEY, content int NOT NULL, payload text NOT NULL)`);
-    await c.query(
-      `INSERT INTO ${t} SELECT g, $1::int, md5($1::int || ':' || g) || repeat('x', (g % 64)::int)
-         FROM (SELECT coalesce(max(id), 0) AS top FROM ${t}) m, generate_series(m.top + 1, m.top + $2::bigint) g`,
-      [content, rows],
-    );
-    const { rows: r } = await c.query(`SELECT count(*)::bigint AS n FROM ${t}`);
+async function hasTablespace(c: import('pg').Client): Promise<boolean> {
+  return (await c.query('SELECT 1 FROM pg_tablespace WHERE spcname = $1', [DEMO_TABLESPACE])).rowCount === 1;
+}
+
+/** Appends `rows` rows with ids after the current maximum, so repeated loads keep growing the same tables. */
+export async function loadContent(ep: Endpoint, login: Login, content: number, rows: number): Promise<number> {
+  return withInstance(ep, { ...login, statementTimeoutMs: 600_000 }, async (c) => {
+    const tables = [demoTable(content), ...((await hasTablespace(c)) ? [demoTablespaceTable(content)] : [])];
+    for (const t of tables) {
+      const where = t === demoTable(content) ? '' : ` TABLESPACE ${DEMO_TABLESPACE}`;
+      await c.query(`CREATE TABLE IF NOT EXISTS ${t} (id bigint PRIMARY KEY, content int NOT NULL, payload text NOT NULL)${where}`);
+      await c.query(
+        `INSERT INTO ${t} SELECT g, $1::int, md5($1::int || ':' || g) || repeat('x', (g % 64)::int)
+           FROM (SELECT coalesce(max(id), 0) AS top FROM ${t}) m, generate_series(m.top + 1, m.top + $2::bigint) g`,
+        [content, rows],
+      );
+    }
+    const { rows: r } = await c.query(`SELECT count(*)::bigint AS n FROM ${demoTable(content)}`);
     return Number(r[0].n);
   });
 }
 
-/** md5 over every row in id order: equal on two instances exactly when they hold the same rows. */
-export async function checksumContent(ep: Endpoint, user: string, content: number, dbid: number): Promise<string> {
-  const t = demoTable(content);
-  return withInstance(ep, { user, connectTimeoutMs: 3_000, statementTimeoutMs: 300_000 }, async (c) => {
+/** md5 over every row in id order of each demo table: equal on two instances exactly when they hold the same rows. */
+export async function checksumContent(ep: Endpoint, login: Login, content: number, dbid: number): Promise<string> {
+  return withInstance(ep, { ...login, connectTimeoutMs: 3_000, statementTimeoutMs: 300_000 }, async (c) => {
+    const t = demoTable(content);
     const exists = await c.query('SELECT to_regclass($1) IS NOT NULL AS ok', [t]);
     if (!exists.rows[0].ok) throw new DemoError(`dbid ${dbid} has no table ${t}; load data first ('gprecover demo load')`);
-    const { rows } = await c.query(
-      `SELECT md5(coalesce(string_agg(id || ':' || content || ':' || payload, ',' ORDER BY id), '')) AS sum FROM ${t}`,
-    );
-    return String(rows[0].sum);
+    const sums: string[] = [];
+    for (const table of [t, demoTablespaceTable(content)]) {
+      if (!(await c.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0].ok) continue;
+      const { rows } = await c.query(
+        `SELECT md5(coalesce(string_agg(id || ':' || content || ':' || payload, ',' ORDER BY id), '')) AS sum FROM ${table}`,
+      );
+      sums.push(String(rows[0].sum));
+    }
+    return sums.join('+');
   });
 }

@@ -3,11 +3,11 @@ import { readSegments } from '../catalog';
 import { applyFtsAction } from './ftsApply';
 import { decideFtsActions } from './ftsDecide';
 import { DEFAULT_PROBE, probeSegments } from './ftsProbe';
-import { connect, errorText, sleep, type Endpoint } from './sql';
+import { connect, errorText, sleep, type Endpoint, type Login } from './sql';
 
 export interface ProberOptions {
   coordinator: Endpoint;
-  user: string;
+  login: Login;
   intervalMs: number;
   /** How often gp_fts_probe_requested is polled; a probe request is answered within about this plus one cycle. */
   requestPollMs?: number;
@@ -15,6 +15,8 @@ export interface ProberOptions {
   log: (line: string) => void;
   /** Checked between cycles; the prober returns when it says so. */
   shouldStop: () => boolean;
+  /** Greenplum flavours: never mark up a mirror whose gp_dbid or tablespace links are not its own. */
+  checkIdentity?: boolean;
 }
 
 /** Sequences start unused; until nextval() has run, no ticket exists. */
@@ -27,6 +29,7 @@ async function readTicket(coord: pg.Client, sequence: string): Promise<number> {
 export class FtsProber {
   private coord: pg.Client | undefined;
   private readonly reportedDoubleFaults = new Set<number>();
+  private readonly reportedIdentityProblems = new Set<string>();
   private readonly lastConnectedAt = new Map<number, number>();
   private readonly startedAt = Date.now();
   private coordinatorDownLogged = false;
@@ -35,7 +38,7 @@ export class FtsProber {
 
   private async coordinator(): Promise<pg.Client> {
     if (this.coord) return this.coord;
-    const c = await connect(this.opts.coordinator, { user: this.opts.user, connectTimeoutMs: 2_000, applicationName: 'gp_fts_prober' });
+    const c = await connect(this.opts.coordinator, { ...this.opts.login, connectTimeoutMs: 2_000, applicationName: 'gp_fts_prober' });
     c.on('error', () => {
       if (this.coord === c) this.coord = undefined;
     });
@@ -79,7 +82,7 @@ export class FtsProber {
   /** One full probe of every content; then every request ticketed before it started counts as answered. */
   async cycle(coord: pg.Client, ticket: number): Promise<void> {
     const rows = await readSegments(coord);
-    const observations = await probeSegments(rows, { ...DEFAULT_PROBE, user: this.opts.user });
+    const observations = await probeSegments(rows, { ...DEFAULT_PROBE, login: this.opts.login, identity: this.opts.checkIdentity });
     const now = Date.now();
     const disconnected = new Map<number, number>();
     for (const p of rows.filter((r) => r.role === 'p' && r.content >= 0)) {
@@ -93,11 +96,17 @@ export class FtsProber {
       reportedDoubleFaults: this.reportedDoubleFaults,
       mirrorDisconnectedMs: disconnected,
       mirrorDownGraceMs: this.opts.mirrorDownGraceMs ?? Math.max(10_000, 3 * this.opts.intervalMs),
+      checkIdentity: this.opts.checkIdentity,
+      reportedIdentityProblems: this.reportedIdentityProblems,
     });
     for (const action of actions) {
       try {
-        const outcome = await applyFtsAction(coord, action, this.opts.user);
+        const outcome = await applyFtsAction(coord, action, this.opts.login);
         if (action.kind === 'doubleFault') this.reportedDoubleFaults.add(action.content);
+        if (action.identityKey) {
+          if (!action.history.length) continue;
+          this.reportedIdentityProblems.add(action.identityKey);
+        }
         const what = action.history.map((h) => h.desc).join('; ') || `content ${action.content}: synchronous replication ${action.syncRep?.on ? 'on' : 'off'} on primary dbid ${action.syncRep?.dbid}`;
         this.opts.log(outcome === 'applied' ? what : `content ${action.content}: catalog changed while probing, left for the next cycle (${action.kind})`);
       } catch (err) {

@@ -1,6 +1,7 @@
 // Process entry of the demo cluster's FTS prober: `tsx cluster/demo/proberMain.ts <rootDir>`.
 // Started detached by DemoCluster.start(); output goes to <rootDir>/fts-prober.log.
 import { FtsProber } from './prober';
+import { loginOf } from './sql';
 import { hasState, readState } from './state';
 
 function log(line: string): void {
@@ -21,8 +22,9 @@ async function main(): Promise<void> {
   log(`FTS prober pid ${process.pid} for cluster '${layout.name}' every ${layout.ftsIntervalSec} s`);
   const prober = new FtsProber({
     coordinator: { address: layout.coordinator.address, port: layout.coordinator.port },
-    user: layout.dbUser,
+    login: loginOf(layout),
     intervalMs: layout.ftsIntervalSec * 1000,
+    checkIdentity: layout.flavor !== undefined && layout.flavor !== 'postgres',
     log,
     // A destroyed cluster takes its state file along; a prober left behind must not outlive it.
     shouldStop: () => stopping || !hasState(rootDir),

@@ -1,8 +1,8 @@
 import { WALRECEIVER_APPLICATION_NAME } from './instance';
-import { errorText, sleep, withInstance, type Endpoint } from './sql';
+import { errorText, sleep, withInstance, type Endpoint, type Login } from './sql';
 
-async function walsenderState(primary: Endpoint, user: string): Promise<string | undefined> {
-  return withInstance(primary, { user, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 }, async (c) => {
+async function walsenderState(primary: Endpoint, login: Login): Promise<string | undefined> {
+  return withInstance(primary, { ...login, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 }, async (c) => {
     const { rows } = await c.query(
       `SELECT state FROM pg_stat_replication WHERE application_name = $1 ORDER BY state = 'streaming' DESC LIMIT 1`,
       [WALRECEIVER_APPLICATION_NAME],
@@ -12,11 +12,11 @@ async function walsenderState(primary: Endpoint, user: string): Promise<string |
 }
 
 /** Resolves with the primaries whose mirror is not streaming when the time is up (empty: all stream). */
-export async function waitForStreaming(primaries: Array<Endpoint & { dbid: number }>, user: string, timeoutMs: number): Promise<Array<{ dbid: number; why: string }>> {
+export async function waitForStreaming(primaries: Array<Endpoint & { dbid: number }>, login: Login, timeoutMs: number): Promise<Array<{ dbid: number; why: string }>> {
   const deadline = Date.now() + timeoutMs;
   let pending = primaries.map((p) => ({ p, why: 'not checked' }));
   while (pending.length) {
-    const states = await Promise.all(pending.map(({ p }) => walsenderState(p, user).then((s) => s ?? 'no walsender', (e) => errorText(e))));
+    const states = await Promise.all(pending.map(({ p }) => walsenderState(p, login).then((s) => s ?? 'no walsender', (e) => errorText(e))));
     pending = pending.map((x, i) => ({ p: x.p, why: states[i] })).filter((x) => x.why !== 'streaming');
     if (!pending.length || Date.now() > deadline) break;
     await sleep(100);

@@ -5,8 +5,15 @@ export interface Endpoint {
   port: number;
 }
 
-export interface ConnectOptions {
+/** Who the demo's own sessions log in as; on a Greenplum flavour they ask for utility mode, as gpMgmt's tools do. */
+export interface Login {
   user: string;
+  utility?: boolean;
+}
+
+export const loginOf = (layout: { dbUser: string; flavor?: string }): Login => ({ user: layout.dbUser, utility: layout.flavor !== 'postgres' });
+
+export interface ConnectOptions extends Login {
   database?: string;
   connectTimeoutMs?: number;
   applicationName?: string;
@@ -23,6 +30,7 @@ export async function connect(ep: Endpoint, opts: ConnectOptions): Promise<pg.Cl
     application_name: opts.applicationName ?? 'gprecover-demo',
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     statement_timeout: opts.statementTimeoutMs,
+    ...(opts.utility ? { options: '-c gp_role=utility' } : {}),
   });
   client.on('error', () => undefined);
   try {

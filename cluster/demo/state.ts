@@ -16,6 +16,11 @@ export interface DemoState {
 
 export const STATE_FILE = 'demo-cluster.json';
 
+/** The tools the demo runs: its own GPHOME's wrappers for the Greenplum flavours, PostgreSQL's otherwise. */
+export function demoBin(state: Pick<DemoState, 'layout' | 'pgBin'>): string {
+  return state.layout.gpHome ? path.join(state.layout.gpHome, 'bin') : state.pgBin;
+}
+
 export const statePath = (rootDir: string) => path.join(rootDir, STATE_FILE);
 export const proberPidPath = (rootDir: string) => path.join(rootDir, 'fts-prober.pid');
 export const proberLogPath = (rootDir: string) => path.join(rootDir, 'fts-prober.log');
@@ -32,6 +37,8 @@ export function readState(rootDir: string): DemoState {
   try {
     const state = JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState;
     if (state.version !== 1 || !state.layout) throw new Error('unknown format');
+    // Clusters made before the demo had flavours were plain PostgreSQL.
+    state.layout.flavor ??= 'postgres';
     return state;
   } catch (err) {
     throw new DemoError(`${file} is not a readable demo cluster state file: ${(err as Error).message}`);

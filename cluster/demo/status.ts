@@ -1,6 +1,6 @@
-import type { SegmentRow } from '../catalog';
+import type { SegmentRow } from '../../domain/segment';
 import { WALRECEIVER_APPLICATION_NAME } from './instance';
-import { withInstance } from './sql';
+import { withInstance, type Login } from './sql';
 
 /** One line of `gpstate`, plus what the catalog cannot know. */
 export interface DemoStatusRow extends SegmentRow {
@@ -10,18 +10,18 @@ export interface DemoStatusRow extends SegmentRow {
   walBytesBehind: number | null;
 }
 
-async function answers(row: SegmentRow, user: string): Promise<boolean> {
+async function answers(row: SegmentRow, login: Login): Promise<boolean> {
   try {
-    await withInstance(row, { user, connectTimeoutMs: 1_500, statementTimeoutMs: 3_000 }, (c) => c.query('SELECT 1'));
+    await withInstance(row, { ...login, connectTimeoutMs: 1_500, statementTimeoutMs: 3_000 }, (c) => c.query('SELECT 1'));
     return true;
   } catch {
     return false;
   }
 }
 
-async function replayLag(primary: SegmentRow, user: string): Promise<number | null> {
+async function replayLag(primary: SegmentRow, login: Login): Promise<number | null> {
   try {
-    return await withInstance(primary, { user, connectTimeoutMs: 1_500, statementTimeoutMs: 3_000 }, async (c) => {
+    return await withInstance(primary, { ...login, connectTimeoutMs: 1_500, statementTimeoutMs: 3_000 }, async (c) => {
       const { rows } = await c.query(
         `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS lag FROM pg_stat_replication
           WHERE application_name = $1 ORDER BY state = 'streaming' DESC LIMIT 1`,
@@ -34,12 +34,12 @@ async function replayLag(primary: SegmentRow, user: string): Promise<number | nu
   }
 }
 
-export async function collectStatus(rows: SegmentRow[], user: string): Promise<DemoStatusRow[]> {
-  const reach = await Promise.all(rows.map((r) => answers(r, user)));
+export async function collectStatus(rows: SegmentRow[], login: Login): Promise<DemoStatusRow[]> {
+  const reach = await Promise.all(rows.map((r) => answers(r, login)));
   const lags = await Promise.all(rows.map((r) => {
     if (r.role !== 'm') return null;
     const primary = rows.find((p) => p.content === r.content && p.role === 'p');
-    return primary && reach[rows.indexOf(primary)] ? replayLag(primary, user) : null;
+    return primary && reach[rows.indexOf(primary)] ? replayLag(primary, login) : null;
   }));
   return rows.map((r, i) => ({ ...r, reachable: reach[i], walBytesBehind: lags[i] }));
 }

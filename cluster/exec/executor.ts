@@ -1,3 +1,6 @@
+import { shortError, UnavailableError } from '../../domain/failures';
+import { permanentReason, ToolFailureError } from './toolFailure';
+
 export interface RunOptions {
   /** Kill the command (and its process tree) after this long. */
   timeoutMs?: number;
@@ -35,12 +38,22 @@ export class CommandError extends Error {
   }
 }
 
-export class ExecutorUnavailableError extends Error {
+/** The host cannot be reached (SSH refused, timed out, connection lost): retried with a bound. */
+export class ExecutorUnavailableError extends UnavailableError {
   override name = 'ExecutorUnavailableError';
+  constructor(message: string, host?: string) {
+    super(host ? `host ${host}` : 'a segment host', shortError({ message }), message);
+  }
 }
 
+/** Runs the command; a non-zero exit is an error, permanent when its output says retrying cannot help. */
 export async function runChecked(exec: Executor, argv: string[], opts?: RunOptions): Promise<RunResult> {
   const result = await exec.run(argv, opts);
-  if (result.code !== 0) throw new CommandError(exec.host, argv, result);
+  if (result.code !== 0) {
+    const err = new CommandError(exec.host, argv, result);
+    const reason = permanentReason(`${result.stderr}\n${result.stdout}`, result.code);
+    if (reason) throw new ToolFailureError(`${err.message} (${reason}; retrying cannot fix this)`);
+    throw err;
+  }
   return result;
 }

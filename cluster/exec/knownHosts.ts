@@ -1,8 +1,9 @@
+import { InvalidRequestError } from '../../domain/failures';
 import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 
 /** Refusing an unknown or changed host key is the only defence against a man-in-the-middle; never retry it. */
-export class HostKeyVerificationError extends Error {
+export class HostKeyVerificationError extends InvalidRequestError {
   override name = 'HostKeyVerificationError';
 }
 

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { ClusterConfig, HostConfig } from '../config';
+import { EnvScriptExecutor } from './envScript';
 import type { Executor } from './executor';
 import { LocalExecutor } from './local';
 import { SshExecutor } from './ssh';
@@ -23,7 +24,8 @@ export class ExecutorPool {
     const hc = this.hostConfig(hostname);
     const target = hc.address ?? address ?? hostname;
     const kind = hc.executor ?? this.cluster.defaultExecutor ?? (isLoopback(target) ? 'local' : 'ssh');
-    const exec: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
+    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
+    const exec = this.cluster.gpHome ? new EnvScriptExecutor(base, this.cluster.gpHome) : base;
     this.executors.set(hostname, exec);
     return exec;
   }

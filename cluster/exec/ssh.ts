@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { InvalidRequestError } from '../../domain/failures';
 import { ConfigError, type SshConfig } from '../config';
 import { ExecutorUnavailableError, type Executor, type RunOptions, type RunResult } from './executor';
 import {
@@ -21,7 +22,7 @@ import { Slots } from './sshSlots';
 export { HostKeyVerificationError } from './knownHosts';
 
 /** The key was refused, or there is no usable key: retrying cannot help. */
-export class SshAuthenticationError extends Error {
+export class SshAuthenticationError extends InvalidRequestError {
   override name = 'SshAuthenticationError';
 }
 
@@ -129,7 +130,7 @@ export class SshExecutor implements Executor {
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    if (this.closed) throw new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`);
+    if (this.closed) throw new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`, this.host);
     const { line, marker } = remoteCommand(argv, opts.env);
     if (opts.signal?.aborted) throw opts.signal.reason;
     const stop = new AbortController();
@@ -173,7 +174,7 @@ export class SshExecutor implements Executor {
             if (!(err instanceof NotStartedError)) throw err;
             if (stop.signal.aborted) throw notStarted(err);
             if (attempt >= START_ATTEMPTS) {
-              throw new ExecutorUnavailableError(`sshd on ${this.where} closed the channel before ${argv[0]} could start (${attempt} attempts)`);
+              throw new ExecutorUnavailableError(`sshd on ${this.where} closed the channel before ${argv[0]} could start (${attempt} attempts)`, this.host);
             }
             await sleep(attempt * 50);
           }
@@ -371,7 +372,7 @@ export class SshExecutor implements Executor {
   private connection(): Promise<Client> {
     // After close() only the kills it triggers still use the connection; nothing may open a new one.
     if (this.closed && !this.connecting) {
-      return Promise.reject(new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`));
+      return Promise.reject(new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`, this.host));
     }
     if (!this.connecting) {
       const attempt = this.connect();
@@ -474,7 +475,7 @@ export class SshExecutor implements Executor {
       client.on('ready', () => {
         if (this.closed && !this.client) {
           client.end();
-          reject(new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`));
+          reject(new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`, this.host));
           return;
         }
         ready = true;
@@ -492,9 +493,9 @@ export class SshExecutor implements Executor {
             ),
           );
         } else if (err.level === 'client-timeout') {
-          reject(new ExecutorUnavailableError(`SSH connection to ${this.where} timed out after ${this.readyTimeoutMs} ms`));
+          reject(new ExecutorUnavailableError(`SSH connection to ${this.where} timed out after ${this.readyTimeoutMs} ms`, this.host));
         } else {
-          reject(new ExecutorUnavailableError(`cannot connect to ${this.where} over SSH: ${err.message}`));
+          reject(new ExecutorUnavailableError(`cannot connect to ${this.where} over SSH: ${err.message}`, this.host));
         }
       });
       client.on('close', () => {
@@ -502,7 +503,7 @@ export class SshExecutor implements Executor {
           this.client = undefined;
           this.connecting = undefined;
         }
-        if (!ready) reject(hostKeyError ?? new ExecutorUnavailableError(`SSH connection to ${this.where} closed during login`));
+        if (!ready) reject(hostKeyError ?? new ExecutorUnavailableError(`SSH connection to ${this.where} closed during login`, this.host));
       });
       client.connect(config);
     });

@@ -1,28 +1,26 @@
-import type { ClusterConfig } from '../config';
+import { PermanentError } from '../../domain/failures';
+import type { Location, SegmentRow } from '../../domain/segment';
+import type { ClusterContext } from '../context';
 import type { Executor } from '../exec/executor';
 import { runChecked } from '../exec/executor';
+import { permanentReason } from '../exec/toolFailure';
 import { jobDirFor } from '../jobs';
-import { runCopyJob, outputTail } from './copyJob';
-import { IncrementalRecoveryFailedError } from './errors';
-import { probeDir } from './probeDir';
+import type { CopyJobContext } from './copyJob';
 import type { CopyProgress } from './progress';
-import { REPLICATION_SLOT } from './recoveryConf';
-import { dropSlotForFullCopy, ensureSlot } from './sourceSlot';
-import { COPY_APPLICATION_NAME, replicationConninfo, withSegment, type Endpoint } from './sql';
+import { tablespaceLinks, type TablespaceLink } from './tablespaces';
 
 export interface CopyRequest {
-  cfg: ClusterConfig;
-  /** Executor on the target host (where the segment is rebuilt). */
-  target: Executor;
-  targetDir: string;
-  source: Endpoint & { datadir: string; hostname: string };
-  /** Whether the target host can read the source's directory directly (same machine), for rsync. */
-  sourceIsLocalToTarget: boolean;
+  ctx: ClusterContext;
+  /** Where the segment is rebuilt. */
+  target: Location;
+  targetDbid: number;
+  /** The acting primary of the content. */
+  source: SegmentRow;
+  /** Identifies the run and segment that own the copy job. */
   owner: string;
-  dbid: number;
   signal?: AbortSignal;
   onProgress?: (p: CopyProgress) => void;
-  /** Clears the target directory after the same safety checks as the wipe step. */
+  /** Empties the target after the wipe's safety checks (for tools that need an empty directory). */
   clearTarget: () => Promise<void>;
 }
 
@@ -32,122 +30,61 @@ export interface CopyOutcome {
   note?: string;
 }
 
-/** Full recovery: pg_basebackup streams a fresh copy with its WAL and writes the recovery settings. */
-export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
-  const argv = [`${req.cfg.pgBin}/pg_basebackup`, '-c', 'fast', '-D', req.targetDir, '-d', replicationConninfo(req.cfg, req.source, COPY_APPLICATION_NAME),
-    '--slot', REPLICATION_SLOT, '--create-slot', '--wal-method', 'stream', '--write-recovery-conf', '--progress', '--verbose',
-    ...(req.cfg.copyMaxRate ? [`--max-rate=${req.cfg.copyMaxRate}`] : [])];
-  const res = await runCopyJob(
-    { exec: req.target, jobDir: jobDirFor(req.targetDir, 'copy'), owner: req.owner, signal: req.signal, onProgress: req.onProgress },
-    'pg_basebackup',
-    argv,
-    async () => {
-      await req.clearTarget();
-      await withSegment(req.cfg, req.source, dropSlotForFullCopy);
-    },
-  );
-  if (res.code !== 0) {
-    throw new Error(`pg_basebackup into ${req.target.host}:${req.targetDir} failed (exit ${res.code}): ${outputTail(res.output)}`);
-  }
-  return { method: 'pg_basebackup', attached: res.attached };
+export function jobContext(req: CopyRequest, exec: Executor): CopyJobContext {
+  return { exec, jobDir: jobDirFor(req.target.datadir, 'copy'), owner: req.owner, signal: req.signal, onProgress: req.onProgress };
 }
 
-/** Incremental recovery: pg_rewind back to the source's timeline, or nothing when the mirror only fell behind. */
-export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
-  const [dir, src] = await Promise.all([
-    probeDir(req.target, req.cfg.pgBin, { hostname: req.target.host, address: req.target.host, datadir: req.targetDir }),
-    withSegment(req.cfg, req.source, async (c) => {
-      await c.query('CHECKPOINT');
-      await ensureSlot(c);
-      const r = await c.query(`SELECT (SELECT system_identifier FROM pg_control_system())::text AS sysid,
-        (SELECT timeline_id FROM pg_control_checkpoint()) AS tli`);
-      return { sysid: String(r.rows[0].sysid), timeline: Number(r.rows[0].tli) };
-    }),
-  ]);
-  if (!dir.pgVersion) {
-    throw new IncrementalRecoveryFailedError(`dbid ${req.dbid}: ${req.target.host}:${req.targetDir} holds no data directory to rewind; run again with -F (full) or --differential`);
-  }
-  if (dir.systemIdentifier && dir.systemIdentifier !== src.sysid) {
-    throw new IncrementalRecoveryFailedError(`dbid ${req.dbid}: ${req.targetDir} has system identifier ${dir.systemIdentifier}, the source ${src.sysid}; pg_rewind cannot join them, use -F (full)`);
-  }
-  if (dir.postmasterLive) throw new Error(`dbid ${req.dbid}: a postgres still runs in ${req.targetDir}; it must be stopped before pg_rewind`);
-  // A directory that still has standby.signal was never promoted, so its WAL is a prefix of its primary's
-  // (gprecoverseg skips pg_rewind then too); pg_rewind could not even run on it: single-user crash recovery
-  // refuses standby mode.
-  if (dir.standbySignal) {
-    return { method: 'none', attached: false, note: 'still a mirror (standby.signal present); it catches up by streaming' };
-  }
-  const argv = [`${req.cfg.pgBin}/pg_rewind`, `--target-pgdata=${req.targetDir}`, `--source-server=${replicationConninfo(req.cfg, req.source, COPY_APPLICATION_NAME)}`,
-    '--progress', '--write-recovery-conf'];
-  const res = await runCopyJob(
-    { exec: req.target, jobDir: jobDirFor(req.targetDir, 'copy'), owner: req.owner, signal: req.signal, onProgress: req.onProgress },
-    'pg_rewind',
-    argv,
-    async () => {
-      await req.target.run(['rm', '-f', `${req.targetDir}/postmaster.pid`]);
-    },
-  );
-  if (res.code !== 0) {
-    throw new IncrementalRecoveryFailedError(
-      `pg_rewind of dbid ${req.dbid} failed (exit ${res.code}): ${outputTail(res.output)}; incremental recovery cannot repair this segment, run again with --differential or -F (full)`,
-    );
-  }
-  return { method: 'pg_rewind', attached: res.attached };
+export function targetExecutor(req: CopyRequest): Executor {
+  return req.ctx.host(req.target);
 }
 
-const RSYNC_EXCLUDES = ['log', 'postmaster.pid', 'postmaster.opts', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial',
-  'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans', 'pgsql_tmp*', 'backup_label', 'backup_label.old', 'tablespace_map',
-  'pg_wal', 'global/pg_control', 'standby.signal', 'recovery.signal', 'postgresql.auto.conf', 'backup_manifest'];
+export function sourceExecutor(req: CopyRequest): Executor {
+  return req.ctx.host(req.source);
+}
+
+/** The tail of a tool's output without its progress lines: what went wrong, in three lines at most. */
+export function outputTail(output: string, lines = 3): string {
+  return output.split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\/\d+ kB/.test(l) && !/^[\d,]+\s+\d+%/.test(l)).slice(-lines).join(' | ');
+}
+
+/** A failed copy tool: permanent when its output says no retry can help (permission denied, disk full, …). */
+export function copyFailed(what: string, code: number, output: string): Error {
+  const message = `${what} failed (exit ${code}): ${outputTail(output)}`;
+  const reason = permanentReason(output, code);
+  return reason ? new PermanentError(`${message} (${reason}; retrying cannot fix this)`) : new Error(message);
+}
+
+/** `gp_dbid=N` of a data directory, or undefined without the file. */
+export async function identityOf(exec: Executor, datadir: string, file: string): Promise<number | undefined> {
+  const res = await exec.run(['cat', `${datadir}/${file}`], { timeoutMs: 30_000 });
+  if (res.code !== 0) return undefined;
+  const m = /^\s*gp_dbid\s*=\s*(\d+)/m.exec(res.stdout);
+  return m ? Number(m[1]) : undefined;
+}
 
 /**
- * Differential recovery (gprecoverseg --differential): a non-exclusive backup on the source brackets an rsync of
- * only the changed files; pg_wal and pg_control go last, after the backup has ended.
+ * After every copy: the segment carries its own dbid and its tablespaces link to its own directories. A mirror with
+ * its primary's gp_dbid, or linked into another dbid's tablespace directory, looks fine until it is promoted.
  */
-export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
-  const from = (sub = '') => `${req.sourceIsLocalToTarget ? '' : `${req.source.address}:`}${req.source.datadir}/${sub}`;
-  const jobDir = jobDirFor(req.targetDir, 'copy');
-  let attached = false;
-  await runChecked(req.target, ['mkdir', '-p', '-m', '0700', req.targetDir]);
-  await withSegment(req.cfg, req.source, async (c) => {
-    await ensureSlot(c);
-    const version = Number((await c.query(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
-    const [start, stop] = version >= 150000
-      ? ['SELECT pg_backup_start($1, true)', 'SELECT labelfile, spcmapfile FROM pg_backup_stop(false)']
-      : ['SELECT pg_start_backup($1, true, false)', 'SELECT labelfile, spcmapfile FROM pg_stop_backup(false, false)'];
-    await c.query(start, [`gprecover differential dbid ${req.dbid}`]);
-    let stopped = false;
-    try {
-      const res = await runCopyJob(
-        { exec: req.target, jobDir, owner: req.owner, signal: req.signal, onProgress: req.onProgress },
-        'rsync',
-        ['rsync', '-a', '--delete', '--checksum', '--info=progress2', '--no-inc-recursive',
-          ...(req.cfg.copyMaxRate ? [`--bwlimit=${rsyncRate(req.cfg.copyMaxRate)}`] : []),
-          ...RSYNC_EXCLUDES.map((e) => `--exclude=/${e}`), from(), `${req.targetDir}/`],
-        // The backup session of an earlier attempt died with its worker, so its rsync is not worth attaching to.
-        async () => undefined,
-      );
-      attached = res.attached;
-      if (res.code !== 0) throw new Error(`rsync into ${req.target.host}:${req.targetDir} failed (exit ${res.code}): ${outputTail(res.output)}`);
-      const label = await c.query(stop);
-      stopped = true;
-      await runChecked(req.target, ['sh', '-c', 'cat > "$1/backup_label"', 'sh', req.targetDir], { input: label.rows[0].labelfile });
-      if (label.rows[0].spcmapfile) {
-        await runChecked(req.target, ['sh', '-c', 'cat > "$1/tablespace_map"', 'sh', req.targetDir], { input: label.rows[0].spcmapfile });
-      }
-    } finally {
-      if (!stopped) await c.query(stop).catch(() => undefined);
+export async function verifyIdentity(req: CopyRequest, expectedTablespaces: TablespaceLink[]): Promise<void> {
+  const exec = targetExecutor(req);
+  const { identityFile } = req.ctx.flavor;
+  const where = `${req.target.hostname}:${req.target.datadir}`;
+  if (identityFile) {
+    const dbid = await identityOf(exec, req.target.datadir, identityFile);
+    if (dbid !== req.targetDbid) {
+      throw new PermanentError(`${where} carries gp_dbid=${dbid ?? 'nothing'} in ${identityFile} after the copy, not its own dbid ${req.targetDbid}`);
     }
-  });
-  await runChecked(req.target, ['rsync', '-a', '--delete', '--exclude=archive_status/*', from('pg_wal/'), `${req.targetDir}/pg_wal/`], { timeoutMs: 3_600_000 });
-  await runChecked(req.target, ['mkdir', '-p', `${req.targetDir}/global`]);
-  await runChecked(req.target, ['rsync', '-a', from('global/pg_control'), `${req.targetDir}/global/pg_control`]);
-  await runChecked(req.target, ['sh', '-c', 'mkdir -p "$1/pg_replslot" "$1/pg_stat_tmp" "$1/pg_dynshmem" "$1/pg_notify" "$1/pg_serial" "$1/pg_snapshots" "$1/pg_subtrans" "$1/log" && chmod 0700 "$1"', 'sh', req.targetDir]);
-  return { method: 'rsync', attached };
+  }
+  const links = new Map((await tablespaceLinks(exec, req.target.datadir)).map((t) => [t.oid, t.link.replace(/\/+$/, '')]));
+  for (const t of expectedTablespaces) {
+    if (links.get(t.oid) !== t.link) {
+      throw new PermanentError(`${where}: tablespace ${t.oid} links to ${links.get(t.oid) ?? 'nothing'} after the copy, not to ${t.link}`);
+    }
+  }
 }
 
-/** pg_basebackup's rate ('32k', '100M', bare = kB/s) in rsync's --bwlimit units (KiB/s). */
-export function rsyncRate(rate: string): number {
-  const m = /^(\d+)([kKmM]?)$/.exec(rate.trim());
-  if (!m) throw new Error(`copyMaxRate '${rate}' is not like 32k or 100M`);
-  return Number(m[1]) * (m[2].toLowerCase() === 'm' ? 1024 : 1);
+/** Writes `content` to `file` on the host through a temporary file, so a crash never leaves half a file. */
+export async function writeFileOn(exec: Executor, file: string, content: string): Promise<void> {
+  await runChecked(exec, ['sh', '-c', 'cat > "$1.tmp" && mv "$1.tmp" "$1"', 'sh', file], { input: content });
 }

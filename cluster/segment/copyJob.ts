@@ -10,18 +10,13 @@ export interface CopyJobContext {
   owner: string;
   signal?: AbortSignal;
   onProgress?: (p: CopyProgress) => void;
-  pollMs?: number;
+  /** How long the host waits for the job to end per status call (the end is noticed within ~50 ms of it). */
+  waitMs?: number;
 }
 
 export class CopyCancelledError extends Error {
   override name = 'CopyCancelledError';
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
 
 /**
  * Runs `argv` as a detached job on the target host, or attaches to the one an earlier attempt of the same run left
@@ -30,7 +25,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function runCopyJob(
   ctx: CopyJobContext,
   tool: CopyProgress['tool'],
-  argv: string[],
+  /** Built after `prepare`, which may decide part of it (the slot pg_basebackup creates). */
+  argv: string[] | (() => string[]),
   prepare: () => Promise<void>,
 ): Promise<{ attached: boolean; output: string; code: number }> {
   let st: JobState = await jobState(ctx.exec, ctx.jobDir);
@@ -45,24 +41,20 @@ export async function runCopyJob(
     return { attached: true, output: st.output, code: 0 };
   } else {
     await prepare();
-    await startJob(ctx.exec, ctx.jobDir, ctx.owner, argv);
+    await startJob(ctx.exec, ctx.jobDir, ctx.owner, typeof argv === 'function' ? argv() : argv);
   }
-  for (;;) {
+  for (let first = true; ; first = false) {
     if (ctx.signal?.aborted) {
       await killJob(ctx.exec, ctx.jobDir);
       // Temporal's own cancellation reason, so the activity ends CANCELLED rather than FAILED.
       const reason: unknown = ctx.signal.reason;
       throw reason instanceof Error ? reason : new CopyCancelledError(`${tool} on ${ctx.exec.host} cancelled`);
     }
-    st = await jobState(ctx.exec, ctx.jobDir);
+    st = await jobState(ctx.exec, ctx.jobDir, first ? 0 : (ctx.waitMs ?? 1000));
     if (st.state === 'absent') throw new Error(`${tool} job ${ctx.jobDir} on ${ctx.exec.host} disappeared`);
     if (st.lastLine) ctx.onProgress?.(parseProgress(tool, st.lastLine));
     if (st.state === 'exited') return { attached, output: st.output, code: st.code };
     if (st.state === 'vanished') return { attached, output: st.output, code: -1 };
-    await sleep(ctx.pollMs ?? 1000, ctx.signal);
   }
 }
 
-export function outputTail(output: string, lines = 3): string {
-  return output.split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\/\d+ kB/.test(l) && !/^[\d,]+\s+\d+%/.test(l)).slice(-lines).join(' | ');
-}

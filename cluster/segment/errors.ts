@@ -1,22 +1,18 @@
-/** Retrying cannot fix these: the activity layer turns them into non-retryable failures of the same name. */
-export class SafetyError extends Error {
-  override name = 'SafetyError';
-}
+import { PermanentError } from '../../domain/failures';
 
-export class IncrementalRecoveryFailedError extends Error {
+export { SafetyError } from '../../domain/failures';
+
+/** pg_rewind cannot join this directory to its source: only --differential or -F can. */
+export class IncrementalRecoveryFailedError extends PermanentError {
   override name = 'IncrementalRecoveryFailedError';
 }
 
-export class CopyConflictError extends Error {
+/** Another run's copy owns the directory. */
+export class CopyConflictError extends PermanentError {
   override name = 'CopyConflictError';
 }
 
+/** pg_ctl start failed for a reason that may pass (a port still held, a slow shutdown of the old postmaster). */
 export class SegmentStartError extends Error {
   override name = 'SegmentStartError';
 }
-
-export const NON_RETRYABLE_ERRORS = [
-  'SafetyError', 'IncrementalRecoveryFailedError', 'CopyConflictError', 'ValidationError', 'ConfigError',
-  // A refused host key or login does not heal by itself; the DBA has to fix known_hosts or the key.
-  'HostKeyVerificationError', 'SshAuthenticationError',
-];

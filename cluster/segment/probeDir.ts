@@ -1,8 +1,9 @@
+import { InvalidRequestError } from '../../domain/failures';
 import type { Executor } from '../exec/executor';
-import type { DirProbe, DirProbeRequest } from '../probeTypes';
+import type { DirProbe, DirProbeRequest } from '../../domain/probe';
 
 const PROBE = String.raw`
-d=$1; bin=$2; ports=$3
+d=$1; bin=$2; ports=$3; space=$4
 [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
 [ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
@@ -19,6 +20,12 @@ if [ -f "$d/global/pg_control" ]; then
     -e 's/^Database cluster state: *\(.*\)$/state=\1/p'
 fi
 ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | head -1 | sed 's/^/copy=/'
+if [ "$space" = 1 ]; then
+  a=$d; while [ ! -e "$a" ] && [ "$a" != / ]; do a=$(dirname "$a"); done
+  echo "ancestor=$a"
+  [ -d "$a" ] && [ -w "$a" ] && [ -x "$a" ] && echo writable=1
+  df -Pk "$a" 2>/dev/null | awk 'NR == 2 { print "free_kb=" $4 }'
+fi
 if [ -n "$ports" ]; then
   for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$ports" '$4 == "0A" { split($2, a, ":"); n = split(want, w, ","); for (i = 1; i <= n; i++) if (w[i] == a[1] ":" a[2] || w[i] == "*:" a[2]) { print "port_in_use=1"; exit } }' "$f"; done
 fi
@@ -37,16 +44,19 @@ export function procNetPatterns(address: string, port: number): string {
 
 /** Everything about a data directory that one round trip to its host can tell. */
 export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
-  const base: DirProbe = { ...req, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+  const { location } = req;
+  const base: DirProbe = { location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
   let out: string;
   try {
     const res = await exec.run(
-      ['sh', '-c', PROBE, 'gprecover-probe', req.datadir, pgBin, req.port ? procNetPatterns(req.address, req.port) : ''],
+      ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, req.checkPort ? procNetPatterns(location.address, location.port) : '', req.checkSpace ? '1' : ''],
       { timeoutMs: 60_000 },
     );
     if (res.code !== 0) return { ...base, error: (res.stderr || res.stdout).trim().split('\n').pop() };
     out = res.stdout;
   } catch (err) {
+    // A refused host key or login is not an unreachable host: it fails the probe, for the DBA to fix.
+    if (err instanceof InvalidRequestError) throw err;
     return { ...base, error: (err as Error).message };
   }
   const kv = new Map<string, string>();
@@ -67,7 +77,8 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
     timeline: kv.has('timeline') ? Number(kv.get('timeline')) : undefined,
     clusterState: kv.get('state'),
     copyRunning: kv.get('copy'),
-    ...(req.port ? { portInUse: kv.get('port_in_use') === '1' } : {}),
+    ...(req.checkPort ? { portInUse: kv.get('port_in_use') === '1' } : {}),
     ...(kv.get('nobin') === '1' ? { pgBinMissing: true } : {}),
+    ...(req.checkSpace ? { space: { ancestor: kv.get('ancestor') ?? '/', writable: kv.get('writable') === '1', freeKb: kv.has('free_kb') ? Number(kv.get('free_kb')) : undefined } } : {}),
   };
 }

@@ -1,20 +1,12 @@
-import type { SegmentRow } from '../catalog';
-import type { DirProbe } from '../probeTypes';
+import { sameHost, type Location, type SegmentRow } from '../../domain/segment';
+import type { DirProbe } from '../../domain/probe';
 import { CopyConflictError, SafetyError } from './errors';
-
-export interface TargetDir {
-  hostname: string;
-  address: string;
-  datadir: string;
-}
-
-const sameHost = (s: Pick<SegmentRow, 'hostname' | 'address'>, t: TargetDir) => s.hostname === t.hostname || s.address === t.address;
 
 /**
  * The checks before anything deletes a data directory: never one the catalog marks up (an acting primary above all),
  * never one a live postmaster or a running copy uses, never a path too short to be a segment directory.
  */
-export function assertSafeToWipe(target: TargetDir, segments: SegmentRow[], probe: DirProbe): void {
+export function assertSafeToWipe(target: Location, segments: SegmentRow[], probe: DirProbe): void {
   const parts = target.datadir.split('/').filter(Boolean);
   if (!target.datadir.startsWith('/') || parts.length < 2 || parts.includes('..')) {
     throw new SafetyError(`refusing to wipe '${target.datadir}' on ${target.hostname}: not an absolute segment data directory path`);

@@ -1,26 +1,45 @@
 import pg from 'pg';
+import { shortError, UnavailableError } from '../../domain/failures';
+import {
+  BASEBACKUP_APPLICATION_NAME, DIFFERENTIAL_APPLICATION_NAME, GPRECOVER_APPLICATION_NAME, REPLICATION_SLOT, REWIND_APPLICATION_NAME,
+  WALRECEIVER_APPLICATION_NAME,
+} from '../../domain/names';
+import type { SourceProbe } from '../../domain/probe';
 import type { ClusterConfig } from '../config';
-import type { SourceProbe } from '../probeTypes';
+import type { ClusterContext } from '../context';
 
 export interface Endpoint {
   address: string;
   port: number;
 }
 
-/** A utility-mode style connection straight to one segment instance. */
-export async function withSegment<T>(cfg: ClusterConfig, seg: Endpoint, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** A segment that does not answer a direct connection. */
+export class SegmentUnavailableError extends UnavailableError {
+  override name = 'SegmentUnavailableError';
+}
+
+/**
+ * A direct session on one segment instance, in utility mode where the flavour has one: a Greenplum primary segment
+ * refuses every other connection ("connections to primary segments are not allowed").
+ */
+export async function withSegment<T>(ctx: ClusterContext, seg: Endpoint, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({
     host: seg.address,
     port: seg.port,
-    user: cfg.replicationUser ?? cfg.coordinator.user,
-    password: cfg.coordinator.password,
-    database: 'postgres',
-    application_name: 'gprecover',
+    user: ctx.cfg.replicationUser ?? ctx.cfg.coordinator.user,
+    password: ctx.cfg.coordinator.password,
+    database: 'template1',
+    application_name: GPRECOVER_APPLICATION_NAME,
     connectionTimeoutMillis: 10_000,
-    options: cfg.segmentConnectOptions,
+    options: ctx.flavor.utilityOptions,
   });
   client.on('error', () => undefined);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    const at = `${seg.address}:${seg.port}`;
+    throw new SegmentUnavailableError(`the segment at ${at}`, shortError(err), `cannot connect to the segment at ${at}: ${(err as Error).message}`);
+  }
   try {
     return await fn(client);
   } finally {
@@ -28,25 +47,37 @@ export async function withSegment<T>(cfg: ClusterConfig, seg: Endpoint, fn: (c: 
   }
 }
 
-/**
- * libpq connection string to the source. The recovered mirror streams as gp_walreceiver, the name FTS looks for;
- * a copy tool must not use it: pg_basebackup's WAL stream would look like the mirror being back.
- */
-export function replicationConninfo(cfg: ClusterConfig, source: Endpoint, applicationName = 'gp_walreceiver'): string {
+/** libpq connection string a mirror streams from its primary with, under the name FTS knows mirrors by. */
+export function replicationConninfo(cfg: ClusterConfig, source: Endpoint): string {
   const user = cfg.replicationUser ?? cfg.coordinator.user;
-  return `host=${source.address} port=${source.port} user=${user} dbname=postgres application_name=${applicationName}`;
+  return `host=${source.address} port=${source.port} user=${user} dbname=postgres application_name=${WALRECEIVER_APPLICATION_NAME}`;
 }
 
-export const COPY_APPLICATION_NAME = 'gprecover_copy';
+/** The slot the mirror streams through keeps the primary's WAL until the mirror has it. */
+export async function ensureSlot(c: pg.Client): Promise<void> {
+  await c.query(
+    `SELECT pg_create_physical_replication_slot($1, true)
+       WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
+    [REPLICATION_SLOT],
+  );
+}
 
-export async function probeSource(cfg: ClusterConfig, dbid: number, seg: Endpoint): Promise<SourceProbe> {
+export async function probeSource(ctx: ClusterContext, dbid: number, seg: Endpoint): Promise<SourceProbe> {
   try {
-    return await withSegment(cfg, seg, async (c) => {
+    return await withSegment(ctx, seg, async (c) => {
       const r = await c.query(`SELECT pg_is_in_recovery() AS in_recovery,
         (SELECT system_identifier FROM pg_control_system())::text AS sysid,
         (SELECT timeline_id FROM pg_control_checkpoint()) AS tli,
-        current_setting('server_version_num')::int AS version`);
+        current_setting('server_version_num')::int AS version,
+        (SELECT count(*) FROM pg_stat_replication WHERE application_name = $1)::int AS basebackups,
+        (SELECT count(*) FROM pg_stat_activity WHERE application_name = $2)::int AS rewinds,
+        (SELECT count(*) FROM pg_stat_activity WHERE application_name = $3)::int AS differentials,
+        ((SELECT sum(pg_database_size(oid)) FROM pg_database) + (SELECT coalesce(sum(size), 0) FROM pg_ls_waldir()))::bigint AS size`,
+      [BASEBACKUP_APPLICATION_NAME, REWIND_APPLICATION_NAME, DIFFERENTIAL_APPLICATION_NAME]);
       const row = r.rows[0];
+      // gprecoverseg's differential recovery holds an exclusive backup, which pg_is_in_backup() reports (until
+      // PostgreSQL 15 removed it); gprecover's own holds a non-exclusive one in a session it names.
+      const exclusiveBackup = row.version < 150000 ? (await c.query('SELECT pg_is_in_backup() AS b')).rows[0].b === true : false;
       return {
         dbid,
         reachable: true,
@@ -54,6 +85,8 @@ export async function probeSource(cfg: ClusterConfig, dbid: number, seg: Endpoin
         systemIdentifier: row.sysid,
         timeline: Number(row.tli),
         serverVersionNum: row.version,
+        sizeBytes: Number(row.size),
+        copiesFromIt: { basebackup: row.basebackups > 0, rewind: row.rewinds > 0, backupMode: exclusiveBackup || row.differentials > 0 },
       };
     });
   } catch (err) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { SegmentRow } from '../../cluster/catalog';
+import type { SegmentRow } from '../../domain/segment';
 import { DemoCluster } from '../../cluster/demo';
 
 /** A demo cluster private to one test file: its own loopback range, root and clusters file. */

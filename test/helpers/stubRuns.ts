@@ -3,12 +3,14 @@
 // visibility records (retries, failures, back-outs, cancellations) for `history` and `show`, quickly and on demand.
 // Recovery itself is tested against real clusters elsewhere; nothing here claims a segment was rebuilt.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import type { SegmentRow } from '../../cluster/catalog';
+import { InvalidRequestError, PermanentError } from '../../domain/failures';
+import type { DirProbeRequest } from '../../domain/probe';
+import type { SegmentRow } from '../../domain/segment';
+import { failureTypeInterceptor } from '../../activities/failureInterceptor';
 import { rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
-import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../workflows/types';
+import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../domain/recovery';
 import { runInBackground } from '../../worker/runningWorker';
 import { afterAll, beforeAll } from 'vitest';
 import { connectHarness, workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
@@ -48,20 +50,23 @@ export function stubSegments(c: StubCluster): SegmentRow[] {
 function stubActivities(clusters: StubCluster[]) {
   const spec = (name: string) => {
     const c = clusters.find((x) => x.name === name);
-    if (!c) throw ApplicationFailure.create({ type: 'ConfigError', message: `no cluster '${name}' in the stub`, nonRetryable: true });
+    if (!c) throw new InvalidRequestError(`no cluster '${name}' in the stub`);
     return c;
   };
   const rowOf = (name: string, dbid: number) => stubSegments(spec(name)).find((r) => r.dbid === dbid)!;
   return {
     async readCluster(cluster: string) {
-      return { cluster, segments: stubSegments(spec(cluster)), hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2', sdw3: '10.0.0.3', sdw4: '10.0.0.4' } };
+      return {
+        cluster, flavor: { name: 'gp7' as const, title: 'Greenplum 7 (stub)', differential: true }, segments: stubSegments(spec(cluster)),
+        hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2', sdw3: '10.0.0.3', sdw4: '10.0.0.4' },
+      };
     },
-    async probeTargets(input: { cluster: string; dirs: Array<{ hostname: string; address: string; datadir: string; port?: number }>; sources: SegmentRow[] }) {
+    async probeTargets(input: { cluster: string; dirs: DirProbeRequest[]; sources: SegmentRow[] }) {
       return {
         // A move's target (asked with its port) is a fresh directory; an in-place target holds the old data.
-        dirs: input.dirs.map((d) => (d.port !== undefined
-          ? { ...d, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false }
-          : { ...d, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '7351' })),
+        dirs: input.dirs.map((d) => (d.checkPort
+          ? { location: d.location, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false }
+          : { location: d.location, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '7351' })),
         sources: input.sources.map((s) => ({ dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '7351', timeline: 1, serverVersionNum: 150000 })),
       };
     },
@@ -74,13 +79,13 @@ function stubActivities(clusters: StubCluster[]) {
       return { before, after: { ...before, ...input.change.target, mode: 'n' }, rewritten: input.change.type === 'full' || input.change.moved };
     },
     async wipeTarget() {
-      return true;
+      return { cleared: false, note: 'stub' };
     },
     async copySegment(input: { cluster: string; item: SegmentPlan }) {
       const c = spec(input.cluster);
       const { dbid } = input.item;
       if (c.copyFails?.includes(dbid)) {
-        throw ApplicationFailure.create({ type: 'CopyFailed', nonRetryable: true, message: `pg_basebackup exited 1 for dbid ${dbid}: could not connect to the source` });
+        throw new PermanentError(`pg_basebackup exited 1 for dbid ${dbid}: could not connect to the source`);
       }
       if (c.copyFailsOnce?.includes(dbid) && Context.current().info.attempt === 1) {
         throw new Error(`pg_rewind exited 1 for dbid ${dbid}: connection reset by peer`);
@@ -120,6 +125,7 @@ export async function startStubWorker(h: TemporalHarness, taskQueue: string, clu
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: stubActivities(clusters),
+    interceptors: { activity: [failureTypeInterceptor] },
   });
   return runInBackground(worker);
 }

@@ -1,4 +1,6 @@
-import type { SegmentRow } from '../cluster/catalog';
+import type { Location, SegmentRow } from './segment';
+
+export type { Location } from './segment';
 
 export type RecoveryType = 'incremental' | 'full' | 'differential';
 
@@ -30,13 +32,8 @@ export interface RecoveryInput {
   requestedBy?: string;
   /** Longest wait for FTS to mark a recovered segment up and synchronized. */
   syncTimeoutMinutes?: number;
-}
-
-export interface Location {
-  hostname: string;
-  address: string;
-  port: number;
-  datadir: string;
+  /** How long an unreachable coordinator or segment host is waited for before the run fails (default 5). */
+  outageMinutes?: number;
 }
 
 /** One failed segment and how it will be rebuilt. */
@@ -95,6 +92,8 @@ export interface RecoveryStatus {
   skipped: SkippedContent[];
   warnings: string[];
   rebalance?: RebalanceResult;
+  /** Why the run failed: the root cause, as the DBA should read it. */
+  error?: string;
 }
 
 export interface RecoveryResult extends RecoveryStatus {
@@ -107,6 +106,7 @@ export interface SegmentRecoveryInput {
   cluster: string;
   item: SegmentPlan;
   syncTimeoutMinutes: number;
+  outageMinutes?: number;
 }
 
 export interface SegmentRecoveryResult {
@@ -127,6 +127,7 @@ export interface RebalanceInput {
   dryRun?: boolean;
   requestedBy?: string;
   syncTimeoutMinutes?: number;
+  outageMinutes?: number;
 }
 
 export interface RebalanceResult {

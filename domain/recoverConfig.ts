@@ -1,14 +1,11 @@
 // gprecoverseg -i file format. Pure code: the workflow parses the file it receives as input.
-import type { SegmentRow } from './catalog';
+import { InvalidRequestError } from './failures';
+import type { RecoveryType } from './recovery';
+import type { Location, SegmentRow } from './segment';
 
-export type LineType = 'incremental' | 'full' | 'differential';
-
-export interface SegmentAddress {
-  hostname?: string;
-  address: string;
-  port: number;
-  datadir: string;
-}
+/** A location as an -i line names it: the hostname field is optional. */
+export type SegmentAddress = Omit<Location, 'hostname'> & { hostname?: string };
+type LineType = RecoveryType;
 
 export interface RecoverConfigLine {
   lineNo: number;
@@ -18,7 +15,7 @@ export interface RecoverConfigLine {
   target?: SegmentAddress;
 }
 
-export class RecoverConfigError extends Error {
+export class RecoverConfigError extends InvalidRequestError {
   override name = 'RecoverConfigError';
 }
 

@@ -1,0 +1,44 @@
+import type { FlavorSummary } from '../domain/flavor';
+import type { Location } from '../domain/segment';
+import { toolsDir, type ClusterConfig } from './config';
+import type { Executor } from './exec/executor';
+import { ExecutorPool } from './exec/pool';
+import { flavorNamed, flavorSummary, type ClusterFlavor } from './flavor';
+
+/** One configured cluster as the activities use it: its settings, its flavour, and executors on its hosts. */
+export class ClusterContext {
+  readonly flavor: ClusterFlavor;
+  /** Directory of the cluster's tools on every host ($GPHOME/bin, or pgBin). */
+  readonly bin: string;
+  readonly pool: ExecutorPool;
+
+  constructor(
+    readonly cfg: ClusterConfig,
+    readonly summary: FlavorSummary,
+  ) {
+    this.flavor = flavorNamed(summary.name);
+    this.bin = toolsDir(cfg);
+    this.pool = new ExecutorPool(cfg);
+  }
+
+  static of(cfg: ClusterConfig, name: FlavorSummary['name'], title = name): ClusterContext {
+    return new ClusterContext(cfg, flavorSummary(name, title));
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  host(at: Pick<Location, 'hostname' | 'address'>): Executor {
+    return this.pool.forHost(at.hostname, at.address);
+  }
+
+  /** Database user of replication connections: the configured one, else libpq's default (the OS user), as gpMgmt. */
+  get replicationUser(): string | undefined {
+    return this.cfg.replicationUser;
+  }
+
+  close(): Promise<void> {
+    return this.pool.closeAll();
+  }
+}

@@ -1,0 +1,88 @@
+import type { FlavorName } from '../../domain/flavor';
+
+/** A command for a segment host: an argument array, plus environment variables it needs. */
+export interface Command {
+  argv: string[];
+  env?: Record<string, string>;
+}
+
+/** The command as one argument array (`env K=V … argv`), for runners that take no environment. */
+export function commandArgv(cmd: Command): string[] {
+  const env = Object.entries(cmd.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  return env.length ? ['env', ...env, ...cmd.argv] : cmd.argv;
+}
+
+/** The acting primary a copy reads from. */
+export interface CopySource {
+  address: string;
+  port: number;
+}
+
+export interface FullCopySpec {
+  /** Directory of the cluster's tools on the target host. */
+  bin: string;
+  targetDir: string;
+  targetDbid: number;
+  source: CopySource;
+  /** The slot was dropped or never existed: let pg_basebackup create it. */
+  createSlot: boolean;
+  /** Database user of replication connections, when the cluster names one. */
+  user?: string;
+  maxRate?: string;
+}
+
+export interface RewindSpec {
+  bin: string;
+  targetDir: string;
+  source: CopySource;
+  user?: string;
+}
+
+export interface WriteConfSpec {
+  bin: string;
+  targetDir: string;
+  targetDbid: number;
+  source: CopySource;
+  user?: string;
+}
+
+export interface StartSpec {
+  bin: string;
+  datadir: string;
+  port: number;
+  /** The coordinator's era (GPERA), read from its gp_era file. */
+  era: string;
+}
+
+/**
+ * Everything that differs between the clusters gprecover speaks: the command lines of gpsegrecovery, how a segment
+ * is started, which identity it carries, how its tablespaces are laid out. Nothing outside cluster/flavor/ asks
+ * which flavour it is talking to; it asks the flavour.
+ */
+export interface ClusterFlavor {
+  readonly name: FlavorName;
+  /** gprecoverseg --differential exists (Greenplum 7 only). */
+  readonly differential: boolean;
+  /** libpq `options` of a direct SQL session on a segment (utility mode). */
+  readonly utilityOptions?: string;
+  /** The file holding a segment's own dbid (`gp_dbid=N`), never copied from its peer. */
+  readonly identityFile?: string;
+  /** pg_basebackup --force-overwrite copies over an existing directory (keeping log/): nothing to delete first. */
+  readonly copiesOverExistingDirectory: boolean;
+  /** The tools write the mirror's recovery settings (primary_conninfo with gp_walreceiver, the slot) themselves. */
+  readonly toolsWriteRecoverySettings: boolean;
+  /** Excluded from the differential rsync of the data directory (gpsegrecovery's list). */
+  readonly differentialExcludes: readonly string[];
+  /** pg_basebackup of a whole segment. */
+  fullCopy(spec: FullCopySpec): Command;
+  /** pg_rewind onto the source's timeline (the caller skips it when standby.signal is present). */
+  rewind(spec: RewindSpec): Command;
+  /** After a differential rsync: the identity and recovery settings for the target (pg_basebackup --write-conf-files-only). */
+  writeConfFiles(spec: WriteConfSpec): Command | undefined;
+  /** Starts a recovered segment as a mirror. */
+  start(spec: StartSpec): Command;
+  /** Sets the segment's port in postgresql.conf before the start (Greenplum 7); undefined when the start passes it. */
+  setPort(datadir: string, port: number): Command | undefined;
+  /** Where a target's tablespace lives, given where the source's link points. */
+  tablespaceLocation(sourceLink: string, sourceDbid: number, targetDbid: number): string;
+}
