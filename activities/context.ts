@@ -7,7 +7,11 @@ import type { SegmentRow } from '../domain/segment';
 interface Cached {
   fingerprint: string;
   context: Promise<ClusterContext>;
+  detectedAt: number;
 }
+
+/** How long a detected flavour is trusted: a cluster upgraded under a running worker is noticed within this. */
+const FLAVOR_TTL_MS = 60_000;
 
 /** Greenplum 7, Cloudberry or plain tools: the configured flavour, else what the coordinator's version() says. */
 async function resolveFlavor(cfg: ClusterConfig): Promise<ClusterContext> {
@@ -33,10 +37,10 @@ export class ActivityContext {
     const cfg = loadClusterConfig(name, this.clustersFile);
     const fingerprint = JSON.stringify(cfg);
     const cached = this.clusters.get(name);
-    if (cached?.fingerprint === fingerprint) return cached.context;
+    if (cached?.fingerprint === fingerprint && Date.now() - cached.detectedAt < FLAVOR_TTL_MS) return cached.context;
     if (cached) this.retired.push(cached.context);
     const context = resolveFlavor(cfg);
-    this.clusters.set(name, { fingerprint, context });
+    this.clusters.set(name, { fingerprint, context, detectedAt: Date.now() });
     // A coordinator that was down is asked again next time.
     context.catch(() => {
       if (this.clusters.get(name)?.context === context) this.clusters.delete(name);

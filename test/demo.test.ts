@@ -124,6 +124,41 @@ describe('demo cluster with FTS (real PostgreSQL 15)', () => {
     expect(await cluster.checksumOn(8)).toBe((await cluster.checksums())[2]);
   });
 
+  it('never marks up a mirror that carries another dbid: its primary\'s gp_dbid, or a tablespace linked into another dbid\'s directory', async () => {
+    const m = row(await cluster.segments(), 8);
+    const exec = cluster.executor(m.hostname);
+    const [{ oid }] = await cluster.query<{ oid: string }>(8, `SELECT oid::text FROM pg_tablespace WHERE spcname = 'demo_ts'`);
+    const own = path.join(cluster.layout.tablespaceLocation!, '8');
+    const restart = async () => {
+      await cluster.kill(8, 'immediate');
+      await cluster.waitFor((r) => state(r, 8) === 'mdn', 15_000, 'mirror dbid 8 down');
+    };
+    const refusedTwice = async (why: RegExp) => {
+      await cluster.startInstance(8);
+      await cluster.requestProbe(10_000);
+      await cluster.requestProbe(10_000);
+      expect(state(await cluster.segments(), 8)).toBe('mdn');
+      const refusals = (await cluster.history()).filter((h) => h.dbid === 8 && why.test(h.desc));
+      expect(refusals, 'one history row, however many probes').toHaveLength(1);
+    };
+
+    // What a differential recovery that kept the primary's internal.auto.conf leaves behind.
+    await restart();
+    await exec.run(['sh', '-c', 'echo gp_dbid=4 > "$1/internal.auto.conf"', 'sh', m.datadir]);
+    await refusedTwice(/^FTS: content 2 mirror dbid 8 carries gp_dbid=4 in internal\.auto\.conf, not its own dbid 8; not marking it up$/);
+
+    // What a copy that kept its source's tablespace link leaves behind (here a copy of its own files elsewhere,
+    // so that nothing writes into a directory that is in use).
+    await restart();
+    await exec.run(['sh', '-c', 'echo gp_dbid=8 > "$1/internal.auto.conf" && cp -a "$2" "$3" && ln -sfn "$3" "$1/pg_tblspc/$4"', 'sh', m.datadir, own, `${own}9`, oid]);
+    await refusedTwice(new RegExp(`^FTS: content 2 mirror dbid 8 has a tablespace linked to ${own}9, not to a directory of its own dbid 8; not marking it up$`));
+
+    await restart();
+    await exec.run(['sh', '-c', 'ln -sfn "$2" "$1/pg_tblspc/$3" && rm -rf "$4"', 'sh', m.datadir, own, oid, `${own}9`]);
+    await cluster.startInstance(8);
+    await cluster.waitFor((r) => state(r, 8) === 'mus', 20_000, 'mirror dbid 8 back up with its own identity');
+  });
+
   it('records a double fault once and changes nothing else', async () => {
     await cluster.kill(9, 'immediate');
     await cluster.waitFor((r) => state(r, 9) === 'mdn', 15_000, 'mirror dbid 9 down');

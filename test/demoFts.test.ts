@@ -88,6 +88,23 @@ describe('decideFtsActions', () => {
     expect(synced.syncRep).toEqual({ dbid: 2, on: true });
   });
 
+  it('with identity checks (Greenplum flavours), refuses to mark up a mirror that is not who the catalog says, once per problem', () => {
+    const rows = pair(3, { mode: 'n' }, { status: 'd', mode: 'n' });
+    const mirror = (gpDbid: number | undefined, tablespaceLinks: string[] = ['/ts/13']): InstanceObservation =>
+      ({ reachable: true, inRecovery: true, identity: { ...(gpDbid === undefined ? {} : { gpDbid }), tablespaceLinks } });
+    const check = (o: InstanceObservation, reported = new Set<string>()) =>
+      decideFtsActions(rows, obs([[5, primaryOk('streaming', 0)], [13, o]]), ctx({ checkIdentity: true, reportedIdentityProblems: reported }));
+    const [copied] = check(mirror(5));
+    expect(copied).toMatchObject({ kind: 'identityRefused', updates: [], identityKey: expect.any(String) });
+    expect(copied.history.map((h) => h.desc)).toEqual(['FTS: content 3 mirror dbid 13 carries gp_dbid=5 in internal.auto.conf, not its own dbid 13; not marking it up']);
+    expect(check(mirror(5), new Set([copied.identityKey!]))[0].history).toEqual([]);
+    expect(check(mirror(13, ['/ts/5']))[0].history[0].desc).toMatch(/has a tablespace linked to \/ts\/5, not to a directory of its own dbid 13/);
+    expect(check(mirror(undefined))[0].history[0].desc).toMatch(/carries gp_dbid=nothing/);
+    expect(check(mirror(13))[0]).toMatchObject({ kind: 'mirrorUp' });
+    // Plain PostgreSQL demos have no identity to check.
+    expect(decideFtsActions(rows, obs([[5, primaryOk('streaming', 0)], [13, mirror(5)]]), ctx())[0]).toMatchObject({ kind: 'mirrorUp' });
+  });
+
   it('ignores a base backup walsender: only gp_walreceiver states count', () => {
     const rows = pair(0, { mode: 'n' }, { mode: 'n', status: 'd' });
     expect(decideFtsActions(rows, obs([[2, primaryOk('backup', 0, false)]]), ctx())).toEqual([]);

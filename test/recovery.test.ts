@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { saveClusterConfig, toolsDir } from '../cluster/config';
@@ -82,6 +83,11 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     const res = await recover({ full: true });
     expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[8, 'full', 'succeeded']]);
     expect(healthy(await cluster.segments())).toBe(true);
+    // Greenplum 7 starts a segment without -p: its port is in postgresql.conf, set by gpsegrecovery's perl edit.
+    const m = byDbid(await cluster.segments(), 8);
+    expect(fs.readFileSync(path.join(m.datadir, 'postmaster.opts'), 'utf8')).not.toContain('"-p"');
+    expect(fs.readFileSync(path.join(m.datadir, 'postgresql.conf'), 'utf8')).toMatch(new RegExp(`^port=${m.port}$`, 'm'));
+    expect(fs.existsSync(path.join(m.datadir, 'postgresql.conf.bak'))).toBe(true);
     const history = (await cluster.history(50)).map((r) => r.desc);
     expect(history.some((d) => d.includes('full recovery of dbid 8'))).toBe(true);
     await expectMirrorsIdentical(cluster);
@@ -96,14 +102,18 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     await expectMirrorsIdentical(cluster);
   });
 
-  it('-i moves a failed mirror to a new data directory and port', async () => {
+  it('-i moves a failed mirror to another host, its primary\'s, with a new data directory and port: each keeps its own tablespace directory', async () => {
     await killAndWaitDown(cluster, 6);
-    const old = byDbid(await cluster.segments(), 6);
-    const newDir = old.datadir.replace('/mirror/', '/mirror-moved/');
-    const res = await recover({ recoverConfig: `# move content 0's mirror\n${old.address}|${old.port}|${old.datadir} ${old.address}|${old.port + 100}|${newDir}\n` });
+    const rows = await cluster.segments();
+    const old = byDbid(rows, 6);
+    const primary = rows.find((r) => r.content === old.content && r.role === 'p')!;
+    const newDir = path.join(path.dirname(path.dirname(primary.datadir)), 'mirror-moved', path.basename(old.datadir));
+    const res = await recover({ recoverConfig: `# move content 0's mirror next to its primary\n${old.address}|${old.port}|${old.datadir} ${primary.hostname}|${primary.address}|${old.port + 100}|${newDir}\n` });
     expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.state])).toEqual([[6, 'full', true, 'succeeded']]);
     const moved = byDbid(await cluster.segments(), 6);
-    expect(moved).toMatchObject({ port: old.port + 100, datadir: newDir, status: 'u', mode: 's', role: 'm' });
+    expect(moved).toMatchObject({ hostname: primary.hostname, address: primary.address, port: old.port + 100, datadir: newDir, status: 'u', mode: 's', role: 'm' });
+    // One host, two tablespace directories: the primary's <location>/2 and the mirror's <location>/6.
+    expect(fs.readlinkSync(path.join(newDir, 'pg_tblspc', fs.readdirSync(path.join(newDir, 'pg_tblspc'))[0]))).toBe(path.join(cluster.layout.tablespaceLocation!, '6'));
     await expectMirrorsIdentical(cluster);
   });
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { intOption, parse } from '../args';
 import { UsageError } from '../errors';
 import { DemoCluster, DemoError, formatStatus, type DemoOptions } from '../../cluster/demo';
+import { FLAVOR_NAMES, type FlavorName } from '../../domain/flavor';
 
 const HELP = `usage: gprecover demo <subcommand> [--name demo] [--root DIR]
 A local Greenplum-shaped cluster of PostgreSQL 15 instances (coordinator, primaries, mirrors on loopback
@@ -13,11 +14,11 @@ addresses) with an FTS prober, registered as a cluster gprecover can recover.
   kill DBID [--kill9] stop one instance abruptly: pg_ctl -m immediate, or SIGKILL with --kill9
   load [--rows N]     add N rows (default 1000) to demo_data_<content> on each acting primary
   checksums           md5 of each content's demo rows on its primary and on its mirror
-options for up: --ip-prefix 127.0.0 --hosts 2 --primaries-per-host 2 --coordinator-port 15432
-  --primary-base-port 16000 --mirror-base-port 17000 --fts-interval 2 (seconds)
+options for up: --flavor gp7|cloudberry|postgres (what it emulates; default gp7) --ip-prefix 127.0.0 --hosts 2
+  --primaries-per-host 2 --coordinator-port 15432 --primary-base-port 16000 --mirror-base-port 17000 --fts-interval 2 (seconds)
 The root defaults to .data/demo/<name>; the cluster registers under its name in the clusters file.`;
 
-const CREATE_ONLY = ['ip-prefix', 'hosts', 'primaries-per-host', 'coordinator-port', 'primary-base-port', 'mirror-base-port', 'fts-interval'] as const;
+const CREATE_ONLY = ['flavor', 'ip-prefix', 'hosts', 'primaries-per-host', 'coordinator-port', 'primary-base-port', 'mirror-base-port', 'fts-interval'] as const;
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -29,6 +30,7 @@ const OPTIONS = {
   'primary-base-port': { type: 'string' },
   'mirror-base-port': { type: 'string' },
   'fts-interval': { type: 'string' },
+  flavor: { type: 'string' },
   rows: { type: 'string' },
   kill9: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -39,9 +41,12 @@ type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
 function createOptions(v: Values, name: string, rootDir: string): DemoOptions {
   const interval = v['fts-interval'] === undefined ? undefined : Number(v['fts-interval']);
   if (interval !== undefined && !(interval > 0 && interval <= 600)) throw new UsageError(`--fts-interval must be between 0 and 600 seconds, not '${v['fts-interval']}'`);
+  const flavor = v.flavor;
+  if (flavor !== undefined && !(FLAVOR_NAMES as readonly string[]).includes(flavor)) throw new UsageError(`--flavor must be one of ${FLAVOR_NAMES.join(', ')}, not '${flavor}'`);
   return {
     name,
     rootDir,
+    ...(flavor ? { flavor: flavor as FlavorName } : {}),
     ipPrefix: v['ip-prefix'],
     hosts: intOption(v.hosts, '--hosts', 1, 200),
     primariesPerHost: intOption(v['primaries-per-host'], '--primaries-per-host', 1, 64),

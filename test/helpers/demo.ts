@@ -3,31 +3,48 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { SegmentRow } from '../../domain/segment';
-import { DemoCluster } from '../../cluster/demo';
+import { DemoCluster, type DemoOptions } from '../../cluster/demo';
 
 /** A demo cluster private to one test file: its own loopback range, root and clusters file. */
-export async function createTestCluster(name: string, ipPrefix: string, extra: { ftsIntervalSec?: number } = {}) {
+export async function createTestCluster(name: string, ipPrefix: string, extra: { ftsIntervalSec?: number; flavor?: DemoOptions['flavor'] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gprecover-${name}-`));
   fs.chmodSync(dir, 0o755);
   const clustersFile = path.join(dir, 'clusters.json');
   const started = Date.now();
   const cluster = await DemoCluster.create({
-    name, ipPrefix, clustersFile, rootDir: path.join(dir, 'root'), ftsIntervalSec: extra.ftsIntervalSec ?? 1,
+    name, ipPrefix, clustersFile, rootDir: path.join(dir, 'root'), ftsIntervalSec: extra.ftsIntervalSec ?? 1, flavor: extra.flavor,
   });
   return { cluster, clustersFile, dir, startupMs: Date.now() - started };
 }
 
 export const healthy = (rows: SegmentRow[]) => rows.filter((r) => r.content >= 0).every((r) => r.status === 'u' && r.mode === 's');
 
-/** Each content's mirror holds exactly its primary's rows (after replay caught up). */
+/**
+ * On a Greenplum flavour every segment is who the catalog says: gp_dbid (read by the server from its own
+ * internal.auto.conf) is its dbid, and each tablespace links to <location>/<its dbid>.
+ */
+export async function expectOwnIdentity(cluster: DemoCluster): Promise<void> {
+  if (cluster.layout.flavor === 'postgres') return;
+  for (const r of (await cluster.segments()).filter((s) => s.content >= 0)) {
+    const [{ gp_dbid: dbid }] = await cluster.query<{ gp_dbid: string }>(r.dbid, 'SHOW gp_dbid');
+    const links = await cluster.query<{ loc: string }>(r.dbid, `SELECT pg_tablespace_location(oid) AS loc FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')`);
+    expect({ dbid: r.dbid, gpDbid: Number(dbid), links: links.map((l) => l.loc) })
+      .toEqual({ dbid: r.dbid, gpDbid: r.dbid, links: [path.join(cluster.layout.tablespaceLocation!, String(r.dbid))] });
+  }
+}
+
+/** Each content's mirror holds exactly its primary's rows (after replay caught up), and every segment its own identity. */
 export async function expectMirrorsIdentical(cluster: DemoCluster): Promise<void> {
   await cluster.waitForMirrorsCaughtUp(60_000);
+  await expectOwnIdentity(cluster);
   const rows = (await cluster.segments()).filter((r) => r.content >= 0);
   for (const content of [...new Set(rows.map((r) => r.content))]) {
     const p = rows.find((r) => r.content === content && r.role === 'p')!;
     const m = rows.find((r) => r.content === content && r.role === 'm')!;
     const [ps, ms] = await Promise.all([cluster.checksumOn(p.dbid), cluster.checksumOn(m.dbid)]);
     expect({ content, mirror: ms }).toEqual({ content, mirror: ps });
+    // Greenplum flavours keep a second copy of the rows in the tablespace: both tables were compared.
+    if (cluster.layout.tablespaceLocation) expect(ps.split('+')).toHaveLength(2);
   }
 }
 
