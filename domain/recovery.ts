@@ -32,8 +32,8 @@ export interface RecoveryInput {
   requestedBy?: string;
   /** Longest wait for FTS to mark a recovered segment up and synchronized. */
   syncTimeoutMinutes?: number;
-  /** How long an unreachable coordinator or segment host is waited for before the run fails (default 5). */
-  outageMinutes?: number;
+  /** How long an unreachable coordinator or segment host is waited for before the run fails (default 300). */
+  outageSeconds?: number;
 }
 
 /** One failed segment and how it will be rebuilt. */
@@ -106,7 +106,7 @@ export interface SegmentRecoveryInput {
   cluster: string;
   item: SegmentPlan;
   syncTimeoutMinutes: number;
-  outageMinutes?: number;
+  outageSeconds?: number;
 }
 
 export interface SegmentRecoveryResult {
@@ -127,7 +127,7 @@ export interface RebalanceInput {
   dryRun?: boolean;
   requestedBy?: string;
   syncTimeoutMinutes?: number;
-  outageMinutes?: number;
+  outageSeconds?: number;
 }
 
 export interface RebalanceResult {

@@ -100,6 +100,18 @@ describe('bad input: one clear line, exit 2, nothing changed', () => {
     expect(await snapshot()).toBe(before);
   });
 
+  it('refuses a move onto a directory the OS user cannot create, before anything changes', async () => {
+    const m = byDbid(await cluster.segments(), 6);
+    const closed = fs.mkdtempSync(path.join(dir, 'closed-'));
+    fs.chmodSync(closed, 0o700); // the test runs as root; the segments' OS user may not enter it
+    const before = await snapshot();
+    const began = Date.now();
+    expectRefused(await runCli(['start-recovery', '-i', file('closed.conf', `${m.address}|${m.port}|${m.datadir} ${m.address}|19997|${closed}/new/gpseg0\n`), '--wait'], env),
+      new RegExp(`dbid 6 \\(content 0\\): the OS user cannot create ${closed}/new/gpseg0 on host sdw2 \\(${closed} is not writable for it: permission denied\\)`));
+    expect(Date.now() - began).toBeLessThan(30_000);
+    expect(await snapshot()).toBe(before);
+  });
+
   it('refuses an unknown cluster', async () => {
     expectRefused(await runCli(['start-recovery', '--cluster', 'nope', '--wait'], env), /unknown cluster 'nope' \(known: bad;/);
   });

@@ -107,6 +107,45 @@ describe('validateTargets', () => {
     expect(() => validateTargets('c1', items, probeOk(items, { portInUse: false }))).toThrow(/target directory \/new\/gpseg0 on host sdw3 is not empty/);
   });
 
+  it('refuses a new location the OS user cannot create, or without room for the copy', () => {
+    const segs = healthy();
+    segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
+    const items = selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0 127.0.0.4|7100|/new/gpseg0'));
+    expect(probeRequests(items)).toEqual([{ location: items[0].target, checkPort: true, checkSpace: true }]);
+    const probe = (space: DirProbe['space'], sizeBytes = 5 * 1024 ** 3): ProbeResult => ({
+      dirs: [{ location: items[0].target, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false, space }],
+      sources: [{ dbid: 2, reachable: true, inRecovery: false, sizeBytes }],
+    });
+    expect(() => validateTargets('c1', items, probe({ ancestor: '/', writable: false, freeKb: 1e9 })))
+      .toThrow(/^dbid 4 \(content 0\): the OS user cannot create \/new\/gpseg0 on host sdw3 \(\/ is not writable for it: permission denied\)$/);
+    expect(() => validateTargets('c1', items, probe({ ancestor: '/new', writable: true, freeKb: 1024 * 1024 })))
+      .toThrow(/^dbid 4 \(content 0\): sdw3:\/new has 1\.0 GB free, the copy of dbid 2 needs 5\.0 GB$/);
+    expect(validateTargets('c1', items, probe({ ancestor: '/new', writable: true, freeKb: 10 * 1024 * 1024 })).items).toHaveLength(1);
+  });
+
+  it('skips a content whose source already serves a copy, as gprecoverseg does', () => {
+    const items = downMirror();
+    for (const [copies, reason] of [
+      [{ basebackup: true, rewind: false, backupMode: false }, /Found pg_basebackup running/],
+      [{ basebackup: false, rewind: true, backupMode: false }, /Found pg_rewind running/],
+      [{ basebackup: false, rewind: false, backupMode: true }, /Found differential recovery running/],
+    ] as const) {
+      const probe = probeOk(items);
+      probe.sources[0].copiesFromIt = copies;
+      const plan = validateTargets('c1', items, probe);
+      expect(plan.items).toEqual([]);
+      expect(plan.skipped).toEqual([{ content: 0, dbid: 4, reason: expect.stringMatching(reason) }]);
+    }
+  });
+
+  it('refuses --differential on a flavour without it (Cloudberry)', () => {
+    const segs = healthy();
+    segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
+    const cb = { ...snapshot(segs), flavor: { name: 'cloudberry' as const, title: 'Apache Cloudberry 2.0.0', differential: false } };
+    expect(() => selectTargets(cb, { cluster: 'c1', differential: true })).toThrow(/^Apache Cloudberry 2\.0\.0 has no differential recovery/);
+    expect(() => selectTargets(cb, { cluster: 'c1' }, parseRecoverConfig('D|127.0.0.3|7000|/data/mirror/gpseg0'))).toThrow(/has no differential recovery/);
+  });
+
   it('skips an in-place recovery on an unreachable host, as gprecoverseg does, and recovers the rest', () => {
     const items = downMirror();
     const plan = validateTargets('c1', items, probeOk(items, { reachable: false, error: 'ssh: connect refused' }));

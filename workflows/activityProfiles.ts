@@ -5,15 +5,15 @@ import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failures';
 /** Failure types decide: what retrying cannot fix runs once, whatever the profile. */
 const retry = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES });
 
-export const DEFAULT_OUTAGE_MINUTES = 5;
+export const DEFAULT_OUTAGE_SECONDS = 300;
 
 /**
- * The activity proxies of one run, one per timeout profile. `outageMinutes` bounds how long an unreachable
+ * The activity proxies of one run, one per timeout profile. `outageSeconds` bounds how long an unreachable
  * coordinator or host is waited for: each attempt's failure is shown by `gprecover status` meanwhile, and past the
  * bound the run fails naming what it waited for.
  */
-export function activityProfiles(outageMinutes = DEFAULT_OUTAGE_MINUTES) {
-  const outage = outageMinutes * 60_000;
+export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
+  const outage = outageSeconds * 1000;
   return {
     /** Catalog reads and writes on the coordinator: quick, retried until the outage bound. */
     catalog: proxyActivities<Activities>({
@@ -26,7 +26,7 @@ export function activityProfiles(outageMinutes = DEFAULT_OUTAGE_MINUTES) {
     /** Commands on segment hosts: probe, stop, wipe, start (pg_ctl waits up to 600 s). Every one heartbeats each second. */
     host: proxyActivities<Activities>({
       startToCloseTimeout: '15 minutes',
-      scheduleToCloseTimeout: (outageMinutes + 15) * 60_000,
+      scheduleToCloseTimeout: outageSeconds * 1000 + 15 * 60_000,
       heartbeatTimeout: '10 seconds',
       retry: retry({ initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' }),
     }),

@@ -13,7 +13,7 @@ const GiB = 1024 ** 3;
 export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceResult> {
   const { cluster } = input;
   const isChild = !!workflowInfo().parent;
-  const { catalog: catalogActivities, host: hostActivities, ftsWait: ftsWaitActivities } = activityProfiles(input.outageMinutes);
+  const { catalog: catalogActivities, host: hostActivities, ftsWait: ftsWaitActivities } = activityProfiles(input.outageSeconds);
   if (!isChild) upsertSearchAttributes([{ key: ClusterName, value: cluster }, { key: RecoveryType, value: 'rebalance' }]);
   const snapshot = await catalogActivities.readCluster(cluster);
   const segs = snapshot.segments.filter((s) => s.content >= 0);
@@ -60,7 +60,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   const info = workflowInfo();
   await Promise.all(items.map((item) => executeChild(segmentRecoveryWorkflow, {
     workflowId: `${info.workflowId}-${info.runId.slice(0, 8)}-dbid${item.dbid}`,
-    args: [{ cluster, item, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageMinutes: input.outageMinutes }],
+    args: [{ cluster, item, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds }],
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
   })));
   if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: 'succeeded' }]);

@@ -35,7 +35,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
   const status: RecoveryStatus = { cluster: input.cluster, phase: 'planning', dryRun: !!input.dryRun, segments: [], skipped: [], warnings: [] };
   setHandler(recoveryStatusQuery, () => status);
   upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
-  const activities = activityProfiles(input.outageMinutes);
+  const activities = activityProfiles(input.outageSeconds);
 
   let plan: RecoveryPlan | undefined;
   try {
@@ -69,7 +69,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       status.phase = 'rebalancing';
       status.rebalance = await executeChild(rebalanceWorkflow, {
         workflowId: `${workflowInfo().workflowId}-rebalance`,
-        args: [{ cluster: input.cluster, replayLagGB: input.replayLagGB, requestedBy: input.requestedBy, syncTimeoutMinutes: input.syncTimeoutMinutes, outageMinutes: input.outageMinutes }],
+        args: [{ cluster: input.cluster, replayLagGB: input.replayLagGB, requestedBy: input.requestedBy, syncTimeoutMinutes: input.syncTimeoutMinutes, outageSeconds: input.outageSeconds }],
       });
     }
     status.phase = 'done';
@@ -152,7 +152,7 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
     running.push(
       executeChild(segmentRecoveryWorkflow, {
         workflowId: st.childWorkflowId,
-        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageMinutes: input.outageMinutes }],
+        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       }).then(
         () => { st.state = 'succeeded'; },

@@ -8,7 +8,7 @@ import { ClusterName, ContentIds, RecoveryType } from './searchAttributes';
 /** One failed segment, rebuilt from its acting primary (gprecoverseg steps 4-10 for one content). */
 export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Promise<SegmentRecoveryResult> {
   const { cluster, item } = input;
-  const activities = activityProfiles(input.outageMinutes);
+  const activities = activityProfiles(input.outageSeconds);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
   upsertSearchAttributes([

@@ -13,7 +13,7 @@ const FIELDS: Record<keyof RecoveryInput, 'string' | 'boolean' | 'count' | 'numb
   dryRun: 'boolean',
   requestedBy: 'string',
   syncTimeoutMinutes: 'count',
-  outageMinutes: 'count',
+  outageSeconds: 'count',
 };
 
 /** Input typed by hand in the Web UI or the temporal CLI gets the same one-line refusals as the CLI's flags. */

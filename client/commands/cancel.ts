@@ -1,15 +1,22 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { parse } from '../args';
+import { commandHelp, defineCommand, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { openClient } from '../temporalClient';
 
+export const CANCEL = defineCommand({
+  name: 'cancel',
+  positionals: 'WORKFLOW_ID',
+  summary: "Cancels a run: running copies are stopped, and a move whose copy did not finish goes back to its old location.",
+  options: { wait: { type: 'boolean', help: 'wait until the run has ended' } },
+});
+
 export async function cancelCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (values.help || positionals.length !== 1) {
-    if (!values.help) throw new UsageError('usage: gprecover cancel WORKFLOW_ID [--wait]');
-    console.log('usage: gprecover cancel WORKFLOW_ID [--wait]\nCancels a run: running copies are stopped and catalog changes of unfinished full recoveries are backed out.');
+  const { values, positionals, help } = parseCommand(CANCEL, argv);
+  if (help) {
+    console.log(commandHelp(CANCEL));
     return 0;
   }
+  if (positionals.length !== 1) throw new UsageError('cancel takes one workflow id: gprecover cancel WORKFLOW_ID [--wait]');
   const [workflowId] = positionals;
   const { client, close } = await openClient();
   try {

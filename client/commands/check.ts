@@ -1,13 +1,22 @@
 import type { Duration } from '@temporalio/common';
 import { taskQueue } from '../runIds';
-import { parse } from '../args';
+import { commandHelp, defineCommand, parseCommand } from '../args';
 import { openClient } from '../temporalClient';
 import { workerCheckWorkflow } from '../../workflows';
 
+export const CHECK = defineCommand({
+  name: 'check',
+  summary: 'Runs a tiny workflow through a worker: proves a worker polls, and lists the clusters it knows.',
+  options: {
+    'task-queue': { type: 'string', arg: 'Q', help: 'task queue (default $GPRECOVER_TASK_QUEUE or gp-recovery)' },
+    timeout: { type: 'string', arg: 'DURATION', help: 'give up after this long (30s)' },
+  },
+});
+
 export async function checkCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { 'task-queue': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help) {
-    console.log('usage: gprecover check [--task-queue Q] [--timeout 30s]\nRuns a tiny workflow through a worker and prints what it reports.');
+  const { values, help } = parseCommand(CHECK, argv);
+  if (help) {
+    console.log(commandHelp(CHECK));
     return 0;
   }
   const { client, close } = await openClient();

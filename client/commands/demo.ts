@@ -1,42 +1,44 @@
 import path from 'node:path';
-import { intOption, parse } from '../args';
+import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { DemoCluster, DemoError, formatStatus, type DemoOptions } from '../../cluster/demo';
 import { FLAVOR_NAMES, type FlavorName } from '../../domain/flavor';
 
-const HELP = `usage: gprecover demo <subcommand> [--name demo] [--root DIR]
-A local Greenplum-shaped cluster of PostgreSQL 15 instances (coordinator, primaries, mirrors on loopback
-addresses) with an FTS prober, registered as a cluster gprecover can recover.
-  up                  create the cluster, or start it when it exists; prints the time taken and its state
-  down                stop it and delete its data and registration; no process of it is left
-  start | stop        start it / stop it, keeping the data (segments marked down stay down, like gpstart)
-  status              gpstate-like view: roles, modes, status, WAL bytes each mirror is behind
-  kill DBID [--kill9] stop one instance abruptly: pg_ctl -m immediate, or SIGKILL with --kill9
-  load [--rows N]     add N rows (default 1000) to demo_data_<content> on each acting primary
-  checksums           md5 of each content's demo rows on its primary and on its mirror
-options for up: --flavor gp7|cloudberry|postgres (what it emulates; default gp7) --ip-prefix 127.0.0 --hosts 2
-  --primaries-per-host 2 --coordinator-port 15432 --primary-base-port 16000 --mirror-base-port 17000 --fts-interval 2 (seconds)
-The root defaults to .data/demo/<name>; the cluster registers under its name in the clusters file.`;
+export const DEMO = defineCommand({
+  name: 'demo',
+  positionals: 'up|down|start|stop|status|kill DBID|load|checksums',
+  summary: [
+    'A local Greenplum-shaped cluster of PostgreSQL 15 instances (coordinator, primaries, mirrors on loopback addresses)',
+    'with an FTS prober, registered as a cluster gprecover can recover. Subcommands:',
+    '  up                  create the cluster, or start it when it exists; prints the time taken and its state',
+    '  down                stop it and delete its data and registration; no process of it is left',
+    '  start | stop        start it / stop it, keeping the data (segments marked down stay down, like gpstart)',
+    '  status              gpstate-like view: roles, modes, status, WAL bytes each mirror is behind',
+    '  kill DBID           stop one instance abruptly: pg_ctl -m immediate, or SIGKILL with --kill9',
+    '  load                add rows to demo_data_<content> (and demo_tsdata_<content> in the tablespace) on each acting primary',
+    '  checksums           md5 of each content\'s demo rows on its primary and on its mirror',
+    'Options:',
+  ].join('\n'),
+  options: {
+    name: { type: 'string', arg: 'NAME', help: 'the demo cluster (default demo)' },
+    root: { type: 'string', arg: 'DIR', help: 'its directory (default .data/demo/<name>)' },
+    flavor: { type: 'string', arg: 'F', help: 'up: what it emulates: gp7 (default), cloudberry or postgres' },
+    'ip-prefix': { type: 'string', arg: 'A.B.C', help: 'up: loopback prefix of its hosts (127.0.0)' },
+    hosts: { type: 'string', arg: 'N', help: 'up: segment hosts (2)' },
+    'primaries-per-host': { type: 'string', arg: 'N', help: 'up: primaries per host (2)' },
+    'coordinator-port': { type: 'string', arg: 'PORT', help: 'up: coordinator port (15432)' },
+    'primary-base-port': { type: 'string', arg: 'PORT', help: 'up: first primary port on each host (16000)' },
+    'mirror-base-port': { type: 'string', arg: 'PORT', help: 'up: first mirror port on each host (17000)' },
+    'fts-interval': { type: 'string', arg: 'SECONDS', help: 'up: seconds between FTS probes (2)' },
+    rows: { type: 'string', arg: 'N', help: 'load: rows per content (1000)' },
+    kill9: { type: 'boolean', help: 'kill: SIGKILL instead of pg_ctl -m immediate' },
+  },
+  notes: ['The root defaults to .data/demo/<name>; the cluster registers under its name in the clusters file.'],
+});
 
 const CREATE_ONLY = ['flavor', 'ip-prefix', 'hosts', 'primaries-per-host', 'coordinator-port', 'primary-base-port', 'mirror-base-port', 'fts-interval'] as const;
 
-const OPTIONS = {
-  name: { type: 'string' },
-  root: { type: 'string' },
-  'ip-prefix': { type: 'string' },
-  hosts: { type: 'string' },
-  'primaries-per-host': { type: 'string' },
-  'coordinator-port': { type: 'string' },
-  'primary-base-port': { type: 'string' },
-  'mirror-base-port': { type: 'string' },
-  'fts-interval': { type: 'string' },
-  flavor: { type: 'string' },
-  rows: { type: 'string' },
-  kill9: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+type Values = ReturnType<typeof parseCommand<typeof DEMO.options>>['values'];
 
 function createOptions(v: Values, name: string, rootDir: string): DemoOptions {
   const interval = v['fts-interval'] === undefined ? undefined : Number(v['fts-interval']);
@@ -110,11 +112,11 @@ async function checksums(cluster: DemoCluster): Promise<void> {
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, OPTIONS, true);
+  const { values: v, positionals, help } = parseCommand(DEMO, argv);
   const [sub, ...args] = positionals;
-  if (v.help || !sub) {
-    console.log(HELP);
-    return v.help ? 0 : 2;
+  if (help || !sub) {
+    console.log(commandHelp(DEMO));
+    return help ? 0 : 2;
   }
   const name = v.name ?? 'demo';
   const root = path.resolve(v.root ?? DemoCluster.defaultRootDir(name));

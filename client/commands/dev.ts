@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parse, intOption } from '../args';
+import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { DATA_DIR } from '../../cluster/config';
 import { startDevServer } from '../../worker/devServer';
 import { connectWorker } from '../../worker/connection';
@@ -7,20 +7,22 @@ import { createWorker } from '../../worker/createWorker';
 import { TASK_QUEUE } from '../../workflows/taskQueue';
 import { quietRuntime } from '../../worker/quietRuntime';
 
-const HELP = `usage: gprecover dev [--port 7233] [--ui-port 8233] [--no-demo]
-Starts, in one process: the Temporal dev server with SQLite persistence under .data/temporal/, its Web UI,
+export const DEV = defineCommand({
+  name: 'dev',
+  summary: `Starts, in one process: the Temporal dev server with SQLite persistence under .data/temporal/, its Web UI,
 the search attributes ClusterName, ContentIds, RecoveryType, RecoveryOutcome, a worker on '${TASK_QUEUE}',
-and the local demo cluster 'demo' (unless --no-demo). Ctrl-C stops all of it; the next start reuses the history.`;
+and the local demo cluster 'demo' (unless --no-demo). Ctrl-C stops all of it; the next start reuses the history.`,
+  options: {
+    port: { type: 'string', arg: 'PORT', help: 'Temporal frontend port (7233)' },
+    'ui-port': { type: 'string', arg: 'PORT', help: 'Web UI port (8233)' },
+    'no-demo': { type: 'boolean', help: 'no demo cluster' },
+  },
+});
 
 export async function devCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    port: { type: 'string' },
-    'ui-port': { type: 'string' },
-    'no-demo': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log(HELP);
+  const { values, help } = parseCommand(DEV, argv);
+  if (help) {
+    console.log(commandHelp(DEV));
     return 0;
   }
   const port = intOption(values.port, '--port', 1, 65535) ?? 7233;

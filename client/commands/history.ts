@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { intOption, parse } from '../args';
+import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import {
   buildChildrenQuery, buildHistoryQuery, checkStatus, checkType, parseSince, type HistoryFilter,
@@ -7,16 +7,20 @@ import {
 import { formatHistoryTable, toHistoryRow, type HistoryRow } from '../historyTable';
 import { openClient } from '../temporalClient';
 
-const HELP = `usage: gprecover history [--cluster C] [--since 7d|24h|30m|DATE] [--status S] [--type T] [--limit N] [--all] [--json]
-Past and running recoveries and rebalances, newest first, from Temporal's visibility store.
-  --cluster C   only runs of this cluster
-  --since D     started within the last D (30m, 24h, 7d, 2w) or after a date (2024-05-01)
-  --status S    running, completed, failed, cancelled, terminated or timed-out
-  --type T      full, incremental, differential, rebalance or mixed
-  --limit N     at most N runs (default 20)
-  --all         also dry runs, and each run's per-segment child workflows
-  --json        machine-readable output
-'gprecover show WORKFLOW_ID --run RUN_ID' gives one run's timeline.`;
+export const HISTORY = defineCommand({
+  name: 'history',
+  summary: "Past and running recoveries and rebalances, newest first, from Temporal's visibility store, with the root cause of each failure.",
+  options: {
+    cluster: { type: 'string', arg: 'C', help: 'only runs of this cluster' },
+    since: { type: 'string', arg: 'D', help: 'started within the last D (30m, 24h, 7d, 2w) or after a date (2024-05-01)' },
+    status: { type: 'string', arg: 'S', help: 'running, completed, failed, cancelled, terminated or timed-out' },
+    type: { type: 'string', arg: 'T', help: 'full, incremental, differential, rebalance or mixed' },
+    limit: { type: 'string', arg: 'N', help: 'at most N runs (default 20)' },
+    all: { type: 'boolean', help: "also dry runs, and each run's per-segment child workflows" },
+    json: { type: 'boolean', help: 'machine-readable output' },
+  },
+  notes: ["'gprecover show WORKFLOW_ID --run RUN_ID' gives one run's timeline."],
+});
 
 const CHILD_CHUNK = 50;
 
@@ -47,21 +51,11 @@ export async function listRuns(client: Client, filter: HistoryFilter, limit: num
 }
 
 export async function historyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    cluster: { type: 'string' },
-    since: { type: 'string' },
-    status: { type: 'string' },
-    type: { type: 'string' },
-    limit: { type: 'string' },
-    all: { type: 'boolean' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  }, true);
-  if (values.help) {
-    console.log(HELP);
+  const { values, help } = parseCommand(HISTORY, argv);
+  if (help) {
+    console.log(commandHelp(HISTORY));
     return 0;
   }
-  if (positionals.length) throw new UsageError(`history takes no positional arguments (got '${positionals[0]}'); filter with --cluster`);
   if (values.cluster === '') throw new UsageError('--cluster needs a cluster name');
   const filter: HistoryFilter = {
     cluster: values.cluster,

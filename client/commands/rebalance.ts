@@ -1,23 +1,33 @@
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { parse } from '../args';
+import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 import { AlreadyRunningError } from './startRecovery';
 import { rebalanceWorkflow } from '../../workflows';
 
+export const REBALANCE = defineCommand({
+  name: 'rebalance',
+  summary: 'Returns pairs that are up, synchronized and out of preferred role to their preferred roles (gprecoverseg -r).',
+  options: {
+    cluster: { type: 'string', arg: 'C', help: "cluster name from the worker's clusters file (default $GPRECOVER_CLUSTER or 'demo')" },
+    'replay-lag': { type: 'string', arg: 'GB', help: 'refuse to rebalance a pair whose mirror replays more than GB behind', gprecoverseg: '--replay-lag' },
+    'dry-run': { type: 'boolean', help: 'say what would be swapped; nothing is changed' },
+    wait: { type: 'boolean', help: 'wait for the outcome' },
+    json: { type: 'boolean', help: 'machine-readable output' },
+    'outage-wait': { type: 'string', arg: 'SECONDS', help: 'how long an unreachable coordinator or host is waited for (300)' },
+  },
+});
+
 export async function rebalanceCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    cluster: { type: 'string' }, 'replay-lag': { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'boolean' },
-    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log('usage: gprecover rebalance [--cluster C] [--replay-lag GB] [--dry-run] [--wait] [--json]\nReturns pairs that are up, synchronized and out of preferred role to their preferred roles (gprecoverseg -r).');
+  const { values, help } = parseCommand(REBALANCE, argv);
+  if (help) {
+    console.log(commandHelp(REBALANCE));
     return 0;
   }
-  const replayLagGB = values['replay-lag'] === undefined ? undefined : Number(values['replay-lag']);
-  if (replayLagGB !== undefined && !(replayLagGB >= 0)) throw new UsageError(`--replay-lag must be a number of GB, not '${values['replay-lag']}'`);
+  const replayLagGB = numberOption(values['replay-lag'], '--replay-lag', 'a number of GB');
+  const outageSeconds = intOption(values['outage-wait'], '--outage-wait (seconds)', 1, 7 * 86_400);
   const cluster = values.cluster ?? defaultCluster();
   const { client, close, uiBase } = await openClient();
   try {
@@ -25,7 +35,7 @@ export async function rebalanceCommand(argv: string[]): Promise<number> {
     const handle = await client.workflow.start(rebalanceWorkflow, {
       taskQueue: taskQueue(),
       workflowId,
-      args: [{ cluster, replayLagGB, dryRun: values['dry-run'], requestedBy: `${os.userInfo().username}@${os.hostname()}` }],
+      args: [{ cluster, replayLagGB, dryRun: values['dry-run'], requestedBy: `${os.userInfo().username}@${os.hostname()}`, ...(outageSeconds ? { outageSeconds } : {}) }],
     }).catch((err) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new AlreadyRunningError(`a recovery or rebalance of cluster '${cluster}' is already running: workflow ${workflowId}; see 'gprecover status ${workflowId}'`);

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { parse } from '../args';
+import { commandHelp, defineCommand, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { openClient, workflowUrl } from '../temporalClient';
 import { buildRunTimeline, childExecutions, childKey, formatTimeline, type RunTimeline, type TimelineSources } from '../timeline';
@@ -8,10 +8,16 @@ import { recoveryStatusQuery } from '../../workflows/messages';
 
 type History = temporal.api.history.v1.IHistory;
 
-const HELP = `usage: gprecover show WORKFLOW_ID [--run RUN_ID] [--json]
-One run's timeline from its event history: who started it and how, the plan, each segment's steps with
-times, attempts and errors, the catalog rows changed, and the outcome. Default run: the latest with that id.
-Find ids with 'gprecover history'.`;
+export const SHOW = defineCommand({
+  name: 'show',
+  positionals: 'WORKFLOW_ID',
+  summary: "One run's timeline from its event history: who started it and how, the plan, each segment's steps with times, attempts and errors, the catalog rows changed, and the outcome.",
+  options: {
+    run: { type: 'string', arg: 'RUN_ID', help: 'a particular run (default: the latest with that id)' },
+    json: { type: 'boolean', help: 'machine-readable output' },
+  },
+  notes: ["Find ids with 'gprecover history'."],
+});
 
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -56,9 +62,9 @@ export async function fetchTimeline(client: Client, workflowId: string, runId?: 
 }
 
 export async function showCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { run: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (values.help) {
-    console.log(HELP);
+  const { values, positionals, help } = parseCommand(SHOW, argv);
+  if (help) {
+    console.log(commandHelp(SHOW));
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`show takes one workflow id${positionals.length ? `, not ${positionals.length}` : ''} (list them with 'gprecover history')`);

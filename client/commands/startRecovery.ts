@@ -2,7 +2,7 @@ import { InvalidRequestError } from '../../domain/failures';
 import fs from 'node:fs';
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { parse, intOption } from '../args';
+import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
@@ -16,51 +16,41 @@ export class AlreadyRunningError extends InvalidRequestError {
   override name = 'AlreadyRunningError';
 }
 
-const HELP = `usage: gprecover start-recovery [--cluster C] [-i FILE | -p HOST[,HOST]] [-F | --differential]
-                               [-B N] [-b N] [-r [--replay-lag GB]] [--dry-run] [-o FILE] [--wait] [--json]
-Recovers every segment the catalog marks down (status 'd') from its acting primary, like gprecoverseg.
-  --cluster C       cluster name from the worker's clusters file (default $GPRECOVER_CLUSTER or 'demo')
-  -i FILE           gprecoverseg recover-config file: in-place or moved segments, per-line I|/D|/F| types
-  -o FILE           write a sample -i file listing the failed segments, then exit
-  -p HOSTS          recover the failed hosts' segments onto these spare hosts (full recovery)
-  -F                full recovery (pg_basebackup); default is incremental (pg_rewind)
-  --differential    differential recovery (rsync of changed files)
-  -B N / -b N       hosts in parallel (16) / segments per host in parallel (64)
-  -r, --rebalance   after recovery, return every pair to its preferred role (--replay-lag GB guard)
-  --dry-run         plan and validate only; nothing is changed
-  --wait            follow the run with per-segment progress until it ends
-  --json            machine-readable output
-Exit codes: 0 ok, 1 recovery failed, 2 bad arguments or validation.`;
+export const START_RECOVERY = defineCommand({
+  name: 'start-recovery',
+  summary: "Recovers every segment the catalog marks down (status 'd') from its acting primary, like gprecoverseg.",
+  options: {
+    cluster: { type: 'string', arg: 'C', help: "cluster name from the worker's clusters file (default $GPRECOVER_CLUSTER or 'demo')" },
+    i: { type: 'string', arg: 'FILE', help: 'recover-config file: in-place or moved segments, per-line I|/D|/F| types', gprecoverseg: '-i' },
+    o: { type: 'string', arg: 'FILE', help: 'write a sample -i file listing the failed segments, then exit', gprecoverseg: '-o' },
+    p: { type: 'string', arg: 'HOST[,HOST]', help: "recover the failed hosts' segments onto these spare hosts (full recovery)", gprecoverseg: '-p' },
+    F: { type: 'boolean', help: 'full recovery (pg_basebackup); default is incremental (pg_rewind)', gprecoverseg: '-F' },
+    differential: { type: 'boolean', help: 'differential recovery (rsync of changed files; Greenplum 7)', gprecoverseg: '--differential' },
+    B: { type: 'string', arg: 'N', help: 'hosts recovered in parallel (16)', gprecoverseg: '-B' },
+    b: { type: 'string', arg: 'N', help: 'segments per host recovered in parallel (64)', gprecoverseg: '-b' },
+    rebalance: { type: 'boolean', short: 'r', help: 'after recovery, return every pair to its preferred role', gprecoverseg: '-r' },
+    'replay-lag': { type: 'string', arg: 'GB', help: 'with -r: refuse to rebalance a pair whose mirror replays more than GB behind', gprecoverseg: '--replay-lag' },
+    'dry-run': { type: 'boolean', help: 'plan and validate only; nothing is changed' },
+    wait: { type: 'boolean', help: 'follow the run with per-segment progress until it ends' },
+    'no-progress': { type: 'boolean', short: 's', help: 'with --wait: no progress lines, only the outcome', gprecoverseg: '-s, --no-progress' },
+    json: { type: 'boolean', help: 'machine-readable output' },
+    a: { type: 'boolean', help: 'accepted for gprecoverseg compatibility: gprecover never prompts', gprecoverseg: '-a' },
+    'sync-timeout': { type: 'string', arg: 'MINUTES', help: 'longest wait for FTS to mark a recovered segment up and in sync (1440)' },
+    'outage-wait': { type: 'string', arg: 'SECONDS', help: 'how long an unreachable coordinator or host is waited for before the run fails (300)' },
+  },
+  notes: ['Exit codes: 0 ok, 1 recovery failed, 2 bad arguments or validation.'],
+});
 
 export async function startRecoveryCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    cluster: { type: 'string' },
-    i: { type: 'string', short: 'i' },
-    o: { type: 'string', short: 'o' },
-    p: { type: 'string', short: 'p' },
-    F: { type: 'boolean', short: 'F' },
-    differential: { type: 'boolean' },
-    B: { type: 'string', short: 'B' },
-    b: { type: 'string', short: 'b' },
-    rebalance: { type: 'boolean', short: 'r' },
-    'replay-lag': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    wait: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'no-progress': { type: 'boolean', short: 's' },
-    a: { type: 'boolean', short: 'a' },
-    'sync-timeout': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log(HELP);
+  const { values, help } = parseCommand(START_RECOVERY, argv);
+  if (help) {
+    console.log(commandHelp(START_RECOVERY));
     return 0;
   }
   if (values.F && values.differential) throw new UsageError('-F (full) and --differential cannot be used together');
   if (values.i && values.p) throw new UsageError('-i and -p cannot be used together');
   if (values['replay-lag'] && !values.rebalance) throw new UsageError('--replay-lag goes with -r (--rebalance)');
-  const replayLag = values['replay-lag'] === undefined ? undefined : Number(values['replay-lag']);
-  if (replayLag !== undefined && !(replayLag >= 0)) throw new UsageError(`--replay-lag must be a number of GB, not '${values['replay-lag']}'`);
+  const replayLag = numberOption(values['replay-lag'], '--replay-lag', 'a number of GB');
   const cluster = values.cluster ?? defaultCluster();
   let recoverConfig: string | undefined;
   if (values.i) {
@@ -88,6 +78,7 @@ export async function startRecoveryCommand(argv: string[]): Promise<number> {
     ...(replayLag !== undefined ? { replayLagGB: replayLag } : {}),
     ...(values['dry-run'] || values.o ? { dryRun: true } : {}),
     ...(values['sync-timeout'] ? { syncTimeoutMinutes: intOption(values['sync-timeout'], '--sync-timeout (minutes)', 1, 100_000) } : {}),
+    ...(values['outage-wait'] ? { outageSeconds: intOption(values['outage-wait'], '--outage-wait (seconds)', 1, 7 * 86_400) } : {}),
     requestedBy: `${os.userInfo().username}@${os.hostname()}`,
   };
   const { client, close, uiBase } = await openClient();

@@ -1,14 +1,25 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { parse } from '../args';
+import { commandHelp, defineCommand, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { fetchRunView, runSummary } from '../progress';
 import { clusterWorkflowId, defaultCluster } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 
+export const STATUS = defineCommand({
+  name: 'status',
+  positionals: '[WORKFLOW_ID]',
+  summary: "Phase and per-segment progress of a run (default: the cluster's latest), what it waits for, and why it failed.",
+  options: {
+    cluster: { type: 'string', arg: 'C', help: "the cluster whose run to show (default $GPRECOVER_CLUSTER or 'demo')" },
+    run: { type: 'string', arg: 'RUN_ID', help: 'a particular run of the workflow id' },
+    json: { type: 'boolean', help: 'machine-readable output' },
+  },
+});
+
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { cluster: { type: 'string' }, run: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (values.help) {
-    console.log('usage: gprecover status [WORKFLOW_ID] [--run RUN_ID] [--cluster C] [--json]\nPhase and per-segment progress of a run (default: the latest run for the cluster).');
+  const { values, positionals, help } = parseCommand(STATUS, argv);
+  if (help) {
+    console.log(commandHelp(STATUS));
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('status takes at most one workflow id');

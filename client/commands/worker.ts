@@ -1,23 +1,24 @@
 import { taskQueue as defaultTaskQueue } from '../runIds';
-import { parse } from '../args';
+import { commandHelp, defineCommand, parseCommand } from '../args';
 import { endpointFromEnv } from '../../worker/connection';
 import { runWorkerUntilSignal } from '../../worker/runWorker';
 import { quietRuntime } from '../../worker/quietRuntime';
 
-const HELP = `usage: gprecover worker [--task-queue Q] [--clusters FILE]
-Runs a worker for an existing Temporal service. Connection from the environment:
+export const WORKER = defineCommand({
+  name: 'worker',
+  summary: `Runs a worker for an existing Temporal service. Connection from the environment:
   TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_API_KEY,
-  TEMPORAL_TLS=true, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME.
-Cluster connection details come from GPRECOVER_CONFIG (default .data/clusters.json).`;
+  TEMPORAL_TLS=true, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME.`,
+  options: {
+    'task-queue': { type: 'string', arg: 'Q', help: 'task queue to poll (default $GPRECOVER_TASK_QUEUE or gp-recovery)' },
+    clusters: { type: 'string', arg: 'FILE', help: 'clusters file (default $GPRECOVER_CONFIG or .data/clusters.json)' },
+  },
+});
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'task-queue': { type: 'string' },
-    clusters: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log(HELP);
+  const { values, help } = parseCommand(WORKER, argv);
+  if (help) {
+    console.log(commandHelp(WORKER));
     return 0;
   }
   quietRuntime();
