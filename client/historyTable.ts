@@ -1,6 +1,7 @@
 // Pure: visibility records -> rows of `gprecover history`, and those rows as a table.
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../workflows/searchAttributes';
+import { formatTable } from '../cluster/format/table';
 import { formatDuration } from './timeline';
 
 export interface HistoryRow {
@@ -79,7 +80,5 @@ export function formatHistoryTable(rows: HistoryRow[], opts: { showCluster?: boo
     `${formatDuration(r.durationMs)}${r.status === 'running' ? '+' : ''}`,
     r.error ? (r.error.length > 100 ? `${r.error.slice(0, 99)}…` : r.error) : '',
   ];
-  const table = [header, ...rows.flatMap((r) => [cells(r, false), ...(r.children ?? []).map((c) => cells(c, true))])];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  return table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return formatTable(header, rows.flatMap((r) => [cells(r, false), ...(r.children ?? []).map((c) => cells(c, true))]));
 }

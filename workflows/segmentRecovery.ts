@@ -1,9 +1,28 @@
-import { CancellationScope, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
-import { activityProfiles } from './activityProfiles';
+import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
 import { ClusterName, ContentIds, RecoveryType } from './searchAttributes';
+
+/**
+ * Waits for FTS to mark the segment u/s, at most `minutes`. Running out of time fails the segment (its mirror does
+ * not catch up), which is not the same as the DBA cancelling the run.
+ */
+async function waitForSync(activities: ActivityProfiles, cluster: string, dbid: number, minutes: number): Promise<void> {
+  const scope = new CancellationScope();
+  const synced = scope.run(() => activities.sync.waitForSync({ cluster, dbid }));
+  const outcome = await Promise.race([synced.then(() => 'synced' as const), sleep(minutes * 60_000).then(() => 'timed out' as const)]);
+  if (outcome === 'synced') return;
+  scope.cancel();
+  await synced.catch(() => undefined);
+  throw ApplicationFailure.create({
+    type: FailureType.Permanent,
+    nonRetryable: true,
+    message: `dbid ${dbid} was not marked up and in sync (u/s) within ${minutes} minute(s) of its start; see its WAL bytes behind with 'gprecover status'`,
+  });
+}
 
 /** One failed segment, rebuilt from its acting primary (gprecoverseg steps 4-10 for one content). */
 export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Promise<SegmentRecoveryResult> {
@@ -60,7 +79,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     phase = 'starting';
     await activities.host.startRecoveredSegment({ cluster, item });
     phase = 'syncing';
-    await CancellationScope.withTimeout(input.syncTimeoutMinutes * 60_000, () => activities.sync.waitForSync({ cluster, dbid: item.dbid }));
+    await waitForSync(activities, cluster, item.dbid, input.syncTimeoutMinutes);
   } catch (err) {
     phase = 'failed';
     throw cancelledCause(err) ? asCancelled(err, `recovery of dbid ${item.dbid} cancelled`) : err;

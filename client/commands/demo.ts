@@ -2,6 +2,7 @@ import path from 'node:path';
 import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import { DemoCluster, DemoError, formatStatus, type DemoOptions } from '../../cluster/demo';
+import { formatTable } from '../../cluster/format/table';
 import { FLAVOR_NAMES, type FlavorName } from '../../domain/flavor';
 
 export const DEMO = defineCommand({
@@ -100,15 +101,14 @@ function printStartReport(report: Awaited<ReturnType<DemoCluster['start']>>): vo
 
 async function checksums(cluster: DemoCluster): Promise<void> {
   const rows = await cluster.segments();
-  const lines = [['content', 'primary', 'checksum', 'mirror', 'checksum', '']];
+  const table: string[][] = [];
   for (const p of rows.filter((r) => r.content >= 0 && r.role === 'p')) {
     const m = rows.find((r) => r.content === p.content && r.role === 'm');
     const sum = await cluster.checksumOn(p.dbid);
     const msum = m && m.status === 'u' ? await cluster.checksumOn(m.dbid).catch((err: Error) => `(${err.message})`) : '(down)';
-    lines.push([String(p.content), String(p.dbid), sum, m ? String(m.dbid) : '-', msum, msum === sum ? 'same' : m?.status === 'u' ? 'DIFFERENT (replay may lag)' : '']);
+    table.push([String(p.content), String(p.dbid), sum, m ? String(m.dbid) : '-', msum, msum === sum ? 'same' : m?.status === 'u' ? 'DIFFERENT (replay may lag)' : '']);
   }
-  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  for (const line of formatTable(['content', 'primary', 'checksum', 'mirror', 'checksum', ''], table)) console.log(line);
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import type { SegmentRow } from '../../domain/segment';
+import { formatTable } from '../format/table';
 import { WALRECEIVER_APPLICATION_NAME } from './instance';
 import { withInstance, type Login } from './sql';
 
@@ -50,6 +51,5 @@ export function formatStatus(rows: DemoStatusRow[]): string {
     String(r.dbid), String(r.content), r.role, r.preferredRole, r.mode, r.status, r.hostname, `${r.address}:${r.port}`, r.datadir,
     r.reachable ? 'yes' : 'NO', r.role === 'm' ? (r.walBytesBehind === null ? '-' : String(r.walBytesBehind)) : '',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  return [header, ...table].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return formatTable(header, table).join('\n');
 }

@@ -1,30 +1,15 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
-import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { InvalidRequestError } from '../../domain/failures';
+import type { Client, ClientChannel } from 'ssh2';
 import { ConfigError, type SshConfig } from '../config';
 import { ExecutorUnavailableError, type Executor, type RunOptions, type RunResult } from './executor';
-import {
-  HostKeyVerificationError,
-  checkHostKey,
-  blobKeyType,
-  fingerprint,
-  knownHostsName,
-  preferredHostKeyAlgorithms,
-  readKnownHosts,
-  type KnownHostEntry,
-} from './knownHosts';
-import { PgidMarkerFilter, killGroupCommand, remoteCommand } from './sshCommand';
+import { login, type SshLogin } from './sshAuth';
+import { NotStartedError, START_ATTEMPTS, follow, killRemoteGroup, sleep, type ChannelOwner, type OpenChannel } from './sshChannel';
+import { remoteCommand } from './sshCommand';
 import { Slots } from './sshSlots';
 
 export { HostKeyVerificationError } from './knownHosts';
-
-/** The key was refused, or there is no usable key: retrying cannot help. */
-export class SshAuthenticationError extends InvalidRequestError {
-  override name = 'SshAuthenticationError';
-}
+export { SshAuthenticationError } from './sshAuth';
 
 export interface SshExecutorOptions extends SshConfig {
   /** Where to connect; defaults to the executor's host name. */
@@ -35,28 +20,6 @@ export interface SshExecutorOptions extends SshConfig {
 
 /** OpenSSH's MaxSessions defaults to 10; one channel stays free for kills (see `killSlots`). */
 export const DEFAULT_SSH_CONCURRENCY = 8;
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
-/** Like LocalExecutor, a command we killed reports SIGKILL's status. */
-const KILLED_CODE = 128 + 9;
-/** How often to retry a command that sshd refused to start (see openChannel). */
-const START_ATTEMPTS = 8;
-
-interface OpenChannel {
-  channel: ClientChannel;
-  client: Client;
-}
-
-/** The channel closed before the wrapper announced itself: nothing ran. */
-class NotStartedError extends Error {
-  override name = 'NotStartedError';
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function signalCode(name: string | undefined): number {
-  const n = name ? (os.constants.signals as Record<string, number>)[name.startsWith('SIG') ? name : `SIG${name}`] : undefined;
-  return 128 + (n ?? 0);
-}
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -156,6 +119,11 @@ export class SshExecutor implements Executor {
           : `SSH executor for ${this.host} was closed before ${argv[0]} started`,
       );
     };
+    const owner: ChannelOwner = {
+      where: this.where,
+      isCurrent: (client) => this.client === client,
+      killGroup: (pgid) => this.killGroup(pgid),
+    };
     const work = (async () => {
       let release: (() => void) | undefined;
       try {
@@ -169,7 +137,7 @@ export class SshExecutor implements Executor {
             throw notStarted(err);
           }
           try {
-            return await this.follow(opened, marker, argv, opts, stop.signal);
+            return await follow(opened, marker, argv, opts, stop.signal, owner);
           } catch (err) {
             if (!(err instanceof NotStartedError)) throw err;
             if (stop.signal.aborted) throw notStarted(err);
@@ -226,144 +194,10 @@ export class SshExecutor implements Executor {
     }
   }
 
-  private follow(
-    { channel, client }: OpenChannel,
-    marker: string,
-    argv: string[],
-    opts: RunOptions,
-    stop: AbortSignal,
-  ): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      const outDecoder = new StringDecoder('utf8');
-      const errDecoder = new StringDecoder('utf8');
-      const filter = new PgidMarkerFilter(marker);
-      let stdout = '';
-      let stderr = '';
-      let exitCode: number | undefined;
-      let exitSignal: string | undefined;
-      let closed = false;
-      let killRequested = false;
-      let pgidKnown: (() => void) | undefined;
-      const pgidSeen = new Promise<void>((r) => (pgidKnown = r));
-
-      const addOut = (s: string) => {
-        if (!s) return;
-        stdout += s;
-        opts.onOutput?.(s, 'stdout');
-      };
-      const addErr = (s: string) => {
-        if (!s) return;
-        stderr += s;
-        opts.onOutput?.(s, 'stderr');
-      };
-      channel.on('data', (b: Buffer) => addOut(outDecoder.write(b)));
-      channel.stderr.on('data', (b: Buffer) => {
-        addErr(filter.push(errDecoder.write(b)));
-        if (filter.pgid !== undefined) pgidKnown?.();
-      });
-      // Only a hint for kill(): 'exit' may have fired before these listeners existed (it is a plain event, and
-      // this runs a tick after the exec reply), whereas 'close' waits for the streams and carries the status.
-      channel.on('exit', (code: number | null, signal?: string) => {
-        if (typeof code === 'number') exitCode = code;
-        else exitSignal = signal ?? 'SIGKILL';
-      });
-
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        closed = true;
-        pgidKnown?.();
-        addOut(outDecoder.end());
-        addErr(filter.push(errDecoder.end()));
-        const started = filter.pgid !== undefined;
-        const held = filter.flush();
-        if (killRequested) {
-          addErr(held);
-          // setsid -w reports its killed child; that is our doing, not the command's output.
-          stderr = stderr.replace(/^setsid: child \d+ did not exit normally[^\n]*\n?/m, '');
-          resolve({ code: KILLED_CODE, stdout, stderr });
-        } else if (exitCode !== undefined || exitSignal !== undefined) {
-          addErr(held);
-          resolve({ code: exitCode ?? signalCode(exitSignal), stdout, stderr });
-        } else if (!started && this.client === client) {
-          // The wrapper announces itself before running the command, and the connection is fine: sshd gave up
-          // on the session before anything ran, so running it again cannot run it twice.
-          reject(new NotStartedError());
-        } else {
-          addErr(held);
-          reject(
-            new ExecutorUnavailableError(
-              `SSH connection to ${this.where} was lost while ${argv[0]} was running; its outcome is unknown`,
-            ),
-          );
-        }
-      };
-
-      const kill = async () => {
-        if (closed || exitCode !== undefined || exitSignal !== undefined) return;
-        killRequested = true;
-        await Promise.race([pgidSeen, sleep(5_000)]);
-        if (closed) return;
-        const pgid = filter.pgid;
-        try {
-          if (pgid === undefined) throw new Error('its process group id never arrived');
-          await this.killGroup(pgid);
-        } catch (err) {
-          addErr(`\n[gprecover] could not kill the remote process group of ${argv[0]} on ${this.where}: ${(err as Error).message}\n`);
-        }
-        // Once the group is gone setsid exits and the channel closes. sshd holds a channel open while its command
-        // lives, so if the kill failed, closing it ourselves is not enough either: stop waiting after a while.
-        await Promise.race([channelDone, sleep(2_000)]);
-        if (closed) return;
-        channel.close();
-        await Promise.race([channelDone, sleep(3_000)]);
-        if (closed) return;
-        addErr(`[gprecover] the SSH channel for ${argv[0]} on ${this.where} did not close; remote processes may remain\n`);
-        finish();
-      };
-      stop.addEventListener('abort', () => void kill(), { once: true });
-
-      const channelClosed = new Promise<void>((r) =>
-        channel.on('close', (code?: number | null, signal?: string) => {
-          if (typeof code === 'number') exitCode = code;
-          else if (code === null) exitSignal = signal ?? 'SIGKILL';
-          r();
-        }),
-      );
-      // ssh2 closes the channel once stdout ends; stderr's last chunk may still be on its way.
-      const stderrEnded = new Promise<void>((r) => {
-        channel.stderr.once('end', r);
-        channel.stderr.once('close', r);
-      });
-      const channelDone = Promise.all([channelClosed, stderrEnded]).then(finish);
-      channel.on('error', () => undefined);
-      channel.stderr.on('error', () => undefined);
-      channel.end(opts.input ?? '');
-      if (stop.aborted) void kill();
-    });
-  }
-
-  /** Runs the kill script; retried like any command that sshd refused to start, since killing twice is harmless. */
   private async killGroup(pgid: number): Promise<void> {
     const release = await this.killSlots.acquire();
     try {
-      for (let attempt = 1; ; attempt++) {
-        const { channel } = await this.openChannel(killGroupCommand(pgid, this.killGraceMs));
-        const code = await new Promise<number | undefined>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            channel.close();
-            reject(new Error('the kill command did not finish'));
-          }, this.killGraceMs + 15_000);
-          channel.on('close', (c?: number | null) => (clearTimeout(timer), resolve(c ?? undefined)));
-          channel.resume();
-          channel.stderr.resume();
-          channel.end();
-        });
-        if (code === 0) return;
-        if (code !== undefined || attempt >= START_ATTEMPTS) throw new Error(`the kill command ended with ${code ?? 'no exit status'}`);
-        await sleep(attempt * 50);
-      }
+      await killRemoteGroup(pgid, this.killGraceMs, (line) => this.openChannel(line));
     } finally {
       release();
     }
@@ -384,128 +218,32 @@ export class SshExecutor implements Executor {
     return this.connecting;
   }
 
-  private readPrivateKey(): { key: Buffer; file: string } {
-    const candidates = this.privateKeyPath
-      ? [this.privateKeyPath]
-      : DEFAULT_KEYS.map((k) => path.join(os.homedir(), '.ssh', k)).filter((f) => fs.existsSync(f));
-    const file = candidates[0];
-    if (!file) {
-      throw new SshAuthenticationError(
-        `no SSH private key for ${this.where}: set ssh.privateKeyPath (looked for ~/.ssh/${DEFAULT_KEYS.join(', ')})`,
-      );
-    }
-    let key: Buffer;
-    try {
-      key = fs.readFileSync(file);
-    } catch (err) {
-      throw new SshAuthenticationError(`cannot read SSH private key ${file} for ${this.host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    const parsed = utils.parseKey(key);
-    if (parsed instanceof Error) {
-      throw new SshAuthenticationError(`SSH private key ${file} for ${this.host} is unusable: ${parsed.message} (gprecover needs an unencrypted key)`);
-    }
-    return { key, file };
-  }
-
-  private readKnownHostsFile(): KnownHostEntry[] {
-    try {
-      return readKnownHosts(this.knownHostsPath);
-    } catch (err) {
-      throw new HostKeyVerificationError(
-        `cannot verify the host key of ${this.where}: known_hosts file ${this.knownHostsPath} is unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set ssh.knownHostsPath, or strictHostKeyChecking: false to skip verification`,
-      );
-    }
-  }
-
-  private hostKeyProblem(entries: KnownHostEntry[], names: string[], blob: Buffer): HostKeyVerificationError | undefined {
-    const verdict = checkHostKey(entries, names, blob);
-    const offered = `${blobKeyType(blob)} key ${fingerprint(blob)}`;
-    const file = this.knownHostsPath;
-    switch (verdict.status) {
-      case 'match':
-        return undefined;
-      case 'revoked':
-        return new HostKeyVerificationError(
-          `host key verification failed for ${this.where}: the ${offered} it offered is marked @revoked in ${file} line ${verdict.line}`,
-        );
-      case 'mismatch':
-        return new HostKeyVerificationError(
-          `host key verification failed for ${this.where}: the ${offered} it offered does not match ${file} line ${verdict.lines.join(', ')} (host reinstalled, or a man-in-the-middle); refusing to connect`,
-        );
-      case 'unknown':
-        return new HostKeyVerificationError(
-          `host key verification failed for ${this.where}: no entry for ${names.join(' or ')} in ${file}; it offered the ${offered} — after checking that fingerprint, add it with: ssh-keyscan -p ${this.port} ${this.address} >> ${file}`,
-        );
-    }
-  }
-
   private connect(): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      let keyFile: string;
-      const config: ConnectConfig = {
-        host: this.address,
-        port: this.port,
-        username: this.username,
-        readyTimeout: this.readyTimeoutMs,
-        keepaliveInterval: 15_000,
-        keepaliveCountMax: 4,
-      };
-      let hostKeyError: HostKeyVerificationError | undefined;
-      try {
-        const { key, file } = this.readPrivateKey();
-        config.privateKey = key;
-        keyFile = file;
-        if (this.strictHostKeyChecking) {
-          const entries = this.readKnownHostsFile();
-          const names = [...new Set([this.address, this.host].map((n) => knownHostsName(n.toLowerCase(), this.port)))];
-          const algorithms = preferredHostKeyAlgorithms(entries, names);
-          if (algorithms.length) config.algorithms = { serverHostKey: algorithms as never };
-          config.hostVerifier = (blob: Buffer) => {
-            hostKeyError = this.hostKeyProblem(entries, names, blob);
-            return !hostKeyError;
-          };
-        }
-      } catch (err) {
-        reject(err);
-        return;
-      }
-
-      const client = new Client();
-      let ready = false;
-      client.on('ready', () => {
-        if (this.closed && !this.client) {
-          client.end();
-          reject(new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`, this.host));
-          return;
-        }
-        ready = true;
+    const target: SshLogin = {
+      host: this.host,
+      address: this.address,
+      port: this.port,
+      username: this.username,
+      knownHostsPath: this.knownHostsPath,
+      strictHostKeyChecking: this.strictHostKeyChecking,
+      readyTimeoutMs: this.readyTimeoutMs,
+      privateKeyPath: this.privateKeyPath,
+      where: this.where,
+    };
+    return login(target, {
+      ready: (client) => {
+        // close() came while logging in: nobody may use this connection.
+        if (this.closed && !this.client) return new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`, this.host);
         this.client = client;
         this.connectionsOpened++;
-        resolve(client);
-      });
-      client.on('error', (err: Error & { level?: string }) => {
-        if (ready) return; // a drop after login surfaces on the channels, then 'close' clears the connection
-        if (hostKeyError) reject(hostKeyError);
-        else if (err.level === 'client-authentication') {
-          reject(
-            new SshAuthenticationError(
-              `SSH login to ${this.where} with key ${keyFile} was refused: is its public key in ${this.username}'s authorized_keys on ${this.address}?`,
-            ),
-          );
-        } else if (err.level === 'client-timeout') {
-          reject(new ExecutorUnavailableError(`SSH connection to ${this.where} timed out after ${this.readyTimeoutMs} ms`, this.host));
-        } else {
-          reject(new ExecutorUnavailableError(`cannot connect to ${this.where} over SSH: ${err.message}`, this.host));
-        }
-      });
-      client.on('close', () => {
+        return undefined;
+      },
+      closed: (client) => {
         if (this.client === client) {
           this.client = undefined;
           this.connecting = undefined;
         }
-        if (!ready) reject(hostKeyError ?? new ExecutorUnavailableError(`SSH connection to ${this.where} closed during login`, this.host));
-      });
-      client.connect(config);
+      },
     });
   }
 
