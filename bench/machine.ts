@@ -59,7 +59,7 @@ function busiestNow(): string[] {
 }
 
 export function loadSample(): LoadSample {
-  let uptime = '';
+  let uptime: string;
   try {
     uptime = execFileSync('uptime', [], { encoding: 'utf8' }).trim();
   } catch {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 // A second dev server for the 1,000-segment simulation only. recoveryWorkflow puts every content id of the plan into
 // the ContentIds search attribute; past ~360 contents that value exceeds the server's default 2 KiB per-value limit
 // and the server terminates the run (see docs/benchmarks.md). To still measure orchestration at that size, this
@@ -44,7 +45,7 @@ export async function startRaisedLimitServer(workDir: string): Promise<SimServer
       await stop();
       throw new Error(`the raised-limit dev server did not start; see ${path.join(workDir, 'temporal-dev-raised.log')}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
   return {

@@ -26,7 +26,6 @@ const ms1 = (ms: number) => `${ms.toFixed(1)} ms`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const rate = (bytes: number, ms: number) => `${(bytes / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 // SIMULATION ONLY. Activities with the names and shapes of createActivities(), answering from a synthetic catalog
 // and only sleeping, so the real workflows can be timed at hundreds or thousands of segments with no cluster at all.
 // Nothing measured with these says anything about copying data; it measures Temporal and the workflow code.
@@ -5,7 +6,6 @@ import type { SegmentRow } from '../domain/segment';
 import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from '../domain/probe';
 import type { Activities } from '../activities';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The cluster name carries its size: `sim-<segments>`. */
 export function simClusterName(segments: number, tag: string): string {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 // Section 4, SIMULATION: the real recoveryWorkflow and segmentRecoveryWorkflow at 100 / 1,000 segments, every
 // activity a few-ms sleep (simActivities.ts). Measures Temporal plus workflow orchestration cost only.
 import path from 'node:path';
@@ -55,7 +56,7 @@ async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: 
       child.kill('SIGKILL');
       throw new Error(`sim worker did not start: ${out}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     pid: child.pid!,
@@ -79,7 +80,7 @@ async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['serve
   const workflowId = `${cluster}-run`;
   try {
     // Let the worker settle (isolate creation, first polls) so its start-up is not billed to the run.
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     const rssBefore = memory(w.pid).rss;
     const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
     let run: TimedRecovery;

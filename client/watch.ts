@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, rootCause } from '@temporalio/common';
 import { EXIT_OK, exitCodeForFailureType, FailureType } from '../domain/failures';
 import { fetchRunView, runSummary } from './progress';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Follows a run until it closes, redrawing per-segment progress; returns the gprecoverseg exit code. */
 export async function watchRun(client: Client, workflowId: string, runId: string, opts: { json?: boolean; progress?: boolean } = {}): Promise<number> {

@@ -5,4 +5,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
 npx tsc -p . --noEmit
+npx eslint .
 exec npx vitest run "$@"

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -137,7 +138,7 @@ describe('bad input: one clear line, exit 2, nothing changed', () => {
     // FTS records the double fault once (and changes nothing else); the snapshot starts after that.
     const deadline = Date.now() + 30_000;
     while (!(await cluster.history(50)).some((h) => /content 3 double fault/.test(h.desc)) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const before = await snapshot();
     const r = await runCli(['start-recovery', '--wait'], env);

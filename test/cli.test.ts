@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,7 +58,7 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     for (let i = 0; i < 300; i++) {
       const state = await first.describe().then((d) => d.status.name, () => 'NOT_STARTED');
       if (state === 'RUNNING') break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const second = await runCli(['start-recovery'], env);
     expect(second.code).toBe(2);
@@ -65,7 +66,7 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     const r = await running;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/dbid 6 +content 0 +full .* copying  \[[#-]{20}\] pg_basebackup \d+\/\d+ kB \(\d+%\)/);
+    expect(r.stdout).toMatch(/dbid 6 +content 0 +full .* copying {2}\[[#-]{20}\] pg_basebackup \d+\/\d+ kB \(\d+%\)/);
     expect(r.stdout).toMatch(/recovery finished/);
     expect(healthy(await cluster.segments())).toBe(true);
 
@@ -82,7 +83,7 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     expect(start.code).toBe(0);
     const { workflowId, runId } = JSON.parse(start.stdout);
     expect(workflowId).toBe('gprecover-cli');
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     const cancel = await runCli(['cancel', workflowId, '--wait'], env);
     expect(cancel.stderr).toBe('');
     expect(cancel.stdout).toMatch(new RegExp(`cancellation requested for gprecover-cli run ${runId}[\\s\\S]*is CANCELLED`));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 // No Docker engine runs here: these checks read docker-compose.yml, the Dockerfile and the setup scripts against the
 // code they must agree with, and run the search-attribute setup script for real against a Temporal dev server.
 import fs from 'node:fs';
@@ -262,7 +263,7 @@ describe('deploy/temporal/setup-namespace.sh against a real Temporal server', ()
     const deadline = Date.now() + 60_000;
     while (!(await portOpen('127.0.0.1', port))) {
       if (Date.now() > deadline) throw new Error('dev server did not start');
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const setup = services['temporal-setup'];
     const env = {

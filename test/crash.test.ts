@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,13 +104,13 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
       args: [{ cluster: cluster.name, recoverConfig: `${before.address}|${before.port}|${before.datadir} ${before.address}|${before.port + 200}|${newDir}` }],
     });
     const deadline = Date.now() + 30_000;
-    while (sampler.pids.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (sampler.pids.length === 0 && Date.now() < deadline) await sleep(100);
     expect(sampler.pids.length, 'the copy started').toBe(1);
     expect(byDbid(await cluster.segments(), 8)).toMatchObject({ datadir: newDir, status: 'd' });
     // A copy in progress is not a mirror: FTS (1 s interval) must not mark it up while pg_basebackup streams.
     for (let i = 0; i < 12; i++) {
       expect(byDbid(await cluster.segments(), 8).status).toBe('d');
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     await handle.cancel();
     const err = await handle.result().catch((e) => e);
@@ -126,7 +127,7 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
       }), 8);
     expect(after).toMatchObject({ datadir: before.datadir, port: before.port, status: 'd', role: 'm' });
     const still = sampleCopies(newDir, 50);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     still.stop();
     expect(still.pids, 'no pg_basebackup left running').toEqual([]);
     // Killed, not finished: a completed pg_basebackup leaves its manifest.

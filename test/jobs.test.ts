@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +24,7 @@ describe('detached jobs on a segment host', () => {
     expect(dir).toBe(path.join(base, 'data', '.gprecover', 'gpseg0.copy'));
     await startJob(exec, dir, 'run-1', ['sh', '-c', 'echo "10/20 kB (50%)"; sleep 0.5; echo done; exit 3']);
     expect(await jobState(exec, dir)).toMatchObject({ state: 'running', owner: 'run-1' });
-    for (let i = 0; i < 50 && (await jobState(exec, dir)).state === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await jobState(exec, dir)).state === 'running'; i++) await sleep(100);
     expect(await jobState(exec, dir)).toMatchObject({ state: 'exited', code: 3, owner: 'run-1', lastLine: 'done' });
     await removeJob(exec, dir);
     expect(await jobState(exec, dir)).toEqual({ state: 'absent' });
@@ -32,11 +33,11 @@ describe('detached jobs on a segment host', () => {
   it('kill ends the whole process group, children included', async () => {
     const dir = jobDirFor(path.join(base, 'data', 'gpseg1'), 'copy');
     const pid = await startJob(exec, dir, 'run-2', ['sh', '-c', 'sleep 300 & echo $! > "$0/child"; wait', dir]);
-    for (let i = 0; i < 50 && !fs.existsSync(path.join(dir, 'child')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(dir, 'child')); i++) await sleep(50);
     const child = Number(fs.readFileSync(path.join(dir, 'child'), 'utf8'));
     expect(alive(pid) && alive(child)).toBe(true);
     await killJob(exec, dir);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect({ job: alive(pid), child: alive(child) }).toEqual({ job: false, child: false });
     expect((await jobState(exec, dir)).state).toBe('vanished');
   });

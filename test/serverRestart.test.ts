@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
@@ -45,11 +46,11 @@ describe('restart of the Temporal dev server (SQLite) in the middle of a copy', 
     const sampler = sampleCopies(byDbid(await cluster.segments(), 6).datadir);
     const handle = await client.workflow.start(recoveryWorkflow, { taskQueue: 'gp-recovery-restart', workflowId: 'restart-run', args: [{ cluster: cluster.name, full: true }] });
     const deadline = Date.now() + 60_000;
-    while (sampler.pids.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (sampler.pids.length === 0 && Date.now() < deadline) await sleep(100);
     expect(sampler.pids, 'pg_basebackup started').toHaveLength(1);
 
     await server.stop();
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     server = await startDevServer({ port, uiPort, dbFile });
 
     const res = await handle.result();

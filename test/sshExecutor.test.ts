@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -31,7 +32,6 @@ function localPgrep(pattern: string): string[] {
 }
 
 const sleepMarker = () => `300.${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;

@@ -81,7 +81,7 @@ function mockActivities(down: number[], calls: Calls, over: Overrides = {}): Act
       running.set(host, (running.get(host) ?? 0) + 1);
       calls.maxPerHost = Math.max(calls.maxPerHost, running.get(host)!);
       calls.maxHosts = Math.max(calls.maxHosts, [...running.values()].filter((n) => n > 0).length);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       running.set(host, running.get(host)! - 1);
       return { method: 'pg_rewind', attached: false };
     },

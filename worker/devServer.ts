@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidRequestError } from '../domain/failures';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -70,7 +71,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
       child.kill('SIGKILL');
       throw new DevServerError('the Temporal dev server did not open its port within 60 seconds');
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return {
     address: `${ip}:${port}`,

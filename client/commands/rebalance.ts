@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
-import { UsageError } from '../errors';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
 import { AlreadyRunningError } from './startRecovery';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 // Real recoveryWorkflow / rebalanceWorkflow / segmentRecoveryWorkflow runs on the test dev server, with activities
 // that answer from an in-memory catalog instead of touching PostgreSQL. They exist to produce real event histories and
 // visibility records (retries, failures, back-outs, cancellations) for `history` and `show`, quickly and on demand.
@@ -198,7 +199,7 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): P
       return await fn();
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,22 @@ export function bundleOnDisk(): Promise<string> {
     return file;
   });
   return bundleFile;
+}
+
+async function groupGone(pgid: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) {
+      process.kill(-pgid, 'SIGKILL');
+      return;
+    }
+    await sleep(50);
+  }
 }
 
 export interface WorkerProcess {
@@ -41,7 +58,8 @@ export async function spawnWorker(opts: {
   }
   const child = spawn(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'),
     [path.join(PROJECT_ROOT, 'client/main.ts'), 'worker', '--task-queue', opts.taskQueue, '--clusters', opts.clustersFile],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: tsx runs the worker in a child node process, and killing tsx alone orphans it.
+    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
@@ -50,17 +68,25 @@ export async function spawnWorker(opts: {
   while (!/worker polling/.test(out)) {
     if (child.exitCode !== null || child.signalCode) throw new Error(`worker exited at start: ${out}`);
     if (Date.now() > deadline) throw new Error(`worker did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   // The banner prints before the worker polls; give it a moment to register.
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   return {
     child,
     exited,
     log: () => out,
     async kill(signal = 'SIGKILL') {
-      if (child.exitCode === null && !child.signalCode) child.kill(signal);
+      if (child.exitCode === null && !child.signalCode) {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          /* the group is gone already */
+        }
+      }
       await exited;
+      // SIGTERM lets tsx forward it; make sure the worker under it has gone too.
+      await groupGone(child.pid!);
     },
   };
 }
