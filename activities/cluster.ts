@@ -4,6 +4,7 @@ import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from '../domain/pr
 import type { SegmentRow } from '../domain/segment';
 import { probeDir } from '../cluster/segment/probeDir';
 import { probeSource } from '../cluster/segment/sql';
+import { withCoordinator } from '../cluster/catalog';
 import type { ActivityContext } from './context';
 
 export function createClusterActivities(actx: ActivityContext) {
@@ -32,7 +33,9 @@ export function createClusterActivities(actx: ActivityContext) {
         }
       }));
       const sources = await Promise.all(input.sources.map((s) => probeSource(ctx, s.dbid, s)));
-      return { dirs, sources };
+      const coordinatorChecksumVersion = await withCoordinator(ctx.cfg, async (c) =>
+        Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
+      return { dirs, sources, coordinatorChecksumVersion };
     },
   };
 }

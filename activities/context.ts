@@ -1,7 +1,7 @@
 import { readSegments, withCoordinator } from '../cluster/catalog';
-import { loadClusterConfig, type ClusterConfig } from '../cluster/config';
-import { ClusterContext } from '../cluster/context';
-import { detectFlavor, flavorSummary } from '../cluster/flavor';
+import { loadClusterConfig } from '../cluster/config';
+import type { ClusterContext } from '../cluster/context';
+import { resolveClusterContext } from '../cluster/flavor/resolve';
 import type { SegmentRow } from '../domain/segment';
 
 interface Cached {
@@ -12,15 +12,6 @@ interface Cached {
 
 /** How long a detected flavour is trusted: a cluster upgraded under a running worker is noticed within this. */
 const FLAVOR_TTL_MS = 60_000;
-
-/** Greenplum 7, Cloudberry or plain tools: the configured flavour, else what the coordinator's version() says. */
-async function resolveFlavor(cfg: ClusterConfig): Promise<ClusterContext> {
-  if (cfg.flavor && cfg.flavor !== 'auto') return new ClusterContext(cfg, flavorSummary(cfg.flavor, `${cfg.flavor} (configured)`));
-  const row = await withCoordinator(cfg, async (c) =>
-    (await c.query(`SELECT version() AS version, current_setting('gprecover_demo.flavor', true) AS demo`)).rows[0]);
-  const detected = detectFlavor(String(row.version), row.demo as string | null, cfg.name);
-  return new ClusterContext(cfg, flavorSummary(detected.name, detected.title));
-}
 
 /**
  * What every activity needs: the worker-side configuration of a cluster, read afresh each time (an edited clusters
@@ -39,7 +30,7 @@ export class ActivityContext {
     const cached = this.clusters.get(name);
     if (cached?.fingerprint === fingerprint && Date.now() - cached.detectedAt < FLAVOR_TTL_MS) return cached.context;
     if (cached) this.retired.push(cached.context);
-    const context = resolveFlavor(cfg);
+    const context = resolveClusterContext(cfg);
     this.clusters.set(name, { fingerprint, context, detectedAt: Date.now() });
     // A coordinator that was down is asked again next time.
     context.catch(() => {

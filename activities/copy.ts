@@ -20,7 +20,7 @@ function owner(dbid: number): string {
 export function createCopyActivities(actx: ActivityContext) {
   return {
     /** pg_basebackup (full), pg_rewind (incremental) or rsync (differential), heartbeating the tool's progress. */
-    async copySegment(input: { cluster: string; item: SegmentPlan }): Promise<CopyOutcome> {
+    async copySegment(input: { cluster: string; item: SegmentPlan; maxRate?: string }): Promise<CopyOutcome> {
       const { item } = input;
       const ctx = await actx.cluster(input.cluster);
       return beating(async (report) => {
@@ -31,6 +31,7 @@ export function createCopyActivities(actx: ActivityContext) {
           targetDbid: item.dbid,
           source: item.source,
           owner: owner(item.dbid),
+          maxRate: input.maxRate,
           signal: cancellationSignal(),
           onProgress: (p) => report(formatProgress(p)),
           clearTarget: async () => {

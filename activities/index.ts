@@ -3,6 +3,9 @@ import { createCatalogActivities } from './catalog';
 import { createClusterActivities } from './cluster';
 import { ActivityContext } from './context';
 import { createCopyActivities } from './copy';
+import { createLockActivities } from './lock';
+import { createWatchActivities } from './watch';
+import { createPgHbaActivities } from './pgHba';
 import { createRebalanceActivities } from './rebalance';
 import { createSegmentActivities } from './segment';
 import { createSyncActivities } from './sync';
@@ -24,6 +27,9 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...createCopyActivities(ctx),
     ...createSyncActivities(ctx),
     ...createRebalanceActivities(ctx),
+    ...createLockActivities(ctx),
+    ...createWatchActivities(ctx),
+    ...createPgHbaActivities(ctx),
   };
 }
 

@@ -5,6 +5,7 @@ import { ExecutorUnavailableError } from '../cluster/exec/executor';
 import { jobDirFor, removeJob } from '../cluster/jobs';
 import { startRecoveredSegment, stopIfRunning, type StopResult } from '../cluster/segment/stopStart';
 import { wipeTarget, type WipeOutcome } from '../cluster/segment/wipe';
+import { removeOldLocation, type RemovalOutcome } from '../cluster/segment/removeOld';
 import { NotReadyError, SafetyError } from '../domain/failures';
 import type { SegmentPlan } from '../domain/recovery';
 import { isActingPrimary, type Location } from '../domain/segment';
@@ -52,6 +53,17 @@ export function createSegmentActivities(actx: ActivityContext) {
         const ctx = await actx.cluster(input.cluster);
         const out = await wipeTarget(ctx, input.item, await actx.segments(ctx));
         log.info(`dbid ${input.item.dbid}: ${input.item.target.hostname}:${input.item.target.datadir} ${out.note}`);
+        return out;
+      });
+    },
+
+    /** After a move has synchronized: its old directories go, with the wipe's care (see removeOld.ts). */
+    async removeOldLocation(input: { cluster: string; item: SegmentPlan }): Promise<RemovalOutcome> {
+      return beating(async () => {
+        const ctx = await actx.cluster(input.cluster);
+        const out = await removeOldLocation(ctx, input.item, await actx.segments(ctx));
+        for (const r of out.removed) log.info(`dbid ${input.item.dbid}: removed its old ${r}`);
+        for (const k of out.kept) log.warn(`dbid ${input.item.dbid}: kept its old ${k}`);
         return out;
       });
     },

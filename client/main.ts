@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   status: { summary: 'phase and per-segment progress of a run', load: async () => (await import('./commands/status')).statusCommand },
   cancel: { summary: 'cancel a run (copies stopped, catalog backed out)', load: async () => (await import('./commands/cancel')).cancelCommand },
   rebalance: { summary: 'return pairs to their preferred roles (gprecoverseg -r)', load: async () => (await import('./commands/rebalance')).rebalanceCommand },
+  state: { summary: 'gpstate -e/-m of a configured cluster: roles, modes, WAL behind, what each content needs, lock, running run', load: async () => (await import('./commands/state')).stateCommand },
   demo: { summary: 'local demo cluster of PostgreSQL instances with Greenplum catalog and FTS: up, down, status, kill, load …', load: async () => (await import('./commands/demo')).demoCommand },
   check: { summary: 'prove a worker polls the task queue and list the clusters it knows', load: async () => (await import('./commands/check')).checkCommand },
   history: { summary: 'past and running runs from Temporal visibility (--cluster, --since, --status, --type)', load: async () => (await import('./commands/history')).historyCommand },

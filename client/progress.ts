@@ -101,6 +101,17 @@ export function runSummary(v: RunView): string[] {
   for (const s of v.run?.skipped ?? []) lines.push(`  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} skipped: ${s.reason}`);
   for (const w of v.run?.warnings ?? []) lines.push(`  warning: ${w}`);
   const finishedClean = v.run?.phase === 'done';
-  if (v.run && finishedClean && v.run.segments.length === 0 && v.run.skipped.length === 0) lines.push('  no segments to recover');
+  if (v.run && finishedClean && v.run.segments.length === 0 && v.run.skipped.length === 0) lines.push('  No segments to recover');
+  return lines;
+}
+
+/** -v: what the run decided, segment by segment (gprecoverseg prints its recovery plan the same way). */
+export function planLines(v: RunView): string[] {
+  const lines = [`plan of ${v.workflowId}: ${v.segments.length} segment(s) to recover`];
+  for (const s of v.segments) {
+    lines.push(`  dbid ${s.dbid} content ${s.content}: ${s.type}${s.moved ? ' move' : ''} to ${s.target.hostname}|${s.target.address}|${s.target.port}|${s.target.datadir}`);
+  }
+  for (const s of v.run?.skipped ?? []) lines.push(`  dbid ${s.dbid} content ${s.content}: skipped: ${s.reason}`);
+  for (const w of v.run?.warnings ?? []) lines.push(`  warning: ${w}`);
   return lines;
 }

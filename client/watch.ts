@@ -2,11 +2,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, rootCause } from '@temporalio/common';
 import { EXIT_OK, exitCodeForFailureType, FailureType } from '../domain/failures';
-import { fetchRunView, runSummary } from './progress';
+import { fetchRunView, planLines, runSummary } from './progress';
 
 
-/** Follows a run until it closes, redrawing per-segment progress; returns the gprecoverseg exit code. */
-export async function watchRun(client: Client, workflowId: string, runId: string, opts: { json?: boolean; progress?: boolean } = {}): Promise<number> {
+export interface WatchOptions {
+  json?: boolean;
+  /** redraw: the summary in place (a terminal); lines: each changed line once (-s); none: only the outcome. */
+  progress?: 'redraw' | 'lines' | 'none';
+  /** -q: only errors. */
+  quiet?: boolean;
+  /** -v: the plan, segment by segment, once known. */
+  verbose?: boolean;
+}
+
+/** Follows a run until it closes, showing per-segment progress; returns the gprecoverseg exit code. */
+export async function watchRun(client: Client, workflowId: string, runId: string, opts: WatchOptions = {}): Promise<number> {
   const handle = client.workflow.getHandle(workflowId, runId);
   const done = handle.result().then(
     (value) => ({ ok: true as const, value }),
@@ -14,17 +24,31 @@ export async function watchRun(client: Client, workflowId: string, runId: string
   );
   let settled: Awaited<typeof done> | undefined;
   void done.then((d) => (settled = d));
-  const tty = process.stdout.isTTY && !opts.json;
+  const mode = opts.json || opts.quiet ? 'none' : opts.progress ?? 'redraw';
+  const redraw = mode === 'redraw' && process.stdout.isTTY;
   let drawn = 0;
   let lastText = '';
+  const printed = new Set<string>();
+  let planShown = false;
   while (!settled) {
-    if (opts.progress !== false && !opts.json) {
+    if (mode !== 'none' || (opts.verbose && !planShown)) {
       const view = await fetchRunView(client, workflowId, runId).catch(() => undefined);
-      if (view) {
+      if (view && opts.verbose && !planShown && view.run && view.run.phase !== 'planning') {
+        planShown = true;
+        for (const line of planLines(view)) console.log(line);
+      }
+      if (view && mode !== 'none') {
         const lines = runSummary(view);
         const text = lines.join('\n');
-        if (text !== lastText) {
-          if (tty && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
+        if (mode === 'lines') {
+          // gprecoverseg -s: each new state of a segment once, with the time, instead of a redrawn table.
+          for (const line of lines.slice(1)) {
+            if (printed.has(line)) continue;
+            printed.add(line);
+            console.log(`${new Date().toISOString()} ${line.trim()}`);
+          }
+        } else if (text !== lastText) {
+          if (redraw && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
           console.log(text);
           drawn = lines.length;
           lastText = text;
@@ -36,7 +60,7 @@ export async function watchRun(client: Client, workflowId: string, runId: string
   const final = settled;
   if (final.ok) {
     if (opts.json) console.log(JSON.stringify(final.value, null, 2));
-    else {
+    else if (!opts.quiet) {
       const view = await fetchRunView(client, workflowId, runId).catch(() => undefined);
       if (view) console.log(runSummary(view).join('\n'));
       console.log('recovery finished');

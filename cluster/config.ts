@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FLAVOR_NAMES } from '../domain/flavor';
 import { InvalidRequestError } from '../domain/failures';
+import { maxRateKbPerSec } from '../domain/options';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DATA_DIR = process.env.GPRECOVER_DATA_DIR ?? path.join(PROJECT_ROOT, '.data');
@@ -34,13 +35,7 @@ const hostSchema = z.strictObject({
   ssh: sshSchema.optional(),
 });
 
-/** pg_basebackup --max-rate as gprecoverseg validates it: 32 kB/s to 1024 MB/s, bare numbers in kB/s. */
-export function maxRateKbPerSec(rate: string): number | undefined {
-  const m = /^\s*(\d+)([kM]?)\s*$/.exec(rate);
-  if (!m) return undefined;
-  const kb = Number(m[1]) * (m[2] === 'M' ? 1024 : 1);
-  return kb >= 32 && kb <= 1024 * 1024 ? kb : undefined;
-}
+export { maxRateKbPerSec } from '../domain/options';
 
 const clusterSchema = z
   .strictObject({

@@ -82,6 +82,28 @@ export async function removeJob(exec: Executor, jobDir: string): Promise<void> {
   await runChecked(exec, ['rm', '-rf', jobDir], { timeoutMs: 30_000 });
 }
 
+// The last non-empty line of each job's output, one '<dir>\t<line>' per job, in one round trip to the host.
+const TAILS = String.raw`
+for d in "$@"; do
+  [ -f "$d/out" ] || continue
+  line=$(tail -c 4096 "$d/out" 2>/dev/null | tr '' '
+' | grep -v '^[[:space:]]*$' | tail -n 1)
+  printf '%s	%s
+' "$d" "$line"
+done
+`;
+
+/** The latest output line of each job that has output (a copy's progress), by job directory. */
+export async function jobTails(exec: Executor, jobDirs: string[]): Promise<Map<string, string>> {
+  const res = await runChecked(exec, ['sh', '-c', TAILS, 'gprecover-tails', ...jobDirs], { timeoutMs: 30_000 });
+  const out = new Map<string, string>();
+  for (const line of res.stdout.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) out.set(line.slice(0, tab), line.slice(tab + 1));
+  }
+  return out;
+}
+
 /** Where a segment's jobs live on its host: beside the data directory, so they share its disk and owner. */
 export function jobDirFor(datadir: string, kind: string): string {
   const slash = datadir.lastIndexOf('/');

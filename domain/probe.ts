@@ -16,6 +16,8 @@ export interface DirProbeRequest {
   checkPort?: boolean;
   /** Also report whether the OS user can create the directory, and the free space where it would go. */
   checkSpace?: boolean;
+  /** Also report the version of rsync on its host (a differential copy runs rsync there). */
+  checkRsync?: boolean;
 }
 
 export interface DirProbe {
@@ -31,6 +33,10 @@ export interface DirProbe {
   systemIdentifier?: string;
   timeline?: number;
   clusterState?: string;
+  /** pg_controldata's "Data page checksum version" of the directory (0: checksums off). */
+  checksumVersion?: number;
+  /** With checkRsync: `rsync --version`'s version, '' when there is no rsync. */
+  rsyncVersion?: string;
   /** Command line of a pg_basebackup / pg_rewind / rsync working on this directory right now. */
   copyRunning?: string;
   portInUse?: boolean;
@@ -48,6 +54,8 @@ export interface SourceProbe {
   systemIdentifier?: string;
   timeline?: number;
   serverVersionNum?: number;
+  /** Its data page checksum version (pg_control_init()); 0 when checksums are off. */
+  checksumVersion?: number;
   /** What is already copying from this primary (gprecoverseg's own checks): such a content is skipped. */
   copiesFromIt?: { basebackup: boolean; rewind: boolean; backupMode: boolean };
   /** Bytes a full copy of it moves: every database (tablespaces included) and its WAL. */
@@ -57,4 +65,6 @@ export interface SourceProbe {
 export interface ProbeResult {
   dirs: DirProbe[];
   sources: SourceProbe[];
+  /** The coordinator's data page checksum version, what every segment must match (gprecoverseg's heap checksum check). */
+  coordinatorChecksumVersion?: number;
 }

@@ -21,59 +21,76 @@ export class RecoverConfigError extends InvalidRequestError {
 
 const PREFIXES: Record<string, LineType> = { I: 'incremental', D: 'differential', F: 'full' };
 
-function parseAddress(text: string, lineNo: number, what: string): SegmentAddress {
-  const fields = text.split('|');
-  if (fields.length !== 3 && fields.length !== 4) {
-    throw new RecoverConfigError(
-      `line ${lineNo}: ${what} '${text}' must be address|port|datadir or hostname|address|port|datadir`,
-    );
-  }
-  const [hostname, address, portText, datadir] = fields.length === 4 ? fields : [undefined, ...fields];
-  if (!address) throw new RecoverConfigError(`line ${lineNo}: ${what} has an empty address`);
-  if (hostname !== undefined && !hostname) throw new RecoverConfigError(`line ${lineNo}: ${what} has an empty hostname`);
+/**
+ * One segment group, 3 or 4 parts (hostname first), checked as gprecoverseg's check_values does. A 4-part line is
+ * matched by hostname too.
+ */
+function parseGroup(parts: string[], lineNo: number): SegmentAddress {
+  const [hostname, address, portText, datadir] = parts.length === 4 ? parts : [undefined, ...parts];
+  if (hostname !== undefined && !/^[A-Za-z0-9.\-_:[\]]+$/.test(hostname)) throw new RecoverConfigError(`Invalid hostname on line ${lineNo}`);
+  if (!address || !/^[A-Za-z0-9.\-_:[\]]+$/.test(address)) throw new RecoverConfigError(`Invalid address on line ${lineNo}`);
   const port = Number(portText);
-  if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) {
-    throw new RecoverConfigError(`line ${lineNo}: ${what} port '${portText}' is not a port number (1-65535)`);
-  }
-  if (!datadir || !datadir.startsWith('/')) {
-    throw new RecoverConfigError(`line ${lineNo}: ${what} data directory '${datadir ?? ''}' must be an absolute path`);
-  }
+  if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) throw new RecoverConfigError(`Invalid port on line ${lineNo}`);
+  if (!datadir || !datadir.startsWith('/') || datadir.split('/').includes('..')) throw new RecoverConfigError(`Invalid directory on line ${lineNo}`);
   return { ...(hostname ? { hostname } : {}), address, port, datadir: datadir.replace(/\/+$/, '') || '/' };
 }
 
-export function parseRecoverConfig(text: string): RecoverConfigLine[] {
+/**
+ * gprecoverseg -i (clsRecoverSegment_triples): one failed segment per line, `address|port|datadir` or
+ * `hostname|address|port|datadir`, optionally followed by whitespace and its new location of the same arity (a move,
+ * always full); an optional first field I|, D| or F| sets the line's recovery type; whole-line # comments. An empty
+ * file is no error: it has no segments to recover.
+ */
+export function parseRecoverConfig(text: string, file = 'the recover config'): RecoverConfigLine[] {
   const lines: RecoverConfigLine[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const lineNo = i + 1;
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
-    let body = line;
+    const groups = line.split(/\s+/);
+    if (groups.length > 2) throw new RecoverConfigError(`line ${lineNo} of file ${file}: expected 1 or 2 groups but found ${groups.length}`);
+    let parts = groups[0].split('|');
     let type: LineType | undefined;
-    // A one-letter first field is the type prefix: no real hostname is 'I', 'D' or 'F'.
-    const prefix = /^([IDFidf])\|/.exec(body);
-    const firstFields = body.split(/\s+/)[0].split('|').length;
-    if (prefix && (firstFields === 4 || firstFields === 5)) {
-      type = PREFIXES[prefix[1].toUpperCase()];
-      body = body.slice(2);
+    // A type prefix makes the first group one part longer than a segment: I|address|port|dir, F|host|address|port|dir.
+    if (parts.length === 5 || (parts.length === 4 && /^[A-Za-z]$/.test(parts[0]))) {
+      type = PREFIXES[parts[0].toUpperCase()];
+      if (!type) throw new RecoverConfigError('Invalid recovery type provided, please provide any of I,D,F,i,d,f as recovery_type');
+      parts = parts.slice(1);
     }
-    const parts = body.split(/\s+/);
-    if (parts.length > 2) {
-      throw new RecoverConfigError(`line ${lineNo}: expected '<failed segment>' or '<failed segment> <new location>', found ${parts.length} fields`);
+    if (parts.length !== 3 && parts.length !== 4) {
+      throw new RecoverConfigError(`line ${lineNo} of file ${file}: expected 3 or 4 parts on failed segment group, obtained ${parts.length}`);
     }
-    const failed = parseAddress(parts[0], lineNo, 'failed segment');
-    const target = parts[1] !== undefined ? parseAddress(parts[1], lineNo, 'new location') : undefined;
-    if (target && type && type !== 'full') {
-      throw new RecoverConfigError(`line ${lineNo}: a move to a new location is always a full recovery; drop the ${type === 'incremental' ? 'I' : 'D'}| prefix`);
+    const failed = parseGroup(parts, lineNo);
+    let target: SegmentAddress | undefined;
+    if (groups.length === 2) {
+      const parts2 = groups[1].split('|');
+      if ((parts2.length !== 3 && parts2.length !== 4) || parts2.length !== parts.length) {
+        throw new RecoverConfigError(`line ${lineNo} of file ${file}: expected equal parts, either 3 or 4 on both segment group, obtained ${parts.length} on group1 and ${parts2.length} on group2`);
+      }
+      target = parseGroup(parts2, lineNo);
+      if (type && type !== 'full') {
+        throw new RecoverConfigError(`line ${lineNo} of file ${file}: a move to a new location is always a full recovery; drop the ${type === 'incremental' ? 'I' : 'D'}| prefix`);
+      }
     }
     lines.push({ lineNo, ...(type ? { type } : {}), failed, ...(target ? { target } : {}) });
   });
-  if (lines.length === 0) throw new RecoverConfigError('the recover config has no segment lines');
-  const seen = new Map<string, number>();
-  for (const l of lines) {
-    const key = `${l.failed.address}|${l.failed.port}|${l.failed.datadir}`;
-    const earlier = seen.get(key);
-    if (earlier) throw new RecoverConfigError(`line ${l.lineNo}: segment ${key} is already listed on line ${earlier}`);
-    seen.set(key, l.lineNo);
+  // clsRecoverSegment_triples._validate: the cross-line conflicts.
+  const key = (a: SegmentAddress) => `${a.address}|${a.port}|${a.datadir}`;
+  for (const [i, a] of lines.entries()) {
+    for (const b of lines.slice(i + 1)) {
+      const conflict = `config file lines ${a.lineNo} and ${b.lineNo} conflict:`;
+      if (key(a.failed) === key(b.failed)) {
+        throw new RecoverConfigError(`${conflict} Cannot recover the same failed segment ${a.failed.address} and data directory ${a.failed.datadir} twice.`);
+      }
+      if (a.target && b.target && a.target.address === b.target.address && a.target.datadir === b.target.datadir) {
+        throw new RecoverConfigError(`${conflict} Cannot recover to the same segment ${a.target.address} and data directory ${a.target.datadir} twice.`);
+      }
+      const inPlaceUsedAsTarget = (x: RecoverConfigLine, y: RecoverConfigLine) => !x.target && y.target && x.failed.address === y.target.address && x.failed.datadir === y.target.datadir;
+      if (inPlaceUsedAsTarget(a, b) || inPlaceUsedAsTarget(b, a)) {
+        const x = inPlaceUsedAsTarget(a, b) ? a : b;
+        throw new RecoverConfigError(`${conflict} Cannot recover segment ${x.failed.address} with data directory ${x.failed.datadir} in place if it is used as a recovery segment.`);
+      }
+    }
   }
   return lines;
 }

@@ -34,6 +34,18 @@ export interface RecoveryInput {
   syncTimeoutMinutes?: number;
   /** How long an unreachable coordinator or segment host is waited for before the run fails (default 300). */
   outageSeconds?: number;
+  /** -d: the coordinator's data directory (its gprecoverseg.lock); default: the catalog's. */
+  coordinatorDataDirectory?: string;
+  /** -l: where recovery_progress.file is written on the coordinator host (default ~/gpAdminLogs). */
+  logDirectory?: string;
+  /** false with --no-progress or -q: no recovery_progress.file for gpstate -e. */
+  progressFile?: boolean;
+  /** --max-rate: pg_basebackup's throttle for full recoveries (32k to 1024M). */
+  maxRate?: string;
+  /** --hba-hostnames: pg_hba.conf entries name hosts instead of addresses. */
+  hbaHostnames?: boolean;
+  /** --disable-replay-lag with -r: no replay-lag guard. */
+  disableReplayLag?: boolean;
 }
 
 /** One failed segment and how it will be rebuilt. */
@@ -67,7 +79,7 @@ export type SegmentState = 'pending' | 'running' | 'succeeded' | 'failed' | 'ski
 
 export type SegmentPhase =
   | 'queued' | 'stopping' | 'verifying-down' | 'updating-catalog' | 'wiping' | 'copying' | 'starting' | 'syncing'
-  | 'backing-out' | 'done' | 'failed';
+  | 'removing-old' | 'backing-out' | 'done' | 'failed';
 
 export interface SegmentStatus {
   dbid: number;
@@ -107,6 +119,8 @@ export interface SegmentRecoveryInput {
   item: SegmentPlan;
   syncTimeoutMinutes: number;
   outageSeconds?: number;
+  /** --max-rate of the run (full copies only). */
+  maxRate?: string;
 }
 
 export interface SegmentRecoveryResult {
@@ -123,7 +137,11 @@ export interface SegmentProgress {
 
 export interface RebalanceInput {
   cluster: string;
+  /** Refuse the whole rebalance when a pair's mirror replays this many GB behind or more (default 10). */
   replayLagGB?: number;
+  /** --disable-replay-lag: no guard at all. */
+  disableReplayLag?: boolean;
+  coordinatorDataDirectory?: string;
   dryRun?: boolean;
   requestedBy?: string;
   syncTimeoutMinutes?: number;

@@ -48,9 +48,9 @@ describe('bad input: one clear line, exit 2, nothing changed', () => {
   };
 
   it.each([
-    ['a malformed -i line', ['-i', 'ADDR|7000'], /line 1: failed segment '127\.0\.71\.2\|7000' must be address\|port\|datadir/],
-    ['a -i port that is no port', ['-i', 'ADDR|seven|/data/x'], /port 'seven' is not a port number/],
-    ['-F with --differential', ['-F', '--differential'], /-F \(full\) and --differential cannot be used together/],
+    ['a malformed -i line', ['-i', 'ADDR|7000'], /line 1 of file \S+: expected 3 or 4 parts on failed segment group, obtained 2/],
+    ['a -i port that is no port', ['-i', 'ADDR|seven|/data/x'], /Invalid port on line 1/],
+    ['-F with --differential', ['-F', '--differential'], /^gprecover start-recovery: Only one of -F and --differential may be specified$/],
     ['a -B that is no number', ['-B', 'many'], /-B must be a whole number from 1 to 1024, not 'many'/],
     ['an unknown option', ['--fast'], /Unknown option '--fast'/],
     ['a missing -i file', ['-i', '/nonexistent/recover.conf'], /cannot read -i file \/nonexistent\/recover.conf: ENOENT/],
@@ -64,7 +64,7 @@ describe('bad input: one clear line, exit 2, nothing changed', () => {
   it('refuses an -i line for a segment the catalog does not have', async () => {
     const before = await snapshot();
     expectRefused(await runCli(['start-recovery', '-i', file('unknown.conf', '127.0.71.9|7000|/data/mirror/gpseg9\n'), '--wait'], env),
-      /line 1: no segment 127\.0\.71\.9\|7000\|\/data\/mirror\/gpseg9 in the catalog of cluster 'bad'/);
+      /A segment to recover was not found in configuration\. {2}This segment is described by address\|port\|directory '127\.0\.71\.9\|7000\|\/data\/mirror\/gpseg9' \(line 1, cluster 'bad'\)/);
     expect(await snapshot()).toBe(before);
   });
 

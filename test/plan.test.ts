@@ -57,7 +57,7 @@ describe('selectTargets', () => {
   it('refuses an -i line for a segment that is up, and one that is unknown', () => {
     const segs = healthy();
     expect(() => selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0'))).toThrow(/dbid 4 .* is already up/);
-    expect(() => selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.9|7000|/x/y'))).toThrow(/line 1: no segment 127.0.0.9\|7000\|\/x\/y/);
+    expect(() => selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.9|7000|/x/y'))).toThrow(/A segment to recover was not found in configuration. {2}This segment is described by address\|port\|directory '127.0.0.9\|7000\|\/x\/y' \(line 1/);
   });
 
   it('moves a mirror to a new location as a full recovery and refuses moving an acting primary', () => {
@@ -77,11 +77,12 @@ describe('selectTargets', () => {
 });
 
 describe('validateTargets', () => {
-  const downMirror = () => {
+  const downMirrorSegments = () => {
     const segs = healthy();
     segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
-    return selectTargets(snapshot(segs), { cluster: 'c1' });
+    return segs;
   };
+  const downMirror = () => selectTargets(snapshot(downMirrorSegments()), { cluster: 'c1' });
 
   it('keeps a sound plan', () => {
     const items = downMirror();
@@ -101,6 +102,28 @@ describe('validateTargets', () => {
     expect(() => validateTargets('c1', items, probeOk(items, { exists: false, pgVersion: undefined }))).toThrow(/no data directory .* to rewind; use -F/);
   });
 
+  it('--differential needs rsync 3.1.0 or later where it runs (gprecoverseg\'s words), versions compared as numbers', () => {
+    const items = selectTargets(snapshot(downMirrorSegments()), { cluster: 'c1', differential: true });
+    expect(probeRequests(items).map((r) => r.checkRsync)).toEqual([true]);
+    const refused = /^To perform a differential recovery, a minimum rsync version of 3\.1\.0 is required\. Please ensure that rsync is updated to version 3\.1\.0 or higher\. \(host sdw2 has (rsync 3\.0\.9|no rsync)\)$/;
+    expect(() => validateTargets('c1', items, probeOk(items, { rsyncVersion: '3.0.9' }))).toThrow(refused);
+    expect(() => validateTargets('c1', items, probeOk(items, { rsyncVersion: '' }))).toThrow(refused);
+    for (const v of ['3.1.0', '3.2.7', '3.10.1', '4.0.0']) expect(validateTargets('c1', items, probeOk(items, { rsyncVersion: v })).items).toHaveLength(1);
+  });
+
+  it('refuses a source or failed directory whose heap checksum setting differs from the coordinator\'s', () => {
+    const items = downMirror();
+    const probe = (dirVersion: number, sourceVersion: number): ProbeResult => {
+      const p = probeOk(items, { checksumVersion: dirVersion });
+      return { ...p, sources: p.sources.map((s) => ({ ...s, checksumVersion: sourceVersion })), coordinatorChecksumVersion: 1 };
+    };
+    expect(validateTargets('c1', items, probe(1, 1)).items).toHaveLength(1);
+    expect(() => validateTargets('c1', items, probe(0, 1)))
+      .toThrow(/^Heap checksum setting differences reported on segments: sdw2 \(dbid 4\) checksum set to 0 differs from coordinator checksum set to 1$/);
+    expect(() => validateTargets('c1', items, probe(1, 0)))
+      .toThrow(/^Heap checksum setting differences reported on segments: sdw1 \(dbid 2\) checksum set to 0 differs from coordinator checksum set to 1$/);
+  });
+
   it('refuses a move onto a port in use or a non-empty directory', () => {
     const items = selectTargets(snapshot(healthy()), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0 127.0.0.4|7100|/new/gpseg0'));
     expect(() => validateTargets('c1', items, probeOk(items, { portInUse: true, exists: false, empty: true }))).toThrow(/port 7100 on host sdw3 is already in use/);
@@ -111,7 +134,7 @@ describe('validateTargets', () => {
     const segs = healthy();
     segs[2] = row(4, 0, 'm', 'm', 'd', 'sdw2', 7000);
     const items = selectTargets(snapshot(segs), { cluster: 'c1' }, parseRecoverConfig('127.0.0.3|7000|/data/mirror/gpseg0 127.0.0.4|7100|/new/gpseg0'));
-    expect(probeRequests(items)).toEqual([{ location: items[0].target, checkPort: true, checkSpace: true }]);
+    expect(probeRequests(items)).toEqual([{ location: items[0].target, checkPort: true, checkSpace: true, checkRsync: false }]);
     const probe = (space: DirProbe['space'], sizeBytes = 5 * 1024 ** 3): ProbeResult => ({
       dirs: [{ location: items[0].target, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false, space }],
       sources: [{ dbid: 2, reachable: true, inRecovery: false, sizeBytes }],
@@ -158,7 +181,10 @@ describe('inputProblems (JSON typed into the Web UI)', () => {
   it('accepts the documented inputs', async () => {
     const { inputProblems } = await import('../workflows/validateInput');
     expect(inputProblems({ cluster: 'demo' })).toEqual([]);
-    expect(inputProblems({ cluster: 'demo', full: true, hostParallelism: 4, spareHosts: ['sdw9'], replayLagGB: 0.5 })).toEqual([]);
+    expect(inputProblems({ cluster: 'demo', full: true, hostParallelism: 4, rebalance: false, replayLagGB: 0.5 })).toEqual([]);
+    expect(inputProblems({ cluster: 'demo', spareHosts: ['sdw9'], segmentParallelism: 8 })).toEqual([]);
+    expect(inputProblems({ cluster: 'demo', full: true, spareHosts: ['sdw9'] })).toEqual(['-F option is not supported with -p option']);
+    expect(inputProblems({ cluster: 'demo', hostParallelism: 65, maxRate: '10G' })).toEqual(['Invalid parallelDegree value provided with -B argument: 65', 'Invalid --max-rate unit: G']);
   });
 
   it('names each wrong field', async () => {

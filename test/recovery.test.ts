@@ -113,7 +113,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     const old = byDbid(rows, 6);
     const primary = rows.find((r) => r.content === old.content && r.role === 'p')!;
     const newDir = path.join(path.dirname(path.dirname(primary.datadir)), 'mirror-moved', path.basename(old.datadir));
-    const res = await recover({ recoverConfig: `# move content 0's mirror next to its primary\n${old.address}|${old.port}|${old.datadir} ${primary.hostname}|${primary.address}|${old.port + 100}|${newDir}\n` });
+    const res = await recover({ recoverConfig: `# move content 0's mirror next to its primary\n${old.hostname}|${old.address}|${old.port}|${old.datadir} ${primary.hostname}|${primary.address}|${old.port + 100}|${newDir}\n` });
     expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.state])).toEqual([[6, 'full', true, 'succeeded']]);
     const moved = byDbid(await cluster.segments(), 6);
     expect(moved).toMatchObject({ hostname: primary.hostname, address: primary.address, port: old.port + 100, datadir: newDir, status: 'u', mode: 's', role: 'm' });

@@ -37,7 +37,7 @@ describe('gprecover show: timelines from real event histories', () => {
     });
     expect(t.identity).toMatch(/@/);
     expect(t.plan).toMatchObject({ from: 'result', items: [{ dbid: 4, content: 0, type: 'incremental', sourceDbid: 2 }, { dbid: 5, content: 1, type: 'incremental', sourceDbid: 3 }] });
-    expect(names(t)).toEqual(['readCluster', 'probeTargets']);
+    expect(names(t)).toEqual(['readCluster', 'acquireRecoveryLock', 'probeTargets', 'trustRecoveryHosts', 'writeRecoveryProgress', 'releaseRecoveryLock']);
     expect(t.children.map((c) => c.workflowId)).toEqual([4, 5].map((d) => `gprecover-${a}-${s.succeeded.runId.slice(0, 8)}-dbid${d}`));
     for (const c of t.children) {
       expect(names(c)).toEqual(SEGMENT_STEPS);
@@ -72,7 +72,7 @@ describe('gprecover show: timelines from real event histories', () => {
       { dbid: 5, type: 'full', moved: true, failed: 'sdw1:7000:/data/mirror/gpseg1', target: { hostname: 'sdw4', port: 7000 } },
     ] });
     const [c4, c5] = t.children;
-    expect(names(c4)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync']);
+    expect(names(c4)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync', 'removeOldLocation']);
     expect(names(c5)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'backOutCatalog']);
     expect(c5.status).toBe('failed');
     expect(c5.steps[4]).toMatchObject({ outcome: 'failed', attempts: 1, failure: 'PermanentFailure: pg_basebackup exited 1 for dbid 5: could not connect to the source' });
@@ -119,7 +119,7 @@ describe('gprecover show: timelines from real event histories', () => {
   it('a rebalance: its own steps, the swapped contents, the demoted primary recovered', async () => {
     const t = await fetchTimeline(h.client, s.rebalanced.workflowId, s.rebalanced.runId);
     expect(t).toMatchObject({ workflowType: 'rebalanceWorkflow', outcome: 'succeeded', rebalance: { swapped: [0], recovered: [4] } });
-    expect(names(t)).toEqual(['readCluster', 'stopPrimaryForRebalance', 'waitForPromotion', 'readCluster']);
+    expect(names(t)).toEqual(['readCluster', 'acquireRecoveryLock', 'replayLagBytes', 'stopPrimaryForRebalance', 'waitForPromotion', 'readCluster', 'releaseRecoveryLock']);
     expect(t.children).toHaveLength(1);
     expect(names(t.children[0])).toEqual(SEGMENT_STEPS);
     expect(formatTimeline(t).join('\n')).toContain('rebalance: swapped contents [0], recovered dbids [4]');

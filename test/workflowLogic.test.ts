@@ -97,6 +97,21 @@ function mockActivities(down: number[], calls: Calls, over: Overrides = {}): Act
     async stopPrimaryForRebalance() {
       return { wasRunning: true };
     },
+    async acquireRecoveryLock() {
+      return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: true };
+    },
+    async releaseRecoveryLock() {
+      return true;
+    },
+    async trustRecoveryHosts() {
+      return { changed: [] };
+    },
+    async writeRecoveryProgress() {
+      // The real one runs beside the copies until cancelled; a running activity would hold the test server's clock.
+    },
+    async removeOldLocation() {
+      return { removed: [], kept: [] };
+    },
     async waitForPromotion() {},
   };
   const merged = { ...base, ...over } as Record<string, (...args: never[]) => Promise<unknown>>;
@@ -108,7 +123,7 @@ function mockActivities(down: number[], calls: Calls, over: Overrides = {}): Act
 
 const freshCalls = (): Calls => ({ log: [], backOuts: [], maxPerHost: 0, maxHosts: 0 });
 const count = (calls: Calls, name: string) => calls.log.filter((n) => n === name).length;
-const moveLine = '10.0.0.2|7000|/data/mirror/gpseg0 sdw3|10.0.0.3|7000|/data/mirror/gpseg0';
+const moveLine = 'sdw2|10.0.0.2|7000|/data/mirror/gpseg0 sdw3|10.0.0.3|7000|/data/mirror/gpseg0';
 
 describe('workflow decisions (mocked activities, time-skipping test server)', () => {
   let env: TestWorkflowEnvironment;
@@ -183,6 +198,7 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       },
     }), { recoverConfig: moveLine });
     expect(failed.ok).toBe(false);
+    expect(((failed as { err: WorkflowFailedError }).err.cause as Error).message).toMatch(/No space left on device/);
     expect(count(calls, 'copySegment')).toBe(1);
     expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'pg_basebackup into sdw3:/data/mirror/gpseg0 failed (exit 1): No space left on device' }]);
 

@@ -50,6 +50,14 @@ export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
       retry: retry({ initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 20 }),
     }),
 
+    /** Runs beside the copies for hours (recovery_progress.file); cancelled by the workflow when they are over. */
+    watch: proxyActivities<Activities>({
+      startToCloseTimeout: '72 hours',
+      heartbeatTimeout: '10 seconds',
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: retry({ initialInterval: '2s', maximumInterval: '30s' }),
+    }),
+
     /** A moved mirror that still shows 'u', a mirror not yet promoted: FTS gets there within a few probe intervals. */
     ftsWait: proxyActivities<Activities>({
       startToCloseTimeout: '2 minutes',

@@ -8,8 +8,11 @@ import { where, type SegmentRow } from '../domain/segment';
 /** What the plan refuses, every problem at once: one line, exit 2, nothing changed. */
 export class PlanError extends InvalidRequestError {
   override name = 'PlanError';
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    problems = [...new Set(problems)];
     super(problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`);
+    this.problems = problems;
   }
 }
 
@@ -29,8 +32,6 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
   const problems: string[] = [];
   const segs = snapshot.segments.filter((s) => s.content >= 0);
   const chosen: Array<{ failed: SegmentRow; line?: RecoverConfigLine }> = [];
-  if (input.full && input.differential) problems.push('-F (full) and --differential cannot be used together');
-  if (lines && input.spareHosts?.length) problems.push('-i and -p cannot be used together');
   if (!snapshot.flavor.differential && (input.differential || lines?.some((l) => l.type === 'differential'))) {
     problems.push(`${snapshot.flavor.title} has no differential recovery (gprecoverseg --differential is Greenplum 7 only); use incremental or -F (full)`);
   }
@@ -38,7 +39,10 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
     for (const line of lines) {
       const failed = segs.find((s) => matchesSegment(line.failed, s));
       if (!failed) {
-        problems.push(`line ${line.lineNo}: no segment ${line.failed.address}|${line.failed.port}|${line.failed.datadir} in the catalog of cluster '${snapshot.cluster}'`);
+        const described = line.failed.hostname !== undefined
+          ? `hostname|address|port|directory '${line.failed.hostname}|${line.failed.address}|${line.failed.port}|${line.failed.datadir}'`
+          : `address|port|directory '${line.failed.address}|${line.failed.port}|${line.failed.datadir}'`;
+        problems.push(`A segment to recover was not found in configuration.  This segment is described by ${described} (line ${line.lineNo}, cluster '${snapshot.cluster}')`);
       } else {
         chosen.push({ failed, line });
       }
@@ -112,7 +116,7 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
 
 /** What to probe on the segment hosts for these items: each target directory (and port and room, for moves). */
 export function probeRequests(items: SegmentPlan[]): DirProbeRequest[] {
-  return items.map((it) => ({ location: it.target, checkPort: it.moved, checkSpace: it.moved }));
+  return items.map((it) => ({ location: it.target, checkPort: it.moved, checkSpace: it.moved, checkRsync: it.type === 'differential' }));
 }
 
 /** gprecoverseg's skip rules: a content whose source is already being copied from is left to that copy. */
@@ -134,6 +138,48 @@ function roomProblem(label: string, it: SegmentPlan, dir: DirProbe, src: SourceP
     return `${label}: ${it.target.hostname}:${space.ancestor} has ${gb(space.freeKb * 1024)} free, the copy of dbid ${it.source.dbid} needs ${gb(src.sizeBytes)}`;
   }
   return undefined;
+}
+
+/** gprecoverseg's minimum for --differential: --info=progress2 needs rsync 3.1.0. */
+export const MIN_RSYNC_VERSION = '3.1.0';
+
+const versionBelow = (v: string, min: string) => {
+  const a = v.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) < b[i];
+  return false;
+};
+
+function rsyncProblem(it: SegmentPlan, dir: DirProbe): string | undefined {
+  if (it.type !== 'differential' || dir.rsyncVersion === undefined) return undefined;
+  if (dir.rsyncVersion && !versionBelow(dir.rsyncVersion, MIN_RSYNC_VERSION)) return undefined;
+  const found = dir.rsyncVersion ? `rsync ${dir.rsyncVersion}` : 'no rsync';
+  return `To perform a differential recovery, a minimum rsync version of ${MIN_RSYNC_VERSION} is required. `
+    + `Please ensure that rsync is updated to version ${MIN_RSYNC_VERSION} or higher. (host ${it.target.hostname} has ${found})`;
+}
+
+/**
+ * gprecoverseg's heap checksum check: every source and every failed directory that can be read must have the
+ * coordinator's data page checksum setting; a copy would otherwise carry the wrong one into the cluster.
+ */
+function checksumProblem(items: SegmentPlan[], probe: ProbeResult): string | undefined {
+  const want = probe.coordinatorChecksumVersion;
+  if (want === undefined) return undefined;
+  const differing: string[] = [];
+  const seen = new Set<number>();
+  for (const it of items) {
+    const src = probe.sources.find((s) => s.dbid === it.source.dbid);
+    if (src?.checksumVersion !== undefined && src.checksumVersion !== want && !seen.has(src.dbid)) {
+      seen.add(src.dbid);
+      differing.push(`${it.source.hostname} (dbid ${src.dbid}) checksum set to ${src.checksumVersion} differs from coordinator checksum set to ${want}`);
+    }
+    const dir = it.moved ? undefined : probe.dirs.find((d) => d.location.address === it.target.address && d.location.datadir === it.target.datadir);
+    if (dir?.checksumVersion !== undefined && dir.checksumVersion !== want && !seen.has(it.dbid)) {
+      seen.add(it.dbid);
+      differing.push(`${it.target.hostname} (dbid ${it.dbid}) checksum set to ${dir.checksumVersion} differs from coordinator checksum set to ${want}`);
+    }
+  }
+  return differing.length ? `Heap checksum setting differences reported on segments: ${differing.join('; ')}` : undefined;
 }
 
 /** Second pass, with live state: refuse what cannot work, skip contents already being copied. */
@@ -187,9 +233,13 @@ export function validateTargets(cluster: string, items: SegmentPlan[], probe: Pr
         problems.push(`${label}: ${it.target.datadir} has system identifier ${dir.systemIdentifier} but its source has ${src.systemIdentifier}; it belongs to another cluster, use -F (full)`);
       }
     }
+    const rsync = rsyncProblem(it, dir);
+    if (rsync) problems.push(rsync);
     if (dir.postmasterLive && it.failed.status === 'd') warnings.push(`${label}: a postmaster is still running in ${it.target.datadir}; it will be stopped`);
     kept.push(it);
   }
+  const checksums = checksumProblem(kept, probe);
+  if (checksums) problems.push(checksums);
   if (problems.length) throw new PlanError(problems);
   return { cluster, items: kept, skipped, warnings };
 }

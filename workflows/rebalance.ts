@@ -1,68 +1,121 @@
-import { executeChild, ParentClosePolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { activityProfiles } from './activityProfiles';
+import {
+  ApplicationFailure, CancellationScope, executeChild, log, ParentClosePolicy, upsertMemo, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { FailureType } from '../domain/failures';
+import { DEFAULT_REPLAY_LAG_GB } from '../domain/options';
+import type { RebalanceInput, RebalanceResult, SegmentPlan, SkippedContent } from '../domain/recovery';
+import type { SegmentRow } from '../domain/segment';
+import { activityProfiles, type ActivityProfiles } from './activityProfiles';
+import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
 import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
-import type { RebalanceInput, RebalanceResult, SegmentPlan, SkippedContent } from '../domain/recovery';
 
 const GiB = 1024 ** 3;
 
-/**
- * gprecoverseg -r: for each pair up, synchronized and out of preferred role, stop the acting primary, let FTS promote
- * the preferred primary, then recover the demoted segment incrementally as a mirror.
- */
-export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceResult> {
-  const { cluster } = input;
-  const isChild = !!workflowInfo().parent;
-  const { catalog: catalogActivities, host: hostActivities, ftsWait: ftsWaitActivities } = activityProfiles(input.outageSeconds);
-  if (!isChild) upsertSearchAttributes([{ key: ClusterName, value: cluster }, { key: RecoveryType, value: 'rebalance' }]);
-  const snapshot = await catalogActivities.readCluster(cluster);
-  const segs = snapshot.segments.filter((s) => s.content >= 0);
+interface Swap {
+  content: number;
+  actingPrimary: number;
+  preferredPrimary: number;
+}
+
+/** Pairs up, synchronized and out of preferred role; the others are said why they stay. */
+function unbalancedPairs(segments: SegmentRow[]): { swaps: Swap[]; skipped: SkippedContent[] } {
+  const segs = segments.filter((s) => s.content >= 0);
+  const swaps: Swap[] = [];
   const skipped: SkippedContent[] = [];
-  const candidates: Array<{ content: number; actingPrimary: number; preferredPrimary: number }> = [];
   for (const preferred of segs.filter((s) => s.preferredRole === 'p' && s.role === 'm')) {
     const acting = segs.find((s) => s.content === preferred.content && s.dbid !== preferred.dbid);
     if (!acting) continue;
     if (acting.status !== 'u' || preferred.status !== 'u') {
-      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: 'a segment of the pair is down; recover it first' });
+      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: `Not rebalancing primary segment dbid ${acting.dbid} with its mirror dbid ${preferred.dbid} because one is down; recover it first` });
     } else if (acting.mode !== 's' || preferred.mode !== 's') {
-      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: 'the pair is not synchronized (mode n); wait for it to catch up' });
+      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: `Not rebalancing primary segment dbid ${acting.dbid} with its mirror dbid ${preferred.dbid} because they are not synchronized (mode n)` });
     } else {
-      candidates.push({ content: preferred.content, actingPrimary: acting.dbid, preferredPrimary: preferred.dbid });
+      swaps.push({ content: preferred.content, actingPrimary: acting.dbid, preferredPrimary: preferred.dbid });
     }
   }
-  if (input.replayLagGB !== undefined) {
-    for (const c of [...candidates]) {
-      const lag = await catalogActivities.replayLagBytes({ cluster, primaryDbid: c.actingPrimary });
-      if (lag !== null && lag > input.replayLagGB * GiB) {
-        candidates.splice(candidates.indexOf(c), 1);
-        skipped.push({ content: c.content, dbid: c.preferredPrimary, reason: `mirror replay lag ${(lag / GiB).toFixed(2)} GB exceeds --replay-lag ${input.replayLagGB} GB` });
-      }
+  return { swaps, skipped };
+}
+
+/**
+ * rebalanceSegments.py's replay-lag guard, on by default: a mirror that has WAL left to replay would be promoted only
+ * after replaying it, so one pair at or over the limit stops the whole rebalance before anything is stopped.
+ */
+async function checkReplayLag(input: RebalanceInput, swaps: Swap[], activities: ActivityProfiles): Promise<void> {
+  if (input.disableReplayLag) return;
+  const limitGB = input.replayLagGB ?? DEFAULT_REPLAY_LAG_GB;
+  for (const s of swaps) {
+    const lag = await activities.catalog.replayLagBytes({ cluster: input.cluster, primaryDbid: s.actingPrimary });
+    if (lag !== null && lag >= limitGB * GiB) {
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidRequest,
+        nonRetryable: true,
+        message: `${lag} bytes of WAL are still to be replayed on mirror dbid ${s.preferredPrimary} (content ${s.content}, primary dbid ${s.actingPrimary}): `
+          + `let the mirror catch up, then rebalance; --replay-lag sets the allowed lag (${limitGB} GB), --disable-replay-lag turns the check off`,
+      });
     }
   }
-  if (!isChild) upsertSearchAttributes([{ key: ContentIds, value: contentIdsThatFit(candidates.map((c) => c.content)) }]);
-  if (input.dryRun || candidates.length === 0) {
-    if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: input.dryRun ? 'dry-run' : 'succeeded' }]);
-    return { swapped: [], skipped, recovered: [] };
+}
+
+/**
+ * gprecoverseg -r: for each pair up, synchronized and out of preferred role, stop the acting primary, let FTS promote
+ * the preferred primary, then recover the demoted segment incrementally as a mirror. On its own it holds
+ * gprecoverseg's lock; started by a recovery, it runs under the recovery's.
+ */
+export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceResult> {
+  const { cluster } = input;
+  const isChild = !!workflowInfo().parent;
+  const activities = activityProfiles(input.outageSeconds);
+  const lockRequest = { cluster, coordinatorDataDirectory: input.coordinatorDataDirectory };
+  let lockHeld = false;
+  if (!isChild) upsertSearchAttributes([{ key: ClusterName, value: cluster }, { key: RecoveryType, value: 'rebalance' }]);
+  try {
+    const snapshot = await activities.catalog.readCluster(cluster);
+    if (!isChild) lockHeld = (await activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun })).held;
+    const { swaps, skipped } = unbalancedPairs(snapshot.segments);
+    for (const s of skipped) log.warn(s.reason);
+    await checkReplayLag(input, swaps, activities);
+    if (!isChild) upsertSearchAttributes([{ key: ContentIds, value: contentIdsThatFit(swaps.map((c) => c.content)) }]);
+    if (input.dryRun || swaps.length === 0) {
+      if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: input.dryRun ? 'dry-run' : 'succeeded' }]);
+      return { swapped: [], skipped, recovered: [] };
+    }
+
+    await Promise.all(swaps.map((c) => activities.host.stopPrimaryForRebalance({ cluster, dbid: c.actingPrimary })));
+    await Promise.all(swaps.map((c) => activities.ftsWait.waitForPromotion({ cluster, dbid: c.preferredPrimary })));
+
+    const after = await activities.catalog.readCluster(cluster);
+    const items: SegmentPlan[] = swaps.map((c) => {
+      const failed = after.segments.find((s) => s.dbid === c.actingPrimary)!;
+      const source = after.segments.find((s) => s.dbid === c.preferredPrimary)!;
+      return {
+        content: c.content, dbid: failed.dbid, type: 'incremental', failed, source, moved: false,
+        target: { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir },
+      };
+    });
+    const info = workflowInfo();
+    await Promise.all(items.map((item) => executeChild(segmentRecoveryWorkflow, {
+      workflowId: `${info.workflowId}-${info.runId.slice(0, 8)}-dbid${item.dbid}`,
+      args: [{ cluster, item, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds }],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    })));
+    if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: 'succeeded' }]);
+    return { swapped: swaps.map((c) => c.content), skipped, recovered: items.map((i) => i.dbid) };
+  } catch (err) {
+    if (cancelledCause(err)) {
+      if (!isChild) await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: 'cancelled' }]));
+      throw asCancelled(err, 'rebalance cancelled');
+    }
+    const failure = runFailure(err);
+    if (!isChild) {
+      upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? 'invalid' : 'failed' }]);
+      upsertMemo({ error: failure.message.slice(0, 500) });
+    }
+    throw failure;
+  } finally {
+    if (lockHeld) {
+      await CancellationScope.nonCancellable(() => activities.host.releaseRecoveryLock(lockRequest))
+        .catch((err) => log.warn(`gprecoverseg.lock not released: ${rootMessage(err)}`));
+    }
   }
-
-  await Promise.all(candidates.map((c) => hostActivities.stopPrimaryForRebalance({ cluster, dbid: c.actingPrimary })));
-  await Promise.all(candidates.map((c) => ftsWaitActivities.waitForPromotion({ cluster, dbid: c.preferredPrimary })));
-
-  const after = await catalogActivities.readCluster(cluster);
-  const items: SegmentPlan[] = candidates.map((c) => {
-    const failed = after.segments.find((s) => s.dbid === c.actingPrimary)!;
-    const source = after.segments.find((s) => s.dbid === c.preferredPrimary)!;
-    return {
-      content: c.content, dbid: failed.dbid, type: 'incremental', failed, source, moved: false,
-      target: { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir },
-    };
-  });
-  const info = workflowInfo();
-  await Promise.all(items.map((item) => executeChild(segmentRecoveryWorkflow, {
-    workflowId: `${info.workflowId}-${info.runId.slice(0, 8)}-dbid${item.dbid}`,
-    args: [{ cluster, item, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds }],
-    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-  })));
-  if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: 'succeeded' }]);
-  return { swapped: candidates.map((c) => c.content), skipped, recovered: items.map((i) => i.dbid) };
 }

@@ -3,6 +3,8 @@ import {
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType, InvalidRequestError } from '../domain/failures';
+import { HOST_PARALLELISM, SEGMENT_PARALLELISM } from '../domain/options';
+import type { ClusterSnapshot } from '../domain/probe';
 import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from '../domain/recovery';
 import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
@@ -14,8 +16,6 @@ import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryTy
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 import { inputProblems } from './validateInput';
 
-export const DEFAULT_HOST_PARALLELISM = 16;
-export const DEFAULT_SEGMENT_PARALLELISM = 64;
 
 function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: FailureType.InvalidRequest, nonRetryable: true });
@@ -36,12 +36,18 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
   setHandler(recoveryStatusQuery, () => status);
   upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
   const activities = activityProfiles(input.outageSeconds);
+  const lockRequest = { cluster: input.cluster, coordinatorDataDirectory: input.coordinatorDataDirectory };
+  let lockHeld = false;
 
   let plan: RecoveryPlan | undefined;
   try {
-    plan = await makePlan(input, activities);
+    const snapshot = await activities.catalog.readCluster(input.cluster);
+    // gprecoverseg's lock for the whole run; a dry run only makes sure gprecoverseg is not at work.
+    const lock = await activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun });
+    lockHeld = lock.held;
+    plan = await makePlan(input, snapshot, activities);
     status.skipped = plan.skipped;
-    status.warnings = plan.warnings;
+    status.warnings = [...(lock.note ? [lock.note] : []), ...plan.warnings];
     status.segments = plan.items.map((it) => segmentStatus(it));
     upsertSearchAttributes([
       { key: ContentIds, value: contentIdsThatFit(plan.items.map((i) => i.content)) },
@@ -55,7 +61,11 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       return result(status, plan);
     }
     status.phase = 'recovering';
-    await runSegments(input, plan, status.segments);
+    if (plan.items.length) {
+      const hba = await activities.host.trustRecoveryHosts({ cluster: input.cluster, items: plan.items, hostnames: input.hbaHostnames });
+      if (hba.warning) status.warnings.push(hba.warning);
+    }
+    await withProgressFile(input, plan, activities, () => runSegments(input, plan!, status.segments));
     const failed = status.segments.filter((s) => s.state === 'failed');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -69,7 +79,10 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       status.phase = 'rebalancing';
       status.rebalance = await executeChild(rebalanceWorkflow, {
         workflowId: `${workflowInfo().workflowId}-rebalance`,
-        args: [{ cluster: input.cluster, replayLagGB: input.replayLagGB, requestedBy: input.requestedBy, syncTimeoutMinutes: input.syncTimeoutMinutes, outageSeconds: input.outageSeconds }],
+        args: [{
+          cluster: input.cluster, replayLagGB: input.replayLagGB, disableReplayLag: input.disableReplayLag, requestedBy: input.requestedBy,
+          syncTimeoutMinutes: input.syncTimeoutMinutes, outageSeconds: input.outageSeconds,
+        }],
       });
     }
     status.phase = 'done';
@@ -89,17 +102,41 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     // The root cause travels with the run's visibility record, so `gprecover history` shows it without reading history.
     upsertMemo({ error: failure.message.slice(0, 500) });
     throw failure;
+  } finally {
+    if (lockHeld) {
+      await CancellationScope.nonCancellable(() => activities.host.releaseRecoveryLock(lockRequest))
+        .catch((err) => log.warn(`gprecoverseg.lock not released: ${rootMessage(err)}; the next run finds it stale and takes it over`));
+    }
   }
 }
 
-async function makePlan(input: RecoveryInput, activities: ActivityProfiles): Promise<RecoveryPlan> {
+/**
+ * gprecoverseg's recovery_progress.file (for gpstate -e) beside the copies: written every second while `copies`
+ * runs, removed when it is over, whatever its outcome. --no-progress and -q write none, as gprecoverseg.
+ */
+async function withProgressFile(input: RecoveryInput, plan: RecoveryPlan, activities: ActivityProfiles, copies: () => Promise<void>): Promise<void> {
+  if (input.progressFile === false || !plan.items.length) return copies();
+  const scope = new CancellationScope();
+  const writer = scope.run(() => activities.watch.writeRecoveryProgress({
+    cluster: input.cluster, logDirectory: input.logDirectory, copies: plan.items.map((i) => ({ dbid: i.dbid, type: i.type, target: i.target })),
+  })).catch((err) => {
+    if (!cancelledCause(err)) log.warn(`recovery_progress.file not kept up: ${rootMessage(err)}`);
+  });
+  try {
+    await copies();
+  } finally {
+    scope.cancel();
+    await writer;
+  }
+}
+
+async function makePlan(input: RecoveryInput, snapshot: ClusterSnapshot, activities: ActivityProfiles): Promise<RecoveryPlan> {
   let lines: RecoverConfigLine[] | undefined;
   try {
     lines = input.recoverConfig !== undefined ? parseRecoverConfig(input.recoverConfig) : undefined;
   } catch (err) {
     throw invalid((err as Error).message);
   }
-  const snapshot = await activities.catalog.readCluster(input.cluster);
   let items: SegmentPlan[];
   try {
     items = selectTargets(snapshot, input, lines);
@@ -132,8 +169,8 @@ function segmentStatus(it: SegmentPlan): SegmentStatus {
 
 /** Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. */
 async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: SegmentStatus[]): Promise<void> {
-  const hostLimit = input.hostParallelism ?? DEFAULT_HOST_PARALLELISM;
-  const perHostLimit = input.segmentParallelism ?? DEFAULT_SEGMENT_PARALLELISM;
+  const hostLimit = input.hostParallelism ?? HOST_PARALLELISM.default;
+  const perHostLimit = input.segmentParallelism ?? SEGMENT_PARALLELISM.default;
   const active = new Map<string, number>();
   const canStart = (it: SegmentPlan) => {
     const n = active.get(it.target.hostname) ?? 0;
@@ -152,7 +189,7 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
     running.push(
       executeChild(segmentRecoveryWorkflow, {
         workflowId: st.childWorkflowId,
-        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds }],
+        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       }).then(
         () => { st.state = 'succeeded'; },

@@ -60,7 +60,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
       await activities.host.wipeTarget({ cluster, item });
     }
     phase = 'copying';
-    await activities.copy.copySegment({ cluster, item });
+    await activities.copy.copySegment({ cluster, item, maxRate: input.maxRate });
   } catch (err) {
     // As gprecoverseg: only a move whose copy failed goes back to where it was; an in-place recovery changed nothing
     // of where the catalog says the segment lives.
@@ -83,6 +83,11 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   } catch (err) {
     phase = 'failed';
     throw cancelledCause(err) ? asCancelled(err, `recovery of dbid ${item.dbid} cancelled`) : err;
+  }
+  if (item.moved) {
+    // The segment lives at its new location now; the old one is cleaned up, or left with a warning.
+    phase = 'removing-old';
+    await activities.host.removeOldLocation({ cluster, item }).catch((err) => log.warn(`dbid ${item.dbid}: old location not removed: ${rootMessage(err)}`));
   }
   phase = 'done';
   return { dbid: item.dbid, phase };

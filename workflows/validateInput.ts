@@ -1,3 +1,4 @@
+import { optionProblems } from '../domain/options';
 import type { RecoveryInput } from '../domain/recovery';
 
 const FIELDS: Record<keyof RecoveryInput, 'string' | 'boolean' | 'count' | 'number' | 'strings'> = {
@@ -14,6 +15,12 @@ const FIELDS: Record<keyof RecoveryInput, 'string' | 'boolean' | 'count' | 'numb
   requestedBy: 'string',
   syncTimeoutMinutes: 'count',
   outageSeconds: 'count',
+  coordinatorDataDirectory: 'string',
+  logDirectory: 'string',
+  progressFile: 'boolean',
+  maxRate: 'string',
+  hbaHostnames: 'boolean',
+  disableReplayLag: 'boolean',
 };
 
 /** Input typed by hand in the Web UI or the temporal CLI gets the same one-line refusals as the CLI's flags. */
@@ -39,5 +46,7 @@ export function inputProblems(input: unknown): string[] {
       problems.push(`input field '${key}' must be ${want}, not ${JSON.stringify(value)}`);
     }
   }
-  return problems;
+  if (problems.length) return problems;
+  const i = rec as unknown as RecoveryInput;
+  return optionProblems({ ...i, configFile: i.recoverConfig !== undefined, spareHosts: !!i.spareHosts?.length });
 }

@@ -31,13 +31,14 @@ export const DEMO = defineCommand({
     'primary-base-port': { type: 'string', arg: 'PORT', help: 'up: first primary port on each host (16000)' },
     'mirror-base-port': { type: 'string', arg: 'PORT', help: 'up: first mirror port on each host (17000)' },
     'fts-interval': { type: 'string', arg: 'SECONDS', help: 'up: seconds between FTS probes (2)' },
+    'data-checksums': { type: 'boolean', help: 'up: initdb --data-checksums on every instance (gpinitsystem HEAP_CHECKSUM=on)' },
     rows: { type: 'string', arg: 'N', help: 'load: rows per content (1000)' },
     kill9: { type: 'boolean', help: 'kill: SIGKILL instead of pg_ctl -m immediate' },
   },
   notes: ['The root defaults to .data/demo/<name>; the cluster registers under its name in the clusters file.'],
 });
 
-const CREATE_ONLY = ['flavor', 'ip-prefix', 'hosts', 'primaries-per-host', 'coordinator-port', 'primary-base-port', 'mirror-base-port', 'fts-interval'] as const;
+const CREATE_ONLY = ['flavor', 'ip-prefix', 'hosts', 'primaries-per-host', 'coordinator-port', 'primary-base-port', 'mirror-base-port', 'fts-interval', 'data-checksums'] as const;
 
 type Values = ReturnType<typeof parseCommand<typeof DEMO.options>>['values'];
 
@@ -57,6 +58,7 @@ function createOptions(v: Values, name: string, rootDir: string): DemoOptions {
     primaryBasePort: intOption(v['primary-base-port'], '--primary-base-port', 1024, 65535),
     mirrorBasePort: intOption(v['mirror-base-port'], '--mirror-base-port', 1024, 65535),
     ftsIntervalSec: interval,
+    ...(v['data-checksums'] ? { dataChecksums: true } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { exitCodeForFailureType, FailureType } from '../../domain/failures';
 import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
@@ -11,7 +12,9 @@ export const REBALANCE = defineCommand({
   summary: 'Returns pairs that are up, synchronized and out of preferred role to their preferred roles (gprecoverseg -r).',
   options: {
     cluster: { type: 'string', arg: 'C', help: "cluster name from the worker's clusters file (default $GPRECOVER_CLUSTER or 'demo')" },
-    'replay-lag': { type: 'string', arg: 'GB', help: 'refuse to rebalance a pair whose mirror replays more than GB behind', gprecoverseg: '--replay-lag' },
+    'replay-lag': { type: 'string', arg: 'GB', help: 'refuse to rebalance while a mirror has GB or more of WAL to replay (10)', gprecoverseg: '--replay-lag' },
+    'disable-replay-lag': { type: 'boolean', help: 'rebalance whatever the mirrors have left to replay', gprecoverseg: '--disable-replay-lag' },
+    d: { type: 'string', arg: 'DIR', help: "the coordinator's data directory, where gprecoverseg.lock lives (default: the catalog's)", gprecoverseg: '-d' },
     'dry-run': { type: 'boolean', help: 'say what would be swapped; nothing is changed' },
     wait: { type: 'boolean', help: 'wait for the outcome' },
     json: { type: 'boolean', help: 'machine-readable output' },
@@ -34,7 +37,9 @@ export async function rebalanceCommand(argv: string[]): Promise<number> {
     const handle = await client.workflow.start(rebalanceWorkflow, {
       taskQueue: taskQueue(),
       workflowId,
-      args: [{ cluster, replayLagGB, dryRun: values['dry-run'], requestedBy: `${os.userInfo().username}@${os.hostname()}`, ...(outageSeconds ? { outageSeconds } : {}) }],
+      args: [{
+        cluster, replayLagGB, disableReplayLag: values['disable-replay-lag'], coordinatorDataDirectory: values.d, dryRun: values['dry-run'], requestedBy: `${os.userInfo().username}@${os.hostname()}`, ...(outageSeconds ? { outageSeconds } : {}),
+      }],
     }).catch((err) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new AlreadyRunningError(`a recovery or rebalance of cluster '${cluster}' is already running: workflow ${workflowId}; see 'gprecover status ${workflowId}'`);
@@ -52,8 +57,11 @@ export async function rebalanceCommand(argv: string[]): Promise<number> {
       }
       return 0;
     } catch (err) {
-      console.error(`gprecover: rebalance failed: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
-      return 1;
+      const cause = err instanceof WorkflowFailedError ? err.cause : err;
+      const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+      const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
+      console.error(`gprecover: ${type === FailureType.InvalidRequest ? 'invalid request' : 'rebalance failed'}: ${message}`);
+      return exitCodeForFailureType(type);
     }
   } finally {
     await close();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Executor } from '../exec/executor';
 import { runChecked } from '../exec/executor';
+import { PLUMBING_MARK } from './gphome/hba';
 
 /**
  * Settings every demo instance shares; they travel with pg_basebackup and pg_rewind copies, which is why
@@ -50,6 +51,24 @@ export const HBA_CONF = [
   'host  replication  all  127.0.0.0/8  trust',
   '',
 ].join('\n');
+
+/**
+ * pg_hba.conf of a Greenplum-flavoured instance, as gpinitsystem leaves it: the coordinator, the instance's own host
+ * and (for a segment) its mirror's host are trusted, no other. Every connection of the demo really comes from the
+ * loopback, so the marked plumbing lines let the servers accept it; the demo's tools judge a connection by the rest
+ * (see gphome/hba.ts), so a copy onto a host these lines do not name is refused as on a real cluster.
+ */
+export function greenplumHba(user: string, coordinator: string, hosts: string[]): string {
+  const lines = [
+    '# gprecover demo cluster (Greenplum rules): the coordinator and this content\'s hosts',
+    `host  all          all     127.0.0.0/8  trust  ${PLUMBING_MARK}`,
+    `host  replication  all     127.0.0.0/8  trust  ${PLUMBING_MARK}`,
+    `host  all          all     ${coordinator}/32  trust`,
+    `host  replication  ${user}  samehost  trust`,
+  ];
+  for (const h of [...new Set(hosts)]) lines.push(`host  all          ${user}  ${h}/32  trust`, `host  replication  ${user}  ${h}/32  trust`);
+  return `${lines.join('\n')}\n`;
+}
 
 export async function writeFile(exec: Executor, file: string, content: string, append = false): Promise<void> {
   await runChecked(exec, append ? ['tee', '-a', file] : ['tee', file], { input: content, timeoutMs: 10_000 });

@@ -9,7 +9,7 @@ import { findPgBin } from '../pgBin';
 import { installCatalog } from './catalogSetup';
 import { createHash } from 'node:crypto';
 import { commandArgv, flavorNamed } from '../flavor';
-import { HBA_CONF, HOST_CONF_INCLUDE_COORDINATOR, HOST_CONF_INCLUDE_SEGMENT, hostConf, instanceConf, setConfSetting, writeFile } from './conf';
+import { greenplumHba, HBA_CONF, HOST_CONF_INCLUDE_COORDINATOR, HOST_CONF_INCLUDE_SEGMENT, hostConf, instanceConf, setConfSetting, writeFile } from './conf';
 import { DemoError } from './errors';
 import { gpdemoModule, installGpHome } from './gphome/install';
 import { baseBackupMirror, initdb, startInstance, stopInstance, writeEra, writeIdentity, type InstanceLocation } from './instance';
@@ -72,6 +72,12 @@ const location = (s: InstanceSpec): InstanceLocation => ({ dbid: s.dbid, hostnam
 
 const greenplum = (layout: DemoLayout) => layout.flavor !== 'postgres';
 
+/** The coordinator trusts itself; a primary its own host and its mirror's (the mirror gets the file with its copy). */
+function hbaOf(layout: DemoLayout, s: InstanceSpec): string {
+  const hosts = s.content < 0 ? [s.address] : layout.segments.filter((x) => x.content === s.content).map((x) => x.address);
+  return greenplumHba(layout.dbUser, layout.coordinator.address, hosts);
+}
+
 /** gpstart's era: md5 of the coordinator's host, port and directory, and the time. */
 function newEra(layout: DemoLayout): string {
   const c = layout.coordinator;
@@ -82,11 +88,11 @@ function newEra(layout: DemoLayout): string {
 async function buildPrimaryLike(pool: ExecutorPool, bin: string, layout: DemoLayout, s: InstanceSpec, include: string): Promise<void> {
   const exec = pool.forHost(s.hostname);
   const coordinator = s.content < 0;
-  await initdb(exec, bin, s.datadir, layout.dbUser);
+  await initdb(exec, bin, s.datadir, layout.dbUser, layout.dataChecksums);
   const marker = coordinator ? `gprecover_demo.flavor = '${layout.flavor}'\n` : '';
   const preload = layout.gpHome ? gpdemoModule(layout.gpHome) : undefined;
   await writeFile(exec, path.join(s.datadir, 'postgresql.conf'), instanceConf(s.port, include, preload) + marker, true);
-  await writeFile(exec, path.join(s.datadir, 'pg_hba.conf'), HBA_CONF);
+  await writeFile(exec, path.join(s.datadir, 'pg_hba.conf'), greenplum(layout) ? hbaOf(layout, s) : HBA_CONF);
   if (greenplum(layout)) {
     await writeIdentity(exec, s.datadir, s.dbid);
     if (coordinator) await writeEra(exec, s.datadir, newEra(layout));

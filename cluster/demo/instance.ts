@@ -16,9 +16,9 @@ export const WALRECEIVER_APPLICATION_NAME = 'gp_walreceiver';
 
 const startupLog = (datadir: string) => path.join(datadir, 'log', 'startup.log');
 
-export async function initdb(exec: Executor, pgBin: string, datadir: string, dbUser: string): Promise<void> {
+export async function initdb(exec: Executor, pgBin: string, datadir: string, dbUser: string, dataChecksums = false): Promise<void> {
   await runChecked(exec, [path.join(pgBin, 'initdb'), '-D', datadir, '-U', dbUser, '--auth=trust', '--no-sync',
-    '--no-instructions', '-E', 'UTF8', '--locale=C'], { timeoutMs: 120_000 });
+    '--no-instructions', '-E', 'UTF8', '--locale=C', ...(dataChecksums ? ['--data-checksums'] : [])], { timeoutMs: 120_000 });
 }
 
 /** pg_ctl status, except that a killed postmaster nobody has reaped yet (a zombie) counts as stopped. */

@@ -25,6 +25,8 @@ export interface DemoOptions {
    * GPHOME and keep a tablespace per segment in Greenplum's <location>/<dbid> layout; 'postgres' is plain PostgreSQL.
    */
   flavor?: FlavorName;
+  /** initdb --data-checksums for every instance (gpinitsystem's HEAP_CHECKSUM=on). */
+  dataChecksums?: boolean;
 }
 
 export interface InstanceSpec {
@@ -54,6 +56,7 @@ export interface DemoLayout {
   /** Segment hostname -> loopback address. */
   hostAddresses: Record<string, string>;
   flavor: FlavorName;
+  dataChecksums?: boolean;
   /** The demo's Greenplum installation (environment script and tool wrappers); Greenplum flavours only. */
   gpHome?: string;
   /** Location of the demo tablespace `demo_ts`: each instance's directory is <location>/<dbid>. Greenplum flavours only. */
@@ -141,6 +144,7 @@ export function buildLayout(opts: DemoOptions = {}): DemoLayout {
     segments: [...primaries, ...mirrors],
     hostAddresses,
     flavor,
+    ...(opts.dataChecksums ? { dataChecksums: true } : {}),
     ...(greenplum ? { gpHome: path.join(rootDir, 'gphome'), tablespaceLocation: path.join(rootDir, 'tblspc') } : {}),
   };
 }

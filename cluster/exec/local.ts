@@ -21,6 +21,12 @@ export function osIdentity(osUser: string | undefined): OsIdentity | undefined {
   return identities.get(osUser);
 }
 
+/**
+ * Commands run through a local executor see the address of the host they stand for here: hosts that share one
+ * machine (the demo cluster) tell themselves apart by it.
+ */
+export const HOST_ADDRESS_ENV = 'GPRECOVER_HOST_ADDRESS';
+
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const;
   private readonly identity: OsIdentity | undefined;
@@ -28,13 +34,14 @@ export class LocalExecutor implements Executor {
   constructor(
     readonly host: string,
     osUser?: string,
+    private readonly address = host,
   ) {
     this.identity = osIdentity(osUser);
   }
 
   run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+      const env: NodeJS.ProcessEnv = { ...process.env, [HOST_ADDRESS_ENV]: this.address, ...opts.env };
       if (this.identity) {
         env.HOME = this.identity.home;
         env.USER = env.LOGNAME = undefined;

@@ -24,7 +24,7 @@ export class ExecutorPool {
     const hc = this.hostConfig(hostname);
     const target = hc.address ?? address ?? hostname;
     const kind = hc.executor ?? this.cluster.defaultExecutor ?? (isLoopback(target) ? 'local' : 'ssh');
-    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
+    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser, target);
     const exec = this.cluster.gpHome ? new EnvScriptExecutor(base, this.cluster.gpHome) : base;
     this.executors.set(hostname, exec);
     return exec;

@@ -18,6 +18,8 @@ export interface CopyRequest {
   source: SegmentRow;
   /** Identifies the run and segment that own the copy job. */
   owner: string;
+  /** --max-rate of the run (full copies); else the cluster's copyMaxRate. */
+  maxRate?: string;
   signal?: AbortSignal;
   onProgress?: (p: CopyProgress) => void;
   /** Empties the target after the wipe's safety checks (for tools that need an empty directory). */

@@ -34,7 +34,7 @@ export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
   let createSlot = true;
   const res = await runCopyJob(jobContext(req, targetExecutor(req)), 'pg_basebackup', () => commandArgv(ctx.flavor.fullCopy({
     bin: ctx.bin, targetDir: req.target.datadir, targetDbid: req.targetDbid, source: req.source, createSlot,
-    user: ctx.replicationUser, maxRate: ctx.cfg.copyMaxRate,
+    user: ctx.replicationUser, maxRate: req.maxRate ?? ctx.cfg.copyMaxRate,
   })), async () => {
     if (!ctx.flavor.copiesOverExistingDirectory) await req.clearTarget();
     createSlot = await dropSlot(req);

@@ -3,7 +3,7 @@ import type { Executor } from '../exec/executor';
 import type { DirProbe, DirProbeRequest } from '../../domain/probe';
 
 const PROBE = String.raw`
-d=$1; bin=$2; ports=$3; space=$4
+d=$1; bin=$2; ports=$3; space=$4; rsync=$5
 [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
 [ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
@@ -17,7 +17,8 @@ if [ -f "$d/global/pg_control" ]; then
   LC_ALL=C "$bin/pg_controldata" "$d" 2>/dev/null | sed -n \
     -e 's/^Database system identifier: *\(.*\)$/sysid=\1/p' \
     -e "s/^Latest checkpoint's TimeLineID: *\(.*\)$/timeline=\1/p" \
-    -e 's/^Database cluster state: *\(.*\)$/state=\1/p'
+    -e 's/^Database cluster state: *\(.*\)$/state=\1/p' \
+    -e 's/^Data page checksum version: *\(.*\)$/checksum=\1/p'
 fi
 ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | head -1 | sed 's/^/copy=/'
 if [ "$space" = 1 ]; then
@@ -25,6 +26,9 @@ if [ "$space" = 1 ]; then
   echo "ancestor=$a"
   [ -d "$a" ] && [ -w "$a" ] && [ -x "$a" ] && echo writable=1
   df -Pk "$a" 2>/dev/null | awk 'NR == 2 { print "free_kb=" $4 }'
+fi
+if [ "$rsync" = 1 ]; then
+  echo "rsync_version=$(rsync --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -1)"
 fi
 if [ -n "$ports" ]; then
   for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$ports" '$4 == "0A" { split($2, a, ":"); n = split(want, w, ","); for (i = 1; i <= n; i++) if (w[i] == a[1] ":" a[2] || w[i] == "*:" a[2]) { print "port_in_use=1"; exit } }' "$f"; done
@@ -49,7 +53,7 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
   let out: string;
   try {
     const res = await exec.run(
-      ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, req.checkPort ? procNetPatterns(location.address, location.port) : '', req.checkSpace ? '1' : ''],
+      ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, req.checkPort ? procNetPatterns(location.address, location.port) : '', req.checkSpace ? '1' : '', req.checkRsync ? '1' : ''],
       { timeoutMs: 60_000 },
     );
     if (res.code !== 0) return { ...base, error: (res.stderr || res.stdout).trim().split('\n').pop() };
@@ -76,6 +80,8 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
     systemIdentifier: kv.get('sysid'),
     timeline: kv.has('timeline') ? Number(kv.get('timeline')) : undefined,
     clusterState: kv.get('state'),
+    checksumVersion: kv.has('checksum') ? Number(kv.get('checksum')) : undefined,
+    ...(req.checkRsync ? { rsyncVersion: kv.get('rsync_version') ?? '' } : {}),
     copyRunning: kv.get('copy'),
     ...(req.checkPort ? { portInUse: kv.get('port_in_use') === '1' } : {}),
     ...(kv.get('nobin') === '1' ? { pgBinMissing: true } : {}),

@@ -69,6 +69,7 @@ export async function probeSource(ctx: ClusterContext, dbid: number, seg: Endpoi
         (SELECT system_identifier FROM pg_control_system())::text AS sysid,
         (SELECT timeline_id FROM pg_control_checkpoint()) AS tli,
         current_setting('server_version_num')::int AS version,
+        (SELECT data_page_checksum_version FROM pg_control_init())::int AS checksum,
         (SELECT count(*) FROM pg_stat_replication WHERE application_name = $1)::int AS basebackups,
         (SELECT count(*) FROM pg_stat_activity WHERE application_name = $2)::int AS rewinds,
         (SELECT count(*) FROM pg_stat_activity WHERE application_name = $3)::int AS differentials,
@@ -85,6 +86,7 @@ export async function probeSource(ctx: ClusterContext, dbid: number, seg: Endpoi
         systemIdentifier: row.sysid,
         timeline: Number(row.tli),
         serverVersionNum: row.version,
+        checksumVersion: Number(row.checksum),
         sizeBytes: Number(row.size),
         copiesFromIt: { basebackup: row.basebackups > 0, rewind: row.rewinds > 0, backupMode: exclusiveBackup || row.differentials > 0 },
       };

@@ -6,13 +6,13 @@ import type { SegmentRow } from '../../domain/segment';
 import { DemoCluster, type DemoOptions } from '../../cluster/demo';
 
 /** A demo cluster private to one test file: its own loopback range, root and clusters file. */
-export async function createTestCluster(name: string, ipPrefix: string, extra: { ftsIntervalSec?: number; flavor?: DemoOptions['flavor'] } = {}) {
+export async function createTestCluster(name: string, ipPrefix: string, extra: Pick<DemoOptions, 'ftsIntervalSec' | 'flavor' | 'dataChecksums'> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gprecover-${name}-`));
   fs.chmodSync(dir, 0o755);
   const clustersFile = path.join(dir, 'clusters.json');
   const started = Date.now();
   const cluster = await DemoCluster.create({
-    name, ipPrefix, clustersFile, rootDir: path.join(dir, 'root'), ftsIntervalSec: extra.ftsIntervalSec ?? 1, flavor: extra.flavor,
+    name, ipPrefix, clustersFile, rootDir: path.join(dir, 'root'), ftsIntervalSec: extra.ftsIntervalSec ?? 1, flavor: extra.flavor, dataChecksums: extra.dataChecksums,
   });
   return { cluster, clustersFile, dir, startupMs: Date.now() - started };
 }

@@ -19,6 +19,7 @@ import {
   rebuild, resolveTarget, runReal, values, WALRECEIVER_APPLICATION_NAME, writeInternalConf, AUTO_CONF,
   type Conninfo, type OptSpec, type ParsedArgs, type Target,
 } from './common';
+import { hbaRefusal } from './hba';
 
 /** PostgreSQL 15's options plus Greenplum's (write-conf-files-only, force-overwrite, target-gp-dbid, exclude…). */
 export const BASEBACKUP_OPTIONS: OptSpec[] = [
@@ -127,6 +128,15 @@ async function withSource<T>(a: ParsedArgs, fn: (c: pg.Client) => Promise<T>): P
   }
 }
 
+/** The replication connection a real pg_basebackup opens first, refused as the source's pg_hba.conf would. */
+async function refuseUntrustedHost(a: ParsedArgs): Promise<void> {
+  const { target, password } = sourceOf(a);
+  const why = await hbaRefusal({
+    host: target.host, address: target.hostaddr, port: Number(target.port), user: target.user, password, database: 'replication', replication: true,
+  }).catch(() => undefined); // an unreachable source: the real tool says so itself
+  if (why) fail(`${await connectionFailurePrefix(target)}${why}`);
+}
+
 /**
  * primary_conninfo as GenerateRecoveryConfig builds it from the connection (user, host, port and what -d gave),
  * with the application name Greenplum's pg_basebackup forces so that FTS recognises the mirror.
@@ -148,7 +158,8 @@ async function writeConfFilesOnly(a: ParsedArgs, dbid: number): Promise<never> {
   if (has(a, 'create-slot')) fail('--create_slot cannot be used with --write-conf-files-only', true);
   if (has(a, 'write-recovery-conf')) fail('--write-recovery-conf cannot be used with --write-conf-files-only', true);
   const dir = path.resolve(lastValue(a, 'pgdata')!);
-  // The real tool opens a replication connection first: an unreachable source fails the call.
+  // The real tool opens a replication connection first: an unreachable or untrusting source fails the call.
+  await refuseUntrustedHost(a);
   await withSource(a, async () => undefined);
   const { target, conninfo } = sourceOf(a);
   const internal = path.join(dir, 'internal.auto.conf');
@@ -270,6 +281,7 @@ async function fullCopy(a: ParsedArgs, dbid: number): Promise<never> {
   }
   const dir = path.resolve(dirArg);
   const force = has(a, 'force-overwrite');
+  await refuseUntrustedHost(a);
   const rows = await withSource(a, async (c) => {
     const r = await c.query(`SELECT oid::int AS oid, pg_tablespace_location(oid) AS loc FROM pg_tablespace
       WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid`);

@@ -9,7 +9,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AUTO_CONF, INTERNAL_AUTO_CONF, fixPrimaryConninfo, gucQuote, has, lastValue, parseArgs, realPgBin, rebuild, runReal, type OptSpec } from './common';
+import {
+  AUTO_CONF, INTERNAL_AUTO_CONF, conninfoGet, connectionFailurePrefix, fixPrimaryConninfo, gucQuote, has, lastValue, parseArgs,
+  parseConninfo, realPgBin, rebuild, resolveTarget, runReal, type OptSpec,
+} from './common';
+import { hbaRefusal } from './hba';
 
 export const REWIND_OPTIONS: OptSpec[] = [
   { name: 'target-pgdata', short: 'D', arg: true },
@@ -31,6 +35,25 @@ export const REWIND_OPTIONS: OptSpec[] = [
 
 const PROG = 'pg_rewind';
 
+/** The source server's connection, refused as its pg_hba.conf would refuse this host. */
+async function refuseUntrustedHost(sourceServer: string): Promise<void> {
+  let ci;
+  try {
+    ci = parseConninfo(sourceServer);
+  } catch {
+    return; // the real tool words a malformed conninfo itself
+  }
+  const t = resolveTarget({ host: conninfoGet(ci, 'host'), hostaddr: conninfoGet(ci, 'hostaddr'), port: conninfoGet(ci, 'port'), user: conninfoGet(ci, 'user') });
+  const why = await hbaRefusal({
+    host: t.host, address: t.hostaddr, port: Number(t.port), user: t.user, password: conninfoGet(ci, 'password'),
+    database: conninfoGet(ci, 'dbname') ?? t.user, replication: false,
+  }).catch(() => undefined);
+  if (why) {
+    process.stderr.write(`${PROG}: error: ${await connectionFailurePrefix(t)}${why}\n`);
+    process.exit(1);
+  }
+}
+
 export async function main(argv: string[]): Promise<never> {
   const real = path.join(realPgBin(), 'pg_rewind');
   const first = argv[0];
@@ -48,6 +71,7 @@ export async function main(argv: string[]): Promise<never> {
   if (sourceServer !== undefined) args.push(`--source-server=${sourceServer}`);
   if (malformed) process.exit(await runReal(real, args, env));
 
+  if (sourceServer !== undefined) await refuseUntrustedHost(sourceServer);
   const target = path.resolve(targetArg!);
   const internal = path.join(target, INTERNAL_AUTO_CONF);
   // Greenplum's pg_rewind never copies internal.auto.conf: the target keeps its own gp_dbid.
