@@ -23,7 +23,7 @@ const id = osIdentity(OS_USER);
 const DB_USER = id ? OS_USER : os.userInfo().username;
 
 const pgBin = findPgBin();
-const exec = new LocalExecutor('localhost', OS_USER);
+const exec = new LocalExecutor('localhost', OS_USER, ADDR);
 
 let tmp: string;
 let gphome: string;
