@@ -2,6 +2,7 @@ import { readSegments, withCoordinator } from '../cluster/catalog';
 import { loadClusterConfig } from '../cluster/config';
 import type { ClusterContext } from '../cluster/context';
 import { resolveClusterContext } from '../cluster/flavor/resolve';
+import { SyncWatcher } from '../cluster/sync';
 import type { SegmentRow } from '../domain/segment';
 
 interface Cached {
@@ -21,6 +22,7 @@ export class ActivityContext {
   private readonly clusters = new Map<string, Cached>();
   /** Contexts of an earlier configuration: running activities may still use their executors. */
   private readonly retired: Array<Promise<ClusterContext>> = [];
+  private readonly watchers = new Map<string, SyncWatcher>();
 
   constructor(readonly clustersFile: string) {}
 
@@ -39,11 +41,23 @@ export class ActivityContext {
     return context;
   }
 
+  /** The worker's one watcher of the cluster's mirrors waiting for sync. */
+  syncWatcher(name: string): SyncWatcher {
+    let w = this.watchers.get(name);
+    if (!w) {
+      w = new SyncWatcher(() => this.cluster(name));
+      this.watchers.set(name, w);
+    }
+    return w;
+  }
+
   async segments(ctx: ClusterContext): Promise<SegmentRow[]> {
     return withCoordinator(ctx.cfg, readSegments);
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.watchers.values()].map((w) => w.close()));
+    this.watchers.clear();
     const all = [...this.clusters.values()].map((c) => c.context).concat(this.retired);
     this.clusters.clear();
     this.retired.length = 0;

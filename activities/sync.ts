@@ -1,23 +1,18 @@
-import { cancellationSignal, sleep } from '@temporalio/activity';
-import { syncState, type SyncState } from '../cluster/sync';
+import { cancellationSignal } from '@temporalio/activity';
+import type { SyncState } from '../cluster/sync';
 import type { ActivityContext } from './context';
 import { beating } from './heartbeat';
 
 export function createSyncActivities(actx: ActivityContext) {
   return {
-    /** gprecoverseg step 10: ask FTS to probe, then wait until the catalog says u/s, reporting WAL bytes left. */
+    /**
+     * gprecoverseg step 10: until the catalog says u/s, reporting WAL bytes left. The looking is done by the worker's
+     * one sync watcher for the cluster, shared by every segment waiting on it (cluster/sync.ts).
+     */
     async waitForSync(input: { cluster: string; dbid: number }): Promise<SyncState> {
-      const ctx = await actx.cluster(input.cluster);
-      return beating(async (report) => {
-        for (let round = 0; ; round++) {
-          // Probe on the first two rounds (gprecoverseg asks twice: a known race) and every tenth after.
-          const state = await syncState(ctx, input.dbid, round < 2 || round % 10 === 0);
-          report(`status ${state.status} mode ${state.mode}${state.walBytesBehind !== undefined ? `, ${state.walBytesBehind} WAL bytes behind` : ''}`);
-          if (state.status === 'u' && state.mode === 's') return state;
-          cancellationSignal().throwIfAborted();
-          await sleep(1000);
-        }
-      });
+      return beating((report) => actx.syncWatcher(input.cluster).wait(input.dbid, (state) => {
+        report(`status ${state.status} mode ${state.mode}${state.walBytesBehind !== undefined ? `, ${state.walBytesBehind} WAL bytes behind` : ''}`);
+      }, cancellationSignal()));
     },
   };
 }

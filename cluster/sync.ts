@@ -1,8 +1,11 @@
-import type { ClusterContext } from './context';
-import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
-import { readSegments, requestFtsProbe, withCoordinator } from './catalog';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { SYNC_WATCH_APPLICATION_NAME, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import type { SegmentRow } from '../domain/segment';
-import { withSegment } from './segment/sql';
+import { coordinatorClient, CoordinatorUnavailableError, readSegments, requestFtsProbe } from './catalog';
+import type { ClusterContext } from './context';
+import { segmentClient } from './segment/sql';
+import { shortError } from '../domain/failures';
 
 export interface SyncState {
   status: string;
@@ -12,28 +15,197 @@ export interface SyncState {
   streaming: boolean;
 }
 
-export async function replicationLag(ctx: ClusterContext, primary: SegmentRow): Promise<{ streaming: boolean; walBytesBehind?: number }> {
-  try {
-    return await withSegment(ctx, primary, async (c) => {
-      const r = await c.query(`SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind
+/** Rounds woken early by new waiters are still this far apart: a burst of starts is one round, not hundreds. */
+const MIN_ROUND_GAP_MS = 200;
+
+interface Waiter {
+  dbid: number;
+  /** Registered since the last probe request: FTS is asked to look at it at once. */
+  fresh: boolean;
+  update: (state: SyncState) => void;
+  resolve: (state: SyncState) => void;
+  reject: (err: Error) => void;
+}
+
+export interface SyncWatcherOptions {
+  intervalMs?: number;
+  /** The loop and its connections stay this long after the last waiter, for the next one. */
+  idleMs?: number;
+  /** With waiters left, FTS is asked to probe at least every this many rounds. */
+  probeEveryRounds?: number;
+}
+
+/**
+ * One look per second at every recovered mirror waiting for FTS to mark it up and in sync (u/s), whatever their
+ * number: one coordinator session (catalog read, FTS probe requests) and one session per primary (its
+ * pg_stat_replication), all kept open between rounds. FTS is asked to probe when a mirror starts waiting, when one
+ * has caught up without being marked in sync yet, and every tenth round; never once per mirror.
+ */
+export class SyncWatcher {
+  private readonly waiters = new Set<Waiter>();
+  private coordinator: pg.Client | undefined;
+  private readonly primaries = new Map<string, pg.Client>();
+  private loop: Promise<void> | undefined;
+  private round = 0;
+  private caughtUp = false;
+  private wake: (() => void) | undefined;
+  private readonly intervalMs: number;
+  private readonly idleMs: number;
+  private readonly probeEveryRounds: number;
+
+  constructor(private readonly context: () => Promise<ClusterContext>, opts: SyncWatcherOptions = {}) {
+    this.intervalMs = opts.intervalMs ?? 1000;
+    this.idleMs = opts.idleMs ?? 5000;
+    this.probeEveryRounds = opts.probeEveryRounds ?? 10;
+  }
+
+  /** Resolves when the catalog says u/s for dbid; `update` hears every round's look at it. */
+  wait(dbid: number, update: (state: SyncState) => void, signal: AbortSignal): Promise<SyncState> {
+    return new Promise<SyncState>((resolve, reject) => {
+      const waiter: Waiter = {
+        dbid,
+        fresh: true,
+        update,
+        resolve: (s) => { done(); resolve(s); },
+        reject: (e) => { done(); reject(e); },
+      };
+      const onAbort = () => waiter.reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+      const done = () => {
+        this.waiters.delete(waiter);
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort);
+      this.waiters.add(waiter);
+      this.loop ??= this.run().finally(() => { this.loop = undefined; });
+      // A mirror that has just started is looked at (and FTS asked about it) now, not at the next tick.
+      this.wake?.();
+    });
+  }
+
+  /** Ends the loop's connections (the worker is shutting down); waiters still registered are rejected. */
+  async close(): Promise<void> {
+    for (const w of [...this.waiters]) w.reject(new Error('the worker is shutting down'));
+    await this.loop;
+    await this.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    let idleSince: number | undefined;
+    for (;;) {
+      if (this.waiters.size) {
+        idleSince = undefined;
+        await this.tick();
+      } else {
+        idleSince ??= Date.now();
+        if (Date.now() - idleSince >= this.idleMs) break;
+      }
+      await sleep(MIN_ROUND_GAP_MS);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.intervalMs - MIN_ROUND_GAP_MS);
+        this.wake = () => { clearTimeout(timer); resolve(); };
+      });
+      this.wake = undefined;
+    }
+    await this.disconnect();
+  }
+
+  private async tick(): Promise<void> {
+    const waiting = [...this.waiters];
+    let ctx: ClusterContext;
+    let segments: SegmentRow[];
+    try {
+      ctx = await this.context();
+      const coordinator = await this.coordinatorSession(ctx);
+      const probe = waiting.some((w) => w.fresh) || this.caughtUp || this.round % this.probeEveryRounds === 0;
+      if (probe) {
+        for (const w of waiting) w.fresh = false;
+        await requestFtsProbe(coordinator);
+      }
+      segments = await readSegments(coordinator);
+    } catch (err) {
+      // Each waiting activity fails and is retried by its own policy; the next round connects afresh.
+      await this.disconnect();
+      const e = err instanceof CoordinatorUnavailableError ? err : new CoordinatorUnavailableError('the coordinator', shortError(err), `reading the catalog for the sync wait: ${(err as Error).message}`);
+      for (const w of waiting) w.reject(e);
+      return;
+    } finally {
+      this.round++;
+    }
+    this.caughtUp = false;
+    const lags = new Map<number, Promise<{ streaming: boolean; walBytesBehind?: number }>>();
+    await Promise.all(waiting.map(async (w) => {
+      const me = segments.find((s) => s.dbid === w.dbid);
+      if (!me) return w.reject(new Error(`dbid ${w.dbid} is not in gp_segment_configuration`));
+      if (me.status === 'u' && me.mode === 's') return w.resolve({ status: me.status, mode: me.mode, streaming: true, walBytesBehind: 0 });
+      const primary = segments.find((s) => s.content === me.content && s.dbid !== me.dbid && s.role === 'p');
+      if (!primary) return w.update({ status: me.status, mode: me.mode, streaming: false });
+      if (!lags.has(primary.dbid)) lags.set(primary.dbid, this.replicationLag(ctx, primary));
+      const lag = await lags.get(primary.dbid)!;
+      // Streaming with nothing left to replay, but not marked in sync: FTS has not looked since; ask it to.
+      if (lag.streaming && lag.walBytesBehind === 0) this.caughtUp = true;
+      w.update({ status: me.status, mode: me.mode, ...lag });
+    }));
+    await this.dropUnusedPrimaries(segments);
+  }
+
+  private async coordinatorSession(ctx: ClusterContext): Promise<pg.Client> {
+    if (this.coordinator) return this.coordinator;
+    const client = coordinatorClient(ctx.cfg, SYNC_WATCH_APPLICATION_NAME);
+    client.on('error', () => { if (this.coordinator === client) this.coordinator = undefined; });
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      const at = `${ctx.cfg.coordinator.host}:${ctx.cfg.coordinator.port}`;
+      throw new CoordinatorUnavailableError(`the coordinator at ${at}`, shortError(err), `cannot connect to the coordinator of cluster '${ctx.cfg.name}' at ${at}: ${(err as Error).message}`);
+    }
+    this.coordinator = client;
+    return client;
+  }
+
+  private async replicationLag(ctx: ClusterContext, primary: SegmentRow): Promise<{ streaming: boolean; walBytesBehind?: number }> {
+    const key = `${primary.address}:${primary.port}`;
+    try {
+      let client = this.primaries.get(key);
+      if (!client) {
+        const c = segmentClient(ctx, primary, SYNC_WATCH_APPLICATION_NAME);
+        c.on('error', () => { if (this.primaries.get(key) === c) this.primaries.delete(key); });
+        await c.connect();
+        this.primaries.set(key, c);
+        client = c;
+      }
+      const r = await client.query(`SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind
         FROM pg_stat_replication WHERE application_name = $1 ORDER BY backend_start DESC LIMIT 1`, [WALRECEIVER_APPLICATION_NAME]);
       if (!r.rows[0]) return { streaming: false };
       return { streaming: r.rows[0].state === 'streaming', walBytesBehind: r.rows[0].behind === null ? undefined : Number(r.rows[0].behind) };
-    });
-  } catch {
-    return { streaming: false };
+    } catch {
+      const c = this.primaries.get(key);
+      this.primaries.delete(key);
+      await c?.end().catch(() => undefined);
+      return { streaming: false };
+    }
   }
-}
 
-/** One look at a recovered mirror: its catalog status and mode, and how far it trails the primary. */
-export async function syncState(ctx: ClusterContext, dbid: number, probe: boolean): Promise<SyncState> {
-  const segments = await withCoordinator(ctx.cfg, async (c) => {
-    if (probe) await requestFtsProbe(c);
-    return readSegments(c);
-  });
-  const me = segments.find((s) => s.dbid === dbid);
-  if (!me) throw new Error(`dbid ${dbid} is not in gp_segment_configuration`);
-  const primary = segments.find((s) => s.content === me.content && s.dbid !== dbid && s.role === 'p');
-  const lag = primary ? await replicationLag(ctx, primary) : { streaming: false };
-  return { status: me.status, mode: me.mode, ...lag };
+  /** Sessions to primaries no waiting mirror streams from any more. */
+  private async dropUnusedPrimaries(segments: SegmentRow[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const w of this.waiters) {
+      const me = segments.find((s) => s.dbid === w.dbid);
+      const primary = me && segments.find((s) => s.content === me.content && s.dbid !== me.dbid && s.role === 'p');
+      if (primary) wanted.add(`${primary.address}:${primary.port}`);
+    }
+    for (const [key, c] of [...this.primaries]) {
+      if (wanted.has(key)) continue;
+      this.primaries.delete(key);
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  private async disconnect(): Promise<void> {
+    const all = [this.coordinator, ...this.primaries.values()];
+    this.coordinator = undefined;
+    this.primaries.clear();
+    await Promise.all(all.map((c) => c?.end().catch(() => undefined)));
+  }
 }

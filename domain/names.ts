@@ -17,3 +17,6 @@ export const GPRECOVER_APPLICATION_NAME = 'gprecover';
 
 /** application_name of the session holding a differential recovery's backup open on the source. */
 export const DIFFERENTIAL_APPLICATION_NAME = 'gprecover_differential';
+
+/** The sync watcher's sessions (one on the coordinator, one per primary), told apart from every other gprecover session. */
+export const SYNC_WATCH_APPLICATION_NAME = 'gprecover_sync_watch';

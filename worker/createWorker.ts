@@ -22,7 +22,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
     interceptors: { activity: [failureTypeInterceptor, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
+    // Most running activities wait (a copy job on a host, FTS through the shared sync watcher) and cost a promise
+    // each: a slot per segment of -B 16 x -b 64, so that mirrors waiting for sync never hold up copies.
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 2048,
     // Heartbeats carry copy progress and bring cancellation; the default throttle (80% of the heartbeat timeout)
     // would leave `gprecover status` and a cancel request up to 8 s behind.
     maxHeartbeatThrottleInterval: '1s',

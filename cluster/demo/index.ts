@@ -15,7 +15,7 @@ import { checksumContent, loadContent } from './load';
 import { proberLogTail, proberPid, startProber, stopProber } from './proberProcess';
 import { errorText, loginOf, sleep, withInstance } from './sql';
 import { collectStatus, type DemoStatusRow } from './status';
-import { demoBin, hasState, readState, type DemoState } from './state';
+import { demoBin, ftsFrozenFile, hasState, readState, type DemoState } from './state';
 
 export { DemoError } from './errors';
 export type { DemoOptions, DemoLayout } from './layout';
@@ -137,6 +137,17 @@ export class DemoCluster {
       throw new DemoError(`the FTS prober of '${this.name}' did not answer a probe request: ${errorText(err)}${
         proberLogTail(this.rootDir) ? ` (log: ${proberLogTail(this.rootDir)})` : ''}`);
     }
+  }
+
+  /**
+   * Freezes the demo's FTS (or thaws it): frozen, it answers probe requests but marks nothing up or down, so that
+   * recovered mirrors stay waiting for sync as long as a measurement needs. Takes effect from the next cycle.
+   */
+  async freezeFts(frozen: boolean): Promise<void> {
+    const file = ftsFrozenFile(this.rootDir);
+    if (frozen) fs.writeFileSync(file, `${new Date().toISOString()}\n`);
+    else fs.rmSync(file, { force: true });
+    await this.requestProbe();
   }
 
   /** SELECT gp_request_fts_probe_scan(): returns after a full probe cycle that started after the call. */

@@ -1,8 +1,9 @@
 // Process entry of the demo cluster's FTS prober: `tsx cluster/demo/proberMain.ts <rootDir>`.
 // Started detached by DemoCluster.start(); output goes to <rootDir>/fts-prober.log.
+import fs from 'node:fs';
 import { FtsProber } from './prober';
 import { loginOf } from './sql';
-import { hasState, readState } from './state';
+import { ftsFrozenFile, hasState, readState } from './state';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     log,
     // A destroyed cluster takes its state file along; a prober left behind must not outlive it.
     shouldStop: () => stopping || !hasState(rootDir),
+    frozen: () => fs.existsSync(ftsFrozenFile(rootDir)),
   });
   await prober.run();
   log('FTS prober stopped');

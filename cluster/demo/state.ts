@@ -25,6 +25,11 @@ export const statePath = (rootDir: string) => path.join(rootDir, STATE_FILE);
 export const proberPidPath = (rootDir: string) => path.join(rootDir, 'fts-prober.pid');
 export const proberLogPath = (rootDir: string) => path.join(rootDir, 'fts-prober.log');
 
+/** Present while the demo's FTS is frozen: probe requests are answered, nothing is marked up or down. */
+export function ftsFrozenFile(rootDir: string): string {
+  return path.join(rootDir, 'fts-frozen');
+}
+
 export function hasState(rootDir: string): boolean {
   return fs.existsSync(statePath(rootDir));
 }

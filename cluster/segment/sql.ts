@@ -22,17 +22,21 @@ export class SegmentUnavailableError extends UnavailableError {
  * A direct session on one segment instance, in utility mode where the flavour has one: a Greenplum primary segment
  * refuses every other connection ("connections to primary segments are not allowed").
  */
-export async function withSegment<T>(ctx: ClusterContext, seg: Endpoint, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
+export function segmentClient(ctx: ClusterContext, seg: Endpoint, applicationName = GPRECOVER_APPLICATION_NAME): pg.Client {
+  return new pg.Client({
     host: seg.address,
     port: seg.port,
     user: ctx.cfg.replicationUser ?? ctx.cfg.coordinator.user,
     password: ctx.cfg.coordinator.password,
     database: 'template1',
-    application_name: GPRECOVER_APPLICATION_NAME,
+    application_name: applicationName,
     connectionTimeoutMillis: 10_000,
     options: ctx.flavor.utilityOptions,
   });
+}
+
+export async function withSegment<T>(ctx: ClusterContext, seg: Endpoint, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = segmentClient(ctx, seg);
   client.on('error', () => undefined);
   try {
     await client.connect();
