@@ -2,6 +2,7 @@
 // incremental recoveries of the same content after ~BENCH_CHANGE_PCT % of it changed. Each measurement is taken
 // BENCH_REPEAT times, raw and workflow runs interleaved, because other work on a shared machine skews single samples.
 import type { SegmentRow } from '../domain/segment';
+import { loginOf } from '../cluster/demo/sql';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown, rowOf } from './demoCluster';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
@@ -39,7 +40,7 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
   const name = `bench-full-${process.pid}`;
   progress(`section full: creating demo cluster '${name}' (2 hosts x 1 primary, 127.0.91.x)`);
   return withClusterAndWorker(t, workDir, name, '127.0.91', 2, 1, async (cluster, taskQueue) => {
-    const user = cluster.layout.dbUser;
+    const login = loginOf(cluster.layout);
     const scratch = scratchDir(workDir, cluster.layout.osUser);
     const content0 = async () => {
       const rows = await cluster.segments();
@@ -62,7 +63,7 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
     progress(`loading ${cfg.gib} GiB of 1000-byte rows into content 0 (dbid ${primary.dbid})`);
     const tl = Date.now();
     let lastTenth = -1;
-    const loaded = await loadWideRows(primary, user, cfg.gib * 2 ** 30, (done, total) => {
+    const loaded = await loadWideRows(primary, login, cfg.gib * 2 ** 30, (done, total) => {
       const tenth = Math.floor((10 * done) / total);
       if (tenth !== lastTenth) progress(`  loaded ${done}/${total} rows`);
       lastTenth = tenth;
@@ -75,7 +76,7 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
     const full: MeasuredRecovery[] = [];
     for (let i = 1; i <= cfg.repeat; i++) {
       progress(`[${i}/${cfg.repeat}] raw pg_basebackup of dbid ${primary.dbid} into a scratch directory`);
-      raw.push(await rawBasebackup(cluster, [primary], scratch));
+      raw.push(await rawBasebackup(cluster, [{ source: primary, target: mirror }], scratch));
       progress(`  ${sec(raw[raw.length - 1].ms)}, ${(raw[raw.length - 1].bytes / 2 ** 20).toFixed(0)} MiB; kill mirror dbid ${mirror.dbid}, -F recovery through the workflow`);
       const det = await killAndWaitDown(cluster, [mirror.dbid]);
       full.push(await recover(`full-${i}`, true, det));
@@ -86,7 +87,7 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
     for (let i = 1; i <= cfg.repeat; i++) {
       progress(`[${i}/${cfg.repeat}] incremental, mirror fell behind: kill dbid ${mirror.dbid}, change ${cfg.changePct}% on the primary, recover`);
       const det = await killAndWaitDown(cluster, [mirror.dbid]);
-      const ch = await changeRows(primary, user, loaded.rows, cfg.changePct);
+      const ch = await changeRows(primary, login, loaded.rows, cfg.changePct);
       const r = await recover(`inc-behind-${i}`, false, det);
       incremental.push({ scenario: 'behind', changedRows: ch.rows, walBytes: ch.walBytes, ...r });
       progress(`  ${sec(r.run.wallMs)}`);
@@ -98,7 +99,7 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
       await cluster.kill(p.dbid);
       const rows = await cluster.waitFor((r) => rowOf(r, m.dbid).role === 'p' && rowOf(r, p.dbid).status === 'd', 60_000, 'FTS failover of content 0');
       const det = Date.now() - tf;
-      const ch = await changeRows(rowOf(rows, m.dbid) as SegmentRow, user, loaded.rows, cfg.changePct);
+      const ch = await changeRows(rowOf(rows, m.dbid) as SegmentRow, login, loaded.rows, cfg.changePct);
       const r = await recover(`inc-rewind-${i}`, false, det);
       incremental.push({ scenario: 'failover', changedRows: ch.rows, walBytes: ch.walBytes, ...r });
       progress(`  ${sec(r.run.wallMs)}`);

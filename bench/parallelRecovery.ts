@@ -1,5 +1,6 @@
 // Section 3: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with modest data each.
 import type { SegmentRow } from '../domain/segment';
+import { loginOf } from '../cluster/demo/sql';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown } from './demoCluster';
 import type { MeasuredRecovery } from './fullVsIncremental';
@@ -49,7 +50,7 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
     const rows = await cluster.segments();
     const primaries = rows.filter((r) => r.content >= 0 && r.role === 'p');
     progress(`loading ${cfg.segMb} MB into each of ${primaries.length} contents`);
-    const loaded = await Promise.all(primaries.map((p) => loadWideRows(p, cluster.layout.dbUser, cfg.segMb * 1e6)));
+    const loaded = await Promise.all(primaries.map((p) => loadWideRows(p, loginOf(cluster.layout), cfg.segMb * 1e6)));
     await cluster.waitForMirrorsCaughtUp(600_000);
 
     const plans: Array<{ n: number; B?: number; b?: number }> = cfg.parallelCounts.map((n) => ({ n }));
@@ -58,12 +59,12 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
     const cases: ParallelCase[] = [];
     for (const [ci, p] of plans.entries()) {
       const mirrors = pickMirrors(await cluster.segments(), p.n);
-      const sources = mirrors.map((m) => rows.find((r) => r.content === m.content && r.role === 'p')!);
+      const pairs = mirrors.map((m) => ({ source: rows.find((r) => r.content === m.content && r.role === 'p')!, target: m }));
       const label = `${p.n} segment(s)${p.B ? ` -B ${p.B} -b ${p.b}` : ' (default -B 16 -b 64)'}`;
       const c: ParallelCase = { segments: p.n, hostParallelism: p.B, segmentParallelism: p.b, raw: [], runs: [] };
       for (let i = 1; i <= cfg.repeat; i++) {
         progress(`[${i}/${cfg.repeat}] ${label}: raw pg_basebackup of the ${p.n} primaries at once`);
-        c.raw.push(await rawBasebackup(cluster, sources, scratch));
+        c.raw.push(await rawBasebackup(cluster, pairs, scratch));
         progress(`  raw ${sec(c.raw[c.raw.length - 1].ms)}; kill mirrors ${mirrors.map((m) => m.dbid).join(',')}, recover with -F`);
         const det = await killAndWaitDown(cluster, mirrors.map((m) => m.dbid));
         const sampler = sampleTool(cluster.rootDir);

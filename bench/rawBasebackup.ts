@@ -1,12 +1,15 @@
-// The baseline: pg_basebackup by hand, as the cluster's OS user, with nothing around it.
+// The baseline: the cluster's own pg_basebackup run by hand on the mirror's host, as the cluster's OS user, with
+// nothing around it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SegmentRow } from '../domain/segment';
 import type { DemoCluster } from '../cluster/demo';
 import { runChecked } from '../cluster/exec/executor';
-import { LocalExecutor, osIdentity } from '../cluster/exec/local';
-import { replicationConninfo } from '../cluster/segment/sql';
+import { osIdentity } from '../cluster/exec/local';
+import { ExecutorPool } from '../cluster/exec/pool';
+import { commandArgv, flavorNamed } from '../cluster/flavor';
+import { toolsDir } from '../cluster/config';
 
 export interface RawCopy {
   ms: number;
@@ -23,21 +26,38 @@ export function scratchDir(parent: string, osUser: string): string {
   return dir;
 }
 
+/** The copy's own flags only: no slot (the running mirror holds it), no recovery settings, no progress output. */
+function withoutRecoveryFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--slot') i++;
+    else if (!['--progress', '--verbose', '--create-slot', '--write-recovery-conf', '-R'].includes(argv[i])) out.push(argv[i]);
+  }
+  return out;
+}
+
 /**
- * The same flags the full recovery's pg_basebackup uses for the copy itself (-c fast, WAL streamed alongside), minus
- * its replication slot, recovery settings and progress output, which are recovery's business.
+ * The command line a full recovery copies with (the flavour's: -c fast, WAL streamed, --target-gp-dbid on Greenplum),
+ * into an empty scratch directory on the mirror's host, without its replication slot: what a DBA would time by hand.
  */
-export async function rawBasebackup(cluster: DemoCluster, sources: SegmentRow[], scratch: string): Promise<RawCopy> {
+export async function rawBasebackup(cluster: DemoCluster, pairs: Array<{ source: SegmentRow; target: SegmentRow }>, scratch: string): Promise<RawCopy> {
   const cfg = cluster.config();
-  const exec = new LocalExecutor('bench', cluster.layout.osUser);
-  const dirs = sources.map((s) => path.join(scratch, `raw-dbid${s.dbid}-${Date.now()}`));
-  const t0 = performance.now();
-  await Promise.all(sources.map((s, i) => runChecked(exec,
-    [`${cfg.pgBin}/pg_basebackup`, '-c', 'fast', '-D', dirs[i], '-d', replicationConninfo(cfg, s), '--wal-method', 'stream'],
-    { timeoutMs: 3_600_000 })));
-  const ms = performance.now() - t0;
-  let bytes = 0;
-  for (const d of dirs) bytes += Number((await runChecked(exec, ['du', '-sb', d])).stdout.split(/\s/)[0]);
-  await runChecked(exec, ['rm', '-rf', ...dirs]);
-  return { ms, bytes };
+  const flavor = flavorNamed(cluster.layout.flavor);
+  const pool = new ExecutorPool(cfg);
+  try {
+    const runs = pairs.map(({ source, target }) => {
+      const dir = path.join(scratch, `raw-dbid${target.dbid}-${Date.now()}`);
+      const cmd = flavor.fullCopy({ bin: toolsDir(cfg), targetDir: dir, targetDbid: target.dbid, source, createSlot: false, user: cfg.replicationUser });
+      return { dir, exec: pool.forHost(target.hostname, target.address), argv: withoutRecoveryFlags(commandArgv(cmd)) };
+    });
+    const t0 = performance.now();
+    await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 })));
+    const ms = performance.now() - t0;
+    let bytes = 0;
+    for (const r of runs) bytes += Number((await runChecked(r.exec, ['du', '-sb', r.dir])).stdout.split(/\s/)[0]);
+    await Promise.all(runs.map((r) => runChecked(r.exec, ['rm', '-rf', r.dir])));
+    return { ms, bytes };
+  } finally {
+    await pool.closeAll();
+  }
 }

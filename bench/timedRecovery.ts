@@ -21,6 +21,11 @@ export interface TimedRecovery {
   result: RecoveryResult;
   /** Parent's readCluster + probeTargets. */
   planningMs: number;
+  /** Parent's activities: name -> scheduled-to-closed milliseconds. */
+  parentSteps: Record<string, number>;
+  /** Parent start to its first child's start, and last child's close to the parent's close. */
+  beforeChildrenMs?: number;
+  afterChildrenMs?: number;
   parentEvents: number;
   parentHistoryBytes?: number;
   children: number;
@@ -74,10 +79,25 @@ export async function timedRecovery(
     wallMs,
     result,
     planningMs: (parentSteps.readCluster ?? 0) + (parentSteps.probeTargets ?? 0),
+    parentSteps,
+    ...edges(tl),
     parentEvents: history.events?.length ?? desc.historyLength,
     parentHistoryBytes: desc.historySize,
     children: kids.length,
     segments,
+  };
+}
+
+/** Where the parent spends time around its children: before the first starts, after the last ends. */
+function edges(tl: ExecutionTimeline): { beforeChildrenMs?: number; afterChildrenMs?: number } {
+  const t = (s?: string) => (s ? Date.parse(s) : undefined);
+  const starts = tl.children.map((c) => t(c.startedAt)).filter((x): x is number => x !== undefined);
+  const ends = tl.children.map((c) => t(c.endedAt)).filter((x): x is number => x !== undefined);
+  const start = t(tl.startedAt);
+  const close = t(tl.endedAt);
+  return {
+    ...(start !== undefined && starts.length ? { beforeChildrenMs: Math.min(...starts) - start } : {}),
+    ...(close !== undefined && ends.length ? { afterChildrenMs: close - Math.max(...ends) } : {}),
   };
 }
 

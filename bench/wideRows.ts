@@ -1,6 +1,6 @@
 // Data for the copy benchmarks: rows of 1000 bytes, below the TOAST threshold, so they are stored uncompressed and
 // a GiB in the table is a GiB on disk and a GiB for pg_basebackup to move.
-import type { Endpoint } from '../cluster/demo/sql';
+import type { Endpoint, Login } from '../cluster/demo/sql';
 import { withInstance } from '../cluster/demo/sql';
 
 const TABLE = 'bench_wide';
@@ -13,9 +13,9 @@ export interface Loaded {
   tableBytes: number;
 }
 
-export async function loadWideRows(ep: Endpoint, user: string, bytes: number, onBatch?: (done: number, total: number) => void): Promise<Loaded> {
+export async function loadWideRows(ep: Endpoint, login: Login, bytes: number, onBatch?: (done: number, total: number) => void): Promise<Loaded> {
   const total = Math.ceil(bytes / BYTES_PER_ROW);
-  return withInstance(ep, { user }, async (c) => {
+  return withInstance(ep, login, async (c) => {
     await c.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id bigint NOT NULL, payload text NOT NULL)`);
     for (let from = 1; from <= total; from += BATCH_ROWS) {
       const to = Math.min(total, from + BATCH_ROWS - 1);
@@ -33,9 +33,9 @@ export async function loadWideRows(ep: Endpoint, user: string, bytes: number, on
 
 /** Rewrites the first `pct` percent of the rows (a contiguous id range, so about that share of the pages) and
  * returns how much WAL the change produced: what a mirror that missed it has to replay. */
-export async function changeRows(ep: Endpoint, user: string, rows: number, pct: number): Promise<{ rows: number; walBytes: number }> {
+export async function changeRows(ep: Endpoint, login: Login, rows: number, pct: number): Promise<{ rows: number; walBytes: number }> {
   const n = Math.max(1, Math.round((rows * pct) / 100));
-  return withInstance(ep, { user }, async (c) => {
+  return withInstance(ep, login, async (c) => {
     const before = (await c.query('SELECT pg_current_wal_lsn() AS l')).rows[0].l;
     await c.query(`UPDATE ${TABLE} SET payload = rpad(md5((id + 7)::text), 1000, 'y') WHERE id <= $1`, [n]);
     const wal = await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS b', [before]);

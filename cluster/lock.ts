@@ -41,9 +41,10 @@ if [ -d "$L" ]; then
 fi
 [ "$check" = 1 ] && { echo free; exit 0; }
 mkdir -p "$(dirname "$L")"
+mkdir "$L" 2>/dev/null || { echo raced; exit 0; }
+# The directory first: a holder started before it would find nothing to hold and end at once.
 setsid sh -c 'while [ -d "$3" ]; do sleep 5; done' ${HOLDER_TAG} "$owner" x "$L" < /dev/null > /dev/null 2>&1 &
 hp=$!
-if ! mkdir "$L" 2>/dev/null; then kill "$hp" 2>/dev/null; echo raced; exit 0; fi
 printf %s "$hp" > "$L/PID"
 echo "acquired $hp $removed"
 `;

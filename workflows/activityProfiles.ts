@@ -50,11 +50,14 @@ export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
       retry: retry({ initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 20 }),
     }),
 
-    /** Runs beside the copies for hours (recovery_progress.file); cancelled by the workflow when they are over. */
+    /**
+     * Runs beside the copies for hours (recovery_progress.file); cancelled by the workflow when they are over. The
+     * run does not wait for it to hear the cancellation (up to a heartbeat later): it removes its file by itself.
+     */
     watch: proxyActivities<Activities>({
       startToCloseTimeout: '72 hours',
       heartbeatTimeout: '10 seconds',
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
       retry: retry({ initialInterval: '2s', maximumInterval: '30s' }),
     }),
 

@@ -42,10 +42,17 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
   let plan: RecoveryPlan | undefined;
   try {
     const snapshot = await activities.catalog.readCluster(input.cluster);
-    // gprecoverseg's lock for the whole run; a dry run only makes sure gprecoverseg is not at work.
-    const lock = await activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun });
+    // gprecoverseg's lock for the whole run (a dry run only makes sure gprecoverseg is not at work), taken while
+    // the plan's read-only probes run: nothing changes before both are done.
+    const [locked, planned] = await Promise.allSettled([
+      activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun }),
+      makePlan(input, snapshot, activities),
+    ]);
+    if (locked.status === 'rejected') throw locked.reason;
+    const lock = locked.value;
     lockHeld = lock.held;
-    plan = await makePlan(input, snapshot, activities);
+    if (planned.status === 'rejected') throw planned.reason;
+    plan = planned.value;
     status.skipped = plan.skipped;
     status.warnings = [...(lock.note ? [lock.note] : []), ...plan.warnings];
     status.segments = plan.items.map((it) => segmentStatus(it));

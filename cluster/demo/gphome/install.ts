@@ -4,6 +4,7 @@
  * the PostgreSQL 15 programs, while initdb, postgres, psql … are the PostgreSQL ones.
  */
 import fs from 'node:fs';
+import { buildSync } from 'esbuild';
 import { DemoError } from '../errors';
 import path from 'node:path';
 import { osIdentity } from '../../exec/local';
@@ -46,33 +47,54 @@ function projectRoot(): string {
   return path.resolve(__dirname, '..', '..', '..');
 }
 
-function tsxPath(): string {
-  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
-  if (!fs.existsSync(tsx)) throw new Error(`cannot install the demo GPHOME: ${tsx} is missing (run npm install)`);
-  return tsx;
-}
-
-/** tsx's `#!/usr/bin/env node` needs node on PATH; a login without it (ssh, env -i) still gets this node, last. */
-function nodeOnPath(): string {
-  const dir = path.dirname(process.execPath);
-  return `case ":$PATH:" in *:${dir}:*) ;; *) PATH="\${PATH:+$PATH:}"${q(dir)}; export PATH ;; esac`;
-}
-
 function wrapperEnv(pgBin: string, flavor: GpHomeFlavor): string {
-  return [`${PG_BIN_ENV}=${q(pgBin)}; export ${PG_BIN_ENV}`, `${FLAVOR_ENV}=${q(flavor)}; export ${FLAVOR_ENV}`, nodeOnPath()].join('\n');
+  return [`${PG_BIN_ENV}=${q(pgBin)}; export ${PG_BIN_ENV}`, `${FLAVOR_ENV}=${q(flavor)}; export ${FLAVOR_ENV}`].join('\n');
 }
 
-function execTsx(program: string): string {
-  const root = projectRoot();
-  return `exec ${q(tsxPath())} --tsconfig ${q(path.join(root, 'tsconfig.json'))} ${q(path.join(__dirname, program))} "$@"`;
+type WrappedTool = keyof typeof GPHOME_WRAPPED_TOOLS;
+
+/** Where an installation keeps its wrapper programs, bundled to plain JavaScript. */
+const wrapperProgram = (dir: string, tool: WrappedTool) => path.join(dir, 'lib', `${tool}.cjs`);
+
+/**
+ * The wrapper programs as one file each, started by node directly: the tools run on every copy and start, and
+ * compiling TypeScript on each run (tsx) would add a third of a second to steps a real installation does in C.
+ */
+function bundleWrappers(dir: string): void {
+  const tools = Object.keys(GPHOME_WRAPPED_TOOLS) as WrappedTool[];
+  const staging = fs.mkdtempSync(path.join(dir, 'lib', '.bundle-'));
+  try {
+    buildSync({
+      entryPoints: Object.fromEntries(tools.map((t) => [t, path.join(__dirname, GPHOME_WRAPPED_TOOLS[t])])),
+      outdir: staging,
+      outExtension: { '.js': '.cjs' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: `node${process.versions.node.split('.')[0]}`,
+      external: ['pg-native'],
+      logLevel: 'silent',
+    });
+    for (const t of tools) put(wrapperProgram(dir, t), (tmp) => fs.renameSync(path.join(staging, `${t}.cjs`), tmp));
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
 }
 
-export function wrapperShim(tool: 'pg_basebackup' | 'pg_rewind', pgBin: string, flavor: GpHomeFlavor): string {
+/**
+ * Not exec'd: this shell stays the program's parent, so that a SIGKILL to the tool's pid (all a real, single-process
+ * tool needs to die) still ends the real PostgreSQL tool under it: the wrapper sees its parent go and stops it.
+ */
+function runWrapper(dir: string, tool: WrappedTool): string {
+  return `${q(process.execPath)} ${q(wrapperProgram(dir, tool))} "$@"; exit $?`;
+}
+
+export function wrapperShim(dir: string, tool: 'pg_basebackup' | 'pg_rewind', pgBin: string, flavor: GpHomeFlavor): string {
   return [
     '#!/bin/sh',
     `# gprecover demo GPHOME: ${tool} with ${PRODUCT[flavor]}'s rules over PostgreSQL's ${path.join(pgBin, tool)}.`,
     wrapperEnv(pgBin, flavor),
-    execTsx(GPHOME_WRAPPED_TOOLS[tool]),
+    runWrapper(dir, tool),
     '',
   ].join('\n');
 }
@@ -81,7 +103,7 @@ export function wrapperShim(tool: 'pg_basebackup' | 'pg_rewind', pgBin: string, 
  * pg_ctl: status, stop, reload … run often and go straight to PostgreSQL's pg_ctl; only `start` (the first word
  * that is not an option or an option's value) goes through the wrapper program.
  */
-export function pgCtlShim(pgBin: string, flavor: GpHomeFlavor): string {
+export function pgCtlShim(dir: string, pgBin: string, flavor: GpHomeFlavor): string {
   return [
     '#!/bin/sh',
     `# gprecover demo GPHOME: pg_ctl start with ${PRODUCT[flavor]}'s rules; every other action is PostgreSQL's ${path.join(pgBin, 'pg_ctl')}.`,
@@ -98,7 +120,7 @@ export function pgCtlShim(pgBin: string, flavor: GpHomeFlavor): string {
     '  fi',
     '  if [ "$a" = start ]; then',
     ...wrapperEnv(pgBin, flavor).split('\n').map((l) => `    ${l}`),
-    `    ${execTsx(GPHOME_WRAPPED_TOOLS.pg_ctl)}`,
+    `    ${runWrapper(dir, 'pg_ctl')}`,
     '  fi',
     '  break',
     'done',
@@ -151,10 +173,14 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
     wanted.add(tool);
     put(path.join(bin, tool), (tmp) => fs.symlinkSync(target, tmp));
   }
+  const lib = path.dirname(gpdemoModule(dir));
+  fs.mkdirSync(lib, { recursive: true });
+  fs.chmodSync(lib, 0o755);
+  bundleWrappers(dir);
   const shims: Record<string, string> = {
-    pg_basebackup: wrapperShim('pg_basebackup', pgBin, opts.flavor),
-    pg_rewind: wrapperShim('pg_rewind', pgBin, opts.flavor),
-    pg_ctl: pgCtlShim(pgBin, opts.flavor),
+    pg_basebackup: wrapperShim(dir, 'pg_basebackup', pgBin, opts.flavor),
+    pg_rewind: wrapperShim(dir, 'pg_rewind', pgBin, opts.flavor),
+    pg_ctl: pgCtlShim(dir, pgBin, opts.flavor),
   };
   for (const [tool, text] of Object.entries(shims)) {
     wanted.add(tool);
@@ -178,9 +204,6 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
   if (!fs.existsSync(built)) {
     throw new DemoError(`the demo's Greenplum server module ${built} is not built; run 'npm run setup' (scripts/build-gpdemo.sh)`);
   }
-  const lib = path.dirname(gpdemoModule(dir));
-  fs.mkdirSync(lib, { recursive: true });
-  fs.chmodSync(lib, 0o755);
   put(gpdemoModule(dir), (tmp) => {
     fs.copyFileSync(built, tmp);
     fs.chmodSync(tmp, 0o755);
@@ -188,6 +211,7 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
 
   const id = osIdentity(opts.osUser);
   if (id) {
-    for (const p of [dir, bin, lib, gpdemoModule(dir), script, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
+    const programs = (Object.keys(GPHOME_WRAPPED_TOOLS) as WrappedTool[]).map((t) => wrapperProgram(dir, t));
+    for (const p of [dir, bin, lib, gpdemoModule(dir), script, ...programs, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
   }
 }
