@@ -18,18 +18,24 @@ function list(name: string, dflt: number[]): number[] {
   });
 }
 
-export const SECTIONS = ['full', 'parallel', 'sim'] as const;
+export const SECTIONS = ['full', 'parallel', 'sync', 'sim'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
-  /** Size loaded into the one content of the full/incremental comparison. */
+  /** Size loaded into the content of the full recovery vs raw pg_basebackup comparison. */
   gib: number;
+  /** Size loaded into the content of the incremental vs full comparison (large, so fixed costs do not hide the copy). */
+  bigGib: number;
   /** Share of that content rewritten while its mirror is down, for the incremental runs. */
   changePct: number;
   /** Data per content in the parallelism runs. */
   segMb: number;
   /** Mirrors killed per parallelism run. */
   parallelCounts: number[];
+  /** Mirrors left waiting for sync at once, per sync-watcher measurement (at most 16). */
+  syncCounts: number[];
+  /** How long connections are counted while they wait. */
+  syncWindowSec: number;
   simSegments: number[];
   /** Each simulated activity only sleeps this long. */
   simSleepMs: number;
@@ -45,9 +51,12 @@ export function loadConfig(): BenchConfig {
   for (const s of only ?? []) if (!SECTIONS.includes(s as Section)) throw new Error(`BENCH_ONLY: unknown section '${s}' (one of ${SECTIONS.join(', ')})`);
   return {
     gib: num('BENCH_GIB', 1),
+    bigGib: num('BENCH_BIG_GIB', 4),
     changePct: num('BENCH_CHANGE_PCT', 1),
-    segMb: num('BENCH_SEG_MB', 50),
+    segMb: num('BENCH_SEG_MB', 256),
     parallelCounts: list('BENCH_PARALLEL', [1, 4, 8]).filter((n) => n <= 8),
+    syncCounts: list('BENCH_SYNC', [4, 16]).filter((n) => n <= 16),
+    syncWindowSec: num('BENCH_SYNC_WINDOW_SEC', 10),
     simSegments: list('BENCH_SIM_SEGMENTS', [100, 1000]),
     simSleepMs: num('BENCH_SIM_SLEEP_MS', 5),
     simPerHost: num('BENCH_SIM_PER_HOST', 8),

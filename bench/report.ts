@@ -4,6 +4,7 @@ import type { FullSection, MeasuredRecovery } from './fullVsIncremental';
 import type { LoadSample, MachineInfo } from './machine';
 import type { ParallelSection } from './parallelRecovery';
 import type { SimRun, SimSection } from './simulation';
+import type { SyncSection } from './syncWatch';
 import { phaseSplit, type SegmentTiming, type TimedRecovery } from './timedRecovery';
 import type { ToolSpan } from './toolSampler';
 
@@ -16,6 +17,7 @@ export interface BenchResults {
   full?: FullSection;
   parallel?: ParallelSection;
   sim?: SimSection;
+  sync?: SyncSection;
   errors: Array<{ section: string; message: string }>;
 }
 
@@ -51,21 +53,25 @@ function medianRun(runs: MeasuredRecovery[]): { r: MeasuredRecovery; index: numb
 
 function stepRows(run: TimedRecovery, seg: SegmentTiming, tool?: ToolSpan): string[][] {
   const st = seg.steps;
+  const ps = run.parentSteps;
   const p = phaseSplit(seg);
-  const known = run.planningMs + seg.childMs;
-  const rows: Array<[string, number, string]> = [
-    ['planning: readCluster + probeTargets (parent)', run.planningMs, 'catalog read, probes of target dir and source'],
-    ['stopFailedSegment', st.stopFailedSegment ?? 0, ''],
-    ['verifySegmentDown', st.verifySegmentDown ?? 0, 'catalog says d (FTS had already marked it)'],
-    ['updateCatalog', st.updateCatalog ?? 0, ''],
-    ['wipeTarget', st.wipeTarget ?? 0, seg.type === 'full' ? 'rm -rf of the old mirror directory' : 'not run (incremental)'],
-    ['**copySegment**', st.copySegment ?? 0, `${seg.copyMethod ?? '?'}${tool ? `; the tool process itself ran ${st2(tool.ms)} (process table, sampled every 0.1 s)` : ''}; the job is polled every 1 s`],
-    ['startRecoveredSegment', st.startRecoveredSegment ?? 0, 'recovery settings, pg_ctl start'],
-    ['**waitForSync**', st.waitForSync ?? 0, 'FTS probe requests until the catalog says u/s; polls every 1 s'],
+  const rows: Array<[string, number | undefined, string]> = [
+    ['parent: start to its child\'s start', run.beforeChildrenMs, 'readCluster, then acquireRecoveryLock beside probeTargets, then trustRecoveryHosts, and the workflow tasks between them'],
+    ['  readCluster', ps.readCluster, 'catalog and flavour'],
+    ['  acquireRecoveryLock', ps.acquireRecoveryLock, 'gprecoverseg.lock on the coordinator host; runs beside probeTargets'],
+    ['  probeTargets', ps.probeTargets, 'target directory, source, heap checksum settings'],
+    ['  trustRecoveryHosts', ps.trustRecoveryHosts, 'pg_hba.conf of the source (already trusted: no change, no reload)'],
+    ['stopFailedSegment', st.stopFailedSegment, ''],
+    ['verifySegmentDown', st.verifySegmentDown, 'catalog says d (FTS had already marked it)'],
+    ['updateCatalog', st.updateCatalog, ''],
+    ['wipeTarget', st.wipeTarget, seg.type === 'full' ? 'safety checks only: pg_basebackup --force-overwrite copies over the old directory, nothing is removed first' : 'not run (incremental)'],
+    ['**copySegment**', st.copySegment, `${seg.copyMethod ?? '?'}${tool ? `; the tool process itself ran ${st2(tool.ms)} (process table, sampled every 0.1 s)` : ''}; the job's end is waited for on the host, not polled`],
+    ['startRecoveredSegment', st.startRecoveredSegment, 'recovery settings, pg_ctl start -w'],
+    ['**waitForSync**', st.waitForSync, 'the worker\'s sync watcher: FTS asked to probe as soon as the mirror waits'],
     ['between steps inside the child', p.childGaps, 'workflow tasks, activity dispatch'],
-    ['parent outside the child', Math.max(0, run.wallMs - known), 'start, planning workflow tasks, child start/close, result'],
+    ['parent: its child\'s end to the result', run.afterChildrenMs, 'releaseRecoveryLock, workflow completion, result to the client'],
   ];
-  return rows.map(([k, v, note]) => [k, st2(v), `${((100 * v) / run.wallMs).toFixed(0)}%`, note]);
+  return rows.filter(([, v]) => v !== undefined).map(([k, v, note]) => [k, st2(v!), `${((100 * v!) / run.wallMs).toFixed(0)}%`, note]);
 }
 
 function machineSection(r: BenchResults): string {
@@ -93,11 +99,13 @@ function machineSection(r: BenchResults): string {
       ? `**Shared machine.** Other work (other agents' test suites) was running on the same ${m.nproc} cores during this run; the 1-minute load average was ${loads.map((l) => l.loadavg[0].toFixed(2)).join(' just before the bench started and ')} just after all of its own processes had exited. Processes using the CPU (top, one second) at the start: ${r.loadBefore.busiest.map((b) => `\`${b}\``).join(', ') || 'none above 5%'}${r.loadAfter ? `; at the end: ${r.loadAfter.busiest.map((b) => `\`${b}\``).join(', ') || 'none above 5%'}` : ''}. Absolute times are therefore noisy; ratios taken within one section are more trustworthy than absolute figures.`
       : 'The machine was otherwise idle (1-minute load average below 0.5 before and after).',
     '',
-    'All "hosts" are loopback addresses on this one machine (127.0.91.x, 127.0.92.x), so nothing crosses a network; the demo instances run with `fsync = off` and `shared_buffers = 16MB` (cluster/demo/conf.ts). pg_basebackup still syncs its output, in both the raw and the workflow runs.',
+    'All "hosts" are loopback addresses on this one machine (127.0.91.x, 127.0.92.x, 127.0.93.x), so nothing crosses a network; the demo instances run with `fsync = off` and `shared_buffers = 16MB` (cluster/demo/conf.ts). pg_basebackup still syncs its output, in both the raw and the workflow runs.',
+    '',
+    'The demo clusters emulate Greenplum 7 (the default flavour): `$GPHOME/bin/pg_basebackup`, `pg_rewind` and `pg_ctl start` are the demo\'s wrappers (bundled JavaScript run by node, cluster/demo/gphome/) that apply Greenplum\'s rules (`--target-gp-dbid`, `--force-overwrite`, pg_hba.conf, utility mode) around PostgreSQL 15\'s tools. The raw baseline runs the same `$GPHOME/bin/pg_basebackup`, so the wrapper\'s cost is on both sides of every ratio.',
   ].join('\n');
 }
 
-function fullSection(f: FullSection, cfg: BenchConfig): string {
+function fullSection(f: FullSection['small'], cfg: BenchConfig): string {
   const raw = f.raw.map((r) => r.ms);
   const wall = f.full.map((r) => r.run.wallMs);
   const copy = f.full.map((r) => phaseSplit(r.run.segments[0]).copy);
@@ -110,18 +118,18 @@ function fullSection(f: FullSection, cfg: BenchConfig): string {
   return [
     `## 1. Full recovery (-F) through the workflow vs raw pg_basebackup, one ${cfg.gib} GiB segment`,
     '',
-    `Content 0 of a 2-host x 1-primary demo cluster holds ${f.rows.toLocaleString('en-US')} rows of 1000 bytes: table ${mib(f.tableBytes)}, loaded in ${s(f.loadMs)}. pg_basebackup writes ${mib(bytes)} (the whole data directory plus the WAL streamed during the copy). ${n} rounds, each a raw pg_basebackup of the primary into a scratch directory immediately followed by killing the mirror and recovering it with -F through the workflow; the table gives the median and, in brackets, the range of the ${n} samples.`,
+    `Content 0 of a 2-host x 2-primary demo cluster holds ${f.rows.toLocaleString('en-US')} rows of 1000 bytes: table ${mib(f.tableBytes)}, loaded in ${s(f.loadMs)}. pg_basebackup writes ${mib(bytes)} (the whole data directory plus the WAL streamed during the copy). ${n} rounds, each: kill the mirror and wait for FTS to mark it down; then the raw copy, the flavour's own command line (\`$GPHOME/bin/pg_basebackup -c fast -D <scratch> -h <primary> -p <port> --wal-method stream --no-verify-checksums --force-overwrite -E ./db_dumps -E ./promote -E ./db_analyze --target-gp-dbid <dbid>\`, without the replication slot, recovery settings and progress output) run by hand on the mirror's host into an empty directory; then the -F recovery of the mirror through the workflow, timed from the start call to the result (mirror up and in sync). Median and, in brackets, the range of the ${n} samples.`,
     '',
     table(['measurement', `median (min - max) of ${n}`, 'throughput at the median', 'vs raw median'], [
-      ['raw `pg_basebackup -c fast -X stream` as the postgres OS user', mr(raw), rate(bytes, rawMed), '1.00x'],
+      ['raw `$GPHOME/bin/pg_basebackup` by hand, as the cluster\'s OS user', mr(raw), rate(bytes, rawMed), '1.00x'],
       ['**-F recovery through the workflow**: start call to result (mirror up and in sync)', `**${mr(wall)}**`, rate(bytes, median(wall)), `**${x(median(wall), rawMed)}**`],
       ['  the copySegment activity within it', mr(copy), rate(bytes, median(copy)), x(median(copy), rawMed)],
-      ...(tool.length ? [['  the pg_basebackup process within that (process table, every 0.1 s)', mr(tool), rate(bytes, median(tool)), x(median(tool), rawMed)]] : []),
+      ...(tool.length ? [['  the PostgreSQL pg_basebackup process within that (process table, every 0.1 s)', mr(tool), rate(bytes, median(tool)), x(median(tool), rawMed)]] : []),
     ]),
     '',
-    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}. The workflow figure includes the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.`,
+    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}. The workflow figure includes starting the mirror and the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.`,
     '',
-    `Where the time went in the median run (round ${index + 1}, ${s(mid.run.wallMs)}), from the parent and child event histories (each activity from scheduled to completed):`,
+    `Where the time went in the median run (round ${index + 1}, ${s(mid.run.wallMs)}), from the parent and child event histories (each activity from scheduled to completed; acquireRecoveryLock and probeTargets overlap, so the shares do not add up to 100%):`,
     '',
     table(['step', 'time', 'share', 'note'], stepRows(mid.run, mid.run.segments[0], mid.tool)),
     '',
@@ -129,7 +137,7 @@ function fullSection(f: FullSection, cfg: BenchConfig): string {
   ].join('\n');
 }
 
-function incrementalSection(f: FullSection, cfg: BenchConfig): string {
+function incrementalSection(f: NonNullable<FullSection['big']>, cfg: BenchConfig): string {
   const fullWall = median(f.full.map((r) => r.run.wallMs));
   const line = (label: string, runs: MeasuredRecovery[], changed: string, wal: string, ratio: string) => {
     const segs = runs.map((r) => r.run.segments[0]);
@@ -140,16 +148,16 @@ function incrementalSection(f: FullSection, cfg: BenchConfig): string {
   };
   const behind = f.incremental.filter((i) => i.scenario === 'behind');
   const failover = f.incremental.filter((i) => i.scenario === 'failover');
-  const rows = [line('full (-F), section 1', f.full, '-', '-', '1.00x')];
-  for (const [label, runs] of [['incremental: the mirror was stopped and fell behind', behind], ['incremental: the old primary after a failover', failover]] as const) {
+  const rows = [line(`full (-F) of the ${f.gib} GiB content`, f.full, '-', '-', '1.00x')];
+  for (const [label, runs] of [['incremental: the mirror was stopped and fell behind', behind], ['incremental: the old primary after a failover (pg_rewind)', failover]] as const) {
     if (!runs.length) continue;
     rows.push(line(label, runs, `${runs[0].changedRows.toLocaleString('en-US')} rows`, mr(runs.map((r) => r.walBytes), mib),
       `**${x(median(runs.map((r) => r.run.wallMs)), fullWall)}**`));
   }
   return [
-    `## 2. Incremental recovery after ~${cfg.changePct}% of the data changed vs full recovery (same content)`,
+    `## 2. Incremental recovery after ~${cfg.changePct}% of the data changed vs full recovery, one ${f.gib} GiB segment`,
     '',
-    `While the segment was down, the first ${f.incremental[0]?.changedRows.toLocaleString('en-US')} rows (${cfg.changePct}% of ${f.rows.toLocaleString('en-US')}, a contiguous id range, so about ${cfg.changePct}% of the heap pages) were rewritten on the acting primary. ${behind.length} runs of each kind; median (min - max). The full-recovery row repeats section 1.`,
+    `Content 1 of the same cluster holds ${f.rows.toLocaleString('en-US')} rows (table ${mib(f.tableBytes)}, loaded in ${s(f.loadMs)}), large enough that the fixed costs of a run do not hide the copy. It was first recovered with -F ${f.full.length} times; then, while it was down, the first ${f.incremental[0]?.changedRows.toLocaleString('en-US')} rows (${cfg.changePct}% of them, a contiguous id range, so about ${cfg.changePct}% of the heap pages) were rewritten on the acting primary before an incremental recovery. ${behind.length} runs of each kind; median (min - max).`,
     '',
     table(['recovery', 'changed while down', 'WAL written meanwhile', 'wall time', 'copy step (method)', 'copy tool process', 'waitForSync', 'vs full (medians)'], rows),
     '',
@@ -178,13 +186,13 @@ function parallelSection(p: ParallelSection, cfg: BenchConfig): string {
     ];
   });
   return [
-    '## 3. Several segments at once under -B / -b',
+    '## 4. Several segments at once under -B / -b',
     '',
-    `A 2-host x 4-primary demo cluster (${p.contents} contents, ${mib(p.tableBytesPerContent)} table per content, ${cfg.segMb} MB requested). For each row, N mirrors spread evenly over both hosts were killed and recovered with -F, ${p.cases[0]?.runs.length ?? 0} times; "raw" is N bare pg_basebackups of the same primaries started at once, taken just before each workflow run. Times are median (min - max); the per-segment columns are from the median run.`,
+    `A 2-host x 4-primary demo cluster (${p.contents} contents, ${mib(p.tableBytesPerContent)} table per content, ${cfg.segMb} MB requested). For each row, N mirrors spread evenly over both hosts were killed and recovered with -F, ${p.cases[0]?.runs.length ?? 0} times; "raw" is N of the flavour's pg_basebackup command lines (as in section 1) of the same primaries started at once on the mirrors' hosts, taken just before each workflow run. Times are median (min - max); the per-segment columns are from the median run.`,
     '',
     table(['N', '-B / -b', 'raw pg_basebackup x N at once', 'workflow wall time', 'vs raw (medians)', 'first copy process start to last copy process end', 'copy step min / max', 'waitForSync min / max', 'wall time / N'], rows),
     '',
-    'Every instance (16 PostgreSQL servers, their copies, the FTS prober, the dev server and the worker) shares the same 2 cores, so parallel copies compete for CPU; what the rows show is how much of the per-segment fixed cost (step dispatch, 1 s job polling, FTS sync wait) the workflow overlaps when -B/-b allow it, and what -B 1 -b 1 (one segment at a time) costs.',
+    'Every instance (16 PostgreSQL servers, their copies, the FTS prober, the dev server and the worker) shares the same 2 cores, so parallel copies compete for CPU; what the rows show is how much of the per-segment fixed cost (step dispatch, mirror start, FTS sync wait) the workflow overlaps when -B/-b allow it, and what -B 1 -b 1 (one segment at a time) costs.',
   ].join('\n');
 }
 
@@ -223,7 +231,7 @@ function simSection(sim: SimSection): string {
   const failures = failed.map((r) => `- ${r.segments} segments on the ${r.server} dev server: the workflow ended ${r.status ?? '(status unknown)'} with \`${r.error}\`.`);
   const saFailure = failed.some((r) => r.server === 'default' && /BadSearchAttributes/.test(r.error ?? ''));
   return [
-    `## 4. SIMULATION: orchestration overhead at ${[...new Set(sim.runs.filter((r) => !r.boundary).map((r) => r.segments.toLocaleString('en-US')))].join(' and ')} segments`,
+    `## 5. SIMULATION: orchestration overhead at ${[...new Set(sim.runs.filter((r) => !r.boundary).map((r) => r.segments.toLocaleString('en-US')))].join(' and ')} segments`,
     '',
     `**This is a simulation. No PostgreSQL, no copy, no FTS.** The real recoveryWorkflow and segmentRecoveryWorkflow (the same bundle from workflows/index.ts) run on a bench-only worker (bench/simWorker.ts, its own process) whose activities (bench/simActivities.ts) have the names of createActivities() but only sleep ${sim.sleepMs} ms each: readCluster returns a synthetic catalog of N failed mirrors (${sim.perHost} per host, group mirroring), probeTargets healthy probes, and stop / verify / updateCatalog / wipe / copy / start / waitForSync just sleep. Run with -F (so every child runs all 7 steps) and the default -B 16 -b 64: at most 16 hosts x ${sim.perHost} = ${16 * sim.perHost} children run at once (all of them when N needs 16 hosts or fewer). The dev server and the worker share the 2 cores with everything else on the machine.`,
     '',
@@ -238,11 +246,88 @@ function simSection(sim: SimSection): string {
   ].join('\n');
 }
 
+function syncSection(sy: SyncSection, cfg: BenchConfig): string {
+  const per = (n: number, ms: number) => (n / (ms / 1000)).toFixed(2);
+  const rows = sy.windows.map((w) => [
+    String(w.waiting), s(w.windowMs), `**${w.coordinatorSessionsOpened}** (**${per(w.coordinatorSessionsOpened, w.windowMs)}/s**)`,
+    `**${w.peakCoordinatorBackends}**`, String(w.peakWatcherSessions), `${w.primarySessionsOpened} (${per(w.primarySessionsOpened, w.windowMs)}/s)`,
+    `${per(w.coordinatorTransactions, w.windowMs)}/s`,
+  ]);
+  return [
+    `## 3. Waiting for sync: coordinator connections with ${sy.windows.map((w) => w.waiting).join(' and ')} mirrors waiting at once`,
+    '',
+    `A 4-host x 4-primary demo cluster (${sy.contents} contents). For each row, N mirrors spread over the hosts were killed and recovered incrementally while the demo's FTS was frozen (it answers probe requests but marks nothing up), so every recovered mirror sat in waitForSync; once all N were there, connections were counted for ${cfg.syncWindowSec} s: sessions the coordinator accepted (\`pg_stat_database.sessions\`, the counting session's own excluded) and, every 0.1 s, the client sessions on it (the counting session and the FTS prober excluded). Then FTS was thawed and the run finished.`,
+    '',
+    table(['mirrors waiting', 'window', 'coordinator sessions opened (per second)', 'peak coordinator sessions', 'of them the sync watcher\'s', 'primary sessions opened', 'coordinator transactions'], rows),
+    '',
+    'Every waitForSync activity of a worker hands its segment to the worker\'s one sync watcher for the cluster (cluster/sync.ts): once a second it reads the catalog over one coordinator session it keeps open, and each waiting mirror\'s primary over one session per primary, also kept open; FTS is asked to probe when a mirror starts waiting, when one has caught up but is not marked in sync yet, and every tenth round. The coordinator sees the same single session whatever the number of mirrors waiting. test/syncWatch.test.ts checks the count on every test run.',
+  ].join('\n');
+}
+
+interface Target {
+  what: string;
+  target: string;
+  measured: string;
+  met?: boolean;
+}
+
+function targets(r: BenchResults): Target[] {
+  const out: Target[] = [];
+  const small = r.full?.small;
+  if (small?.raw.length && small.full.length) {
+    const ratio = median(small.full.map((f) => f.run.wallMs)) / median(small.raw.map((f) => f.ms));
+    out.push({ what: `-F of a ${small.gib} GiB segment through the workflow vs raw pg_basebackup (start call to u/s), section 1`, target: '<= 1.15x', measured: x(ratio, 1), met: ratio <= 1.15 });
+  }
+  const eight = r.parallel?.cases.find((c) => c.segments === 8 && !c.hostParallelism);
+  if (eight) {
+    const ratio = median(eight.runs.map((f) => f.run.wallMs)) / median(eight.raw.map((f) => f.ms));
+    out.push({ what: `8 segments of ${mib(r.parallel!.tableBytesPerContent)} each at once (-F) vs 8 raw pg_basebackups at once, section 4`, target: '<= 1.3x', measured: x(ratio, 1), met: ratio <= 1.3 });
+  }
+  if (r.sync?.windows.length) {
+    const rates = r.sync.windows.map((w) => w.coordinatorSessionsOpened / (w.windowMs / 1000));
+    const peaks = r.sync.windows.map((w) => w.peakCoordinatorBackends);
+    out.push({
+      what: `coordinator sessions opened per second while ${r.sync.windows.map((w) => w.waiting).join(' / ')} mirrors wait for sync; peak coordinator sessions, section 3`,
+      target: '<= 2/s, the same for both sizes',
+      measured: `${rates.map((v) => `${v.toFixed(2)}/s`).join(' / ')}; peak ${peaks.join(' / ')}`,
+      met: rates.every((v) => v <= 2) && new Set(peaks).size === 1,
+    });
+  }
+  const sim1000 = r.sim?.runs.filter((v) => v.segments === 1000 && v.server === 'default' && v.run);
+  if (sim1000?.length) {
+    const per = median(sim1000.map((v) => v.run!.wallMs / 1000));
+    out.push({ what: '1,000-segment simulation, parent wall time per segment, section 5', target: '<= 40 ms', measured: ms1(per), met: per <= 40 });
+  }
+  const big = r.full?.big;
+  if (big?.full.length) {
+    const full = median(big.full.map((f) => f.run.wallMs));
+    for (const [scenario, label] of [['behind', 'stopped mirror'], ['failover', 'after a failover, pg_rewind']] as const) {
+      const runs = big.incremental.filter((i) => i.scenario === scenario);
+      if (!runs.length) continue;
+      const ratio = median(runs.map((v) => v.run.wallMs)) / full;
+      out.push({ what: `incremental after ${r.config.changePct}% changed vs full, ${big.gib} GiB segment (${label}), section 2`, target: '<= 0.15x', measured: x(ratio, 1), met: ratio <= 0.15 });
+    }
+  }
+  return out;
+}
+
+function summarySection(r: BenchResults): string {
+  const t = targets(r);
+  if (!t.length) return '';
+  return [
+    '## Summary: the targets and this run',
+    '',
+    table(['measurement', 'target', 'this run', 'met'], t.map((v) => [v.what, v.target, `**${v.measured}**`, v.met === undefined ? '-' : v.met ? 'yes' : '**no**'])),
+  ].join('\n');
+}
+
 export function renderReport(r: BenchResults): string {
   const parts = [
     '# Benchmarks',
     '',
-    `Measured by one run of \`npm run bench\` (bench/run.ts) on ${r.machine.date.slice(0, 10)}; every figure and ratio below comes from that run and is regenerated by running it again. Settings: BENCH_REPEAT=${r.config.repeat}, BENCH_GIB=${r.config.gib}, BENCH_CHANGE_PCT=${r.config.changePct}, BENCH_SEG_MB=${r.config.segMb}, BENCH_PARALLEL=${r.config.parallelCounts.join(',')}, BENCH_SIM_SEGMENTS=${r.config.simSegments.join(',')}, BENCH_SIM_SLEEP_MS=${r.config.simSleepMs}.`,
+    `Measured by one run of \`npm run bench\` (bench/run.ts) on ${r.machine.date.slice(0, 10)}; every figure and ratio below comes from that run and is regenerated by running it again. Settings: BENCH_REPEAT=${r.config.repeat}, BENCH_GIB=${r.config.gib}, BENCH_BIG_GIB=${r.config.bigGib}, BENCH_CHANGE_PCT=${r.config.changePct}, BENCH_SEG_MB=${r.config.segMb}, BENCH_PARALLEL=${r.config.parallelCounts.join(',')}, BENCH_SYNC=${r.config.syncCounts.join(',')}, BENCH_SYNC_WINDOW_SEC=${r.config.syncWindowSec}, BENCH_SIM_SEGMENTS=${r.config.simSegments.join(',')}, BENCH_SIM_SLEEP_MS=${r.config.simSleepMs}.`,
+    '',
+    summarySection(r),
     '',
     machineSection(r),
   ];
@@ -250,18 +335,19 @@ export function renderReport(r: BenchResults): string {
     const e = r.errors.find((x2) => x2.section === section);
     return e ? `Not measured: the section failed with \`${e.message.replace(/\s+/g, ' ').slice(0, 400)}\`.` : 'Not measured in this run (not selected with BENCH_ONLY).';
   };
-  parts.push('', r.full ? fullSection(r.full, r.config) : `## 1. Full recovery vs raw pg_basebackup\n\n${missing('full')}`);
-  parts.push('', r.full?.incremental.length ? incrementalSection(r.full, r.config) : `## 2. Incremental vs full recovery\n\n${missing('full')}`);
-  parts.push('', r.parallel ? parallelSection(r.parallel, r.config) : `## 3. Several segments at once under -B / -b\n\n${missing('parallel')}`);
-  parts.push('', r.sim ? simSection(r.sim) : `## 4. SIMULATION: orchestration overhead\n\n${missing('sim')}`);
+  parts.push('', r.full ? fullSection(r.full.small, r.config) : `## 1. Full recovery vs raw pg_basebackup\n\n${missing('full')}`);
+  parts.push('', r.full?.big?.incremental.length ? incrementalSection(r.full.big, r.config) : `## 2. Incremental vs full recovery\n\n${missing('full')}`);
+  parts.push('', r.sync ? syncSection(r.sync, r.config) : `## 3. Waiting for sync: coordinator connections\n\n${missing('sync')}`);
+  parts.push('', r.parallel ? parallelSection(r.parallel, r.config) : `## 4. Several segments at once under -B / -b\n\n${missing('parallel')}`);
+  parts.push('', r.sim ? simSection(r.sim) : `## 5. SIMULATION: orchestration overhead\n\n${missing('sim')}`);
   parts.push('', '## How to run', '', [
     '```sh',
     `npm run bench                      # everything${r.totalMs ? ` (${Math.round(r.totalMs / 60_000)} minutes for this run)` : ''}`,
-    'BENCH_ONLY=sim npm run bench       # one section: full, parallel, sim (comma-separated)',
-    'BENCH_GIB=0.25 BENCH_SEG_MB=20 BENCH_SIM_SEGMENTS=100 npm run bench   # a quick run',
+    'BENCH_ONLY=sim npm run bench       # sections: full, parallel, sync, sim (comma-separated)',
+    'BENCH_GIB=0.25 BENCH_BIG_GIB=0.5 BENCH_SEG_MB=20 BENCH_SIM_SEGMENTS=100 BENCH_REPEAT=1 npm run bench   # a quick run',
     '```',
     '',
-    'Other knobs: BENCH_REPEAT (3), BENCH_CHANGE_PCT (1), BENCH_PARALLEL (1,4,8; at most 8), BENCH_SIM_SLEEP_MS (5), BENCH_SIM_PER_HOST (8), BENCH_OUT (docs/benchmarks.md). The bench starts its own in-memory Temporal dev server on free ports and its own demo clusters under a temporary directory, and removes all of them at the end. Progress goes to stderr; the raw measurements of a run are also written as JSON to the temporary directory (its path is printed last).',
+    'Other knobs: BENCH_REPEAT (3), BENCH_GIB (1), BENCH_BIG_GIB (4), BENCH_CHANGE_PCT (1), BENCH_SEG_MB (256), BENCH_PARALLEL (1,4,8; at most 8), BENCH_SYNC (4,16; at most 16), BENCH_SYNC_WINDOW_SEC (10), BENCH_SIM_SLEEP_MS (5), BENCH_SIM_PER_HOST (8), BENCH_OUT (docs/benchmarks.md). The bench starts its own in-memory Temporal dev server on free ports and its own demo clusters under a temporary directory, and removes all of them at the end. Progress goes to stderr; the raw measurements of a run are also written as JSON to the temporary directory (its path is printed last).',
   ].join('\n'));
   return `${parts.join('\n')}\n`;
 }

@@ -13,6 +13,7 @@ import { loadSample, machineInfo } from './machine';
 import { benchParallel } from './parallelRecovery';
 import { renderReport, type BenchResults } from './report';
 import { benchSimulation } from './simulation';
+import { benchSyncWatch } from './syncWatch';
 import { benchWorkDir, startBenchTemporal } from './temporal';
 
 async function main(): Promise<number> {
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     };
     await run('full', async () => { results.full = await benchFullVsIncremental(cfg, t, workDir); });
     await run('parallel', async () => { results.parallel = await benchParallel(cfg, t, workDir); });
+    await run('sync', async () => { results.sync = await benchSyncWatch(cfg, t, workDir); });
     await run('sim', async () => { results.sim = await benchSimulation(cfg, t, workDir); });
   } finally {
     unServer();

@@ -41,13 +41,11 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
 
   let plan: RecoveryPlan | undefined;
   try {
-    const snapshot = await activities.catalog.readCluster(input.cluster);
     // gprecoverseg's lock for the whole run (a dry run only makes sure gprecoverseg is not at work), taken while
-    // the plan's read-only probes run: nothing changes before both are done.
-    const [locked, planned] = await Promise.allSettled([
-      activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun }),
-      makePlan(input, snapshot, activities),
-    ]);
+    // the catalog is read and the plan's read-only probes run: nothing changes before all of them are done.
+    const planning = activities.catalog.readCluster(input.cluster).then((snapshot) => makePlan(input, snapshot, activities));
+    const locking = activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun });
+    const [locked, planned] = await Promise.allSettled([locking, planning]);
     if (locked.status === 'rejected') throw locked.reason;
     const lock = locked.value;
     lockHeld = lock.held;
