@@ -1,9 +1,11 @@
 import { clustersFilePath } from '../cluster/config';
+import { createAutoRecoveryActivities } from './autoRecovery';
 import { createCatalogActivities } from './catalog';
 import { createClusterActivities } from './cluster';
 import { ActivityContext } from './context';
 import { createCopyActivities } from './copy';
 import { createLockActivities } from './lock';
+import { createNotifyActivities } from './notify';
 import { createWatchActivities } from './watch';
 import { createPgHbaActivities } from './pgHba';
 import { createRebalanceActivities } from './rebalance';
@@ -16,9 +18,7 @@ export interface ActivityDeps {
   clustersFile?: string;
 }
 
-export function createActivities(deps: ActivityDeps = {}) {
-  const clustersFile = deps.clustersFile ?? clustersFilePath();
-  const ctx = new ActivityContext(clustersFile);
+function recoveryActivities(ctx: ActivityContext, clustersFile: string) {
   return {
     ...createWorkerInfoActivities({ clustersFile }),
     ...createClusterActivities(ctx),
@@ -33,4 +33,21 @@ export function createActivities(deps: ActivityDeps = {}) {
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** What automatic checks (autoRecoveryWorkflow) call beside the recovery activities. */
+function autoActivities(ctx: ActivityContext) {
+  return {
+    ...createAutoRecoveryActivities(ctx),
+    ...createNotifyActivities(),
+  };
+}
+
+/** Every activity a worker registers. */
+export function createActivities(deps: ActivityDeps = {}) {
+  const clustersFile = deps.clustersFile ?? clustersFilePath();
+  const ctx = new ActivityContext(clustersFile);
+  return { ...recoveryActivities(ctx, clustersFile), ...autoActivities(ctx) };
+}
+
+/** The activities of recoveries, rebalances and worker checks (what stub and simulated workers provide). */
+export type Activities = ReturnType<typeof recoveryActivities>;
+export type AutoRecoveryActivities = ReturnType<typeof autoActivities>;

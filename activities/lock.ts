@@ -1,6 +1,6 @@
 import { activityInfo, getClient, log } from '@temporalio/activity';
 import { acquireLock, breakLock, lockPath, releaseLock } from '../cluster/lock';
-import { InvalidRequestError, PermanentError } from '../domain/failures';
+import { LockHeldError, PermanentError } from '../domain/failures';
 import type { SegmentRow } from '../domain/segment';
 import type { ActivityContext } from './context';
 
@@ -77,8 +77,9 @@ export function createLockActivities(actx: ActivityContext) {
         }
         if (st.state === 'held') {
           const who = st.gprecoverOwner ? `gprecover run ${decodeURIComponent(st.gprecoverOwner)}` : `gprecoverseg (pid ${st.pid}${st.cmdline ? `: ${st.cmdline.slice(0, 100)}` : ''})`;
-          throw new InvalidRequestError(
+          throw new LockHeldError(
             `${who} is recovering cluster '${input.cluster}': it holds ${where}; wait for it to finish, or remove that directory if nothing runs`,
+            { lockHeldBy: st.gprecoverOwner ? 'gprecover' : 'gprecoverseg', pid: st.pid, ...(st.gprecoverOwner ? { run: decodeURIComponent(st.gprecoverOwner) } : {}) },
           );
         }
       }

@@ -3,6 +3,10 @@ import { UsageError } from './errors';
 
 export const TOP_LEVEL_WORKFLOW_TYPES = ['recoveryWorkflow', 'rebalanceWorkflow'] as const;
 export const SEGMENT_WORKFLOW_TYPE = 'segmentRecoveryWorkflow';
+export const AUTO_WORKFLOW_TYPE = 'autoRecoveryWorkflow';
+
+/** Values of the AutoDecision search attribute autoRecoveryWorkflow writes. */
+export const AUTO_DECISIONS = ['started', 'skipped', 'failed'] as const;
 
 /** CLI spelling -> ExecutionStatus value in the visibility store. */
 export const STATUS_VALUES: Record<string, string> = {
@@ -70,7 +74,7 @@ export function clusterNeedsExactCheck(cluster: string): boolean {
   return /["\\]/.test(cluster);
 }
 
-function clusterCondition(cluster: string): string {
+export function clusterCondition(cluster: string): string {
   if (!clusterNeedsExactCheck(cluster)) return `ClusterName = ${quote(cluster)}`;
   const prefix = cluster.slice(0, cluster.search(/["\\]/));
   return prefix ? `ClusterName STARTS_WITH ${quote(prefix)}` : 'ClusterName IS NOT NULL';
@@ -78,8 +82,9 @@ function clusterCondition(cluster: string): string {
 
 export function buildHistoryQuery(f: HistoryFilter): string {
   const parts = [`WorkflowType IN ${inList(TOP_LEVEL_WORKFLOW_TYPES)}`];
-  // A rebalance started by `start-recovery -r` is a child of that run: it belongs under it, not beside it.
-  parts.push('ParentWorkflowId IS NULL');
+  // A rebalance started by `start-recovery -r` is a child of that run: it belongs under it, not beside it. A recovery
+  // never runs under another one: one with a parent was started by an automatic run, and is a run of its own.
+  parts.push(`(ParentWorkflowId IS NULL OR WorkflowType = 'recoveryWorkflow')`);
   if (f.cluster !== undefined) parts.push(clusterCondition(f.cluster));
   if (f.since) parts.push(`StartTime > ${quote(f.since.toISOString())}`);
   if (f.status) parts.push(`ExecutionStatus = ${quote(STATUS_VALUES[checkStatus(f.status)])}`);
@@ -92,4 +97,25 @@ export function buildHistoryQuery(f: HistoryFilter): string {
 /** The segment children of the given runs (by root run id), for `history --all`. */
 export function buildChildrenQuery(rootRunIds: readonly string[]): string {
   return `WorkflowType = ${quote(SEGMENT_WORKFLOW_TYPE)} AND RootRunId IN ${inList(rootRunIds)}`;
+}
+
+export interface DecisionFilter {
+  cluster?: string;
+  since?: Date;
+  /** A value of AUTO_DECISIONS. */
+  decision?: string;
+  status?: string;
+}
+
+/** The automatic runs (autoRecoveryWorkflow): each one's decision, for `history --auto`, `auto status` and the workflow. */
+export function buildDecisionQuery(f: DecisionFilter): string {
+  const parts = [`WorkflowType = ${quote(AUTO_WORKFLOW_TYPE)}`];
+  if (f.cluster !== undefined) parts.push(clusterCondition(f.cluster));
+  if (f.since) parts.push(`StartTime > ${quote(f.since.toISOString())}`);
+  if (f.decision) {
+    if (!(AUTO_DECISIONS as readonly string[]).includes(f.decision)) throw new UsageError(`decision must be one of ${AUTO_DECISIONS.join(', ')}, not '${f.decision}'`);
+    parts.push(`AutoDecision = ${quote(f.decision)}`);
+  }
+  if (f.status) parts.push(`ExecutionStatus = ${quote(STATUS_VALUES[checkStatus(f.status)])}`);
+  return parts.join(' AND ');
 }

@@ -2,6 +2,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../workflows/searchAttributes';
 import { formatTable } from '../cluster/format/table';
+import { SCHEDULE_REQUESTER_PREFIX } from '../domain/autoPolicy';
 import { formatDuration } from './timeline';
 
 export interface HistoryRow {
@@ -22,6 +23,16 @@ export interface HistoryRow {
   children?: HistoryRow[];
   /** Root cause of a failed run (from its memo). */
   error?: string;
+  /** Who started the run: `user@host`, or `schedule gprecover-auto-<cluster>` (from its memo's requestedBy). */
+  by?: string;
+}
+
+/** `schedule:gprecover-auto-demo` -> `schedule gprecover-auto-demo`; `alice@ops-1` stays. */
+export function requesterLabel(requestedBy: unknown): string | undefined {
+  if (typeof requestedBy !== 'string' || !requestedBy) return undefined;
+  if (requestedBy.startsWith(SCHEDULE_REQUESTER_PREFIX)) return `schedule ${requestedBy.slice(SCHEDULE_REQUESTER_PREFIX.length)}`;
+  if (requestedBy.startsWith('auto:')) return `auto run ${requestedBy.slice('auto:'.length)}`;
+  return requestedBy;
 }
 
 /** 'TIMED_OUT' -> 'timed-out', as the --status values are spelled. */
@@ -47,6 +58,7 @@ export function toHistoryRow(info: WorkflowExecutionInfo, now: Date = new Date()
     closeTime: info.closeTime?.toISOString(),
     durationMs: end ? end.getTime() - info.startTime.getTime() : undefined,
     ...(typeof info.memo?.error === 'string' && status !== 'completed' ? { error: info.memo.error } : {}),
+    ...(requesterLabel(info.memo?.requestedBy) ? { by: requesterLabel(info.memo?.requestedBy) } : {}),
   };
 }
 
@@ -68,7 +80,7 @@ function contentsText(r: HistoryRow, max = 28): string {
 const when = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')}Z`;
 
 export function formatHistoryTable(rows: HistoryRow[], opts: { showCluster?: boolean } = {}): string[] {
-  const header = ['START (UTC)', ...(opts.showCluster ? ['CLUSTER'] : []), 'WORKFLOW ID', 'RUN', 'TYPE', 'CONTENTS', 'OUTCOME', 'DURATION', 'ERROR'];
+  const header = ['START (UTC)', ...(opts.showCluster ? ['CLUSTER'] : []), 'WORKFLOW ID', 'RUN', 'TYPE', 'CONTENTS', 'OUTCOME', 'DURATION', 'BY', 'ERROR'];
   const cells = (r: HistoryRow, child: boolean) => [
     when(r.startTime),
     ...(opts.showCluster ? [r.cluster ?? '-'] : []),
@@ -78,6 +90,7 @@ export function formatHistoryTable(rows: HistoryRow[], opts: { showCluster?: boo
     contentsText(r),
     r.outcome,
     `${formatDuration(r.durationMs)}${r.status === 'running' ? '+' : ''}`,
+    child ? '' : r.by ?? '',
     r.error ? (r.error.length > 100 ? `${r.error.slice(0, 99)}…` : r.error) : '',
   ];
   return formatTable(header, rows.flatMap((r) => [cells(r, false), ...(r.children ?? []).map((c) => cells(c, true))]));

@@ -12,7 +12,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   state: { summary: 'gpstate -e/-m of a configured cluster: roles, modes, WAL behind, what each content needs, lock, running run', load: async () => (await import('./commands/state')).stateCommand },
   demo: { summary: 'local demo cluster of PostgreSQL instances with Greenplum catalog and FTS: up, down, status, kill, load …', load: async () => (await import('./commands/demo')).demoCommand },
   check: { summary: 'prove a worker polls the task queue and list the clusters it knows', load: async () => (await import('./commands/check')).checkCommand },
-  history: { summary: 'past and running runs from Temporal visibility (--cluster, --since, --status, --type)', load: async () => (await import('./commands/history')).historyCommand },
+  auto: { summary: 'auto-recovery by policy: enable|disable|status a schedule that recovers on its own, with notifications', load: async () => (await import('./commands/auto')).autoCommand },
+  history: { summary: 'past and running runs from Temporal visibility (--cluster, --since, --status, --type; --auto: automatic decisions)', load: async () => (await import('./commands/history')).historyCommand },
   show: { summary: "one run's timeline: plan, per-segment steps, catalog changes, errors, outcome", load: async () => (await import('./commands/show')).showCommand },
 };
 

@@ -1,7 +1,6 @@
 import { TASK_QUEUE } from '../workflows/taskQueue';
 
-/** One recovery or rebalance per cluster at a time: they share this workflow id. */
-export const clusterWorkflowId = (cluster: string): string => `gprecover-${cluster}`;
+export { clusterWorkflowId } from '../domain/recovery';
 
 export const defaultCluster = (): string => process.env.GPRECOVER_CLUSTER ?? 'demo';
 

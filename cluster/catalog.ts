@@ -83,3 +83,21 @@ export async function addHistory(client: pg.ClientBase, dbid: number, desc: stri
 export async function requestFtsProbe(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT gp_request_fts_probe_scan()');
 }
+
+/**
+ * When FTS last marked each segment down: the newest gp_configuration_history row saying so. Greenplum's FTS writes
+ * `FTS: update role, status, and mode for dbid 6 with contentid 0 to m, d, and n`; the demo's FTS writes
+ * `... fault marking status down dbid 6 ...`. A dbid without such a row maps to null.
+ */
+export async function readDownSince(client: pg.ClientBase, dbids: number[]): Promise<Record<number, string | null>> {
+  const out: Record<number, string | null> = Object.fromEntries(dbids.map((d) => [d, null]));
+  if (!dbids.length) return out;
+  const res = await client.query(
+    `SELECT dbid, max(time) AS since FROM gp_configuration_history
+      WHERE dbid = ANY($1::int2[]) AND ("desc" ~ 'to [pm], d, and [sn]$' OR "desc" ~ 'marking status down')
+      GROUP BY dbid`,
+    [dbids],
+  );
+  for (const r of res.rows) out[Number(r.dbid)] = new Date(r.since).toISOString();
+  return out;
+}

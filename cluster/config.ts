@@ -92,7 +92,8 @@ export function clustersFilePath(): string {
   return process.env.GPRECOVER_CONFIG ?? path.join(DATA_DIR, 'clusters.json');
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+/** One zod issue as `field.path: message, not <value>`: what every validated file says of a bad field. */
+export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = issue.path.map(String).join('.') || '(top level)';
   let value: unknown = input;
   for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];

@@ -40,6 +40,26 @@ export class InvalidRequestError extends GprecoverError {
   readonly failureType = FailureType.InvalidRequest;
 }
 
+/** Who holds gprecoverseg's lock, carried in the details of a refusal: a live gprecoverseg, or a gprecover run. */
+export interface LockHolder {
+  lockHeldBy: 'gprecoverseg' | 'gprecover';
+  pid: number;
+  /** gprecover: `<workflowId>/<runId>` of the run that took it. */
+  run?: string;
+}
+
+/** gprecoverseg's lock is held by a live process: nothing changes while it is. */
+export class LockHeldError extends InvalidRequestError {
+  override name = 'LockHeldError';
+  constructor(message: string, readonly holder: LockHolder) {
+    super(message);
+  }
+
+  override details(): unknown[] {
+    return [this.holder];
+  }
+}
+
 /** What retrying cannot fix. */
 export class PermanentError extends GprecoverError {
   override name = 'PermanentError';

@@ -4,6 +4,9 @@ export type { Location } from './segment';
 
 export type RecoveryType = 'incremental' | 'full' | 'differential';
 
+/** One recovery or rebalance per cluster at a time: they share this workflow id, whoever starts them. */
+export const clusterWorkflowId = (cluster: string): string => `gprecover-${cluster}`;
+
 /**
  * Input of recoveryWorkflow: plain JSON, so a run can be started from the Temporal Web UI or the `temporal` CLI.
  * Only the cluster's name travels; connection details and secrets stay in the worker's configuration.

@@ -106,7 +106,7 @@ describe('failures a DBA can act on: fast, typed, explained where the DBA looks'
       expect(shown.stdout).not.toMatch(/Activity task failed/);
       await eventually(async () => {
         const history = await runCli(['history', '--cluster', cluster.name, '--status', 'failed'], env);
-        expect(history.stdout).toMatch(/failed\s+\S+\s+cannot connect to the coordinator/);
+        expect(history.stdout).toMatch(/failed\s+\S+\s+\S+@\S+\s+cannot connect to the coordinator/);
       });
     } finally {
       await cluster.start();

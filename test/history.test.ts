@@ -93,10 +93,10 @@ describe('gprecover history against real runs in the dev server', () => {
     const r = await cli(['history', '--cluster', a, '--all']);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
-    expect(lines[0]).toMatch(/^START \(UTC\)\s+WORKFLOW ID\s+RUN\s+TYPE\s+CONTENTS\s+OUTCOME\s+DURATION\s+ERROR$/);
+    expect(lines[0]).toMatch(/^START \(UTC\)\s+WORKFLOW ID\s+RUN\s+TYPE\s+CONTENTS\s+OUTCOME\s+DURATION\s+BY\s+ERROR$/);
     expect(lines).toHaveLength(1 + 3 + 4);
     expect(r.out).toContain(`gprecover-${a}  `);
-    expect(r.out).toMatch(new RegExp(`${s.failed.runId.slice(0, 8)}\\s+full\\s+0,1\\s+failed`));
+    expect(r.out).toMatch(new RegExp(`${s.failed.runId.slice(0, 8)}\\s+full\\s+0,1\\s+failed\\s+\\S+\\s+alice@ops-1\\s`));
     expect(r.out).toMatch(/└ \S+-dbid5\s+\S+\s+segment\s+dbid 5\s+failed/);
 
     const one = await cli(['history', '--limit', '1', '--json']);

@@ -48,16 +48,16 @@ describe('quote', () => {
 });
 
 describe('buildHistoryQuery', () => {
-  it('without filters lists top-level recoveries and rebalances, dry runs excluded', () => {
+  it('without filters lists top-level recoveries and rebalances (and recoveries automatic runs started), dry runs excluded', () => {
     expect(buildHistoryQuery({})).toBe(
-      "WorkflowType IN ('recoveryWorkflow', 'rebalanceWorkflow') AND ParentWorkflowId IS NULL"
+      "WorkflowType IN ('recoveryWorkflow', 'rebalanceWorkflow') AND (ParentWorkflowId IS NULL OR WorkflowType = 'recoveryWorkflow')"
       + " AND (RecoveryOutcome IS NULL OR RecoveryOutcome != 'dry-run')",
     );
   });
   it('combines every filter with AND', () => {
     const q = buildHistoryQuery({ cluster: 'prod', since: parseSince('24h', now), status: 'timed-out', type: 'full' });
     expect(q).toBe(
-      "WorkflowType IN ('recoveryWorkflow', 'rebalanceWorkflow') AND ParentWorkflowId IS NULL AND ClusterName = 'prod'"
+      "WorkflowType IN ('recoveryWorkflow', 'rebalanceWorkflow') AND (ParentWorkflowId IS NULL OR WorkflowType = 'recoveryWorkflow') AND ClusterName = 'prod'"
       + " AND StartTime > '2024-05-09T12:00:00.000Z' AND ExecutionStatus = 'TimedOut' AND RecoveryType = 'full'"
       + " AND (RecoveryOutcome IS NULL OR RecoveryOutcome != 'dry-run')",
     );
@@ -106,10 +106,11 @@ describe('history table', () => {
       row({ children: [row({ workflowId: 'gprecover-prod-01234567-dbid5', workflowType: 'segmentRecoveryWorkflow', runId: 'fedcba9876543210', contents: [], durationMs: 61_000 })] }),
       row({ workflowId: 'gprecover-prod', runId: 'aaaaaaaabbbb', status: 'running', outcome: 'running', contents: Array.from({ length: 40 }, (_, i) => String(i)), durationMs: 5_000, recoveryType: 'full' }),
     ]);
-    expect(lines[0]).toMatch(/^START \(UTC\)\s+WORKFLOW ID\s+RUN\s+TYPE\s+CONTENTS\s+OUTCOME\s+DURATION\s+ERROR$/);
+    expect(lines[0]).toMatch(/^START \(UTC\)\s+WORKFLOW ID\s+RUN\s+TYPE\s+CONTENTS\s+OUTCOME\s+DURATION\s+BY\s+ERROR$/);
     expect(lines[1]).toMatch(/^2024-05-10 11:00:00Z\s+gprecover-prod\s+01234567\s+incremental\s+0,3\s+succeeded\s+3m12s$/);
     expect(lines[2]).toMatch(/└ gprecover-prod-01234567-dbid5\s+fedcba98\s+segment\s+dbid 5\s+succeeded\s+1m01s$/);
     expect(lines[3]).toMatch(/aaaaaaaa\s+full\s+0,1,2,\S*… \(\d+ more\)\s+running\s+5\.0s\+$/);
     expect(formatHistoryTable([row({})], { showCluster: true })[0]).toContain('CLUSTER');
+    expect(formatHistoryTable([row({ by: 'schedule gprecover-auto-prod' })])[1]).toMatch(/succeeded\s+3m12s\s+schedule gprecover-auto-prod$/);
   });
 });

@@ -1,5 +1,6 @@
 // The Temporal Web UI driving a real recovery: headless Chromium fills the UI's Start Workflow form for a killed
-// mirror of a demo cluster of real PostgreSQL instances, the worker recovers it, and the UI shows the run Completed.
+// mirror of a demo cluster of real PostgreSQL instances, the worker recovers it, and the UI shows the run Completed;
+// then `gprecover auto enable` makes a schedule that the UI's Schedules page lists and shows.
 // The global test dev server has no UI, so this file starts its own (in memory) with one.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,14 +10,16 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoCluster } from '../cluster/demo';
-import { listRuns } from '../client/commands/history';
+import { listDecisions, listRuns } from '../client/commands/history';
 import { fetchTimeline } from '../client/commands/show';
 import { formatTimeline } from '../client/timeline';
 import { startDevServer, type RunningDevServer } from '../worker/devServer';
 import { createWorker } from '../worker/createWorker';
 import { TASK_QUEUE } from '../workflows/taskQueue';
 import type { RecoveryResult } from '../domain/recovery';
+import { runCli } from './helpers/cli';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from './helpers/demo';
+import { eventually } from './helpers/stubRuns';
 import { workflowBundle } from './helpers/temporal';
 import { freePort } from './helpers/net';
 
@@ -150,5 +153,52 @@ describe('Temporal Web UI: start a recovery from the form, watch it complete', (
     const text = formatTimeline(t).join('\n');
     fs.writeFileSync(path.join(shots, 'show.txt'), text);
     expect(text).toContain('Outcome: succeeded (1 of 1 segment workflow(s) completed)');
+  });
+
+  it('shows the schedule `gprecover auto enable` creates on the Schedules page, with its workflow and period', async () => {
+    const scheduleId = `gprecover-auto-${cluster.name}`;
+    const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, TEMPORAL_UI_URL: server.uiUrl, GPRECOVER_CLUSTER: cluster.name, GPRECOVER_TASK_QUEUE: TASK_QUEUE };
+    // An hour: the schedule is looked at here, it never fires during the test.
+    const on = await runCli(['auto', 'enable', '--every', '1h'], env);
+    expect(on.code, on.stdout + on.stderr).toBe(0);
+    expect(on.stdout).toContain(`${server.uiUrl}/namespaces/default/schedules/${scheduleId}`);
+    try {
+      await page.goto(`${server.uiUrl}/namespaces/default/schedules`, { waitUntil: 'networkidle' });
+      await expect.poll(async () => page.getByText(scheduleId).first().isVisible().catch(() => false), { timeout: 30_000 }).toBe(true);
+      await shot('5-schedules');
+      const list = await page.locator('main').innerText();
+      fs.writeFileSync(path.join(shots, 'schedules.txt'), list);
+      expect(list).toMatch(new RegExp(`RUNNING\\s+${scheduleId}\\s+autoRecoveryWorkflow`));
+      expect(list).toContain('Every 1 hour(s)');
+
+      await page.getByText(scheduleId).first().click();
+      await expect.poll(async () => page.url(), { timeout: 15_000 }).toContain(`/schedules/${scheduleId}`);
+      await expect.poll(async () => (await page.locator('main').innerText()).includes('autoRecoveryWorkflow'), { timeout: 30_000 }).toBe(true);
+      await page.waitForLoadState('networkidle');
+      await shot('6-schedule');
+      const detail = await page.locator('main').innerText();
+      fs.writeFileSync(path.join(shots, 'schedule.txt'), detail);
+      expect(detail).toMatch(/Overlap Policy\s+Skip/);
+      expect(detail).toContain('Every 1 hour(s)');
+      // The policy travels as the workflow input, defaults filled in.
+      expect(detail).toMatch(/"cluster": "ui",\s+"policy": \{\s+"types": \[\s+"incremental"\s+\],\s+"downForMinutes": 5,/);
+
+      // One check now: the cluster is healthy, so it records 'nothing to do'; the page lists it under Recent Runs.
+      await client.schedule.getHandle(scheduleId).trigger();
+      const [decision] = await eventually(async () => {
+        const d = await listDecisions(client, { cluster: cluster.name }, 5);
+        expect(d[0]?.decision).toBe('skipped');
+        return d;
+      }, 30_000);
+      expect(decision).toMatchObject({ code: 'nothing-to-do', reason: 'no segment is down', by: `schedule ${scheduleId}` });
+      await expect.poll(async () => {
+        await page.reload({ waitUntil: 'networkidle' });
+        return (await page.locator('main').innerText()).includes(decision.workflowId);
+      }, { timeout: 30_000, interval: 1000 }).toBe(true);
+      await shot('7-schedule-recent-run');
+    } finally {
+      const off = await runCli(['auto', 'disable'], env);
+      expect(off.code, off.stderr).toBe(0);
+    }
   });
 });

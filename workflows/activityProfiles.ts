@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failures';
 
 /** Failure types decide: what retrying cannot fix runs once, whatever the profile. */
-const retry = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES });
+export const retry = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES });
 
 export const DEFAULT_OUTAGE_SECONDS = 300;
 
@@ -15,7 +15,7 @@ export const DEFAULT_OUTAGE_SECONDS = 300;
 export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
   const outage = outageSeconds * 1000;
   return {
-    /** Catalog reads and writes on the coordinator: quick, retried until the outage bound. */
+    /** Catalog reads and writes, and gprecoverseg.lock, on the coordinator: quick, retried until the outage bound. */
     catalog: proxyActivities<Activities>({
       startToCloseTimeout: '2 minutes',
       scheduleToCloseTimeout: outage,

@@ -71,7 +71,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   if (!isChild) upsertSearchAttributes([{ key: ClusterName, value: cluster }, { key: RecoveryType, value: 'rebalance' }]);
   try {
     const snapshot = await activities.catalog.readCluster(cluster);
-    if (!isChild) lockHeld = (await activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun })).held;
+    if (!isChild) lockHeld = (await activities.catalog.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun })).held;
     const { swaps, skipped } = unbalancedPairs(snapshot.segments);
     for (const s of skipped) log.warn(s.reason);
     await checkReplayLag(input, swaps, activities);
@@ -114,7 +114,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
     throw failure;
   } finally {
     if (lockHeld) {
-      await CancellationScope.nonCancellable(() => activities.host.releaseRecoveryLock(lockRequest))
+      await CancellationScope.nonCancellable(() => activities.catalog.releaseRecoveryLock(lockRequest))
         .catch((err) => log.warn(`gprecoverseg.lock not released: ${rootMessage(err)}`));
     }
   }

@@ -25,6 +25,8 @@ function runType(input: RecoveryInput, plan?: RecoveryPlan): string {
   const types = new Set(plan?.items.map((i) => i.type));
   if (types.size === 1) return [...types][0];
   if (types.size > 1) return 'mixed';
+  // Nothing to recover and -r: the run is a rebalance (what an automatic run starts for pairs left out of role).
+  if (plan && input.rebalance && !input.dryRun) return 'rebalance';
   return input.full ? 'full' : input.differential ? 'differential' : 'incremental';
 }
 
@@ -44,7 +46,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     // gprecoverseg's lock for the whole run (a dry run only makes sure gprecoverseg is not at work), taken while
     // the catalog is read and the plan's read-only probes run: nothing changes before all of them are done.
     const planning = activities.catalog.readCluster(input.cluster).then((snapshot) => makePlan(input, snapshot, activities));
-    const locking = activities.host.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun });
+    const locking = activities.catalog.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun });
     const [locked, planned] = await Promise.allSettled([locking, planning]);
     if (locked.status === 'rejected') throw locked.reason;
     const lock = locked.value;
@@ -109,7 +111,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     throw failure;
   } finally {
     if (lockHeld) {
-      await CancellationScope.nonCancellable(() => activities.host.releaseRecoveryLock(lockRequest))
+      await CancellationScope.nonCancellable(() => activities.catalog.releaseRecoveryLock(lockRequest))
         .catch((err) => log.warn(`gprecoverseg.lock not released: ${rootMessage(err)}; the next run finds it stale and takes it over`));
     }
   }

@@ -5,8 +5,10 @@ export const ClusterName = defineSearchAttributeKey('ClusterName', SearchAttribu
 export const ContentIds = defineSearchAttributeKey('ContentIds', SearchAttributeType.KEYWORD_LIST);
 export const RecoveryType = defineSearchAttributeKey('RecoveryType', SearchAttributeType.KEYWORD);
 export const RecoveryOutcome = defineSearchAttributeKey('RecoveryOutcome', SearchAttributeType.KEYWORD);
+/** What an automatic run decided: started, skipped or failed (its memo says why). */
+export const AutoDecision = defineSearchAttributeKey('AutoDecision', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [ClusterName, ContentIds, RecoveryType, RecoveryOutcome];
+export const ALL_SEARCH_ATTRIBUTES = [ClusterName, ContentIds, RecoveryType, RecoveryOutcome, AutoDecision];
 
 /** Temporal refuses (and terminates the run for) a search attribute value over 2 KiB by default. */
 export const SEARCH_ATTRIBUTE_VALUE_BUDGET = 1800;

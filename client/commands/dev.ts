@@ -10,7 +10,7 @@ import { quietRuntime } from '../../worker/quietRuntime';
 export const DEV = defineCommand({
   name: 'dev',
   summary: `Starts, in one process: the Temporal dev server with SQLite persistence under .data/temporal/, its Web UI,
-the search attributes ClusterName, ContentIds, RecoveryType, RecoveryOutcome, a worker on '${TASK_QUEUE}',
+the search attributes ClusterName, ContentIds, RecoveryType, RecoveryOutcome, AutoDecision, a worker on '${TASK_QUEUE}',
 and the local demo cluster 'demo' (unless --no-demo). Ctrl-C stops all of it; the next start reuses the history.`,
   options: {
     port: { type: 'string', arg: 'PORT', help: 'Temporal frontend port (7233)' },

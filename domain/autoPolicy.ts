@@ -1,0 +1,171 @@
+// Auto-recovery: the policy a schedule's automatic runs follow, what they decide, and what a notification hook gets.
+// Plain shapes and defaults: the workflow bundle imports this file, so it holds no validation library (the CLI
+// validates a policy file with zod in client/autoPolicyFile.ts).
+import { DEFAULT_REPLAY_LAG_GB } from './options';
+import type { RecoveryType } from './recovery';
+
+/** Escalation order: an automatic run after a failed one of a type uses the next type the policy allows. */
+export const AUTO_RECOVERY_TYPES: readonly RecoveryType[] = ['incremental', 'differential', 'full'];
+
+export interface QuietHours {
+  /** 'HH:MM', 24-hour clock: no automatic run starts from this time ... */
+  from: string;
+  /** ... until this time (exclusive); from > to spans midnight (22:00 to 06:00). */
+  to: string;
+  /** IANA time zone of both times ('Europe/Berlin'); `auto enable` fills in its own machine's zone. Default UTC. */
+  timeZone?: string;
+}
+
+/** Where decisions a DBA must hear about go, as one JSON object (AutoNotification). */
+export interface NotifyHook {
+  /** Run by `sh -c` on the worker's host with the JSON on stdin (and GPRECOVER_EVENT set). */
+  command?: string;
+  /** POSTed to, Content-Type application/json. */
+  webhook?: string;
+  /** Longest wait for the command or the webhook (default 30). */
+  timeoutSeconds?: number;
+}
+
+export interface AutoPolicy {
+  /** Recovery types that may start without a person: the first allowed is used, the next after a failed run. */
+  types: RecoveryType[];
+  /** How long every segment to recover must have been down (since FTS marked it so), in minutes; fractions allowed. */
+  downForMinutes: number;
+  /** Automatic runs started in any 24 hours, at most. */
+  maxRunsPerDay: number;
+  quietHours?: QuietHours;
+  /** Look at gprecoverseg's lock first and skip (and notify) while someone holds it. */
+  skipWhileLocked: boolean;
+  /** Rebalance after a recovery (gprecoverseg -r), and on its own when pairs are left out of their preferred roles. */
+  rebalance: boolean;
+  /** With rebalance: a mirror this many GB or more behind in replay holds the rebalance back (gprecoverseg --replay-lag). */
+  replayLagGB: number;
+  notify?: NotifyHook;
+}
+
+export const DEFAULT_AUTO_POLICY: Readonly<AutoPolicy> = {
+  types: ['incremental'],
+  downForMinutes: 5,
+  maxRunsPerDay: 6,
+  skipWhileLocked: true,
+  rebalance: false,
+  replayLagGB: DEFAULT_REPLAY_LAG_GB,
+};
+
+export const DEFAULT_NOTIFY_TIMEOUT_SECONDS = 30;
+
+/** The policy with every default filled in: what the schedule carries, so the Web UI shows all of it. */
+export function withPolicyDefaults(p: Partial<AutoPolicy> = {}): AutoPolicy {
+  const out: AutoPolicy = { ...DEFAULT_AUTO_POLICY, types: [...DEFAULT_AUTO_POLICY.types] };
+  for (const [k, v] of Object.entries(p)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  // Escalation follows AUTO_RECOVERY_TYPES, whatever order the file lists them in.
+  out.types = AUTO_RECOVERY_TYPES.filter((t) => out.types.includes(t));
+  return out;
+}
+
+/** Input of autoRecoveryWorkflow: what the schedule starts it with (plain JSON, shown in the Web UI). */
+export interface AutoRecoveryInput {
+  cluster: string;
+  /** Missing fields take DEFAULT_AUTO_POLICY. */
+  policy?: Partial<AutoPolicy>;
+}
+
+/** The schedule of a cluster's automatic runs; its workflows' ids start with it too. */
+export const autoScheduleId = (cluster: string): string => `gprecover-auto-${cluster}`;
+
+/** `requestedBy` of a run a schedule started, as `gprecover history` shows who started it. */
+export const SCHEDULE_REQUESTER_PREFIX = 'schedule:';
+
+/**
+ * Why a decision is what it is. Actionable ones are notified: a person must do something (a double fault has no
+ * copy left to recover from, a lock holder must finish or be cleared, a type the policy forbids is needed ...).
+ */
+export type AutoReasonCode =
+  | 'recover' | 'rebalance'
+  | 'nothing-to-do' | 'not-synchronized' | 'waiting-for-fts' | 'run-in-progress' | 'down-too-short' | 'quiet-hours'
+  | 'double-fault' | 'lock-held' | 'replay-lag' | 'max-runs' | 'no-allowed-type' | 'check-failed';
+
+export type AutoDecision =
+  | { action: 'recover'; type: RecoveryType; contents: number[]; dbids: number[]; reason: string }
+  /** Nothing is down; pairs are up, in sync and out of their preferred roles: a recovery run with only its -r part. */
+  | { action: 'rebalance'; contents: number[]; reason: string }
+  | { action: 'skip'; code: AutoReasonCode; reason: string; actionable: boolean; contents: number[] };
+
+/** What AutoDecision search attribute a run carries. */
+export type AutoDecisionName = 'started' | 'skipped' | 'failed';
+
+/** The JSON a notification hook receives. */
+export interface AutoNotification {
+  event: 'started' | 'ended' | 'skipped';
+  cluster: string;
+  /** When the event happened (workflow time), ISO 8601. */
+  time: string;
+  /** The schedule (`schedule:gprecover-auto-demo`), or `auto:<workflow id>` for an automatic run started by hand. */
+  requestedBy: string;
+  /** The automatic run that decided. */
+  autoRun: { workflowId: string; runId: string };
+  code: AutoReasonCode;
+  reason: string;
+  actionable: boolean;
+  /** started / ended: the recovery type, or 'rebalance'. */
+  type?: string;
+  contents: number[];
+  dbids?: number[];
+  /** started / ended: the recovery run (workflow id gprecover-<cluster>). */
+  recovery?: { workflowId: string; runId: string };
+  /** ended: succeeded, failed, invalid (refused) or cancelled. */
+  outcome?: string;
+  /** ended: the root cause of a run that did not succeed. */
+  error?: string;
+}
+
+/** One automatic run that started a recovery, as visibility records it. */
+export interface AutoRunRecord {
+  workflowId: string;
+  runId: string;
+  startTime: string;
+  /** incremental, differential, full or rebalance. */
+  type?: string;
+  /** The recovery's outcome; undefined while it runs. */
+  outcome?: string;
+  contents: number[];
+}
+
+/** What the decision needs beyond the catalog and the policy; gathered by activities. */
+export interface AutoFacts {
+  /** dbid -> when FTS last marked it down (ISO 8601), null when gp_configuration_history does not say. */
+  downSince: Record<number, string | null>;
+  /** The acting primaries of contents with a segment down: whether each answers as a primary. */
+  sources: Array<{ dbid: number; answers: boolean; error?: string }>;
+  /** A recovery or rebalance of the cluster running now (workflow id gprecover-<cluster>). */
+  runInProgress?: { workflowId: string; runId: string; startTime: string };
+  /** gprecoverseg's lock: held by a live process (gprecoverseg, or another program), with who holds it. */
+  lock?: { held: boolean; by?: string };
+  /** Automatic runs that started a recovery within the last 24 hours, newest first. */
+  recentRuns: AutoRunRecord[];
+  /** content -> bytes its mirror has not replayed (rebalance candidates only); null when unknown. */
+  replayLagBytes?: Record<number, number | null>;
+}
+
+/** The memo of an automatic run: why it decided what it did, for `history --auto`, `auto status` and the Web UI. */
+export interface AutoRunMemo {
+  /** Who started the automatic run: `schedule:gprecover-auto-<cluster>`, or `auto:<workflow id>` when started by hand. */
+  requestedBy?: string;
+  reason?: string;
+  code?: AutoReasonCode;
+  actionable?: boolean;
+  /** code and contents: a skip is notified again only when this changes from one decision to the next. */
+  key?: string;
+  /** The recovery it started. */
+  recovery?: { workflowId: string; runId: string };
+  /** Root cause of a recovery that did not succeed, or of a check that failed. */
+  error?: string;
+}
+
+/** The previous decision of a cluster's automatic runs, for notifying a repeated skip only once. */
+export interface PreviousDecision {
+  workflowId: string;
+  runId: string;
+  decision?: string;
+  key?: string;
+}

@@ -1,0 +1,61 @@
+import { AUTO_RECOVERY_TYPES } from '../domain/autoPolicy';
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function unknownKeys(where: string, obj: Record<string, unknown>, known: string[]): string[] {
+  return Object.keys(obj).filter((k) => !known.includes(k)).map((k) => `unknown field '${where}${k}' (known: ${known.join(', ')})`);
+}
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CLI validates a policy file before it reaches a schedule (client/autoPolicyFile.ts); this is for input typed
+ * by hand into the Web UI or the temporal CLI: one-line refusals, never a crash in the middle of a decision.
+ */
+export function autoInputProblems(input: unknown): string[] {
+  if (!isObject(input)) return ['input must be a JSON object like {"cluster": "demo", "policy": {...}}'];
+  const problems = unknownKeys('', input, ['cluster', 'policy']);
+  if (typeof input.cluster !== 'string' || !input.cluster) problems.push('input must name the cluster: {"cluster": "<name>"}');
+  const p = input.policy;
+  if (p === undefined || p === null) return problems;
+  if (!isObject(p)) return [...problems, 'policy must be a JSON object'];
+  problems.push(...unknownKeys('policy.', p, ['types', 'downForMinutes', 'maxRunsPerDay', 'quietHours', 'skipWhileLocked', 'rebalance', 'replayLagGB', 'notify']));
+  const want = (field: string, ok: boolean, what: string) => { if (!ok) problems.push(`policy.${field} must be ${what}, not ${JSON.stringify(field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], p))}`); };
+  const num = (v: unknown, min: number) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min);
+  if (p.types !== undefined) want('types', Array.isArray(p.types) && p.types.every((t) => AUTO_RECOVERY_TYPES.includes(t)), `a list of ${AUTO_RECOVERY_TYPES.join(', ')}`);
+  want('downForMinutes', num(p.downForMinutes, 0), 'a number of minutes of at least 0');
+  want('maxRunsPerDay', p.maxRunsPerDay === undefined || (Number.isInteger(p.maxRunsPerDay) && (p.maxRunsPerDay as number) >= 1), 'a whole number of at least 1');
+  want('replayLagGB', num(p.replayLagGB, 0), 'a number of GB of at least 0');
+  for (const b of ['skipWhileLocked', 'rebalance']) want(b, p[b] === undefined || typeof p[b] === 'boolean', 'true or false');
+  if (p.quietHours !== undefined) {
+    const q = p.quietHours;
+    if (!isObject(q)) {
+      want('quietHours', false, 'an object like {"from": "22:00", "to": "06:00"}');
+    } else {
+      problems.push(...unknownKeys('policy.quietHours.', q, ['from', 'to', 'timeZone']));
+      for (const f of ['from', 'to']) want(`quietHours.${f}`, typeof q[f] === 'string' && HHMM.test(q[f] as string), 'a time HH:MM (00:00 to 23:59)');
+      want('quietHours.timeZone', q.timeZone === undefined || (typeof q.timeZone === 'string' && validTimeZone(q.timeZone)), 'an IANA time zone like Europe/Berlin');
+    }
+  }
+  if (p.notify !== undefined) {
+    const n = p.notify;
+    if (!isObject(n)) {
+      want('notify', false, 'an object like {"command": "..."} or {"webhook": "https://..."}');
+    } else {
+      problems.push(...unknownKeys('policy.notify.', n, ['command', 'webhook', 'timeoutSeconds']));
+      want('notify.command', n.command === undefined || (typeof n.command === 'string' && n.command.trim() !== ''), 'a shell command');
+      want('notify.webhook', n.webhook === undefined || (typeof n.webhook === 'string' && /^https?:\/\/\S+$/.test(n.webhook)), 'an http:// or https:// URL');
+      want('notify.timeoutSeconds', n.timeoutSeconds === undefined || (typeof n.timeoutSeconds === 'number' && n.timeoutSeconds >= 1 && n.timeoutSeconds <= 300), 'a number of seconds from 1 to 300');
+    }
+  }
+  return problems;
+}
