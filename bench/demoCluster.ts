@@ -19,6 +19,19 @@ export const rowOf = (rows: SegmentRow[], dbid: number) => {
   return r;
 };
 
+/** n of the segments, taken from each host in turn (a real failure is rarely all on one host, and -B only shows across hosts). */
+export function spreadOverHosts<T extends { hostname: string; content: number }>(segments: T[], n: number): T[] {
+  const byHost = new Map<string, T[]>();
+  for (const r of [...segments].sort((a, b) => a.content - b.content)) byHost.set(r.hostname, [...(byHost.get(r.hostname) ?? []), r]);
+  const queues = [...byHost.values()];
+  const out: T[] = [];
+  for (let i = 0; out.length < n && queues.some((q) => q.length); i++) {
+    const q = queues[i % queues.length];
+    if (q.length) out.push(q.shift()!);
+  }
+  return out;
+}
+
 export const allSynced = (rows: SegmentRow[]) => rows.filter((r) => r.content >= 0).every((r) => r.status === 'u' && r.mode === 's');
 
 /** Kills instances and returns how long FTS took to mark all of them down (not part of any recovery figure). */

@@ -1,8 +1,7 @@
-// Section 3: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with modest data each.
-import type { SegmentRow } from '../domain/segment';
+// Section 4: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with BENCH_SEG_MB each.
 import { loginOf } from '../cluster/demo/sql';
 import { progress, type BenchConfig } from './config';
-import { withClusterAndWorker, expectSynced, killAndWaitDown } from './demoCluster';
+import { withClusterAndWorker, expectSynced, killAndWaitDown, spreadOverHosts } from './demoCluster';
 import type { MeasuredRecovery } from './fullVsIncremental';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
 import type { BenchTemporal } from './temporal';
@@ -25,21 +24,6 @@ export interface ParallelSection {
   cases: ParallelCase[];
 }
 
-/** n mirrors spread evenly over the hosts (a real failure is rarely all on one host, and -B only shows across hosts). */
-function pickMirrors(rows: SegmentRow[], n: number): SegmentRow[] {
-  const byHost = new Map<string, SegmentRow[]>();
-  for (const r of rows.filter((s) => s.content >= 0 && s.role === 'm').sort((a, b) => a.content - b.content)) {
-    byHost.set(r.hostname, [...(byHost.get(r.hostname) ?? []), r]);
-  }
-  const queues = [...byHost.values()];
-  const out: SegmentRow[] = [];
-  for (let i = 0; out.length < n && queues.some((q) => q.length); i++) {
-    const q = queues[i % queues.length];
-    if (q.length) out.push(q.shift()!);
-  }
-  return out;
-}
-
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir: string): Promise<ParallelSection> {
@@ -58,7 +42,7 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
     if (most > 1) plans.push({ n: most, B: 1, b: 1 });
     const cases: ParallelCase[] = [];
     for (const [ci, p] of plans.entries()) {
-      const mirrors = pickMirrors(await cluster.segments(), p.n);
+      const mirrors = spreadOverHosts((await cluster.segments()).filter((s) => s.content >= 0 && s.role === 'm'), p.n);
       const pairs = mirrors.map((m) => ({ source: rows.find((r) => r.content === m.content && r.role === 'p')!, target: m }));
       const label = `${p.n} segment(s)${p.B ? ` -B ${p.B} -b ${p.b}` : ' (default -B 16 -b 64)'}`;
       const c: ParallelCase = { segments: p.n, hostParallelism: p.B, segmentParallelism: p.b, raw: [], runs: [] };

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { heartbeat as activityHeartbeat, sleep as activitySleep } from '@temporalio/activity';
 // SIMULATION ONLY. Activities with the names and shapes of createActivities(), answering from a synthetic catalog
 // and only sleeping, so the real workflows can be timed at hundreds or thousands of segments with no cluster at all.
 // Nothing measured with these says anything about copying data; it measures Temporal and the workflow code.
 import type { SegmentRow } from '../domain/segment';
 import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from '../domain/probe';
 import type { Activities } from '../activities';
+import { fakeToolchainActivities } from '../test/helpers/fakeToolchain';
 
 
 /** The cluster name carries its size: `sim-<segments>`. */
@@ -94,31 +94,6 @@ export function simActivities(opts: { sleepMs: number; perHost: number }): Activ
       await nap();
       return { status: 'u', mode: 's', walBytesBehind: 0, streaming: true };
     },
-    async replayLagBytes() {
-      return 0;
-    },
-    async stopPrimaryForRebalance() {
-      return { wasRunning: true };
-    },
-    async acquireRecoveryLock() {
-      return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: true };
-    },
-    async releaseRecoveryLock() {
-      return true;
-    },
-    async trustRecoveryHosts() {
-      return { changed: [] };
-    },
-    async writeRecoveryProgress() {
-      // Runs beside the copies until the workflow cancels it, as the real one does.
-      for (;;) {
-        activityHeartbeat();
-        await activitySleep(1000);
-      }
-    },
-    async removeOldLocation() {
-      return { removed: [], kept: [] };
-    },
-    async waitForPromotion() {},
+    ...fakeToolchainActivities('runs'),
   };
 }

@@ -8,7 +8,7 @@ import type { DemoCluster } from '../cluster/demo';
 import { SYNC_WATCH_APPLICATION_NAME } from '../domain/names';
 import { recoveryWorkflow } from '../workflows';
 import { progress, type BenchConfig } from './config';
-import { expectSynced, killAndWaitDown, withClusterAndWorker } from './demoCluster';
+import { expectSynced, killAndWaitDown, spreadOverHosts, withClusterAndWorker } from './demoCluster';
 import type { BenchTemporal } from './temporal';
 
 export interface SyncWindow {
@@ -32,19 +32,6 @@ export interface SyncSection {
   windows: SyncWindow[];
 }
 
-/** n mirrors spread over the hosts. */
-function spread<T extends { hostname: string; content: number }>(mirrors: T[], n: number): T[] {
-  const byHost = new Map<string, T[]>();
-  for (const m of [...mirrors].sort((a, b) => a.content - b.content)) byHost.set(m.hostname, [...(byHost.get(m.hostname) ?? []), m]);
-  const queues = [...byHost.values()];
-  const out: T[] = [];
-  for (let i = 0; out.length < n && queues.some((q) => q.length); i++) {
-    const q = queues[i % queues.length];
-    if (q.length) out.push(q.shift()!);
-  }
-  return out;
-}
-
 async function counter(cluster: DemoCluster, address: string, port: number): Promise<pg.Client> {
   const c = new pg.Client({ host: address, port, user: cluster.layout.dbUser, database: 'postgres', application_name: 'bench-counter',
     ...(cluster.layout.flavor !== 'postgres' ? { options: '-c gp_role=utility' } : {}) });
@@ -63,7 +50,7 @@ export async function benchSyncWatch(cfg: BenchConfig, t: BenchTemporal, workDir
     const c = cluster.layout.coordinator;
     for (const [i, n] of cfg.syncCounts.entries()) {
       const rows = await cluster.segments();
-      const mirrors = spread(rows.filter((r) => r.content >= 0 && r.role === 'm'), n);
+      const mirrors = spreadOverHosts(rows.filter((r) => r.content >= 0 && r.role === 'm'), n);
       progress(`${n} mirrors waiting for sync: kill ${mirrors.map((m) => m.dbid).join(',')}, freeze FTS, recover (incremental)`);
       await killAndWaitDown(cluster, mirrors.map((m) => m.dbid));
       await cluster.freezeFts(true);

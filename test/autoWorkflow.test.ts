@@ -1,9 +1,8 @@
 // autoRecoveryWorkflow with mocked activities on Temporal's time-skipping test server (which has no schedules: the
 // workflow is started directly, as a schedule would): what it records, what it notifies, the one-run-per-cluster
 // rule, a failed recovery's end, a failed check, and the policy's time zone inside the workflow sandbox.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { AutoRecoveryActivities } from '../activities';
 import { failureTypeInterceptor } from '../activities/failureInterceptor';
@@ -13,8 +12,7 @@ import { FailureType, InvalidRequestError, LockHeldError, PermanentError } from 
 import type { SegmentRow } from '../domain/segment';
 import { autoRecoveryWorkflow, workerCheckWorkflow } from '../workflows';
 import type { AutoRecoveryResult } from '../workflows/autoRecovery';
-import { quietRuntime } from '../worker/quietRuntime';
-import { createTimeSkippingEnv } from './helpers/timeSkipping';
+import { useTimeSkippingEnv } from './helpers/timeSkipping';
 import { workflowBundle } from './helpers/temporal';
 
 /** Four contents: primaries dbid 2-5, mirrors dbid 6-9. */
@@ -106,28 +104,19 @@ function activities(w: World) {
 const hook = { notify: { command: 'true' }, downForMinutes: 0 } satisfies Partial<AutoPolicy>;
 
 describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
+  const env = useTimeSkippingEnv();
   let seq = 0;
-
-  beforeAll(async () => {
-    quietRuntime();
-    env = await createTimeSkippingEnv();
-  }, 60_000);
-
-  afterAll(async () => {
-    await env?.teardown();
-  });
 
   async function check(w: World, policy: Partial<AutoPolicy> = hook, during?: (cluster: string, taskQueue: string) => Promise<void>) {
     const taskQueue = `auto-${++seq}`;
     const cluster = `c${seq}`;
     const worker = await Worker.create({
-      connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities(w),
+      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities(w),
       interceptors: { activity: [failureTypeInterceptor] },
     });
     return worker.runUntil(async () => {
       if (during) await during(cluster, taskQueue);
-      const handle = await env.client.workflow.start(autoRecoveryWorkflow, {
+      const handle = await env().client.workflow.start(autoRecoveryWorkflow, {
         taskQueue, workflowId: `gprecover-auto-${cluster}-1`, args: [{ cluster, policy }], memo: { requestedBy: `schedule:gprecover-auto-${cluster}` },
       });
       const out = await handle.result().then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }));
@@ -145,7 +134,7 @@ describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', 
     expect(attrs).toMatchObject({ AutoDecision: ['started'], RecoveryType: ['incremental'], RecoveryOutcome: ['succeeded'], ContentIds: ['0'], ClusterName: [cluster] });
     expect(memo).toMatchObject({ requestedBy: `schedule:gprecover-auto-${cluster}`, code: 'recover', key: 'recover:0', recovery: { workflowId: `gprecover-${cluster}` } });
     expect(w.notified.map((n) => [n.event, n.outcome])).toEqual([['started', undefined], ['ended', 'succeeded']]);
-    const child = await env.client.workflow.getHandle(`gprecover-${cluster}`).describe();
+    const child = await env().client.workflow.getHandle(`gprecover-${cluster}`).describe();
     expect(child.memo).toMatchObject({ requestedBy: `schedule:gprecover-auto-${cluster}` });
   });
 
@@ -163,12 +152,12 @@ describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', 
     const w: World = { down: [6], notified: [] };
     const { out, attrs, cluster } = await check(w, hook, async (c) => {
       // Any workflow under that id: nothing polls its task queue, so it stays running.
-      await env.client.workflow.start(workerCheckWorkflow, { taskQueue: 'nobody-polls', workflowId: `gprecover-${c}` });
+      await env().client.workflow.start(workerCheckWorkflow, { taskQueue: 'nobody-polls', workflowId: `gprecover-${c}` });
     });
     expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'skipped', code: 'run-in-progress', actionable: false, notified: false });
     expect(attrs).toMatchObject({ AutoDecision: ['skipped'] });
     expect(w.notified).toEqual([]);
-    await env.client.workflow.getHandle(`gprecover-${cluster}`).terminate('test over');
+    await env().client.workflow.getHandle(`gprecover-${cluster}`).terminate('test over');
   });
 
   it('a double fault is skipped and notified, but not again when the previous decision said the same', async () => {
@@ -219,8 +208,8 @@ describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', 
 
   it('refuses input typed by hand that is not a policy, in one line', async () => {
     const taskQueue = `auto-${++seq}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities({ down: [], notified: [] }) });
-    const err = await worker.runUntil(env.client.workflow.execute(autoRecoveryWorkflow, {
+    const worker = await Worker.create({ connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities({ down: [], notified: [] }) });
+    const err = await worker.runUntil(env().client.workflow.execute(autoRecoveryWorkflow, {
       taskQueue, workflowId: `auto-bad-${seq}`, args: [{ cluster: 'c', policy: { types: ['fast'], maxRunsPerDay: 0 } as unknown as AutoPolicy }],
     }).catch((e: unknown) => e));
     expect((err as WorkflowFailedError).cause).toMatchObject({

@@ -1,10 +1,9 @@
 // The workflows' decisions with mocked activities on Temporal's time-skipping test server: the -B/-b scheduler,
 // back-out on failure and on cancel, the sync timeout, retries decided by failure type, the outage bound.
 // Timers and retry backoffs pass instantly; nothing here touches PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelled, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import { failureTypeInterceptor } from '../activities/failureInterceptor';
@@ -12,8 +11,8 @@ import { FailureType, NotReadyError, PermanentError, UnavailableError } from '..
 import type { RecoveryInput, SegmentPlan } from '../domain/recovery';
 import type { SegmentRow } from '../domain/segment';
 import { recoveryWorkflow } from '../workflows';
-import { quietRuntime } from '../worker/quietRuntime';
-import { createTimeSkippingEnv } from './helpers/timeSkipping';
+import { fakeToolchainActivities } from './helpers/fakeToolchain';
+import { useTimeSkippingEnv } from './helpers/timeSkipping';
 import { workflowBundle } from './helpers/temporal';
 
 /** Two hosts, four contents; primaries dbid 2-5, mirrors dbid 6-9 (group mirroring: content 0/1 mirrors on sdw2). */
@@ -91,28 +90,7 @@ function mockActivities(down: number[], calls: Calls, over: Overrides = {}): Act
     async waitForSync() {
       return { status: 'u', mode: 's', streaming: true };
     },
-    async replayLagBytes() {
-      return 0;
-    },
-    async stopPrimaryForRebalance() {
-      return { wasRunning: true };
-    },
-    async acquireRecoveryLock() {
-      return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: true };
-    },
-    async releaseRecoveryLock() {
-      return true;
-    },
-    async trustRecoveryHosts() {
-      return { changed: [] };
-    },
-    async writeRecoveryProgress() {
-      // The real one runs beside the copies until cancelled; a running activity would hold the test server's clock.
-    },
-    async removeOldLocation() {
-      return { removed: [], kept: [] };
-    },
-    async waitForPromotion() {},
+    ...fakeToolchainActivities('returns'),
   };
   const merged = { ...base, ...over } as Record<string, (...args: never[]) => Promise<unknown>>;
   return Object.fromEntries(Object.entries(merged).map(([name, fn]) => [name, async (...args: never[]) => {
@@ -126,30 +104,21 @@ const count = (calls: Calls, name: string) => calls.log.filter((n) => n === name
 const moveLine = 'sdw2|10.0.0.2|7000|/data/mirror/gpseg0 sdw3|10.0.0.3|7000|/data/mirror/gpseg0';
 
 describe('workflow decisions (mocked activities, time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
+  const env = useTimeSkippingEnv();
   let seq = 0;
-
-  beforeAll(async () => {
-    quietRuntime();
-    env = await createTimeSkippingEnv();
-  }, 60_000);
-
-  afterAll(async () => {
-    await env?.teardown();
-  });
 
   /** Runs recoveryWorkflow on a worker with these activities; the failure interceptor is the production one. */
   async function run(activities: Activities, input: Omit<RecoveryInput, 'cluster'>, during?: (workflowId: string) => Promise<void>) {
     const taskQueue = `logic-${++seq}`;
     const worker = await Worker.create({
-      connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities,
+      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities,
       interceptors: { activity: [failureTypeInterceptor] },
       // As in production (worker/createWorker.ts): cancellation reaches a heartbeating activity within a second.
       maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
     });
     const workflowId = `logic-${seq}`;
     return worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(recoveryWorkflow, { taskQueue, workflowId, args: [{ cluster: 'c', ...input }] });
+      const handle = await env().client.workflow.start(recoveryWorkflow, { taskQueue, workflowId, args: [{ cluster: 'c', ...input }] });
       if (during) await during(workflowId);
       return handle.result().then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }));
     });
@@ -226,7 +195,7 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       },
     }), { recoverConfig: moveLine }, async (workflowId) => {
       await copyStarted;
-      await env.client.workflow.getHandle(workflowId).cancel();
+      await env().client.workflow.getHandle(workflowId).cancel();
     });
     expect(res.ok).toBe(false);
     expect((res as { err: WorkflowFailedError }).err.cause?.name).toBe('CancelledFailure');

@@ -1,13 +1,14 @@
 import {
-  ApplicationFailure, CancellationScope, executeChild, log, ParentClosePolicy, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, executeChild, log, ParentClosePolicy, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import { DEFAULT_REPLAY_LAG_GB } from '../domain/options';
 import type { RebalanceInput, RebalanceResult, SegmentPlan, SkippedContent } from '../domain/recovery';
 import type { SegmentRow } from '../domain/segment';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
-import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
+import { asCancelled, cancelledCause, runFailure } from './failures';
 import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
+import { recordFailure, releaseRunLock } from './runRecord';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 
 const GiB = 1024 ** 3;
@@ -107,15 +108,9 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       throw asCancelled(err, 'rebalance cancelled');
     }
     const failure = runFailure(err);
-    if (!isChild) {
-      upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? 'invalid' : 'failed' }]);
-      upsertMemo({ error: failure.message.slice(0, 500) });
-    }
+    if (!isChild) recordFailure(failure);
     throw failure;
   } finally {
-    if (lockHeld) {
-      await CancellationScope.nonCancellable(() => activities.catalog.releaseRecoveryLock(lockRequest))
-        .catch((err) => log.warn(`gprecoverseg.lock not released: ${rootMessage(err)}`));
-    }
+    if (lockHeld) await releaseRunLock(activities, lockRequest);
   }
 }

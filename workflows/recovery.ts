@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, log, ParentClosePolicy, setHandler, upsertMemo,
+  ApplicationFailure, CancellationScope, condition, executeChild, log, ParentClosePolicy, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType, InvalidRequestError } from '../domain/failures';
@@ -13,6 +13,7 @@ import { recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from './plan';
 import { rebalanceWorkflow } from './rebalance';
 import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
+import { recordFailure, releaseRunLock } from './runRecord';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 import { inputProblems } from './validateInput';
 
@@ -105,15 +106,10 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     const failure = runFailure(err);
     status.phase = 'failed';
     status.error = failure.message;
-    upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? 'invalid' : 'failed' }]);
-    // The root cause travels with the run's visibility record, so `gprecover history` shows it without reading history.
-    upsertMemo({ error: failure.message.slice(0, 500) });
+    recordFailure(failure);
     throw failure;
   } finally {
-    if (lockHeld) {
-      await CancellationScope.nonCancellable(() => activities.catalog.releaseRecoveryLock(lockRequest))
-        .catch((err) => log.warn(`gprecoverseg.lock not released: ${rootMessage(err)}; the next run finds it stale and takes it over`));
-    }
+    if (lockHeld) await releaseRunLock(activities, lockRequest);
   }
 }
 

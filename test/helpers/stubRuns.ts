@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // that answer from an in-memory catalog instead of touching PostgreSQL. They exist to produce real event histories and
 // visibility records (retries, failures, back-outs, cancellations) for `history` and `show`, quickly and on demand.
 // Recovery itself is tested against real clusters elsewhere; nothing here claims a segment was rebuilt.
-import { Context, heartbeat as activityHeartbeat, sleep as activitySleep } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { InvalidRequestError, PermanentError } from '../../domain/failures';
@@ -14,6 +14,7 @@ import { rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
 import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../domain/recovery';
 import { runInBackground } from '../../worker/runningWorker';
 import { afterAll, beforeAll } from 'vitest';
+import { fakeToolchainActivities } from './fakeToolchain';
 import { connectHarness, workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
 
 export interface StubCluster {
@@ -109,32 +110,7 @@ function stubActivities(clusters: StubCluster[]) {
     async backOutCatalog() {
       return true;
     },
-    async replayLagBytes() {
-      return 0;
-    },
-    async stopPrimaryForRebalance() {
-      return { wasRunning: true };
-    },
-    async acquireRecoveryLock() {
-      return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: true };
-    },
-    async releaseRecoveryLock() {
-      return true;
-    },
-    async trustRecoveryHosts() {
-      return { changed: [] };
-    },
-    async writeRecoveryProgress() {
-      // Runs beside the copies until the workflow cancels it, as the real one does.
-      for (;;) {
-        activityHeartbeat();
-        await activitySleep(1000);
-      }
-    },
-    async removeOldLocation() {
-      return { removed: [], kept: [] };
-    },
-    async waitForPromotion() {},
+    ...fakeToolchainActivities('runs'),
   };
 }
 

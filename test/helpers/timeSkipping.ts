@@ -2,8 +2,10 @@ import path from 'node:path';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { PROJECT_ROOT } from '../../cluster/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes';
+import { quietRuntime } from '../../worker/quietRuntime';
 
 /** scripts/test-server/run.sh runs Temporal's Java time-skipping test server, installed by scripts/setup.sh. */
 const TEST_SERVER = path.join(PROJECT_ROOT, 'scripts', 'test-server', 'run.sh');
@@ -26,4 +28,23 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED[k.type]!])),
   });
   return env;
+}
+
+/**
+ * One time-skipping environment for a describe block, up before its tests and torn down after them; the returned
+ * function gives it to the tests.
+ */
+export function useTimeSkippingEnv(): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    quietRuntime();
+    env = await createTimeSkippingEnv();
+  }, 60_000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => {
+    if (!env) throw new Error('the time-skipping environment is not up');
+    return env;
+  };
 }
