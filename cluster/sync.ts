@@ -22,6 +22,8 @@ interface Waiter {
   dbid: number;
   /** Registered since the last probe request: FTS is asked to look at it at once. */
   fresh: boolean;
+  /** Seen streaming with nothing left to replay: the round that asks FTS about it comes at once, once. */
+  caughtUp: boolean;
   update: (state: SyncState) => void;
   resolve: (state: SyncState) => void;
   reject: (err: Error) => void;
@@ -39,7 +41,8 @@ export interface SyncWatcherOptions {
  * One look per second at every recovered mirror waiting for FTS to mark it up and in sync (u/s), whatever their
  * number: one coordinator session (catalog read, FTS probe requests) and one session per primary (its
  * pg_stat_replication), all kept open between rounds. FTS is asked to probe when a mirror starts waiting, when one
- * has caught up without being marked in sync yet, and every tenth round; never once per mirror.
+ * has caught up without being marked in sync yet (the first such round follows at once), and every tenth round;
+ * never once per mirror.
  */
 export class SyncWatcher {
   private readonly waiters = new Set<Waiter>();
@@ -48,6 +51,8 @@ export class SyncWatcher {
   private loop: Promise<void> | undefined;
   private round = 0;
   private caughtUp = false;
+  /** A mirror has just caught up: the next round (FTS probe, catalog read) follows after the minimum gap only. */
+  private hurry = false;
   private wake: (() => void) | undefined;
   private readonly intervalMs: number;
   private readonly idleMs: number;
@@ -65,6 +70,7 @@ export class SyncWatcher {
       const waiter: Waiter = {
         dbid,
         fresh: true,
+        caughtUp: false,
         update,
         resolve: (s) => { done(); resolve(s); },
         reject: (e) => { done(); reject(e); },
@@ -101,6 +107,10 @@ export class SyncWatcher {
         if (Date.now() - idleSince >= this.idleMs) break;
       }
       await sleep(MIN_ROUND_GAP_MS);
+      if (this.hurry) {
+        this.hurry = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.intervalMs - MIN_ROUND_GAP_MS);
         this.wake = () => { clearTimeout(timer); resolve(); };
@@ -143,7 +153,11 @@ export class SyncWatcher {
       if (!lags.has(primary.dbid)) lags.set(primary.dbid, this.replicationLag(ctx, primary));
       const lag = await lags.get(primary.dbid)!;
       // Streaming with nothing left to replay, but not marked in sync: FTS has not looked since; ask it to.
-      if (lag.streaming && lag.walBytesBehind === 0) this.caughtUp = true;
+      if (lag.streaming && lag.walBytesBehind === 0) {
+        this.caughtUp = true;
+        if (!w.caughtUp) this.hurry = true;
+        w.caughtUp = true;
+      }
       w.update({ status: me.status, mode: me.mode, ...lag });
     }));
     await this.dropUnusedPrimaries(segments);

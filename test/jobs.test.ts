@@ -30,6 +30,19 @@ describe('detached jobs on a segment host', () => {
     expect(await jobState(exec, dir)).toEqual({ state: 'absent' });
   });
 
+  it('a status call with a wait budget answers as soon as the job ends, and at the end of the budget otherwise', async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg2'), 'copy');
+    await startJob(exec, dir, 'run-3', ['sh', '-c', 'sleep 0.4; exit 0']);
+    let t0 = Date.now();
+    expect(await jobState(exec, dir, 5000)).toMatchObject({ state: 'exited', code: 0 });
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await startJob(exec, dir, 'run-4', ['sleep', '30']);
+    t0 = Date.now();
+    expect(await jobState(exec, dir, 1000)).toMatchObject({ state: 'running', owner: 'run-4' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    await killJob(exec, dir);
+  });
+
   it('kill ends the whole process group, children included', async () => {
     const dir = jobDirFor(path.join(base, 'data', 'gpseg1'), 'copy');
     const pid = await startJob(exec, dir, 'run-2', ['sh', '-c', 'sleep 300 & echo $! > "$0/child"; wait', dir]);
