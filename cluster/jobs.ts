@@ -24,16 +24,14 @@ cat "$d/pid"
 `;
 
 // With a wait budget ($2, in 50 ms ticks) the host waits for a running job to end before answering, so the end of
-// a copy is noticed within ~50 ms at the cost of one command per second. GNU tail --pid waits in one process; a
-// shell loop would fork sleep and cat twenty times a second per copy, taking CPU from the copies themselves.
+// a copy is noticed within ~50 ms at the cost of one command per second. The job writes rc before it exits, and an
+// exited job may linger as a zombie (kill -0 still succeeds) where nothing reaps orphans promptly.
 const STATE = String.raw`
 d=$1; ticks=$2; [ -n "$ticks" ] || ticks=0
 [ -d "$d" ] || { echo absent; exit 0; }
 i=0
-if [ $ticks -gt 0 ] && [ ! -f "$d/rc" ] && [ -f "$d/pid" ] && pid=$(cat "$d/pid"); then
-  timeout "$(( (ticks + 19) / 20 ))" tail --pid="$pid" -s 0.05 -f /dev/null > /dev/null 2>&1
-  # 124: the budget ran out with the job still running. Anything else with the job alive: no GNU tail here.
-  [ $? -eq 124 ] || while [ $i -lt $ticks ] && [ ! -f "$d/rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
+if [ $ticks -gt 0 ] && [ -f "$d/pid" ] && pid=$(cat "$d/pid"); then
+  while [ $i -lt $ticks ] && [ ! -f "$d/rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
 fi
 # Liveness before the exit code: a job that ends between the two checks then reads as exited, never as vanished.
 if [ -f "$d/pid" ] && pid=$(cat "$d/pid") && [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; then echo "running $pid"
@@ -51,10 +49,12 @@ const KILL = String.raw`
 d=$1
 [ -f "$d/pid" ] || exit 0
 pid=$(cat "$d/pid")
-[ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d" || exit 0
+# A zombie (ended, not yet reaped) has an empty cmdline: only a job still running matches.
+running() { [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; }
+running || exit 0
 kill -s TERM -- "-$pid" 2>/dev/null
 i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while running && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 kill -s KILL -- "-$pid" 2>/dev/null
 exit 0
 `;

@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../cluster/exec/local';
 import { jobDirFor, jobState, killJob, removeJob, startJob } from '../cluster/jobs';
 
+/** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
