@@ -1,30 +1,21 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssue } from '../cluster/config';
-import { AUTO_RECOVERY_TYPES, withPolicyDefaults, type AutoPolicy } from '../domain/autoPolicy';
+import { AUTO_RECOVERY_TYPES, HHMM, isValidTimeZone, POLICY_LIMITS, withPolicyDefaults, type AutoPolicy } from '../domain/autoPolicy';
 import { UsageError } from './errors';
 
-const validTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const hhmm = z.string({ error: 'must be a time HH:MM' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM (00:00 to 23:59)');
+const hhmm = z.string({ error: 'must be a time HH:MM' }).regex(HHMM, 'must be a time HH:MM (00:00 to 23:59)');
 
 /** The policy file of `gprecover auto enable --policy FILE`; every field may be left out (domain/autoPolicy.ts defaults). */
 const policySchema = z.strictObject({
   types: z.array(z.enum(AUTO_RECOVERY_TYPES as [string, ...string[]], { error: `must list recovery types: ${AUTO_RECOVERY_TYPES.join(', ')}` }), { error: 'must be a list like ["incremental", "differential"]' })
     .min(1, 'must list at least one recovery type (incremental, differential, full)').optional(),
-  downForMinutes: z.number({ error: 'must be a number of minutes' }).min(0, 'must be at least 0').max(7 * 24 * 60, 'must be at most a week (10080)').optional(),
-  maxRunsPerDay: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+  downForMinutes: z.number({ error: 'must be a number of minutes' }).min(0, 'must be at least 0').max(POLICY_LIMITS.maxDownForMinutes, `must be at most a week (${POLICY_LIMITS.maxDownForMinutes})`).optional(),
+  maxRunsPerDay: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(POLICY_LIMITS.maxRunsPerDay, `must be at most ${POLICY_LIMITS.maxRunsPerDay}`).optional(),
   quietHours: z.strictObject({
     from: hhmm,
     to: hhmm,
-    timeZone: z.string({ error: 'must be an IANA time zone like Europe/Berlin' }).refine(validTimeZone, 'must be an IANA time zone like Europe/Berlin').optional(),
+    timeZone: z.string({ error: 'must be an IANA time zone like Europe/Berlin' }).refine(isValidTimeZone, 'must be an IANA time zone like Europe/Berlin').optional(),
   }, { error: 'must be an object like {"from": "22:00", "to": "06:00"}' }).optional(),
   skipWhileLocked: z.boolean({ error: 'must be true or false' }).optional(),
   rebalance: z.boolean({ error: 'must be true or false' }).optional(),
@@ -32,7 +23,7 @@ const policySchema = z.strictObject({
   notify: z.strictObject({
     command: z.string({ error: 'must be a shell command' }).trim().min(1, 'must be a shell command').optional(),
     webhook: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-    timeoutSeconds: z.number({ error: 'must be a number of seconds' }).min(1, 'must be at least 1').max(300, 'must be at most 300').optional(),
+    timeoutSeconds: z.number({ error: 'must be a number of seconds' }).min(POLICY_LIMITS.minNotifyTimeoutSeconds, `must be at least ${POLICY_LIMITS.minNotifyTimeoutSeconds}`).max(POLICY_LIMITS.maxNotifyTimeoutSeconds, `must be at most ${POLICY_LIMITS.maxNotifyTimeoutSeconds}`).optional(),
   }, { error: 'must be an object like {"command": "..."} or {"webhook": "https://..."}' })
     .refine((n) => n.command !== undefined || n.webhook !== undefined, 'needs a command or a webhook').optional(),
 });

@@ -54,6 +54,26 @@ export const DEFAULT_AUTO_POLICY: Readonly<AutoPolicy> = {
 
 export const DEFAULT_NOTIFY_TIMEOUT_SECONDS = 30;
 
+/** Bounds a policy is held to, wherever it comes from (the CLI's policy file, input typed into the Web UI). */
+export const POLICY_LIMITS = {
+  maxDownForMinutes: 7 * 24 * 60,
+  maxRunsPerDay: 1000,
+  minNotifyTimeoutSeconds: 1,
+  maxNotifyTimeoutSeconds: 300,
+} as const;
+
+/** 'HH:MM' on a 24-hour clock, 00:00 to 23:59. */
+export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The policy with every default filled in: what the schedule carries, so the Web UI shows all of it. */
 export function withPolicyDefaults(p: Partial<AutoPolicy> = {}): AutoPolicy {
   const out: AutoPolicy = { ...DEFAULT_AUTO_POLICY, types: [...DEFAULT_AUTO_POLICY.types] };

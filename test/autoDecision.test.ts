@@ -271,6 +271,16 @@ describe('the workflow\'s own input check (input typed into the Web UI)', () => 
       'policy.quietHours.from must be a time HH:MM (00:00 to 23:59), not "9:00"',
     ]);
   });
+  it('holds input typed by hand to the limits a policy file is held to', () => {
+    const huge = { types: [], downForMinutes: 20_000, maxRunsPerDay: 5000, notify: { timeoutSeconds: 10 } };
+    expect(autoInputProblems({ cluster: 'demo', policy: huge })).toEqual([
+      'policy.types must list at least one recovery type (incremental, differential, full)',
+      'policy.downForMinutes must be at most a week (10080)',
+      'policy.maxRunsPerDay must be at most 1000',
+      'policy.notify needs a command or a webhook',
+    ]);
+    expect(() => parsePolicy(huge, 'policy')).toThrow(/types: must list at least one recovery type.*downForMinutes: must be at most a week \(10080\).*maxRunsPerDay: must be at most 1000.*notify: needs a command or a webhook/);
+  });
 });
 
 describe('--every', () => {

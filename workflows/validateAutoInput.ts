@@ -1,20 +1,9 @@
-import { AUTO_RECOVERY_TYPES } from '../domain/autoPolicy';
-
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+import { AUTO_RECOVERY_TYPES, HHMM, isValidTimeZone, POLICY_LIMITS } from '../domain/autoPolicy';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function unknownKeys(where: string, obj: Record<string, unknown>, known: string[]): string[] {
   return Object.keys(obj).filter((k) => !known.includes(k)).map((k) => `unknown field '${where}${k}' (known: ${known.join(', ')})`);
-}
-
-function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -30,10 +19,13 @@ export function autoInputProblems(input: unknown): string[] {
   if (!isObject(p)) return [...problems, 'policy must be a JSON object'];
   problems.push(...unknownKeys('policy.', p, ['types', 'downForMinutes', 'maxRunsPerDay', 'quietHours', 'skipWhileLocked', 'rebalance', 'replayLagGB', 'notify']));
   const want = (field: string, ok: boolean, what: string) => { if (!ok) problems.push(`policy.${field} must be ${what}, not ${JSON.stringify(field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], p))}`); };
-  const num = (v: unknown, min: number) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min);
+  const num = (v: unknown, min: number, max = Infinity) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max);
   if (p.types !== undefined) want('types', Array.isArray(p.types) && p.types.every((t) => AUTO_RECOVERY_TYPES.includes(t)), `a list of ${AUTO_RECOVERY_TYPES.join(', ')}`);
+  if (Array.isArray(p.types) && p.types.length === 0) problems.push('policy.types must list at least one recovery type (incremental, differential, full)');
   want('downForMinutes', num(p.downForMinutes, 0), 'a number of minutes of at least 0');
   want('maxRunsPerDay', p.maxRunsPerDay === undefined || (Number.isInteger(p.maxRunsPerDay) && (p.maxRunsPerDay as number) >= 1), 'a whole number of at least 1');
+  if (typeof p.downForMinutes === 'number' && p.downForMinutes > POLICY_LIMITS.maxDownForMinutes) problems.push(`policy.downForMinutes must be at most a week (${POLICY_LIMITS.maxDownForMinutes})`);
+  if (typeof p.maxRunsPerDay === 'number' && p.maxRunsPerDay > POLICY_LIMITS.maxRunsPerDay) problems.push(`policy.maxRunsPerDay must be at most ${POLICY_LIMITS.maxRunsPerDay}`);
   want('replayLagGB', num(p.replayLagGB, 0), 'a number of GB of at least 0');
   for (const b of ['skipWhileLocked', 'rebalance']) want(b, p[b] === undefined || typeof p[b] === 'boolean', 'true or false');
   if (p.quietHours !== undefined) {
@@ -43,7 +35,7 @@ export function autoInputProblems(input: unknown): string[] {
     } else {
       problems.push(...unknownKeys('policy.quietHours.', q, ['from', 'to', 'timeZone']));
       for (const f of ['from', 'to']) want(`quietHours.${f}`, typeof q[f] === 'string' && HHMM.test(q[f] as string), 'a time HH:MM (00:00 to 23:59)');
-      want('quietHours.timeZone', q.timeZone === undefined || (typeof q.timeZone === 'string' && validTimeZone(q.timeZone)), 'an IANA time zone like Europe/Berlin');
+      want('quietHours.timeZone', q.timeZone === undefined || (typeof q.timeZone === 'string' && isValidTimeZone(q.timeZone)), 'an IANA time zone like Europe/Berlin');
     }
   }
   if (p.notify !== undefined) {
@@ -54,7 +46,9 @@ export function autoInputProblems(input: unknown): string[] {
       problems.push(...unknownKeys('policy.notify.', n, ['command', 'webhook', 'timeoutSeconds']));
       want('notify.command', n.command === undefined || (typeof n.command === 'string' && n.command.trim() !== ''), 'a shell command');
       want('notify.webhook', n.webhook === undefined || (typeof n.webhook === 'string' && /^https?:\/\/\S+$/.test(n.webhook)), 'an http:// or https:// URL');
-      want('notify.timeoutSeconds', n.timeoutSeconds === undefined || (typeof n.timeoutSeconds === 'number' && n.timeoutSeconds >= 1 && n.timeoutSeconds <= 300), 'a number of seconds from 1 to 300');
+      const { minNotifyTimeoutSeconds: lo, maxNotifyTimeoutSeconds: hi } = POLICY_LIMITS;
+      want('notify.timeoutSeconds', num(n.timeoutSeconds, lo, hi), `a number of seconds from ${lo} to ${hi}`);
+      if (n.command === undefined && n.webhook === undefined) problems.push('policy.notify needs a command or a webhook');
     }
   }
   return problems;
