@@ -87,15 +87,13 @@ export async function removeJob(exec: Executor, jobDir: string): Promise<void> {
   await runChecked(exec, ['rm', '-rf', jobDir], { timeoutMs: 30_000 });
 }
 
-// The last non-empty line of each job's output, one '<dir>\t<line>' per job, in one round trip to the host.
+// The last non-empty line of each job's output (rsync and pg_basebackup end progress lines with \r), one
+// '<dir>\t<line>' per job, in one round trip to the host.
 const TAILS = String.raw`
 for d in "$@"; do
   [ -f "$d/out" ] || continue
-  line=$(tail -c 4096 "$d/out" 2>/dev/null | tr '
-' '
-' | grep -v '^[[:space:]]*$' | tail -n 1)
-  printf '%s	%s
-' "$d" "$line"
+  line=$(tail -c 4096 "$d/out" 2>/dev/null | tr '\r' '\n' | grep -v '^[[:space:]]*$' | tail -n 1)
+  printf '%s\t%s\n' "$d" "$line"
 done
 `;
 

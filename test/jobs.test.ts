@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../cluster/exec/local';
-import { jobDirFor, jobState, killJob, removeJob, startJob } from '../cluster/jobs';
+import { jobDirFor, jobState, jobTails, killJob, removeJob, startJob } from '../cluster/jobs';
 
 /** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
 const alive = (pid: number) => {
@@ -42,6 +42,16 @@ describe('detached jobs on a segment host', () => {
     expect(await jobState(exec, dir, 1000)).toMatchObject({ state: 'running', owner: 'run-4' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     await killJob(exec, dir);
+  });
+
+  it("tails give each job's latest progress line, also when the tool separates its updates with carriage returns", async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg3'), 'copy');
+    await startJob(exec, dir, 'run-5', ['sh', '-c', String.raw`printf '      1,024   1%%    1.00MB/s    512,000  50%%   10.00MB/s  1,024,000 100%%   20.00MB/s
+
+'`]);
+    await jobState(exec, dir, 5000);
+    expect(await jobTails(exec, [dir, path.join(base, 'data', 'none')])).toEqual(new Map([[dir, '  1,024,000 100%   20.00MB/s']]));
+    await removeJob(exec, dir);
   });
 
   it('kill ends the whole process group, children included', async () => {
