@@ -46,9 +46,7 @@ describe('detached jobs on a segment host', () => {
 
   it("tails give each job's latest progress line, also when the tool separates its updates with carriage returns", async () => {
     const dir = jobDirFor(path.join(base, 'data', 'gpseg3'), 'copy');
-    await startJob(exec, dir, 'run-5', ['sh', '-c', String.raw`printf '      1,024   1%%    1.00MB/s    512,000  50%%   10.00MB/s  1,024,000 100%%   20.00MB/s
-
-'`]);
+    await startJob(exec, dir, 'run-5', ['sh', '-c', String.raw`printf '      1,024   1%%    1.00MB/s\r    512,000  50%%   10.00MB/s\r  1,024,000 100%%   20.00MB/s\n\n'`]);
     await jobState(exec, dir, 5000);
     expect(await jobTails(exec, [dir, path.join(base, 'data', 'none')])).toEqual(new Map([[dir, '  1,024,000 100%   20.00MB/s']]));
     await removeJob(exec, dir);
