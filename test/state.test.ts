@@ -7,7 +7,7 @@ import { saveClusterConfig } from '../cluster/config';
 import type { DemoCluster } from '../cluster/demo';
 import { actionFor, actionSummary, contentActions } from '../cluster/state/actions';
 import { formatState } from '../cluster/state/format';
-import { parseLockProbe } from '../cluster/state/lock';
+import { lockViewOf } from '../cluster/state/lock';
 import { isLiveRefusal } from '../cluster/state/segments';
 import type { ClusterState } from '../cluster/state/collect';
 import type { SegmentRow } from '../domain/segment';
@@ -57,12 +57,12 @@ describe('what each content needs, from catalog rows', () => {
     expect(isLiveRefusal(new Error(`${at}the database system is shutting down`))).toBe(false);
   });
 
-  it('reads the lock probe and formats the view', () => {
-    expect(parseLockProbe('/d/gprecoverseg.lock', '')).toBeNull();
-    expect(parseLockProbe('/d/gprecoverseg.lock', 'pid 42 alive\n\n')).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: false });
-    expect(parseLockProbe('/d/gprecoverseg.lock', 'pid 42 alive\npython3 /usr/local/gpdb/bin/gprecoverseg -a \n')).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: false, command: 'python3 /usr/local/gpdb/bin/gprecoverseg -a' });
-    expect(parseLockProbe('/d/gprecoverseg.lock', 'pid 42 gone\n')).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: true });
-    expect(parseLockProbe('/d/gprecoverseg.lock', 'nopid\n')).toEqual({ path: '/d/gprecoverseg.lock', pid: null, stale: true });
+  it('reads the lock as a recovery looks at it and formats the view', () => {
+    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'free' })).toBeNull();
+    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'held', pid: 42, cmdline: '' })).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: false });
+    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'held', pid: 42, cmdline: 'python3 /usr/local/gpdb/bin/gprecoverseg -a' })).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: false, command: 'python3 /usr/local/gpdb/bin/gprecoverseg -a' });
+    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'stale', pid: '42' })).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: true });
+    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'stale', pid: '' })).toEqual({ path: '/d/gprecoverseg.lock', pid: null, stale: true });
     const rows = [seg(2, 0, 'p'), seg(6, 0, 'm', { status: 'd', mode: 'n' })];
     const state: ClusterState = {
       cluster: 'x', flavor: { name: 'gp7', title: 'Greenplum 7.1.0', differential: true }, coordinator: { host: 'cdw', port: 5432 },

@@ -4,7 +4,7 @@ import { readSegments, withCoordinator } from '../catalog';
 import type { ClusterConfig } from '../config';
 import { resolveClusterContext } from '../flavor/resolve';
 import { contentActions, type ContentState } from './actions';
-import { readLock, type LockState } from './lock';
+import { readLock, type LockView } from './lock';
 import { probeSegments, type SegmentState } from './segments';
 
 /** gpstate -e / -m of one cluster, as the catalog and each instance say it right now. */
@@ -15,7 +15,7 @@ export interface ClusterState {
   segments: SegmentState[];
   contents: ContentState[];
   /** gprecoverseg's lock directory on the coordinator host; null when there is none. */
-  lock: LockState | null;
+  lock: LockView | null;
   /** Why the lock could not be read (the coordinator host did not answer); the lock is then null. */
   lockError?: string;
 }

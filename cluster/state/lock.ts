@@ -1,11 +1,8 @@
-import path from 'node:path';
 import type { SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
+import { acquireLock, lockPath, type LockState } from '../lock';
 
-/** gprecoverseg's lock (gppylib mainUtils): a directory under the coordinator's data directory holding a file PID. */
-export const GPRECOVERSEG_LOCK_DIR = 'gprecoverseg.lock';
-
-export interface LockState {
+export interface LockView {
   /** The lock directory on the coordinator host. */
   path: string;
   /** The pid in its PID file; null when the file is missing or holds no number. */
@@ -16,32 +13,26 @@ export interface LockState {
   command?: string;
 }
 
-// $1: the lock directory. Prints nothing without a lock, else `pid <n> alive` and the holder's command line on the
-// next line, `pid <n> gone`, or `nopid`.
-const PROBE = String.raw`[ -d "$1" ] || exit 0
-pid=$(head -c 32 "$1/PID" 2>/dev/null | tr -dc 0-9)
-if [ -z "$pid" ]; then echo nopid
-elif [ -d "/proc/$pid" ]; then echo "pid $pid alive"; head -c 300 "/proc/$pid/cmdline" 2>/dev/null | tr '\0\n' '  '; echo
-else echo "pid $pid gone"; fi`;
-
-export function parseLockProbe(lockPath: string, stdout: string): LockState | null {
-  const [head = '', command = ''] = stdout.trim().split('\n');
-  if (!head) return null;
-  const m = /^pid (\d+) (alive|gone)$/.exec(head.trim());
-  if (!m) return { path: lockPath, pid: null, stale: true };
-  const alive = m[2] === 'alive';
-  return { path: lockPath, pid: Number(m[1]), stale: !alive, ...(alive && command.trim() ? { command: command.trim() } : {}) };
+/** What a check-only look at the lock (cluster/lock.ts, as a recovery takes it) means for the view. */
+export function lockViewOf(lockPath: string, look: LockState): LockView | null {
+  switch (look.state) {
+    case 'held':
+    case 'ours':
+      return { path: lockPath, pid: look.pid, stale: false, ...(look.state === 'held' && look.cmdline ? { command: look.cmdline } : {}) };
+    case 'stale':
+      return { path: lockPath, pid: /^\d+$/.test(look.pid) ? Number(look.pid) : null, stale: true };
+    default:
+      return null;
+  }
 }
 
 /** Reads the lock on the coordinator host (through the cluster's executor: local, or SSH as the OS user). */
-export async function readLock(ctx: ClusterContext, coordinator: SegmentRow): Promise<LockState | null> {
-  const lockPath = path.posix.join(coordinator.datadir, GPRECOVERSEG_LOCK_DIR);
-  const res = await ctx.host(coordinator).run(['sh', '-c', PROBE, 'gprecover-lock', lockPath], { timeoutMs: 20_000 });
-  if (res.code !== 0) throw new Error(`reading ${lockPath} on ${coordinator.hostname} failed (exit ${res.code}): ${res.stderr.trim().split('\n').pop() ?? ''}`);
-  return parseLockProbe(lockPath, res.stdout);
+export async function readLock(ctx: ClusterContext, coordinator: SegmentRow): Promise<LockView | null> {
+  const path = lockPath(coordinator.datadir);
+  return lockViewOf(path, await acquireLock(ctx.host(coordinator), path, '', { checkOnly: true }));
 }
 
-export function lockLine(lock: LockState | null): string {
+export function lockLine(lock: LockView | null): string {
   if (!lock) return 'gprecoverseg lock: none';
   if (lock.pid === null) return `gprecoverseg lock: ${lock.path} exists without a pid (stale)`;
   const holder = lock.stale ? ' (stale: no such process on the coordinator host)' : lock.command ? `: ${lock.command}` : '';
