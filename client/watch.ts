@@ -67,12 +67,20 @@ export async function watchRun(client: Client, workflowId: string, runId: string
     }
     return EXIT_OK;
   }
-  const cause = final.err instanceof WorkflowFailedError ? final.err.cause : final.err;
+  return reportRunFailure(final.err, 'recovery', opts.json);
+}
+
+/**
+ * A run that ended in failure, as the DBA reads it: one line with its root cause on stderr (and JSON on stdout with
+ * --json), and the exit code of its failure type.
+ */
+export function reportRunFailure(err: unknown, what: 'recovery' | 'rebalance', json = false): number {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
   const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
   // The run fails with its root cause already (workflows/failures.ts runFailure); a cancelled or terminated run
   // says so itself.
   const message = (rootCause(cause) ?? (cause instanceof Error ? cause.message : String(cause))).replace(/\s*\n\s*/g, ' ');
-  if (opts.json) console.log(JSON.stringify({ error: message, type }, null, 2));
-  console.error(`gprecover: ${type === FailureType.InvalidRequest ? 'invalid request' : 'recovery failed'}: ${message}`);
+  if (json) console.log(JSON.stringify({ error: message, type }, null, 2));
+  console.error(`gprecover: ${type === FailureType.InvalidRequest ? 'invalid request' : `${what} failed`}: ${message}`);
   return exitCodeForFailureType(type);
 }

@@ -1,9 +1,9 @@
 import os from 'node:os';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { exitCodeForFailureType, FailureType } from '../../domain/failures';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
 import { openClient, workflowUrl } from '../temporalClient';
+import { reportRunFailure } from '../watch';
 import { AlreadyRunningError } from './startRecovery';
 import { rebalanceWorkflow } from '../../workflows';
 
@@ -57,11 +57,7 @@ export async function rebalanceCommand(argv: string[]): Promise<number> {
       }
       return 0;
     } catch (err) {
-      const cause = err instanceof WorkflowFailedError ? err.cause : err;
-      const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
-      const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
-      console.error(`gprecover: ${type === FailureType.InvalidRequest ? 'invalid request' : 'rebalance failed'}: ${message}`);
-      return exitCodeForFailureType(type);
+      return reportRunFailure(err, 'rebalance');
     }
   } finally {
     await close();
