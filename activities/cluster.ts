@@ -32,9 +32,10 @@ export function createClusterActivities(actx: ActivityContext) {
           return { location: d.location, reachable: false, error: (err as Error).message, exists: false, empty: true, postmasterLive: false, standbySignal: false };
         }
       }));
-      const sources = await Promise.all(input.sources.map((s) => probeSource(ctx, s.dbid, s)));
-      const coordinatorChecksumVersion = await withCoordinator(ctx.cfg, async (c) =>
-        Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
+      const [sources, coordinatorChecksumVersion] = await Promise.all([
+        Promise.all(input.sources.map((s) => probeSource(ctx, s.dbid, s))),
+        withCoordinator(ctx.cfg, async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v)),
+      ]);
       return { dirs, sources, coordinatorChecksumVersion };
     },
   };

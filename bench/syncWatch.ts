@@ -2,9 +2,10 @@
 // The demo's FTS is frozen meanwhile (it answers probe requests but marks nothing up), so the mirrors stay waiting
 // for exactly as long as the counting window.
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { fetchRunView } from '../client/progress';
 import type { DemoCluster } from '../cluster/demo';
+import { connect, loginOf } from '../cluster/demo/sql';
 import { SYNC_WATCH_APPLICATION_NAME } from '../domain/names';
 import { recoveryWorkflow } from '../workflows';
 import { progress, type BenchConfig } from './config';
@@ -32,12 +33,8 @@ export interface SyncSection {
   windows: SyncWindow[];
 }
 
-async function counter(cluster: DemoCluster, address: string, port: number): Promise<pg.Client> {
-  const c = new pg.Client({ host: address, port, user: cluster.layout.dbUser, database: 'postgres', application_name: 'bench-counter',
-    ...(cluster.layout.flavor !== 'postgres' ? { options: '-c gp_role=utility' } : {}) });
-  await c.connect();
-  return c;
-}
+const counter = (cluster: DemoCluster, address: string, port: number) =>
+  connect({ address, port }, { ...loginOf(cluster.layout), applicationName: 'bench-counter' });
 
 const sessions = async (c: pg.Client) => Number((await c.query('SELECT sum(sessions)::bigint AS n FROM pg_stat_database')).rows[0].n);
 const commits = async (c: pg.Client) => Number((await c.query('SELECT sum(xact_commit)::bigint AS x FROM pg_stat_database')).rows[0].x);
