@@ -49,6 +49,8 @@ function tablespaceLocation(sourceLink: string, sourceDbid: number, targetDbid: 
   return `${sourceLink.slice(0, -suffix.length)}/${targetDbid}`;
 }
 
+const ownsTablespaceDirectory = (link: string, dbid: number) => link.endsWith(`/${dbid}`);
+
 const startLog = (datadir: string) => `${datadir}/log/startup.log`;
 
 export const greenplum7: ClusterFlavor = {
@@ -81,6 +83,7 @@ export const greenplum7: ClusterFlavor = {
     return { argv: ['perl', '-p', '-i.bak', '-e', `s/^port[ ]*=[ ]*\\d+/port=${port}/`, `${datadir}/postgresql.conf`] };
   },
   tablespaceLocation,
+  ownsTablespaceDirectory,
 };
 
 /** Apache Cloudberry: no differential recovery, no -E ./db_analyze, and the port on pg_ctl's -o. */

@@ -31,4 +31,6 @@ export const plainPostgres: ClusterFlavor = {
   },
   setPort: () => undefined,
   tablespaceLocation: (sourceLink: string) => sourceLink,
+  // Plain tools copy tablespaces to the same path as the primary's: never one segment's alone.
+  ownsTablespaceDirectory: () => false,
 };

@@ -85,4 +85,6 @@ export interface ClusterFlavor {
   setPort(datadir: string, port: number): Command | undefined;
   /** Where a target's tablespace lives, given where the source's link points. */
   tablespaceLocation(sourceLink: string, sourceDbid: number, targetDbid: number): string;
+  /** The tablespace directory a segment's link points to is that segment's alone (may be removed with it). */
+  ownsTablespaceDirectory(link: string, dbid: number): boolean;
 }

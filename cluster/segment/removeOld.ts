@@ -39,10 +39,9 @@ export async function removeOldLocation(ctx: ClusterContext, item: SegmentPlan, 
 
   const newTablespaces = await tablespaceLinks(ctx.host(item.target), item.target.datadir).catch(() => []);
   const newIds = new Set(await Promise.all(newTablespaces.map((t) => identity(ctx.host(item.target), t.link))));
-  // Only Greenplum's per-dbid directories belong to this segment alone; with plain tools they are its primary's path.
-  const oldTablespaces = ctx.flavor.identityFile ? await tablespaceLinks(exec, old.datadir).catch(() => []) : [];
+  const oldTablespaces = await tablespaceLinks(exec, old.datadir).catch(() => []);
   for (const t of oldTablespaces) {
-    if (!t.link.endsWith(`/${item.dbid}`)) {
+    if (!ctx.flavor.ownsTablespaceDirectory(t.link, item.dbid)) {
       out.kept.push(`${old.hostname}:${t.link} (not this dbid's own tablespace directory)`);
     } else if (newIds.has(await identity(exec, t.link))) {
       out.kept.push(`${old.hostname}:${t.link} (the new location uses it: shared storage)`);
