@@ -4,10 +4,10 @@ import { AUTO_RECOVERY_TYPES, type AutoDecision, type AutoFacts, type AutoPolicy
 import type { ClusterSnapshot } from '../domain/probe';
 import type { RecoveryType } from '../domain/recovery';
 import type { SegmentRow } from '../domain/segment';
+import { GiB, unbalancedPairs } from './plan';
 
 const MINUTE = 60_000;
 export const DAY_MS = 24 * 60 * MINUTE;
-const GiB = 1024 ** 3;
 
 export interface RebalanceCandidate {
   content: number;
@@ -32,15 +32,13 @@ export function autoNeeds(snapshot: ClusterSnapshot, policy: Pick<AutoPolicy, 'r
   const rows = snapshot.segments.filter((s) => s.content >= 0);
   const down = rows.filter((s) => s.status === 'd');
   const sources = down.map((d) => pairOf(rows, d)).filter((p): p is SegmentRow => !!p && p.role === 'p' && p.status === 'u');
-  const rebalance: RebalanceCandidate[] = [];
-  const unsynchronized: number[] = [];
+  let rebalance: RebalanceCandidate[] = [];
+  let unsynchronized: number[] = [];
   if (policy.rebalance && !down.length) {
-    for (const preferred of rows.filter((s) => s.preferredRole === 'p' && s.role === 'm')) {
-      const acting = pairOf(rows, preferred);
-      if (!acting || acting.status !== 'u' || preferred.status !== 'u') continue;
-      if (acting.mode === 's' && preferred.mode === 's') rebalance.push({ content: preferred.content, actingPrimary: acting.dbid });
-      else unsynchronized.push(preferred.content);
-    }
+    // What the rebalance it would start decides: with nothing down, a pair it leaves alone is one not in sync yet.
+    const { swaps, skipped } = unbalancedPairs(rows);
+    rebalance = swaps.map((s) => ({ content: s.content, actingPrimary: s.actingPrimary }));
+    unsynchronized = skipped.map((s) => s.content);
   }
   return { down, sources: [...new Map(sources.map((s) => [s.dbid, s])).values()], rebalance, unsynchronized };
 }

@@ -3,40 +3,13 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import { DEFAULT_REPLAY_LAG_GB } from '../domain/options';
-import type { RebalanceInput, RebalanceResult, SegmentPlan, SkippedContent } from '../domain/recovery';
-import type { SegmentRow } from '../domain/segment';
+import type { RebalanceInput, RebalanceResult, SegmentPlan } from '../domain/recovery';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, runFailure } from './failures';
 import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
 import { recordFailure, releaseRunLock } from './runRecord';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
-
-const GiB = 1024 ** 3;
-
-interface Swap {
-  content: number;
-  actingPrimary: number;
-  preferredPrimary: number;
-}
-
-/** Pairs up, synchronized and out of preferred role; the others are said why they stay. */
-function unbalancedPairs(segments: SegmentRow[]): { swaps: Swap[]; skipped: SkippedContent[] } {
-  const segs = segments.filter((s) => s.content >= 0);
-  const swaps: Swap[] = [];
-  const skipped: SkippedContent[] = [];
-  for (const preferred of segs.filter((s) => s.preferredRole === 'p' && s.role === 'm')) {
-    const acting = segs.find((s) => s.content === preferred.content && s.dbid !== preferred.dbid);
-    if (!acting) continue;
-    if (acting.status !== 'u' || preferred.status !== 'u') {
-      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: `Not rebalancing primary segment dbid ${acting.dbid} with its mirror dbid ${preferred.dbid} because one is down; recover it first` });
-    } else if (acting.mode !== 's' || preferred.mode !== 's') {
-      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: `Not rebalancing primary segment dbid ${acting.dbid} with its mirror dbid ${preferred.dbid} because they are not synchronized (mode n)` });
-    } else {
-      swaps.push({ content: preferred.content, actingPrimary: acting.dbid, preferredPrimary: preferred.dbid });
-    }
-  }
-  return { swaps, skipped };
-}
+import { GiB, unbalancedPairs, type Swap } from './plan';
 
 /**
  * rebalanceSegments.py's replay-lag guard, on by default: a mirror that has WAL left to replay would be promoted only
