@@ -17,6 +17,15 @@ export default defineConfig(
     },
   },
   {
+    // The demo is a tool beside the product: the product never imports it (the CLI's `demo` and `dev` commands may).
+    files: ['domain/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts', 'cluster/**/*.ts', 'worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)demo(/|$)', message: 'the product does not import the demo (demo/ is a tool beside it)' }],
+      }],
+    },
+  },
+  {
     // Workflow code is replayed in Temporal's sandbox: it imports the domain module, its own files and Temporal,
     // and from activities only their types (for proxyActivities).
     files: ['workflows/**/*.ts'],

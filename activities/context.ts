@@ -1,7 +1,6 @@
 import { readSegments, withCoordinator } from '../cluster/catalog';
 import { loadClusterConfig } from '../cluster/config';
-import type { ClusterContext } from '../cluster/context';
-import { resolveClusterContext } from '../cluster/flavor/resolve';
+import { ClusterContext } from '../cluster/context';
 import { SyncWatcher } from '../cluster/sync';
 import type { SegmentRow } from '../domain/segment';
 
@@ -32,7 +31,7 @@ export class ActivityContext {
     const cached = this.clusters.get(name);
     if (cached?.fingerprint === fingerprint && Date.now() - cached.detectedAt < FLAVOR_TTL_MS) return cached.context;
     if (cached) this.retired.push(cached.context);
-    const context = resolveClusterContext(cfg);
+    const context = ClusterContext.resolve(cfg);
     this.clusters.set(name, { fingerprint, context, detectedAt: Date.now() });
     // A coordinator that was down is asked again next time.
     context.catch(() => {

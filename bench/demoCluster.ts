@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SegmentRow } from '../domain/segment';
-import { DemoCluster } from '../cluster/demo';
+import { DemoCluster } from '../demo';
 import { atExit } from './cleanup';
 import { progress } from './config';
 import type { BenchTemporal } from './temporal';

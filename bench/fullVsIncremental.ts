@@ -5,8 +5,8 @@
 // Each measurement is taken BENCH_REPEAT times, raw and workflow runs interleaved, because other work on a shared
 // machine skews single samples.
 import type { SegmentRow } from '../domain/segment';
-import type { DemoCluster } from '../cluster/demo';
-import { loginOf } from '../cluster/demo/sql';
+import type { DemoCluster } from '../demo';
+import { loginOf } from '../demo/sql';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown, rowOf } from './demoCluster';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';

@@ -1,5 +1,5 @@
 // Section 4: several mirrors at once under -B/-b, on a cluster of 2 hosts x 4 primaries with BENCH_SEG_MB each.
-import { loginOf } from '../cluster/demo/sql';
+import { loginOf } from '../demo/sql';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown, spreadOverHosts } from './demoCluster';
 import type { MeasuredRecovery } from './fullVsIncremental';

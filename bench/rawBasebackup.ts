@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SegmentRow } from '../domain/segment';
-import type { DemoCluster } from '../cluster/demo';
+import type { DemoCluster } from '../demo';
 import { runChecked } from '../cluster/exec/executor';
 import { osIdentity } from '../cluster/exec/local';
 import { ExecutorPool } from '../cluster/exec/pool';

@@ -99,9 +99,9 @@ function machineSection(r: BenchResults): string {
       ? `**Shared machine.** Other work (other agents' test suites) was running on the same ${m.nproc} cores during this run; the 1-minute load average was ${loads.map((l) => l.loadavg[0].toFixed(2)).join(' just before the bench started and ')} just after all of its own processes had exited. Processes using the CPU (top, one second) at the start: ${r.loadBefore.busiest.map((b) => `\`${b}\``).join(', ') || 'none above 5%'}${r.loadAfter ? `; at the end: ${r.loadAfter.busiest.map((b) => `\`${b}\``).join(', ') || 'none above 5%'}` : ''}. Absolute times are therefore noisy; ratios taken within one section are more trustworthy than absolute figures.`
       : 'The machine was otherwise idle (1-minute load average below 0.5 before and after).',
     '',
-    'All "hosts" are loopback addresses on this one machine (127.0.91.x, 127.0.92.x, 127.0.93.x), so nothing crosses a network; the demo instances run with `fsync = off` and `shared_buffers = 16MB` (cluster/demo/conf.ts). pg_basebackup still syncs its output, in both the raw and the workflow runs.',
+    'All "hosts" are loopback addresses on this one machine (127.0.91.x, 127.0.92.x, 127.0.93.x), so nothing crosses a network; the demo instances run with `fsync = off` and `shared_buffers = 16MB` (demo/conf.ts). pg_basebackup still syncs its output, in both the raw and the workflow runs.',
     '',
-    'The demo clusters emulate Greenplum 7 (the default flavour): `$GPHOME/bin/pg_basebackup`, `pg_rewind` and `pg_ctl start` are the demo\'s wrappers (bundled JavaScript run by node, cluster/demo/gphome/) that apply Greenplum\'s rules (`--target-gp-dbid`, `--force-overwrite`, pg_hba.conf, utility mode) around PostgreSQL 15\'s tools. The raw baseline runs the same `$GPHOME/bin/pg_basebackup`, so the wrapper\'s cost is on both sides of every ratio.',
+    'The demo clusters emulate Greenplum 7 (the default flavour): `$GPHOME/bin/pg_basebackup`, `pg_rewind` and `pg_ctl start` are the demo\'s wrappers (bundled JavaScript run by node, demo/gphome/) that apply Greenplum\'s rules (`--target-gp-dbid`, `--force-overwrite`, pg_hba.conf, utility mode) around PostgreSQL 15\'s tools. The raw baseline runs the same `$GPHOME/bin/pg_basebackup`, so the wrapper\'s cost is on both sides of every ratio.',
   ].join('\n');
 }
 

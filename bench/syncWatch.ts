@@ -4,8 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { fetchRunView } from '../client/progress';
-import type { DemoCluster } from '../cluster/demo';
-import { connect, loginOf } from '../cluster/demo/sql';
+import type { DemoCluster } from '../demo';
+import { connect, loginOf } from '../demo/sql';
 import { SYNC_WATCH_APPLICATION_NAME } from '../domain/names';
 import { recoveryWorkflow } from '../workflows';
 import { progress, type BenchConfig } from './config';

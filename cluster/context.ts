@@ -4,6 +4,7 @@ import { toolsDir, type ClusterConfig } from './config';
 import type { Executor } from './exec/executor';
 import { ExecutorPool } from './exec/pool';
 import { flavorNamed, flavorSummary, type ClusterFlavor } from './flavor';
+import { resolveFlavor } from './flavor/resolve';
 
 /** One configured cluster as the activities use it: its settings, its flavour, and executors on its hosts. */
 export class ClusterContext {
@@ -19,6 +20,11 @@ export class ClusterContext {
     this.flavor = flavorNamed(summary.name);
     this.bin = toolsDir(cfg);
     this.pool = new ExecutorPool(cfg);
+  }
+
+  /** The configured flavour, else the one the coordinator's version() names. */
+  static async resolve(cfg: ClusterConfig): Promise<ClusterContext> {
+    return new ClusterContext(cfg, await resolveFlavor(cfg));
   }
 
   static of(cfg: ClusterConfig, name: FlavorSummary['name'], title = name): ClusterContext {

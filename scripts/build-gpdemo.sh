@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the demo cluster's server module (cluster/demo/gpdemo/gpdemo.c: gp_role, gp_dbid, and Greenplum's refusal of
+# Builds the demo cluster's server module (demo/gpdemo/gpdemo.c: gp_role, gp_dbid, and Greenplum's refusal of
 # non-utility sessions on segments) against the PostgreSQL 15 server headers. The headers come from Debian's
 # postgresql-server-dev-15 when it is installed, else that package (and the Kerberos headers it includes) is
 # downloaded with apt-get and unpacked under .tools/ without its compiler dependencies.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SRC=cluster/demo/gpdemo/gpdemo.c
+SRC=demo/gpdemo/gpdemo.c
 OUT=.tools/gpdemo/gpdemo.so
 if [ -f "$OUT" ] && [ "$OUT" -nt "$SRC" ]; then exit 0; fi
 log() { echo "[setup] $*"; }

@@ -20,7 +20,7 @@ command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 # Only the tests need a browser (the Web UI test) and Java with Maven (the time-skipping test server).
 if [ "${GPRECOVER_SKIP_TEST_TOOLS:-}" != 1 ]; then
-  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  [ -x /usr/bin/chromium ] || [ "${GPRECOVER_SKIP_BROWSER:-}" = 1 ] || need_apt+=(chromium)
   command -v java >/dev/null || need_apt+=(default-jre-headless)
   command -v mvn >/dev/null || need_apt+=(maven)
 fi

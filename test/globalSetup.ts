@@ -17,13 +17,15 @@ export default async function setup(project: TestProject) {
   // Inherited by the test forks and by everything they start (workers, postmasters, probers, sshd, copies).
   const runId = randomUUID();
   process.env[TEST_RUN_ENV] = runId;
-  const env = await TestWorkflowEnvironment.createLocal({
+  // The SDK gives the server 5 s to answer; a busy 2-core machine may need longer, so it gets two more tries.
+  const start = () => TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTemporalCli() },
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
       ip: '127.0.0.1',
     },
   });
+  const env = await start().catch(start).catch(start);
   project.provide('temporalAddress', env.address);
   project.provide('temporalNamespace', env.namespace ?? 'default');
   return async () => {

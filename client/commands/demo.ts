@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
-import { DemoCluster, DemoError, formatStatus, type DemoOptions } from '../../cluster/demo';
+import { DemoCluster, DemoError, formatStatus, type DemoOptions } from '../../demo';
 import { formatTable } from '../../cluster/format/table';
 import { FLAVOR_NAMES, type FlavorName } from '../../domain/flavor';
 

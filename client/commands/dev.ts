@@ -38,7 +38,7 @@ export async function devCommand(argv: string[]): Promise<number> {
   const cleanups: Array<() => Promise<void>> = [() => server.stop()];
   try {
     if (!values['no-demo']) {
-      const { ensureDemoRunning } = await import('../../cluster/demo/forDev');
+      const { ensureDemoRunning } = await import('../../demo/forDev');
       const demo = await ensureDemoRunning();
       cleanups.unshift(demo.stop);
       console.log(demo.summary);

@@ -17,11 +17,8 @@ const PRODUCT = /\((Greenplum Database|Cloudberry Database|Apache Cloudberry) (\
 
 const SUPPORTED = 'gprecover speaks Greenplum 7 and Apache Cloudberry';
 
-/**
- * The flavour from the coordinator's version() and, on a plain PostgreSQL coordinator, the demo cluster's
- * `gprecover_demo.flavor` setting (the demo emulates Greenplum on PostgreSQL 15 and says which one).
- */
-export function detectFlavor(version: string, demoFlavor?: string | null, cluster = 'this cluster'): DetectedFlavor {
+/** The flavour from the coordinator's version(): Greenplum 7, Cloudberry, a Greenplum we refuse, or plain PostgreSQL. */
+export function detectFlavor(version: string, cluster = 'this cluster'): DetectedFlavor {
   const m = PRODUCT.exec(version);
   if (m) {
     const [, product, major, minor, patch] = m;
@@ -33,14 +30,6 @@ export function detectFlavor(version: string, demoFlavor?: string | null, cluste
       );
     }
     return { name: 'cloudberry', title: `${product} ${release}` };
-  }
-  const demo = demoFlavor?.trim();
-  if (demo === 'gp7') return { name: 'gp7', title: 'Greenplum 7 (demo cluster on PostgreSQL 15)' };
-  if (demo === 'cloudberry') return { name: 'cloudberry', title: 'Apache Cloudberry (demo cluster on PostgreSQL 15)' };
-  if (demo === 'gp6') {
-    throw new UnsupportedClusterError(
-      `cluster '${cluster}' runs Greenplum 6 (demo), which gprecover does not support (${SUPPORTED}); use that release's own gprecoverseg`,
-    );
   }
   const pg = /^PostgreSQL ([\d.]+)/.exec(version)?.[1] ?? version.slice(0, 40);
   return { name: 'postgres', title: `PostgreSQL ${pg} tools (no Greenplum rules)` };

@@ -8,6 +8,8 @@ export { detectFlavor, UnsupportedClusterError, type DetectedFlavor } from './de
 
 const FLAVORS: Record<FlavorName, ClusterFlavor> = { gp7: greenplum7, cloudberry, postgres: plainPostgres };
 
+export const FLAVOR_TITLES: Record<FlavorName, string> = { gp7: 'Greenplum 7', cloudberry: 'Apache Cloudberry', postgres: 'PostgreSQL tools (no Greenplum rules)' };
+
 export function flavorNamed(name: FlavorName): ClusterFlavor {
   return FLAVORS[name];
 }

@@ -2,7 +2,7 @@ import { shortError } from '../../domain/failures';
 import type { FlavorSummary } from '../../domain/flavor';
 import { readSegments, withCoordinator } from '../catalog';
 import type { ClusterConfig } from '../config';
-import { resolveClusterContext } from '../flavor/resolve';
+import { ClusterContext } from '../context';
 import { contentActions, type ContentState } from './actions';
 import { readLock, type LockView } from './lock';
 import { probeSegments, type SegmentState } from './segments';
@@ -25,7 +25,7 @@ export interface ClusterState {
  * directly and looks for gprecoverseg's lock. A segment or host that does not answer is reported, never thrown.
  */
 export async function collectClusterState(cfg: ClusterConfig): Promise<ClusterState> {
-  const ctx = await resolveClusterContext(cfg);
+  const ctx = await ClusterContext.resolve(cfg);
   try {
     const rows = await withCoordinator(cfg, readSegments);
     const coordinatorRow = rows.find((r) => r.content === -1 && r.role === 'p');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { SegmentRow } from '../../domain/segment';
-import { DemoCluster, type DemoOptions } from '../../cluster/demo';
+import { DemoCluster, type DemoOptions } from '../../demo';
 
 /** A demo cluster private to one test file: its own loopback range, root and clusters file. */
 export async function createTestCluster(name: string, ipPrefix: string, extra: Pick<DemoOptions, 'ftsIntervalSec' | 'flavor' | 'dataChecksums'> = {}) {

@@ -1,0 +1,70 @@
+import type { SegmentRow } from '../domain/segment';
+import type { InstanceObservation } from './ftsDecide';
+import { WALRECEIVER_APPLICATION_NAME } from './instance';
+import { errorText, sleep, withInstance, type Login } from './sql';
+
+export interface ProbeOptions {
+  login: Login;
+  /** Greenplum flavours: read each instance's gp_dbid and tablespace links too. */
+  identity?: boolean;
+  attempts: number;
+  connectTimeoutMs: number;
+  retryDelayMs: number;
+}
+
+export const DEFAULT_PROBE: Omit<ProbeOptions, 'login'> = { attempts: 3, connectTimeoutMs: 1_000, retryDelayMs: 150 };
+
+async function probeOnce(seg: SegmentRow, asPrimary: boolean, opts: ProbeOptions): Promise<InstanceObservation> {
+  const ep = { address: seg.address, port: seg.port };
+  return withInstance(ep, { ...opts.login, connectTimeoutMs: opts.connectTimeoutMs, statementTimeoutMs: 2_000, applicationName: 'gp_fts_probe' }, async (c) => {
+    const head = await c.query(`SELECT pg_is_in_recovery() AS r, current_setting('synchronous_standby_names') AS s`);
+    const inRecovery = head.rows[0].r === true;
+    const identity = opts.identity ? await readIdentity(c) : undefined;
+    if (!asPrimary || inRecovery) return { reachable: true, inRecovery, ...(identity ? { identity } : {}) };
+    const rep = await c.query(
+      `SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::float8 AS lag FROM pg_stat_replication
+        WHERE application_name = $1 ORDER BY state = 'streaming' DESC, state = 'catchup' DESC LIMIT 1`,
+      [WALRECEIVER_APPLICATION_NAME],
+    );
+    const row = rep.rows[0];
+    return {
+      reachable: true,
+      inRecovery,
+      syncRepOn: String(head.rows[0].s).trim() !== '',
+      ...(identity ? { identity } : {}),
+      walsender: row ? { state: String(row.state), flushLagBytes: row.lag === null ? Number.MAX_SAFE_INTEGER : Number(row.lag) } : null,
+    };
+  });
+}
+
+/** What Greenplum's FTS would compare with the catalog: gp_dbid from internal.auto.conf, and the tablespace links. */
+async function readIdentity(c: import('pg').Client): Promise<NonNullable<InstanceObservation['identity']>> {
+  const { rows } = await c.query(`SELECT pg_read_file('internal.auto.conf', 0, 1000, true) AS ident,
+    array(SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')) AS links`);
+  const m = /^\s*gp_dbid\s*=\s*(\d+)/m.exec(String(rows[0].ident ?? ''));
+  return { ...(m ? { gpDbid: Number(m[1]) } : {}), tablespaceLinks: (rows[0].links as string[]) ?? [] };
+}
+
+/** Retries quickly before calling an instance dead: a busy postmaster may refuse one connection. */
+export async function probeInstance(seg: SegmentRow, asPrimary: boolean, opts: ProbeOptions): Promise<InstanceObservation> {
+  let error = '';
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    try {
+      return await probeOnce(seg, asPrimary, opts);
+    } catch (err) {
+      error = errorText(err);
+      if (attempt < opts.attempts) await sleep(opts.retryDelayMs);
+    }
+  }
+  return { reachable: false, error };
+}
+
+/**
+ * Acting primaries and the mirrors the catalog holds up; a mirror marked down is judged by its primary's walsender,
+ * and probed itself only for its identity (Greenplum flavours) before FTS may mark it up.
+ */
+export async function probeSegments(rows: SegmentRow[], opts: ProbeOptions): Promise<Map<number, InstanceObservation>> {
+  const targets = rows.filter((r) => r.content >= 0 && (r.role === 'p' || r.status === 'u' || opts.identity));
+  const results = await Promise.all(targets.map((r) => probeInstance(r, r.role === 'p', opts)));
+  return new Map(targets.map((r, i) => [r.dbid, results[i]]));
+}

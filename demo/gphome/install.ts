@@ -1,0 +1,217 @@
+/**
+ * The demo cluster's GPHOME: an environment script like Greenplum's generate-greenplum-path.sh output and a bin/
+ * directory in which pg_basebackup, pg_rewind and pg_ctl (start) follow Greenplum 7 / Apache Cloudberry rules over
+ * the PostgreSQL 15 programs, while initdb, postgres, psql … are the PostgreSQL ones.
+ */
+import fs from 'node:fs';
+import { buildSync } from 'esbuild';
+import { DemoError } from '../errors';
+import path from 'node:path';
+import { osIdentity } from '../../cluster/exec/local';
+import { FLAVOR_ENV, PG_BIN_ENV } from './common';
+
+export type GpHomeFlavor = 'gp7' | 'cloudberry';
+
+/** The environment script each installation ships ($GPHOME/<script>), sourced before every remote command. */
+export const GPHOME_ENV_SCRIPT: Record<GpHomeFlavor, string> = {
+  gp7: 'greenplum_path.sh',
+  cloudberry: 'cloudberry-env.sh',
+};
+
+/** PostgreSQL programs bin/ links to unchanged (those pgBin has). */
+export const GPHOME_LINKED_TOOLS = ['initdb', 'postgres', 'pg_controldata', 'psql', 'pg_isready', 'pg_waldump', 'pg_resetwal'];
+
+/** Programs bin/ wraps, and the wrapper program each runs. */
+export const GPHOME_WRAPPED_TOOLS: Record<'pg_basebackup' | 'pg_rewind' | 'pg_ctl', string> = {
+  pg_basebackup: 'pgBasebackup.ts',
+  pg_rewind: 'pgRewind.ts',
+  pg_ctl: 'pgCtlStart.ts',
+};
+
+export interface InstallGpHomeOptions {
+  /** The GPHOME directory (created if missing). */
+  dir: string;
+  /** Directory of the PostgreSQL 15 programs the wrappers run. */
+  pgBin: string;
+  flavor: GpHomeFlavor;
+  /** OS user that should own the installation (when the caller is root). */
+  osUser?: string;
+}
+
+const PRODUCT: Record<GpHomeFlavor, string> = { gp7: 'Greenplum 7', cloudberry: 'Apache Cloudberry' };
+
+/** Single-quoted for sh. */
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function projectRoot(): string {
+  return path.resolve(__dirname, '..', '..');
+}
+
+function wrapperEnv(pgBin: string, flavor: GpHomeFlavor): string {
+  return [`${PG_BIN_ENV}=${q(pgBin)}; export ${PG_BIN_ENV}`, `${FLAVOR_ENV}=${q(flavor)}; export ${FLAVOR_ENV}`].join('\n');
+}
+
+type WrappedTool = keyof typeof GPHOME_WRAPPED_TOOLS;
+
+/** Where an installation keeps its wrapper programs, bundled to plain JavaScript. */
+const wrapperProgram = (dir: string, tool: WrappedTool) => path.join(dir, 'lib', `${tool}.cjs`);
+
+/**
+ * The wrapper programs as one file each, started by node directly: the tools run on every copy and start, and
+ * compiling TypeScript on each run (tsx) would add a third of a second to steps a real installation does in C.
+ */
+function bundleWrappers(dir: string): void {
+  const tools = Object.keys(GPHOME_WRAPPED_TOOLS) as WrappedTool[];
+  const staging = fs.mkdtempSync(path.join(dir, 'lib', '.bundle-'));
+  try {
+    buildSync({
+      entryPoints: Object.fromEntries(tools.map((t) => [t, path.join(__dirname, GPHOME_WRAPPED_TOOLS[t])])),
+      outdir: staging,
+      outExtension: { '.js': '.cjs' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: `node${process.versions.node.split('.')[0]}`,
+      external: ['pg-native'],
+      logLevel: 'silent',
+    });
+    for (const t of tools) put(wrapperProgram(dir, t), (tmp) => fs.renameSync(path.join(staging, `${t}.cjs`), tmp));
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Not exec'd: this shell stays the program's parent, so that a SIGKILL to the tool's pid (all a real, single-process
+ * tool needs to die) still ends the real PostgreSQL tool under it: the wrapper sees its parent go and stops it.
+ */
+function runWrapper(dir: string, tool: WrappedTool): string {
+  return `${q(process.execPath)} ${q(wrapperProgram(dir, tool))} "$@"; exit $?`;
+}
+
+export function wrapperShim(dir: string, tool: 'pg_basebackup' | 'pg_rewind', pgBin: string, flavor: GpHomeFlavor): string {
+  return [
+    '#!/bin/sh',
+    `# gprecover demo GPHOME: ${tool} with ${PRODUCT[flavor]}'s rules over PostgreSQL's ${path.join(pgBin, tool)}.`,
+    wrapperEnv(pgBin, flavor),
+    runWrapper(dir, tool),
+    '',
+  ].join('\n');
+}
+
+/**
+ * pg_ctl: status, stop, reload … run often and go straight to PostgreSQL's pg_ctl; only `start` (the first word
+ * that is not an option or an option's value) goes through the wrapper program.
+ */
+export function pgCtlShim(dir: string, pgBin: string, flavor: GpHomeFlavor): string {
+  return [
+    '#!/bin/sh',
+    `# gprecover demo GPHOME: pg_ctl start with ${PRODUCT[flavor]}'s rules; every other action is PostgreSQL's ${path.join(pgBin, 'pg_ctl')}.`,
+    'opts=1 skip=',
+    'for a do',
+    '  if [ -n "$skip" ]; then skip=; continue; fi',
+    '  if [ -n "$opts" ]; then',
+    '    case $a in',
+    '      --) opts=; continue ;;',
+    '      --pgdata|--log|--mode|--options|--timeout) skip=1; continue ;;',
+    '      -[DelmNopPStU]|-[cswW][DelmNopPStU]|-[cswW][cswW][DelmNopPStU]) skip=1; continue ;;',
+    '      -?*) continue ;;',
+    '    esac',
+    '  fi',
+    '  if [ "$a" = start ]; then',
+    ...wrapperEnv(pgBin, flavor).split('\n').map((l) => `    ${l}`),
+    `    ${runWrapper(dir, 'pg_ctl')}`,
+    '  fi',
+    '  break',
+    'done',
+    `exec ${q(path.join(pgBin, 'pg_ctl'))} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/** Like Greenplum's generate-greenplum-path.sh (Cloudberry: generate-cloudberry-env.sh) output, for this GPHOME. */
+export function envScript(dir: string, flavor: GpHomeFlavor): string {
+  return [
+    `# ${GPHOME_ENV_SCRIPT[flavor]} of the gprecover demo GPHOME (${PRODUCT[flavor]} tool rules over PostgreSQL 15)`,
+    `GPHOME=${q(dir)}`,
+    'export GPHOME',
+    'PATH="${GPHOME}/bin:${PATH}"',
+    'export PATH',
+    '',
+  ].join('\n');
+}
+
+/** Writes (or links) atomically: a tool run while the installation is redone sees the old or the new file. */
+/** The demo's server module, built by scripts/build-gpdemo.sh (npm run setup). */
+export const GPDEMO_MODULE_BUILD = 'gpdemo/gpdemo.so';
+/** Where an installation keeps it; every instance of the cluster preloads it from there. */
+export const gpdemoModule = (dir: string) => path.join(path.resolve(dir), 'lib', 'gpdemo.so');
+
+function put(file: string, make: (tmp: string) => void): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.rmSync(tmp, { force: true });
+  make(tmp);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Creates or refreshes `<dir>/bin/` and `<dir>/greenplum_path.sh` (gp7) or `<dir>/cloudberry-env.sh` (cloudberry).
+ * Everything is readable and executable by other users (the instances run as the cluster's OS user).
+ */
+export function installGpHome(opts: InstallGpHomeOptions): void {
+  const dir = path.resolve(opts.dir);
+  const pgBin = path.resolve(opts.pgBin);
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(bin, 0o755);
+
+  const wanted = new Set<string>();
+  for (const tool of GPHOME_LINKED_TOOLS) {
+    const target = path.join(pgBin, tool);
+    if (!fs.existsSync(target)) continue;
+    wanted.add(tool);
+    put(path.join(bin, tool), (tmp) => fs.symlinkSync(target, tmp));
+  }
+  const lib = path.dirname(gpdemoModule(dir));
+  fs.mkdirSync(lib, { recursive: true });
+  fs.chmodSync(lib, 0o755);
+  bundleWrappers(dir);
+  const shims: Record<string, string> = {
+    pg_basebackup: wrapperShim(dir, 'pg_basebackup', pgBin, opts.flavor),
+    pg_rewind: wrapperShim(dir, 'pg_rewind', pgBin, opts.flavor),
+    pg_ctl: pgCtlShim(dir, pgBin, opts.flavor),
+  };
+  for (const [tool, text] of Object.entries(shims)) {
+    wanted.add(tool);
+    put(path.join(bin, tool), (tmp) => {
+      fs.writeFileSync(tmp, text, { mode: 0o755 });
+      fs.chmodSync(tmp, 0o755);
+    });
+  }
+  // What an earlier installation put there and this one does not (another pgBin, another flavor).
+  for (const name of fs.readdirSync(bin)) if (!wanted.has(name)) fs.rmSync(path.join(bin, name), { recursive: true, force: true });
+
+  const script = path.join(dir, GPHOME_ENV_SCRIPT[opts.flavor]);
+  put(script, (tmp) => {
+    fs.writeFileSync(tmp, envScript(dir, opts.flavor), { mode: 0o644 });
+    fs.chmodSync(tmp, 0o644);
+  });
+  const other = path.join(dir, GPHOME_ENV_SCRIPT[opts.flavor === 'gp7' ? 'cloudberry' : 'gp7']);
+  fs.rmSync(other, { force: true });
+
+  const built = path.join(projectRoot(), '.tools', GPDEMO_MODULE_BUILD);
+  if (!fs.existsSync(built)) {
+    throw new DemoError(`the demo's Greenplum server module ${built} is not built; run 'npm run setup' (scripts/build-gpdemo.sh)`);
+  }
+  put(gpdemoModule(dir), (tmp) => {
+    fs.copyFileSync(built, tmp);
+    fs.chmodSync(tmp, 0o755);
+  });
+
+  const id = osIdentity(opts.osUser);
+  if (id) {
+    const programs = (Object.keys(GPHOME_WRAPPED_TOOLS) as WrappedTool[]).map((t) => wrapperProgram(dir, t));
+    for (const p of [dir, bin, lib, gpdemoModule(dir), script, ...programs, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
+  }
+}

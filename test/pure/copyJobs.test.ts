@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalExecutor } from '../../cluster/exec/local';
+import { jobDirFor, jobState, jobTails, killJob, removeJob, startJob } from '../../cluster/jobs';
+
+/** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
+const alive = (pid: number) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe('detached jobs on a segment host', () => {
+  const exec = new LocalExecutor('localhost');
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-jobs-'));
+
+  it('outlive the call that started them, report output and exit code', async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg0'), 'copy');
+    expect(dir).toBe(path.join(base, 'data', '.gprecover', 'gpseg0.copy'));
+    await startJob(exec, dir, 'run-1', ['sh', '-c', 'echo "10/20 kB (50%)"; sleep 0.5; echo done; exit 3']);
+    expect(await jobState(exec, dir)).toMatchObject({ state: 'running', owner: 'run-1' });
+    for (let i = 0; i < 50 && (await jobState(exec, dir)).state === 'running'; i++) await sleep(100);
+    expect(await jobState(exec, dir)).toMatchObject({ state: 'exited', code: 3, owner: 'run-1', lastLine: 'done' });
+    await removeJob(exec, dir);
+    expect(await jobState(exec, dir)).toEqual({ state: 'absent' });
+  });
+
+  it('a status call with a wait budget answers as soon as the job ends, and at the end of the budget otherwise', async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg2'), 'copy');
+    await startJob(exec, dir, 'run-3', ['sh', '-c', 'sleep 0.4; exit 0']);
+    let t0 = Date.now();
+    expect(await jobState(exec, dir, 5000)).toMatchObject({ state: 'exited', code: 0 });
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await startJob(exec, dir, 'run-4', ['sleep', '30']);
+    t0 = Date.now();
+    expect(await jobState(exec, dir, 1000)).toMatchObject({ state: 'running', owner: 'run-4' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    await killJob(exec, dir);
+  });
+
+  it("tails give each job's latest progress line, also when the tool separates its updates with carriage returns", async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg3'), 'copy');
+    await startJob(exec, dir, 'run-5', ['sh', '-c', String.raw`printf '      1,024   1%%    1.00MB/s\r    512,000  50%%   10.00MB/s\r  1,024,000 100%%   20.00MB/s\n\n'`]);
+    await jobState(exec, dir, 5000);
+    expect(await jobTails(exec, [dir, path.join(base, 'data', 'none')])).toEqual(new Map([[dir, '  1,024,000 100%   20.00MB/s']]));
+    await removeJob(exec, dir);
+  });
+
+  it('kill ends the whole process group, children included', async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg1'), 'copy');
+    const pid = await startJob(exec, dir, 'run-2', ['sh', '-c', 'sleep 300 & echo $! > "$0/child"; wait', dir]);
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(dir, 'child')); i++) await sleep(50);
+    const child = Number(fs.readFileSync(path.join(dir, 'child'), 'utf8'));
+    expect(alive(pid) && alive(child)).toBe(true);
+    await killJob(exec, dir);
+    await sleep(200);
+    expect({ job: alive(pid), child: alive(child) }).toEqual({ job: false, child: false });
+    expect((await jobState(exec, dir)).state).toBe('vanished');
+  });
+});

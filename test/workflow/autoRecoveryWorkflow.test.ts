@@ -1,0 +1,220 @@
+// autoRecoveryWorkflow with mocked activities on Temporal's time-skipping test server (which has no schedules: the
+// workflow is started directly, as a schedule would): what it records, what it notifies, the one-run-per-cluster
+// rule, a failed recovery's end, a failed check, and the policy's time zone inside the workflow sandbox.
+import { describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { AutoRecoveryActivities } from '../../activities';
+import { failureTypeInterceptor } from '../../activities/failureInterceptor';
+import type { AutomaticRuns } from '../../activities/autoRecovery';
+import type { AutoNotification, AutoPolicy, PreviousDecision } from '../../domain/autoPolicy';
+import { FailureType, InvalidRequestError, LockHeldError, PermanentError } from '../../domain/failures';
+import type { SegmentRow } from '../../domain/segment';
+import { autoRecoveryWorkflow, workerCheckWorkflow } from '../../workflows';
+import type { AutoRecoveryResult } from '../../workflows/autoRecovery';
+import { useTimeSkippingEnv } from '../helpers/timeSkipping';
+import { workflowBundle } from '../helpers/temporal';
+
+/** Four contents: primaries dbid 2-5, mirrors dbid 6-9. */
+function catalog(down: number[]): SegmentRow[] {
+  const rows: SegmentRow[] = [];
+  for (let c = 0; c < 4; c++) {
+    rows.push({ dbid: 2 + c, content: c, role: 'p', preferredRole: 'p', mode: 's', status: 'u', hostname: 'sdw1', address: '10.0.0.1', port: 6000 + c, datadir: `/data/primary/gpseg${c}` });
+    rows.push({ dbid: 6 + c, content: c, role: 'm', preferredRole: 'm', mode: 's', status: 'u', hostname: 'sdw2', address: '10.0.0.2', port: 7000 + c, datadir: `/data/mirror/gpseg${c}` });
+  }
+  for (const r of rows) if (down.includes(r.dbid)) Object.assign(r, { status: 'd', mode: 'n' });
+  return rows;
+}
+
+interface World {
+  down: number[];
+  /** Acting primaries that do not answer. */
+  deadPrimaries?: number[];
+  lockHeldBy?: string;
+  /** The lock's holder is the process an ended gprecover run left behind. */
+  orphanedRunLock?: boolean;
+  copyFails?: boolean;
+  unknownCluster?: boolean;
+  previous?: PreviousDecision;
+  notified: AutoNotification[];
+}
+
+function activities(w: World) {
+  const rec = {
+    async readCluster(cluster: string) {
+      if (w.unknownCluster) throw new InvalidRequestError(`unknown cluster '${cluster}' (known: prod; clusters are configured in /etc/gprecover/clusters.json)`);
+      return { cluster, flavor: { name: 'gp7', title: 'Greenplum 7 (mock)', differential: true }, segments: catalog(w.down), hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2' } };
+    },
+    async probeTargets(input: { dirs: Array<{ location: SegmentRow }>; sources: SegmentRow[] }) {
+      return {
+        dirs: input.dirs.map((d) => ({ location: d.location, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '1' })),
+        sources: input.sources.map((s) => (w.deadPrimaries?.includes(s.dbid)
+          ? { dbid: s.dbid, reachable: false, error: 'connect ECONNREFUSED' }
+          : { dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '1' })),
+      };
+    },
+    async acquireRecoveryLock(input: { checkOnly?: boolean }) {
+      if (w.lockHeldBy) throw new LockHeldError(w.lockHeldBy, { lockHeldBy: 'gprecoverseg', pid: 4242 });
+      if (w.orphanedRunLock && input.checkOnly) throw new LockHeldError('gprecover run gprecover-c/1 is recovering cluster', { lockHeldBy: 'gprecover', pid: 77, run: 'gprecover-c/1' });
+      return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: !input.checkOnly };
+    },
+    async releaseRecoveryLock() {
+      return true;
+    },
+    async trustRecoveryHosts() {
+      return { changed: [] };
+    },
+    async writeRecoveryProgress() {},
+    async stopFailedSegment() {
+      return { wasRunning: false };
+    },
+    async verifySegmentDown() {},
+    async updateCatalog() {
+      return { rewritten: false };
+    },
+    async copySegment() {
+      if (w.copyFails) throw new PermanentError('pg_rewind failed for dbid 6: could not find common ancestor of the source and target timelines');
+      return { method: 'pg_rewind', attached: false };
+    },
+    async startRecoveredSegment() {
+      return { alreadyRunning: false };
+    },
+    async waitForSync() {
+      return { status: 'u', mode: 's' };
+    },
+    async replayLagBytes() {
+      return 0;
+    },
+  };
+  const auto: Partial<AutoRecoveryActivities> = {
+    async downSince(input: { dbids: number[] }) {
+      return Object.fromEntries(input.dbids.map((d) => [d, new Date(Date.now() - 30 * 60_000).toISOString()]));
+    },
+    async automaticRuns(): Promise<AutomaticRuns> {
+      return { started: [], previous: w.previous };
+    },
+    async notify(input: { summary: AutoNotification }) {
+      w.notified.push(input.summary);
+      return { delivered: ['command'], failed: [] };
+    },
+  };
+  return { ...rec, ...auto };
+}
+
+const hook = { notify: { command: 'true' }, downForMinutes: 0 } satisfies Partial<AutoPolicy>;
+
+describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', () => {
+  const env = useTimeSkippingEnv();
+  let seq = 0;
+
+  async function check(w: World, policy: Partial<AutoPolicy> = hook, during?: (cluster: string, taskQueue: string) => Promise<void>) {
+    const taskQueue = `auto-${++seq}`;
+    const cluster = `c${seq}`;
+    const worker = await Worker.create({
+      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities(w),
+      interceptors: { activity: [failureTypeInterceptor] },
+    });
+    return worker.runUntil(async () => {
+      if (during) await during(cluster, taskQueue);
+      const handle = await env().client.workflow.start(autoRecoveryWorkflow, {
+        taskQueue, workflowId: `gprecover-auto-${cluster}-1`, args: [{ cluster, policy }], memo: { requestedBy: `schedule:gprecover-auto-${cluster}` },
+      });
+      const out = await handle.result().then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }));
+      const desc = await handle.describe();
+      return { cluster, out, attrs: desc.searchAttributes, memo: desc.memo ?? {}, workflowId: handle.workflowId };
+    });
+  }
+
+  it('starts the recovery as gprecover-<cluster>, records started and its outcome, notifies start and end', async () => {
+    const w: World = { down: [6], notified: [] };
+    const { cluster, out, attrs, memo } = await check(w);
+    expect(out.ok).toBe(true);
+    const r = (out as { r: AutoRecoveryResult }).r;
+    expect(r).toMatchObject({ decision: 'started', code: 'recover', notified: true, recovery: { workflowId: `gprecover-${cluster}`, type: 'incremental', outcome: 'succeeded' } });
+    expect(attrs).toMatchObject({ AutoDecision: ['started'], RecoveryType: ['incremental'], RecoveryOutcome: ['succeeded'], ContentIds: ['0'], ClusterName: [cluster] });
+    expect(memo).toMatchObject({ requestedBy: `schedule:gprecover-auto-${cluster}`, code: 'recover', key: 'recover:0', recovery: { workflowId: `gprecover-${cluster}` } });
+    expect(w.notified.map((n) => [n.event, n.outcome])).toEqual([['started', undefined], ['ended', 'succeeded']]);
+    const child = await env().client.workflow.getHandle(`gprecover-${cluster}`).describe();
+    expect(child.memo).toMatchObject({ requestedBy: `schedule:gprecover-auto-${cluster}` });
+  });
+
+  it('a recovery that fails ends the check normally, with the outcome and the root cause notified', async () => {
+    const w: World = { down: [6], copyFails: true, notified: [] };
+    const { out, attrs, memo } = await check(w, { ...hook, types: ['incremental', 'differential'], rebalance: true });
+    expect(out.ok).toBe(true);
+    expect((out as { r: AutoRecoveryResult }).r.recovery).toMatchObject({ outcome: 'failed', error: expect.stringContaining('could not find common ancestor') });
+    expect(attrs).toMatchObject({ AutoDecision: ['started'], RecoveryOutcome: ['failed'] });
+    expect(memo.error).toMatch(/^1 of 1 segment\(s\) failed: dbid 6: pg_rewind failed/);
+    expect(w.notified[1]).toMatchObject({ event: 'ended', outcome: 'failed', error: expect.stringContaining('dbid 6: pg_rewind failed') });
+  });
+
+  it('one run per cluster: a run holding gprecover-<cluster> makes it skip, not wait or fail', async () => {
+    const w: World = { down: [6], notified: [] };
+    const { out, attrs, cluster } = await check(w, hook, async (c) => {
+      // Any workflow under that id: nothing polls its task queue, so it stays running.
+      await env().client.workflow.start(workerCheckWorkflow, { taskQueue: 'nobody-polls', workflowId: `gprecover-${c}` });
+    });
+    expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'skipped', code: 'run-in-progress', actionable: false, notified: false });
+    expect(attrs).toMatchObject({ AutoDecision: ['skipped'] });
+    expect(w.notified).toEqual([]);
+    await env().client.workflow.getHandle(`gprecover-${cluster}`).terminate('test over');
+  });
+
+  it('a double fault is skipped and notified, but not again when the previous decision said the same', async () => {
+    const w: World = { down: [6], deadPrimaries: [2], notified: [] };
+    const first = await check(w);
+    expect((first.out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'skipped', code: 'double-fault', actionable: true, notified: true });
+    expect(first.memo).toMatchObject({ code: 'double-fault', key: 'double-fault:0', actionable: true, reason: expect.stringContaining('primary dbid 2 does not answer (connect ECONNREFUSED)') });
+    expect(w.notified).toMatchObject([{ event: 'skipped', code: 'double-fault', contents: [0], requestedBy: `schedule:gprecover-auto-${first.cluster}`, autoRun: { workflowId: first.workflowId } }]);
+    const again: World = { ...w, previous: { workflowId: 'x', runId: 'y', decision: 'skipped', key: 'double-fault:0' }, notified: [] };
+    expect(((await check(again)).out as { r: AutoRecoveryResult }).r).toMatchObject({ code: 'double-fault', notified: false });
+    expect(again.notified).toEqual([]);
+  });
+
+  it('a held lock is skipped and notified with who holds it', async () => {
+    const by = "gprecoverseg (pid 4242: python3 gprecoverseg -a) is recovering cluster 'c': it holds cdw:/data/coordinator/gpseg-1/gprecoverseg.lock; wait for it to finish, or remove that directory if nothing runs";
+    const w: World = { down: [6], lockHeldBy: by, notified: [] };
+    const { out } = await check(w);
+    expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'skipped', code: 'lock-held', reason: by, notified: true });
+    expect(w.notified[0]).toMatchObject({ event: 'skipped', code: 'lock-held', reason: by, actionable: true });
+  });
+
+  it('a lock left by an ended gprecover run does not hold the check back: the recovery takes it over', async () => {
+    const w: World = { down: [6], orphanedRunLock: true, notified: [] };
+    const { out } = await check(w);
+    expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'started', recovery: { outcome: 'succeeded' } });
+  });
+
+  it('reads quiet hours in the policy\'s time zone inside the workflow sandbox', async () => {
+    const w: World = { down: [6], notified: [] };
+    const { out } = await check(w, { ...hook, quietHours: { from: '00:00', to: '23:59', timeZone: 'Pacific/Kiritimati' } });
+    // 00:00-23:59 leaves one minute a day open: accept it rather than be flaky once a day.
+    const r = (out as { r: AutoRecoveryResult }).r;
+    expect(['quiet-hours', 'recover']).toContain(r.code);
+    if (r.code === 'quiet-hours') expect(r.reason).toBe('quiet hours 00:00-23:59 Pacific/Kiritimati: no automatic run starts now');
+    expect(w.notified.filter((n) => n.event === 'skipped')).toEqual([]);
+  });
+
+  it('a check that cannot read the catalog fails with the one-line error, recorded and notified', async () => {
+    const w: World = { down: [], unknownCluster: true, notified: [] };
+    const { out, attrs, memo, cluster } = await check(w);
+    expect(out.ok).toBe(false);
+    const cause = (out as { err: WorkflowFailedError }).err.cause as { type?: string; message: string };
+    expect(cause).toMatchObject({ type: FailureType.InvalidRequest, message: `unknown cluster '${cluster}' (known: prod; clusters are configured in /etc/gprecover/clusters.json)` });
+    expect(attrs).toMatchObject({ AutoDecision: ['failed'] });
+    expect(memo).toMatchObject({ code: 'check-failed', reason: `the check failed: ${cause.message}` });
+    expect(w.notified).toMatchObject([{ event: 'skipped', code: 'check-failed', actionable: true }]);
+  });
+
+  it('refuses input typed by hand that is not a policy, in one line', async () => {
+    const taskQueue = `auto-${++seq}`;
+    const worker = await Worker.create({ connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities({ down: [], notified: [] }) });
+    const err = await worker.runUntil(env().client.workflow.execute(autoRecoveryWorkflow, {
+      taskQueue, workflowId: `auto-bad-${seq}`, args: [{ cluster: 'c', policy: { types: ['fast'], maxRunsPerDay: 0 } as unknown as AutoPolicy }],
+    }).catch((e: unknown) => e));
+    expect((err as WorkflowFailedError).cause).toMatchObject({
+      type: FailureType.InvalidRequest,
+      message: 'policy.types must be a list of incremental, differential, full, not ["fast"]; policy.maxRunsPerDay must be a whole number of at least 1, not 0',
+    });
+  });
+});

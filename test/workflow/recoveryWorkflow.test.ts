@@ -1,0 +1,233 @@
+// The workflows' decisions with mocked activities on Temporal's time-skipping test server: the -B/-b scheduler,
+// back-out on failure and on cancel, the sync timeout, retries decided by failure type, the outage bound.
+// Timers and retry backoffs pass instantly; nothing here touches PostgreSQL.
+import { describe, expect, it } from 'vitest';
+import { cancelled, heartbeat, sleep } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { failureTypeInterceptor } from '../../activities/failureInterceptor';
+import { FailureType, NotReadyError, PermanentError, UnavailableError } from '../../domain/failures';
+import type { RecoveryInput, SegmentPlan } from '../../domain/recovery';
+import type { SegmentRow } from '../../domain/segment';
+import { recoveryWorkflow } from '../../workflows';
+import { fakeToolchainActivities } from '../helpers/fakeToolchain';
+import { useTimeSkippingEnv } from '../helpers/timeSkipping';
+import { workflowBundle } from '../helpers/temporal';
+
+/** Two hosts, four contents; primaries dbid 2-5, mirrors dbid 6-9 (group mirroring: content 0/1 mirrors on sdw2). */
+function catalog(down: number[]): SegmentRow[] {
+  const rows: SegmentRow[] = [];
+  for (let c = 0; c < 4; c++) {
+    const ph = c < 2 ? 1 : 2;
+    const mh = ph === 1 ? 2 : 1;
+    rows.push({ dbid: 2 + c, content: c, role: 'p', preferredRole: 'p', mode: 's', status: 'u', hostname: `sdw${ph}`, address: `10.0.0.${ph}`, port: 6000 + (c % 2), datadir: `/data/primary/gpseg${c}` });
+    rows.push({ dbid: 6 + c, content: c, role: 'm', preferredRole: 'm', mode: 's', status: 'u', hostname: `sdw${mh}`, address: `10.0.0.${mh}`, port: 7000 + (c % 2), datadir: `/data/mirror/gpseg${c}` });
+  }
+  for (const r of rows) {
+    if (!down.includes(r.dbid)) continue;
+    r.status = 'd';
+    for (const p of rows) if (p.content === r.content) p.mode = 'n';
+  }
+  return rows;
+}
+
+interface Calls {
+  /** activity name -> attempts, in order */
+  log: string[];
+  backOuts: Array<{ dbid: number; reason: string }>;
+  /** copies running at once: per host, and how many hosts */
+  maxPerHost: number;
+  maxHosts: number;
+}
+
+type Overrides = Partial<Record<keyof Activities, (...args: never[]) => Promise<unknown>>>;
+
+/** A cluster whose every step succeeds at once, unless a test overrides it. */
+function mockActivities(down: number[], calls: Calls, over: Overrides = {}): Activities {
+  const running = new Map<string, number>();
+  const base: Record<string, (...args: never[]) => Promise<unknown>> = {
+    async workerInfo() {
+      return { hostname: 'mock', pid: process.pid, node: process.version, clusters: ['c'] };
+    },
+    async readCluster(cluster: string) {
+      return { cluster, flavor: { name: 'gp7', title: 'Greenplum 7 (mock)', differential: true }, segments: catalog(down), hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2', sdw3: '10.0.0.3' } };
+    },
+    async probeTargets(input: { dirs: Array<{ location: SegmentRow; checkPort?: boolean }>; sources: SegmentRow[] }) {
+      return {
+        dirs: input.dirs.map((d) => (d.checkPort
+          ? { location: d.location, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false }
+          : { location: d.location, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '1' })),
+        sources: input.sources.map((s) => ({ dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '1' })),
+      };
+    },
+    async stopFailedSegment() {
+      return { wasRunning: false };
+    },
+    async verifySegmentDown() {},
+    async updateCatalog() {
+      return { rewritten: true };
+    },
+    async backOutCatalog(input: { before: SegmentRow; reason: string }) {
+      calls.backOuts.push({ dbid: input.before.dbid, reason: input.reason });
+      return true;
+    },
+    async wipeTarget() {
+      return { cleared: false, note: 'mock' };
+    },
+    async copySegment(input: { item: SegmentPlan }) {
+      const host = input.item.target.hostname;
+      running.set(host, (running.get(host) ?? 0) + 1);
+      calls.maxPerHost = Math.max(calls.maxPerHost, running.get(host)!);
+      calls.maxHosts = Math.max(calls.maxHosts, [...running.values()].filter((n) => n > 0).length);
+      await sleep(100);
+      running.set(host, running.get(host)! - 1);
+      return { method: 'pg_rewind', attached: false };
+    },
+    async startRecoveredSegment() {
+      return { alreadyRunning: false };
+    },
+    async waitForSync() {
+      return { status: 'u', mode: 's', streaming: true };
+    },
+    ...fakeToolchainActivities('returns'),
+  };
+  const merged = { ...base, ...over } as Record<string, (...args: never[]) => Promise<unknown>>;
+  return Object.fromEntries(Object.entries(merged).map(([name, fn]) => [name, async (...args: never[]) => {
+    calls.log.push(name);
+    return fn(...args);
+  }])) as unknown as Activities;
+}
+
+const freshCalls = (): Calls => ({ log: [], backOuts: [], maxPerHost: 0, maxHosts: 0 });
+const count = (calls: Calls, name: string) => calls.log.filter((n) => n === name).length;
+const moveLine = 'sdw2|10.0.0.2|7000|/data/mirror/gpseg0 sdw3|10.0.0.3|7000|/data/mirror/gpseg0';
+
+describe('workflow decisions (mocked activities, time-skipping test server)', () => {
+  const env = useTimeSkippingEnv();
+  let seq = 0;
+
+  /** Runs recoveryWorkflow on a worker with these activities; the failure interceptor is the production one. */
+  async function run(activities: Activities, input: Omit<RecoveryInput, 'cluster'>, during?: (workflowId: string) => Promise<void>) {
+    const taskQueue = `logic-${++seq}`;
+    const worker = await Worker.create({
+      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities,
+      interceptors: { activity: [failureTypeInterceptor] },
+      // As in production (worker/createWorker.ts): cancellation reaches a heartbeating activity within a second.
+      maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
+    });
+    const workflowId = `logic-${seq}`;
+    return worker.runUntil(async () => {
+      const handle = await env().client.workflow.start(recoveryWorkflow, { taskQueue, workflowId, args: [{ cluster: 'c', ...input }] });
+      if (during) await during(workflowId);
+      return handle.result().then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }));
+    });
+  }
+
+  it('-B 1 -b 2: one host at a time, two segments on it at once; -B 2 -b 1: one per host', async () => {
+    const tight = freshCalls();
+    const a = await run(mockActivities([6, 7, 8, 9], tight), { hostParallelism: 1, segmentParallelism: 2 });
+    expect(a.ok && a.r.succeeded).toBe(4);
+    expect({ hosts: tight.maxHosts, perHost: tight.maxPerHost }).toEqual({ hosts: 1, perHost: 2 });
+    const wide = freshCalls();
+    const b = await run(mockActivities([6, 7, 8, 9], wide), { hostParallelism: 2, segmentParallelism: 1 });
+    expect(b.ok && b.r.succeeded).toBe(4);
+    expect({ hosts: wide.maxHosts, perHost: wide.maxPerHost }).toEqual({ hosts: 2, perHost: 1 });
+  });
+
+  it('a non-retryable failure type runs once; an error that may pass is retried', async () => {
+    const calls = freshCalls();
+    const res = await run(mockActivities([6], calls, {
+      stopFailedSegment: async () => {
+        throw new PermanentError('permission denied on /data/mirror/gpseg0 (retrying cannot fix this)');
+      },
+    }), {});
+    expect(res.ok).toBe(false);
+    expect(count(calls, 'stopFailedSegment')).toBe(1);
+    const cause = (res as { err: WorkflowFailedError }).err.cause as { type?: string; message: string };
+    expect(cause).toMatchObject({ type: FailureType.RecoveryFailed, message: '1 of 1 segment(s) failed: dbid 6: permission denied on /data/mirror/gpseg0 (retrying cannot fix this)' });
+
+    const flaky = freshCalls();
+    let attempts = 0;
+    const ok = await run(mockActivities([6], flaky, {
+      copySegment: async () => {
+        if (++attempts === 1) throw new Error('connection reset by peer');
+        return { method: 'pg_rewind', attached: false };
+      },
+    }), {});
+    expect(ok.ok).toBe(true);
+    expect(count(flaky, 'copySegment')).toBe(2);
+  });
+
+  it('a move whose copy fails is backed out, with the root cause as the reason; one whose start fails keeps its new location', async () => {
+    const calls = freshCalls();
+    const failed = await run(mockActivities([6], calls, {
+      copySegment: async () => {
+        throw new PermanentError('pg_basebackup into sdw3:/data/mirror/gpseg0 failed (exit 1): No space left on device');
+      },
+    }), { recoverConfig: moveLine });
+    expect(failed.ok).toBe(false);
+    expect(((failed as { err: WorkflowFailedError }).err.cause as Error).message).toMatch(/No space left on device/);
+    expect(count(calls, 'copySegment')).toBe(1);
+    expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'pg_basebackup into sdw3:/data/mirror/gpseg0 failed (exit 1): No space left on device' }]);
+
+    const startFails = freshCalls();
+    const res = await run(mockActivities([6], startFails, {
+      startRecoveredSegment: async () => {
+        throw new PermanentError('pg_ctl start of /data/mirror/gpseg0 on sdw3 failed');
+      },
+    }), { recoverConfig: moveLine });
+    expect(res.ok).toBe(false);
+    expect(startFails.backOuts).toEqual([]);
+  });
+
+  it('a cancelled move stops its copy, then backs the catalog out', async () => {
+    const calls = freshCalls();
+    let copying: () => void = () => undefined;
+    const copyStarted = new Promise<void>((r) => (copying = r));
+    const res = await run(mockActivities([6], calls, {
+      copySegment: async () => {
+        copying();
+        for (;;) {
+          heartbeat('pg_basebackup 1024/4096 kB (25%)');
+          await Promise.race([cancelled(), sleep(200)]);
+        }
+      },
+    }), { recoverConfig: moveLine }, async (workflowId) => {
+      await copyStarted;
+      await env().client.workflow.getHandle(workflowId).cancel();
+    });
+    expect(res.ok).toBe(false);
+    expect((res as { err: WorkflowFailedError }).err.cause?.name).toBe('CancelledFailure');
+    expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'cancelled' }]);
+  });
+
+  it('a mirror that never reaches u/s fails its segment at the sync timeout; the run is not cancelled', async () => {
+    const calls = freshCalls();
+    // Each look finds the mirror still behind; between looks the test server skips the retry backoff, so the
+    // workflow's two-minute timer is what ends the wait (a running activity would hold the server's clock).
+    const res = await run(mockActivities([6], calls, {
+      waitForSync: async () => {
+        throw new NotReadyError('status d mode n, 4096 WAL bytes behind');
+      },
+    }), { syncTimeoutMinutes: 2 });
+    expect(res.ok).toBe(false);
+    expect(count(calls, 'waitForSync')).toBeGreaterThan(2);
+    const cause = (res as { err: WorkflowFailedError }).err.cause as { type?: string; message: string };
+    expect(cause.type).toBe(FailureType.RecoveryFailed);
+    expect(cause.message).toMatch(/^1 of 1 segment\(s\) failed: dbid 6: dbid 6 was not marked up and in sync \(u\/s\) within 2 minute\(s\)/);
+  });
+
+  it('an unreachable coordinator is waited for up to the outage bound, then the run fails naming it', async () => {
+    const calls = freshCalls();
+    const res = await run(mockActivities([6], calls, {
+      readCluster: async () => {
+        throw new UnavailableError('the coordinator at cdw:5432', 'ECONNREFUSED', "cannot connect to the coordinator of cluster 'c' at cdw:5432: connect ECONNREFUSED");
+      },
+    }), { outageSeconds: 12 });
+    expect(res.ok).toBe(false);
+    expect(count(calls, 'readCluster')).toBeGreaterThan(3);
+    const cause = (res as { err: WorkflowFailedError }).err.cause as { type?: string; message: string };
+    expect(cause).toMatchObject({ type: FailureType.Unavailable, message: "cannot connect to the coordinator of cluster 'c' at cdw:5432: connect ECONNREFUSED" });
+  });
+});
