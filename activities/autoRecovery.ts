@@ -1,19 +1,14 @@
 import { getClient, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { readDownSince, withCoordinator } from '../cluster/catalog';
-import { buildDecisionQuery, clusterNeedsExactCheck } from '../client/historyQuery';
+import { buildDecisionQuery, clusterNeedsExactCheck } from '../domain/visibilityQuery';
+import type { AutomaticRuns, AutomaticRunsInput, DownSinceInput, RecoveryActivities } from '../domain/activities';
 import type { AutoFacts, AutoRunMemo, AutoRunRecord, PreviousDecision } from '../domain/autoPolicy';
 import { clusterWorkflowId } from '../domain/recovery';
-import { AutoDecision, ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../workflows/searchAttributes';
+import { AutoDecision, ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
 import type { ActivityContext } from './context';
 
-export interface AutomaticRuns {
-  /** Automatic runs of the cluster that started a recovery since `since`, newest first. */
-  started: AutoRunRecord[];
-  /** The newest earlier decision, whatever it was. */
-  previous?: PreviousDecision;
-  runInProgress?: AutoFacts['runInProgress'];
-}
+export type { AutomaticRuns } from '../domain/activities';
 
 const PAGE = 100;
 
@@ -32,7 +27,7 @@ function record(info: WorkflowExecutionInfo): AutoRunRecord {
 export function createAutoRecoveryActivities(actx: ActivityContext) {
   return {
     /** When FTS last marked each of these segments down (gp_configuration_history); null when it does not say. */
-    async downSince(input: { cluster: string; dbids: number[] }): Promise<Record<number, string | null>> {
+    async downSince(input: DownSinceInput): Promise<Record<number, string | null>> {
       const ctx = await actx.cluster(input.cluster);
       return withCoordinator(ctx.cfg, (c) => readDownSince(c, input.dbids));
     },
@@ -41,7 +36,7 @@ export function createAutoRecoveryActivities(actx: ActivityContext) {
      * From Temporal's visibility: the cluster's automatic runs that started a recovery since `since` (the daily budget
      * and the failures that escalate the type), the previous decision, and the recovery or rebalance running now.
      */
-    async automaticRuns(input: { cluster: string; since: string; thisRunId: string }): Promise<AutomaticRuns> {
+    async automaticRuns(input: AutomaticRunsInput): Promise<AutomaticRuns> {
       const client = getClient();
       const ours = (info: WorkflowExecutionInfo) => info.runId !== input.thisRunId
         && (!clusterNeedsExactCheck(input.cluster) || info.typedSearchAttributes.get(ClusterName) === input.cluster);
@@ -68,5 +63,5 @@ export function createAutoRecoveryActivities(actx: ActivityContext) {
       log.info(`cluster ${input.cluster}: ${started.length} automatic run(s) started since ${input.since}${runInProgress ? `; ${runInProgress.workflowId} is running` : ''}`);
       return { started, previous, runInProgress };
     },
-  };
+  } satisfies Pick<RecoveryActivities, 'downSince' | 'automaticRuns'>;
 }

@@ -1,42 +1,63 @@
 import { log } from '@temporalio/activity';
+import type { ClusterInput, ProbeTargetsInput, RecoveryActivities } from '../domain/activities';
 import { InvalidRequestError } from '../domain/failures';
-import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from '../domain/probe';
-import type { SegmentRow } from '../domain/segment';
+import type { ClusterSnapshot, DirProbe, ProbeResult } from '../domain/probe';
+import { sameLocation } from '../domain/segment';
+import { directoryProblem, hostProblem } from '../domain/values';
+import { withCoordinator } from '../cluster/catalog';
+import { mapLimited } from '../cluster/limit';
 import { probeDir } from '../cluster/segment/probeDir';
 import { probeSource } from '../cluster/segment/sql';
-import { withCoordinator } from '../cluster/catalog';
 import type { ActivityContext } from './context';
+import { reportProgress } from './progress';
+
+/** Probes in flight at once: in all, and on one host (sshd's MaxSessions is 10 by default). */
+export const PROBE_CONCURRENCY = { total: 32, perHost: 4 } as const;
 
 export function createClusterActivities(actx: ActivityContext) {
   return {
     /** Catalog of the cluster, its flavour, and the addresses of its configured hosts (spares too). */
-    async readCluster(cluster: string): Promise<ClusterSnapshot> {
-      const ctx = await actx.cluster(cluster);
+    async readCluster(input: ClusterInput): Promise<ClusterSnapshot> {
+      const ctx = await actx.cluster(input.cluster);
       const segments = await actx.segments(ctx);
       const hostAddresses: Record<string, string> = {};
       for (const s of segments) hostAddresses[s.hostname] = s.address;
       for (const [h, hc] of Object.entries(ctx.cfg.hosts ?? {})) hostAddresses[h] = hc.address ?? hostAddresses[h] ?? h;
-      log.info(`cluster ${cluster}: ${ctx.summary.title}, ${segments.filter((s) => s.status === 'd').length} segment(s) down`);
-      return { cluster, flavor: ctx.summary, segments, hostAddresses };
+      log.info(`cluster ${input.cluster}: ${ctx.summary.title}, ${segments.filter((s) => s.status === 'd').length} segment(s) down`);
+      return { cluster: input.cluster, flavor: ctx.summary, segments, hostAddresses };
     },
 
-    /** Live state of each target directory (port and room for moves) and of each copy source. */
-    async probeTargets(input: { cluster: string; dirs: DirProbeRequest[]; sources: SegmentRow[] }): Promise<ProbeResult> {
+    /**
+     * Live state of each target directory (port and room for moves) and of each copy source, read-only. A directory
+     * is probed only on a host the catalog or the worker's configuration knows, and a source only if the catalog has
+     * it there; a host that does not answer in time is reported unreachable, not waited for.
+     */
+    async probeTargets(input: ProbeTargetsInput): Promise<ProbeResult> {
       const ctx = await actx.cluster(input.cluster);
-      const dirs = await Promise.all(input.dirs.map(async (d) => {
-        try {
-          return await probeDir(ctx.host(d.location), ctx.bin, d);
-        } catch (err) {
-          // A refused host key or login is the DBA's to fix, not an unreachable host to skip.
-          if (err instanceof InvalidRequestError) throw err;
-          return { location: d.location, reachable: false, error: (err as Error).message, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+      const segments = await actx.segments(ctx);
+      for (const d of input.dirs) {
+        const { hostname, datadir } = d.location;
+        const wrong = hostProblem(hostname, 'host') ?? directoryProblem(datadir);
+        if (wrong) throw new InvalidRequestError(`refusing to probe ${hostname}:${datadir}: ${wrong}`);
+        if (!segments.some((s) => s.hostname === hostname) && !ctx.cfg.hosts?.[hostname]) {
+          throw new InvalidRequestError(`refusing to probe host '${hostname}': it is neither in gp_segment_configuration nor configured for cluster '${input.cluster}'`);
         }
-      }));
-      const [sources, coordinatorChecksumVersion] = await Promise.all([
-        Promise.all(input.sources.map((s) => probeSource(ctx, s.dbid, s))),
-        withCoordinator(ctx.cfg, async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v)),
-      ]);
-      return { dirs, sources, coordinatorChecksumVersion };
+      }
+      for (const s of input.sources) {
+        if (!segments.some((r) => r.dbid === s.dbid && sameLocation(r, s))) throw new InvalidRequestError(`refusing to probe dbid ${s.dbid}: the catalog does not have it at ${s.hostname}:${s.port}`);
+      }
+      let probed = 0;
+      const total = input.dirs.length + input.sources.length;
+      const counted = <T>(p: Promise<T>) => p.finally(() => reportProgress({ phase: `probing: ${++probed} of ${total} done` }));
+      const dirs = mapLimited(input.dirs, (d) => counted(probeDir(ctx.host(d.location), ctx.bin, d).catch((err): DirProbe => {
+        // A refused host key or login is the DBA's to fix, not an unreachable host to skip.
+        if (err instanceof InvalidRequestError) throw err;
+        return { location: d.location, reachable: false, error: (err as Error).message, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+      })), { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (d) => d.location.hostname });
+      const sources = mapLimited(input.sources, (s) => counted(probeSource(ctx, s.dbid, s)), { total: PROBE_CONCURRENCY.total });
+      const checksum = withCoordinator(ctx.cfg, async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
+      const [d, s, coordinatorChecksumVersion] = await Promise.all([dirs, sources, checksum]);
+      return { dirs: d, sources: s, coordinatorChecksumVersion };
     },
-  };
+  } satisfies Pick<RecoveryActivities, 'readCluster' | 'probeTargets'>;
 }

@@ -1,4 +1,6 @@
 import { clustersFilePath } from '../cluster/config';
+import type { RecoveryActivities } from '../domain/activities';
+import { createAdmitActivities } from './admit';
 import { createAutoRecoveryActivities } from './autoRecovery';
 import { createCatalogActivities } from './catalog';
 import { createClusterActivities } from './cluster';
@@ -6,11 +8,11 @@ import { ActivityContext } from './context';
 import { createCopyActivities } from './copy';
 import { createLockActivities } from './lock';
 import { createNotifyActivities } from './notify';
-import { createWatchActivities } from './watch';
 import { createPgHbaActivities } from './pgHba';
 import { createRebalanceActivities } from './rebalance';
 import { createSegmentActivities } from './segment';
 import { createSyncActivities } from './sync';
+import { createWatchActivities } from './watch';
 import { createWorkerInfoActivities } from './workerInfo';
 
 export interface ActivityDeps {
@@ -18,10 +20,14 @@ export interface ActivityDeps {
   clustersFile?: string;
 }
 
-function recoveryActivities(ctx: ActivityContext, clustersFile: string) {
+/** Every activity a worker registers, each implementing its contract in domain/activities.ts. */
+export function createActivities(deps: ActivityDeps = {}): RecoveryActivities {
+  const clustersFile = deps.clustersFile ?? clustersFilePath();
+  const ctx = new ActivityContext(clustersFile);
   return {
     ...createWorkerInfoActivities({ clustersFile }),
     ...createClusterActivities(ctx),
+    ...createAdmitActivities(ctx),
     ...createSegmentActivities(ctx),
     ...createCatalogActivities(ctx),
     ...createCopyActivities(ctx),
@@ -30,24 +36,7 @@ function recoveryActivities(ctx: ActivityContext, clustersFile: string) {
     ...createLockActivities(ctx),
     ...createWatchActivities(ctx),
     ...createPgHbaActivities(ctx),
-  };
-}
-
-/** What automatic checks (autoRecoveryWorkflow) call beside the recovery activities. */
-function autoActivities(ctx: ActivityContext) {
-  return {
     ...createAutoRecoveryActivities(ctx),
-    ...createNotifyActivities(),
+    ...createNotifyActivities(clustersFile),
   };
 }
-
-/** Every activity a worker registers. */
-export function createActivities(deps: ActivityDeps = {}) {
-  const clustersFile = deps.clustersFile ?? clustersFilePath();
-  const ctx = new ActivityContext(clustersFile);
-  return { ...recoveryActivities(ctx, clustersFile), ...autoActivities(ctx) };
-}
-
-/** The activities of recoveries, rebalances and worker checks (what stub and simulated workers provide). */
-export type Activities = ReturnType<typeof recoveryActivities>;
-export type AutoRecoveryActivities = ReturnType<typeof autoActivities>;

@@ -1,47 +1,89 @@
 import { log } from '@temporalio/activity';
-import { ExecutorUnavailableError, runChecked } from '../cluster/exec/executor';
+import type { TrustHostsInput, TrustHostsOutcome } from '../domain/activities';
+import { planRefusal } from '../domain/planGuards';
+import type { RecoveryActivities } from '../domain/activities';
+import type { ClusterContext } from '../cluster/context';
+import { ExecutorUnavailableError } from '../cluster/exec/executor';
+import { canonicalHostName, hostAddresses } from '../cluster/hostAddresses';
 import { hbaEntries, withHbaEntries } from '../cluster/pgHba';
-import { writeFileOn } from '../cluster/segment/copy';
+import { readHbaFile, reloadHba, writeHbaFile } from '../cluster/segment/hbaFile';
+import { endWalSenders } from '../cluster/segment/walsenders';
 import type { SegmentPlan } from '../domain/recovery';
 import type { ActivityContext } from './context';
-import { beating } from './heartbeat';
+import { reportProgress } from './progress';
+
+/** What one source primary gets: the mirror host's addresses (or name) for all and replication, its own for replication. */
+async function entriesFor(ctx: ClusterContext, user: string, item: SegmentPlan, hostnames: boolean): Promise<string[]> {
+  if (hostnames) {
+    const [mirror, primary] = await Promise.all([canonicalHostName(item.target.hostname), canonicalHostName(item.source.hostname)]);
+    return hbaEntries({ user, mirror: [mirror], primary: primary === mirror ? [] : [primary] });
+  }
+  const sameHost = item.target.hostname === item.source.hostname;
+  const [mirror, primary] = await Promise.all([hostAddresses(ctx, item.target), sameHost ? [] : hostAddresses(ctx, item.source)]);
+  return hbaEntries({ user, mirror, primary });
+}
 
 export function createPgHbaActivities(actx: ActivityContext) {
   return {
     /**
-     * Before the copies: each source primary's pg_hba.conf trusts the host its mirror is rebuilt on (gprecoverseg's
-     * entries, added once, through a temporary file), then `pg_ctl reload`. A primary whose host cannot be reached
-     * is left as gprecoverseg leaves it, with its warning: its copy fails on pg_hba.conf if it needed the entries.
+     * Before the copies (gprecoverseg's update_pg_hba_on_segments): each source primary's pg_hba.conf trusts every
+     * address of the host its mirror is rebuilt on, as that host's own interfaces list them (or its canonical name with
+     * --hba-hostnames), with its mode kept and stale replication lines dropped (Greenplum 7), then `pg_ctl reload`
+     * and the source's old walsenders ended. A file the server would not load (pg_hba_file_rules shows an error) is
+     * put back as it was and that segment refused, never left to stop the primary at its next start. A primary whose
+     * host cannot be reached is left as gprecoverseg leaves it, with its warning.
      */
-    async trustRecoveryHosts(input: { cluster: string; items: SegmentPlan[]; hostnames?: boolean }): Promise<{ changed: number[]; warning?: string }> {
+    async trustRecoveryHosts(input: TrustHostsInput): Promise<TrustHostsOutcome> {
       const ctx = await actx.cluster(input.cluster);
+      const segments = await actx.segments(ctx);
       const user = ctx.cfg.replicationUser ?? ctx.cfg.osUser ?? ctx.cfg.coordinator.user;
-      return beating(async () => {
-        const changed: number[] = [];
-        const unreachable = new Set<string>();
-        for (const item of input.items) {
-          const exec = ctx.host(item.source);
-          const file = `${item.source.datadir}/pg_hba.conf`;
-          let current: string;
-          try {
-            current = (await runChecked(exec, ['cat', file], { timeoutMs: 30_000 })).stdout;
-          } catch (err) {
-            if (!(err instanceof ExecutorUnavailableError)) throw err;
-            unreachable.add(item.source.hostname);
-            continue;
-          }
-          const next = withHbaEntries(current, hbaEntries({ user, mirror: item.target, primary: item.source, hostnames: input.hostnames }));
-          if (next === undefined) continue;
-          await writeFileOn(exec, file, next);
-          await runChecked(exec, [`${ctx.bin}/pg_ctl`, 'reload', '-D', item.source.datadir], { timeoutMs: 60_000 });
-          changed.push(item.source.dbid);
-          log.info(`dbid ${item.source.dbid}: pg_hba.conf now trusts ${input.hostnames ? item.target.hostname : item.target.address} for dbid ${item.dbid}'s copy; reloaded`);
+      const out: TrustHostsOutcome = { changed: [], refused: [] };
+      const unreachable = new Set<string>();
+      let done = 0;
+      for (const item of input.items) {
+        reportProgress({ phase: `pg_hba.conf of dbid ${item.source.dbid} (${++done} of ${input.items.length})` });
+        const refusal = planRefusal('before', item, segments);
+        if (refusal) {
+          out.refused.push({ dbid: item.dbid, reason: refusal });
+          continue;
         }
-        if (!unreachable.size) return { changed };
-        const warning = `Not updating pg_hba.conf for segments on unreachable hosts: ${[...unreachable].join(', ')}. You can manually update pg_hba.conf for these segments and retry if recovery fails`;
-        log.warn(warning);
-        return { changed, warning };
-      });
+        if (unreachable.has(item.source.hostname)) continue;
+        try {
+          const entries = await entriesFor(ctx, user, item, !!input.hostnames);
+          const file = await readHbaFile(ctx, item.source);
+          const next = withHbaEntries(file.text, entries, ctx.flavor.removesStaleReplicationEntries);
+          if (next !== undefined) {
+            await writeHbaFile(ctx, item.source, next);
+            const errors = await reloadHba(ctx, item.source);
+            if (errors.length) {
+              // What PostgreSQL would not load stays on no disk: the file goes back, and the server reloads it.
+              await writeHbaFile(ctx, item.source, file.text);
+              await reloadHba(ctx, item.source);
+              out.refused.push({ dbid: item.dbid, reason: `pg_hba.conf of dbid ${item.source.dbid} on ${item.source.hostname} would not load with gprecoverseg's entries (${errors.join('; ')}); the previous file is back in place` });
+              continue;
+            }
+            out.changed.push(item.source.dbid);
+            log.info(`dbid ${item.source.dbid}: pg_hba.conf has gprecoverseg's ${entries.length} entries for dbid ${item.dbid}'s copy; reloaded`);
+          }
+        } catch (err) {
+          if (!(err instanceof ExecutorUnavailableError)) throw err;
+          unreachable.add(item.source.hostname);
+          continue;
+        }
+      }
+      // kill_existing_walsenders_on_primary: over libpq, so it reaches a primary whose host's sshd does not answer.
+      await Promise.all(input.items.filter((i) => !out.refused.some((r) => r.dbid === i.dbid)).map(async (item) => {
+        const ended = await endWalSenders(ctx, item.source).catch((err: Error) => {
+          log.warn(`dbid ${item.source.dbid}: old walsenders not ended: ${err.message}`);
+          return 0;
+        });
+        if (ended) log.info(`dbid ${item.source.dbid}: ended ${ended} old walsender(s)`);
+      }));
+      if (unreachable.size) {
+        out.warning = `Not updating pg_hba.conf for segments on unreachable hosts: ${[...unreachable].join(', ')}. You can manually update pg_hba.conf for these segments and retry if recovery fails`;
+        log.warn(out.warning);
+      }
+      return out;
     },
-  };
+  } satisfies Pick<RecoveryActivities, 'trustRecoveryHosts'>;
 }

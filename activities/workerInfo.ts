@@ -1,12 +1,8 @@
 import os from 'node:os';
 import { readClustersFile } from '../cluster/config';
+import type { RecoveryActivities, WorkerInfo } from '../domain/activities';
 
-export interface WorkerInfo {
-  hostname: string;
-  pid: number;
-  node: string;
-  clusters: string[];
-}
+export type { WorkerInfo } from '../domain/activities';
 
 export function createWorkerInfoActivities(deps: { clustersFile: string }) {
   return {
@@ -19,5 +15,5 @@ export function createWorkerInfoActivities(deps: { clustersFile: string }) {
         clusters: Object.keys(readClustersFile(deps.clustersFile).clusters).sort(),
       };
     },
-  };
+  } satisfies Pick<RecoveryActivities, 'workerInfo'>;
 }

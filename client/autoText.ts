@@ -33,7 +33,7 @@ export function describePolicy(p: AutoPolicy): string {
     p.quietHours ? `quiet ${p.quietHours.from}-${p.quietHours.to} ${p.quietHours.timeZone ?? 'UTC'}` : 'no quiet hours',
     p.skipWhileLocked ? 'skips while gprecoverseg.lock is held' : 'does not look at gprecoverseg.lock first',
     p.rebalance ? `rebalances after (replay lag under ${p.replayLagGB} GB)` : 'no rebalance',
-    p.notify ? `notifies ${[p.notify.command ? `command '${p.notify.command}'` : '', p.notify.webhook ? `webhook ${p.notify.webhook}` : ''].filter(Boolean).join(' and ')}` : 'no notification',
+    p.notify ? `notifies hook '${p.notify}' (the worker's notifyHooks)` : 'no notification',
   ];
   return parts.join('; ');
 }

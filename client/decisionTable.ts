@@ -2,7 +2,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { formatTable } from '../cluster/format/table';
 import type { AutoRunMemo } from '../domain/autoPolicy';
-import { AutoDecision, ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../workflows/searchAttributes';
+import { AutoDecision, ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
 import { requesterLabel, statusName } from './historyTable';
 
 export interface DecisionRow {

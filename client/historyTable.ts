@@ -1,6 +1,6 @@
 // Pure: visibility records -> rows of `gprecover history`, and those rows as a table.
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../workflows/searchAttributes';
+import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
 import { formatTable } from '../cluster/format/table';
 import { SCHEDULE_REQUESTER_PREFIX } from '../domain/autoPolicy';
 import { formatDuration } from './timeline';

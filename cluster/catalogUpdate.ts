@@ -1,21 +1,17 @@
 import type pg from 'pg';
+import type { CatalogUpdateOutcome } from '../domain/activities';
+import type { RecoveryType } from '../domain/recovery';
+import { sameLocation, where, type Location, type SegmentRow } from '../domain/segment';
 import { addHistory, toSegmentRow } from './catalog';
-import type { SegmentRow } from '../domain/segment';
 
 export interface RecoveryCatalogChange {
   dbid: number;
   content: number;
-  type: 'incremental' | 'full' | 'differential';
-  target: { hostname: string; address: string; port: number; datadir: string };
+  type: RecoveryType;
+  target: Location;
   moved: boolean;
   /** Ties the history rows to one run, so a retried activity does not write them twice. */
   runTag: string;
-}
-
-export interface CatalogUpdateResult {
-  before: SegmentRow;
-  after: SegmentRow;
-  rewritten: boolean;
 }
 
 async function inTransaction<T>(c: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
@@ -47,10 +43,9 @@ async function historyOnce(c: pg.ClientBase, dbid: number, desc: string): Promis
   if (seen.rowCount === 0) await addHistory(c, dbid, desc);
 }
 
-const at = (r: { hostname: string; port: number; datadir: string }) => `${r.hostname}:${r.port}:${r.datadir}`;
 
 /** Re-adds the mirror row with the same dbid at `loc` (gp_remove_segment_mirror + gp_add_segment, as gprecoverseg). */
-async function replaceMirrorRow(c: pg.ClientBase, before: SegmentRow, loc: RecoveryCatalogChange['target']): Promise<void> {
+async function replaceMirrorRow(c: pg.ClientBase, before: SegmentRow, loc: Location): Promise<void> {
   await c.query('SELECT gp_remove_segment_mirror($1::int2)', [before.content]);
   await c.query(
     `SELECT gp_add_segment($1::int2, $2::int2, 'm', $3::"char", 'n', 'd', $4::int4, $5::text, $6::text, $7::text)`,
@@ -62,18 +57,16 @@ async function replaceMirrorRow(c: pg.ClientBase, before: SegmentRow, loc: Recov
  * gprecoverseg step 7, in one transaction: full recovery and moves keep the dbid through remove + add; in-place
  * incremental and differential only mark the pair not-in-sync. Every change leaves a history row.
  */
-export async function applyRecoveryCatalogUpdate(c: pg.ClientBase, ch: RecoveryCatalogChange): Promise<CatalogUpdateResult> {
+export async function applyRecoveryCatalogUpdate(c: pg.ClientBase, ch: RecoveryCatalogChange): Promise<CatalogUpdateOutcome> {
   return inTransaction(c, async () => {
     const before = await rowFor(c, ch.dbid);
     if (!before) throw new Error(`dbid ${ch.dbid} is not in gp_segment_configuration`);
     if (before.status === 'u' || before.role === 'p') {
       throw new Error(`dbid ${ch.dbid} is ${before.status === 'u' ? 'marked up' : 'the acting primary'} in the catalog; refusing to change it`);
     }
-    const sameLocation = before.hostname === ch.target.hostname && before.address === ch.target.address
-      && before.port === ch.target.port && before.datadir === ch.target.datadir;
     let rewritten = false;
     if (ch.type === 'full' || ch.moved) {
-      if (!sameLocation || before.mode !== 'n') {
+      if (!sameLocation(before, ch.target) || before.mode !== 'n') {
         await replaceMirrorRow(c, before, ch.target);
         rewritten = true;
       }
@@ -82,8 +75,8 @@ export async function applyRecoveryCatalogUpdate(c: pg.ClientBase, ch: RecoveryC
     }
     // Built only from the request, so a retried attempt (which finds the row already moved) writes the same row.
     const desc = ch.moved
-      ? `gprecover: ${ch.type} recovery of dbid ${ch.dbid} moves it to ${at(ch.target)} (${ch.runTag})`
-      : `gprecover: ${ch.type} recovery of dbid ${ch.dbid} at ${at(ch.target)} started (${ch.runTag})`;
+      ? `gprecover: ${ch.type} recovery of dbid ${ch.dbid} moves it to ${where(ch.target)} (${ch.runTag})`
+      : `gprecover: ${ch.type} recovery of dbid ${ch.dbid} at ${where(ch.target)} started (${ch.runTag})`;
     await historyOnce(c, ch.dbid, desc);
     const after = await rowFor(c, ch.dbid);
     return { before, after: after!, rewritten };
@@ -97,9 +90,9 @@ export async function backOutRecoveryCatalogUpdate(c: pg.ClientBase, before: Seg
     if (!now) throw new Error(`dbid ${before.dbid} vanished from gp_segment_configuration`);
     // Up or promoted means FTS has seen the segment working where it is now: that is not ours to undo.
     if (now.role === 'p' || now.status === 'u') return false;
-    const same = now.hostname === before.hostname && now.address === before.address && now.port === before.port && now.datadir === before.datadir;
+    const same = sameLocation(now, before);
     if (!same) await replaceMirrorRow(c, before, before);
-    await historyOnce(c, before.dbid, `gprecover: backed out the catalog change for dbid ${before.dbid} to ${at(before)}: ${reason.slice(0, 200)} (${runTag})`);
+    await historyOnce(c, before.dbid, `gprecover: backed out the catalog change for dbid ${before.dbid} to ${where(before)}: ${reason.slice(0, 200)} (${runTag})`);
     return !same;
   });
 }

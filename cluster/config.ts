@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FLAVOR_NAMES } from '../domain/flavor';
 import { InvalidRequestError } from '../domain/failures';
+import { HOOK_NAME, POLICY_LIMITS } from '../domain/autoPolicy';
 import { maxRateKbPerSec } from '../domain/options';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -58,7 +59,7 @@ const clusterSchema = z
     osUser: z.string().min(1).optional(),
     /** Database user of replication connections (pg_basebackup / pg_rewind source); default: the OS user, as gpMgmt. */
     replicationUser: z.string().min(1).optional(),
-    /** Executor for hosts not listed in `hosts`: 'local' for loopback addresses, otherwise 'ssh'. */
+    /** Executor for hosts not listed in `hosts` (default 'ssh'): 'local' runs their commands on the worker's own host. */
     defaultExecutor: z.enum(['local', 'ssh']).optional(),
     defaultSsh: sshSchema.optional(),
     hosts: z.record(z.string(), hostSchema).optional(),
@@ -71,7 +72,28 @@ const clusterSchema = z
   })
   .refine((c) => c.gpHome !== undefined || c.pgBin !== undefined, { message: 'needs gpHome (the installation) or pgBin (its bin directory)' });
 
-const fileSchema = z.strictObject({ clusters: z.record(z.string(), clusterSchema).default({}) });
+/** A secret a webhook sends: given in the file, or read at send time from the worker's environment or a file. */
+const secretSchema = z.union([z.string(), z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: absolutePath })]);
+
+/**
+ * Where an automatic run's decisions are told (a policy names the hook): commands and URLs live here, in the worker's
+ * own configuration, never in workflow input, history or output.
+ */
+const hookSchema = z.strictObject({
+  /** Run on the worker's host with the decision as JSON on stdin: an argument array (no shell), or a line for sh -c. */
+  command: z.union([z.array(z.string().min(1)).min(1), z.string().trim().min(1)]).optional(),
+  /** POSTed the decision as JSON; headers (an Authorization token, say) may come from the environment or a file. */
+  webhook: z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), secretSchema).optional(),
+  }).optional(),
+  timeoutSeconds: z.number().min(POLICY_LIMITS.minNotifyTimeoutSeconds).max(POLICY_LIMITS.maxNotifyTimeoutSeconds).optional(),
+}).refine((h) => h.command !== undefined || h.webhook !== undefined, { message: 'needs a command or a webhook' });
+
+const fileSchema = z.strictObject({
+  clusters: z.record(z.string(), clusterSchema).default({}),
+  notifyHooks: z.record(z.string().regex(HOOK_NAME, "must be letters, digits, '_', '.' or '-'"), hookSchema).default({}),
+});
 
 export type SshConfig = z.infer<typeof sshSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
@@ -79,8 +101,12 @@ export type CoordinatorConfig = z.infer<typeof clusterSchema>['coordinator'];
 /** Worker-side description of one cluster; workflow input only names the cluster. */
 export type ClusterConfig = Omit<z.infer<typeof clusterSchema>, 'name'> & { name: string };
 
+export type NotifyHookConfig = z.infer<typeof hookSchema>;
+export type SecretSource = z.infer<typeof secretSchema>;
+
 export interface ClustersFile {
   clusters: Record<string, ClusterConfig>;
+  notifyHooks: Record<string, NotifyHookConfig>;
 }
 
 /** Directory of the cluster's tools on its hosts. */
@@ -98,13 +124,15 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   let value: unknown = input;
   for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];
   if (issue.code === 'unrecognized_keys') return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-  const shown = value === undefined ? '' : `, not ${JSON.stringify(value)?.slice(0, 60)}`;
+  // A value under a secret's name is never repeated in an error message.
+  const secret = issue.path.some((k) => /password|secret|token|headers/i.test(String(k)));
+  const shown = value === undefined || secret ? '' : `, not ${JSON.stringify(value)?.slice(0, 60)}`;
   return `${where}: ${issue.message}${shown}`;
 }
 
 /** Reads and validates the file; every problem names its field, on one line. */
 export function readClustersFile(file = clustersFilePath()): ClustersFile {
-  if (!fs.existsSync(file)) return { clusters: {} };
+  if (!fs.existsSync(file)) return { clusters: {}, notifyHooks: {} };
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -118,7 +146,7 @@ export function readClustersFile(file = clustersFilePath()): ClustersFile {
   }
   const clusters: Record<string, ClusterConfig> = {};
   for (const [name, cfg] of Object.entries(parsed.data.clusters)) clusters[name] = { ...cfg, name };
-  return { clusters };
+  return { clusters, notifyHooks: parsed.data.notifyHooks };
 }
 
 export function loadClusterConfig(name: string, file = clustersFilePath()): ClusterConfig {
@@ -141,7 +169,7 @@ function writeAtomically(file: string, content: unknown): void {
 }
 
 export function saveClusterConfig(cfg: ClusterConfig, file = clustersFilePath()): void {
-  const current = fs.existsSync(file) ? readClustersFile(file) : { clusters: {} };
+  const current = fs.existsSync(file) ? readClustersFile(file) : { clusters: {}, notifyHooks: {} };
   current.clusters[cfg.name] = cfg;
   writeAtomically(file, current);
 }

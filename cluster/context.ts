@@ -39,6 +39,11 @@ export class ClusterContext {
     return this.pool.forHost(at.hostname, at.address);
   }
 
+  /** Both hosts run their commands on the worker's own machine (configured local): a path needs no host part. */
+  sameMachine(a: Pick<Location, 'hostname'>, b: Pick<Location, 'hostname'>): boolean {
+    return this.pool.kindOf(a.hostname) === 'local' && this.pool.kindOf(b.hostname) === 'local';
+  }
+
   /** Database user of replication connections: the configured one, else libpq's default (the OS user), as gpMgmt. */
   get replicationUser(): string | undefined {
     return this.cfg.replicationUser;

@@ -8,15 +8,16 @@ import { runChecked } from './exec/executor';
  */
 export type JobState =
   | { state: 'absent' }
-  | { state: 'running'; pid: number; owner: string; lastLine: string }
-  | { state: 'exited'; code: number; owner: string; lastLine: string; output: string }
+  | { state: 'running'; pid: number; owner: string; run: number; lastLine: string }
+  | { state: 'exited'; code: number; owner: string; run: number; lastLine: string; output: string }
   /** Killed before it could write its exit code (host reboot, kill -9). */
-  | { state: 'vanished'; owner: string; lastLine: string; output: string };
+  | { state: 'vanished'; owner: string; run: number; lastLine: string; output: string };
 
 const START = String.raw`
-d=$1; owner=$2; shift 2
+d=$1; owner=$2; run=$3; shift 3
 rm -rf "$d" && mkdir -p "$d" || exit 1
 printf '%s\n' "$owner" > "$d/owner"
+printf '%s\n' "$run" > "$d/run"
 setsid sh -c 'd=$1; shift; echo $$ > "$d/pid.tmp"; mv "$d/pid.tmp" "$d/pid"; "$@" > "$d/out" 2>&1 < /dev/null; echo $? > "$d/rc.tmp"; mv "$d/rc.tmp" "$d/rc"' job "$d" "$@" > /dev/null 2>&1 < /dev/null &
 i=0
 while [ ! -f "$d/pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
@@ -40,6 +41,7 @@ elif [ -f "$d/pid" ]; then echo vanished
 else echo absent; exit 0
 fi
 cat "$d/owner" 2>/dev/null || echo
+cat "$d/run" 2>/dev/null || echo 1
 echo ---
 tail -c 16384 "$d/out" 2>/dev/null | tr '\r' '\n'
 `;
@@ -59,8 +61,9 @@ kill -s KILL -- "-$pid" 2>/dev/null
 exit 0
 `;
 
-export async function startJob(exec: Executor, jobDir: string, owner: string, argv: string[]): Promise<number> {
-  const res = await runChecked(exec, ['sh', '-c', START, 'gprecover-job', jobDir, owner, ...argv], { timeoutMs: 30_000 });
+/** Starts `argv` as the job, the `run`-th tool run of its owner (a failed run is counted, not forgotten). */
+export async function startJob(exec: Executor, jobDir: string, owner: string, argv: string[], run = 1): Promise<number> {
+  const res = await runChecked(exec, ['sh', '-c', START, 'gprecover-job', jobDir, owner, String(run), ...argv], { timeoutMs: 30_000 });
   return Number(res.stdout.trim());
 }
 
@@ -68,14 +71,15 @@ export async function startJob(exec: Executor, jobDir: string, owner: string, ar
 export async function jobState(exec: Executor, jobDir: string, waitMs = 0): Promise<JobState> {
   const ticks = String(Math.max(0, Math.round(waitMs / 50)));
   const res = await runChecked(exec, ['sh', '-c', STATE, 'gprecover-job', jobDir, ticks], { timeoutMs: 30_000 + waitMs });
-  const [head, owner = '', ...rest] = res.stdout.split('\n');
+  const [head, owner = '', runText = '1', ...rest] = res.stdout.split('\n');
   const sep = rest.indexOf('---');
   const output = rest.slice(sep + 1).join('\n').trim();
   const lastLine = output.split('\n').filter(Boolean).pop() ?? '';
   const [state, value] = head.split(' ');
-  if (state === 'running') return { state, pid: Number(value), owner, lastLine };
-  if (state === 'exited') return { state, code: Number(value), owner, lastLine, output };
-  if (state === 'vanished') return { state, owner, lastLine, output };
+  const run = Number(runText) || 1;
+  if (state === 'running') return { state, pid: Number(value), owner, run, lastLine };
+  if (state === 'exited') return { state, code: Number(value), owner, run, lastLine, output };
+  if (state === 'vanished') return { state, owner, run, lastLine, output };
   return { state: 'absent' };
 }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import type { SyncState } from '../domain/activities';
 import { SYNC_WATCH_APPLICATION_NAME, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import type { SegmentRow } from '../domain/segment';
 import { coordinatorClient, CoordinatorUnavailableError, readSegments, requestFtsProbe } from './catalog';
@@ -7,13 +8,7 @@ import type { ClusterContext } from './context';
 import { segmentClient } from './segment/sql';
 import { shortError } from '../domain/failures';
 
-export interface SyncState {
-  status: string;
-  mode: string;
-  /** Bytes of WAL the mirror has still to replay, from the primary's pg_stat_replication. */
-  walBytesBehind?: number;
-  streaming: boolean;
-}
+export type { SyncState } from '../domain/activities';
 
 /** Rounds woken early by new waiters are still this far apart: a burst of starts is one round, not hundreds. */
 const MIN_ROUND_GAP_MS = 200;

@@ -23,6 +23,8 @@ export const SHARED_SETTINGS: Record<string, string> = {
   wal_sender_timeout: "'10s'",
   wal_receiver_status_interval: "'1s'",
   log_line_prefix: "'%m [%p] '",
+  // Greenplum's answers first: public.pg_tablespace_location (createCluster.ts) before PostgreSQL 15's own.
+  search_path: `'"$user", public, pg_catalog'`,
 };
 
 /**

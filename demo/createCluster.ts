@@ -35,6 +35,11 @@ async function checkPorts(layout: DemoLayout): Promise<void> {
   }
 }
 
+/** Every host of the demo and its addresses (its connections leave from the last one). */
+export function hostsOf(layout: DemoLayout): Record<string, string[]> {
+  return Object.fromEntries([[COORDINATOR_HOSTNAME, [layout.coordinator.address]], ...Object.entries(layout.hostAddresses).map(([h, a]) => [h, [a]])]);
+}
+
 export function clusterConfigFor(layout: DemoLayout, pgBin: string): ClusterConfig {
   const hosts: ClusterConfig['hosts'] = { [COORDINATOR_HOSTNAME]: { address: layout.coordinator.address, executor: 'local' } };
   for (const [hostname, address] of Object.entries(layout.hostAddresses)) hosts[hostname] = { address, executor: 'local' };
@@ -62,7 +67,7 @@ async function prepareRoot(layout: DemoLayout, pool: ExecutorPool, pgBin: string
   const id = osIdentity(layout.osUser);
   if (id) fs.chownSync(root, id.uid, id.gid);
   // Every command on the demo's hosts sources its environment script first, as on a Greenplum cluster.
-  if (layout.gpHome) installGpHome({ dir: layout.gpHome, pgBin, flavor: layout.flavor as 'gp7' | 'cloudberry', osUser: layout.osUser });
+  if (layout.gpHome) installGpHome({ dir: layout.gpHome, pgBin, flavor: layout.flavor as 'gp7' | 'cloudberry', osUser: layout.osUser, hosts: hostsOf(layout) });
   const probe = await pool.forHost(COORDINATOR_HOSTNAME).run(['test', '-w', root, '-a', '-x', root], { timeoutMs: 5_000 });
   if (probe.code !== 0) {
     throw new DemoError(`OS user ${layout.osUser} cannot write to ${root} (a parent directory is closed to it); choose another --root`);
@@ -100,10 +105,21 @@ async function buildPrimaryLike(pool: ExecutorPool, bin: string, layout: DemoLay
   await startInstance(exec, bin, location(s), greenplum(layout) ? (coordinator ? 'dispatch' : 'execute') : undefined);
 }
 
+/**
+ * Greenplum 7's pg_tablespace_location (src/backend/utils/adt/misc.c) strips its link's last component: a segment
+ * answers with the LOCATION, its link being <location>/<dbid>. The demo's instances answer the same, from a function
+ * their search_path finds before pg_catalog's (SHARED_SETTINGS), in every database a tool connects to.
+ */
+const GREENPLUM_TABLESPACE_LOCATION = `CREATE OR REPLACE FUNCTION public.pg_tablespace_location(oid) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN l LIKE '/%' THEN regexp_replace(l, '/[^/]+/?$', '') ELSE l END FROM pg_catalog.pg_tablespace_location($1) AS l $$`;
+
 /** Greenplum keeps one tablespace directory per instance: <location>/<dbid>. */
 async function createTablespace(pool: ExecutorPool, layout: DemoLayout, s: InstanceSpec): Promise<void> {
   const dir = path.join(layout.tablespaceLocation!, String(s.dbid));
   await runChecked(pool.forHost(s.hostname), ['mkdir', '-p', '-m', '0700', dir]);
+  for (const database of ['template1', 'postgres']) {
+    await withInstance(s, { ...loginOf(layout), database }, (c) => c.query(GREENPLUM_TABLESPACE_LOCATION));
+  }
   await withInstance(s, loginOf(layout), (c) => c.query(`CREATE TABLESPACE ${DEMO_TABLESPACE} LOCATION '${dir}'`));
 }
 

@@ -40,7 +40,7 @@ async function probeOnce(seg: SegmentRow, asPrimary: boolean, opts: ProbeOptions
 /** What Greenplum's FTS would compare with the catalog: gp_dbid from internal.auto.conf, and the tablespace links. */
 async function readIdentity(c: import('pg').Client): Promise<NonNullable<InstanceObservation['identity']>> {
   const { rows } = await c.query(`SELECT pg_read_file('internal.auto.conf', 0, 1000, true) AS ident,
-    array(SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')) AS links`);
+    array(SELECT pg_catalog.pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')) AS links`);
   const m = /^\s*gp_dbid\s*=\s*(\d+)/m.exec(String(rows[0].ident ?? ''));
   return { ...(m ? { gpDbid: Number(m[1]) } : {}), tablespaceLinks: (rows[0].links as string[]) ?? [] };
 }

@@ -16,15 +16,8 @@ export interface QuietHours {
   timeZone?: string;
 }
 
-/** Where decisions a DBA must hear about go, as one JSON object (AutoNotification). */
-export interface NotifyHook {
-  /** Run by `sh -c` on the worker's host with the JSON on stdin (and GPRECOVER_EVENT set). */
-  command?: string;
-  /** POSTed to, Content-Type application/json. */
-  webhook?: string;
-  /** Longest wait for the command or the webhook (default 30). */
-  timeoutSeconds?: number;
-}
+/** A notification hook's name: the worker's clusters file defines it (notifyHooks), a policy only names it. */
+export const HOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 export interface AutoPolicy {
   /** Recovery types that may start without a person: the first allowed is used, the next after a failed run. */
@@ -40,7 +33,8 @@ export interface AutoPolicy {
   rebalance: boolean;
   /** With rebalance: a mirror this many GB or more behind in replay holds the rebalance back (gprecoverseg --replay-lag). */
   replayLagGB: number;
-  notify?: NotifyHook;
+  /** The notification hook (of the worker's clusters file) that hears of the decisions a DBA must know of. */
+  notify?: string;
 }
 
 export const DEFAULT_AUTO_POLICY: Readonly<AutoPolicy> = {

@@ -2,6 +2,7 @@
 import { InvalidRequestError } from './failures';
 import type { RecoveryType } from './recovery';
 import type { Location, SegmentRow } from './segment';
+import { directoryProblem, hostProblem, normalizeDirectory } from './values';
 
 /** A location as an -i line names it: the hostname field is optional. */
 export type SegmentAddress = Omit<Location, 'hostname'> & { hostname?: string };
@@ -27,12 +28,17 @@ const PREFIXES: Record<string, LineType> = { I: 'incremental', D: 'differential'
  */
 function parseGroup(parts: string[], lineNo: number): SegmentAddress {
   const [hostname, address, portText, datadir] = parts.length === 4 ? parts : [undefined, ...parts];
-  if (hostname !== undefined && !/^[A-Za-z0-9.\-_:[\]]+$/.test(hostname)) throw new RecoverConfigError(`Invalid hostname on line ${lineNo}`);
-  if (!address || !/^[A-Za-z0-9.\-_:[\]]+$/.test(address)) throw new RecoverConfigError(`Invalid address on line ${lineNo}`);
+  // Beyond gprecoverseg's check_values: these values reach pg_hba.conf, the catalog, shells and conninfo strings.
+  const hostWrong = hostname !== undefined ? hostProblem(hostname, 'hostname') : undefined;
+  if (hostWrong) throw new RecoverConfigError(`Invalid hostname on line ${lineNo}: ${hostWrong}`);
+  const addressWrong = hostProblem(address ?? '', 'address');
+  if (addressWrong) throw new RecoverConfigError(`Invalid address on line ${lineNo}: ${addressWrong}`);
   const port = Number(portText);
   if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) throw new RecoverConfigError(`Invalid port on line ${lineNo}`);
-  if (!datadir || !datadir.startsWith('/') || datadir.split('/').includes('..')) throw new RecoverConfigError(`Invalid directory on line ${lineNo}`);
-  return { ...(hostname ? { hostname } : {}), address, port, datadir: datadir.replace(/\/+$/, '') || '/' };
+  const dir = normalizeDirectory(datadir ?? '');
+  const dirWrong = directoryProblem(dir);
+  if (dirWrong) throw new RecoverConfigError(`Invalid directory on line ${lineNo}: ${dirWrong}`);
+  return { ...(hostname ? { hostname } : {}), address: address!, port, datadir: dir };
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalCli } from '../worker/temporalCli';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../domain/searchAttributes';
 import { TEST_RUN_ENV, waitForNoProcesses } from './helpers/leftovers';
 
 declare module 'vitest' {

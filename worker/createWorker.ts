@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { failureTypeInterceptor } from '../activities/failureInterceptor';
+import { heartbeatInterceptor } from '../activities/heartbeatInterceptor';
 import { TASK_QUEUE } from '../workflows/taskQueue';
 import { faultInjectionInterceptors, parseFaultSpec } from './faultInjection';
 
@@ -21,7 +22,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? process.env.GPRECOVER_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
-    interceptors: { activity: [failureTypeInterceptor, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
+    interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
     // Most running activities wait (a copy job on a host, FTS through the shared sync watcher) and cost a promise
     // each: a slot per segment of -B 16 x -b 64, so that mirrors waiting for sync never hold up copies.
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 2048,
@@ -29,7 +30,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     // would leave `gprecover status` and a cancel request up to 8 s behind.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
-    // Long copies heartbeat; the worker waits for them on shutdown no longer than this.
+    // A stopping worker (a deploy, a systemd restart) lets its activities run this long, then cancels them as shut
+    // down: copies are left running on their hosts for the next worker to attach to (activities/copy.ts).
     shutdownGraceTime: '10s',
   });
 }

@@ -1,5 +1,5 @@
 import { SearchAttributeType } from '@temporalio/common';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../domain/searchAttributes';
 
 /** `--search-attribute` flags for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {

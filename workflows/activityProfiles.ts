@@ -1,5 +1,5 @@
-import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { RecoveryActivities } from '../domain/activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failures';
 
 /** Failure types decide: what retrying cannot fix runs once, whatever the profile. */
@@ -8,67 +8,109 @@ export const retry = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetr
 export const DEFAULT_OUTAGE_SECONDS = 300;
 
 /**
- * The activity proxies of one run, one per timeout profile. `outageSeconds` bounds how long an unreachable
- * coordinator or host is waited for: each attempt's failure is shown by `gprecover status` meanwhile, and past the
- * bound the run fails naming what it waited for.
+ * Every activity heartbeats each second (activities/heartbeatInterceptor.ts), so a dead worker is noticed within the
+ * heartbeat timeout, and start-to-close only has to outlast the longest real work of a step: no activity is timed
+ * out while it works. How long an unreachable coordinator or host is waited for is not a timeout either: each call
+ * carries the run's outage bound, and the worker stops retrying an Unavailable failure past it (failureInterceptor).
  */
-export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
-  const outage = outageSeconds * 1000;
-  return {
-    /** Catalog reads and writes, and gprecoverseg.lock, on the coordinator: quick, retried until the outage bound. */
-    catalog: proxyActivities<Activities>({
-      startToCloseTimeout: '2 minutes',
-      scheduleToCloseTimeout: outage,
-      heartbeatTimeout: '10 seconds',
-      retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
-    }),
+const HEARTBEAT = '10 seconds';
 
-    /** Commands on segment hosts: probe, stop, wipe, start (pg_ctl waits up to 600 s). Every one heartbeats each second. */
-    host: proxyActivities<Activities>({
-      startToCloseTimeout: '15 minutes',
-      scheduleToCloseTimeout: outageSeconds * 1000 + 15 * 60_000,
-      heartbeatTimeout: '10 seconds',
-      retry: retry({ initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' }),
-    }),
+type Pick_<K extends keyof RecoveryActivities> = Pick<RecoveryActivities, K>;
+
+/** The outage bound of the run travels with every call (ClusterInput.outageSeconds). */
+function bounded<T extends object>(proxy: T, outageSeconds: number): T {
+  return new Proxy(proxy, {
+    get(target, name) {
+      const fn = (target as Record<string | symbol, unknown>)[name] as (...args: unknown[]) => Promise<unknown>;
+      return (...args: unknown[]) => {
+        const [input, ...rest] = args;
+        return input && typeof input === 'object' ? fn({ ...input, outageSeconds }, ...rest) : fn(...args);
+      };
+    },
+  });
+}
+
+function profile<K extends keyof RecoveryActivities>(options: ActivityOptions, outageSeconds: number): ActivityInterfaceFor<Pick_<K>> {
+  return bounded(proxyActivities<Pick_<K>>(options), outageSeconds);
+}
+
+/** The activity proxies of one run, one per timeout profile, each typed to the activities it may run. */
+export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
+  return {
+    /** Catalog reads and writes, gprecoverseg.lock and the plan's admission, on the coordinator. */
+    catalog: profile<'readCluster' | 'acquireRecoveryLock' | 'releaseRecoveryLock' | 'admitSegmentPlan' | 'verifySegmentDown'
+      | 'updateCatalog' | 'backOutCatalog' | 'replayLagBytes'>({
+      startToCloseTimeout: '10 minutes',
+      heartbeatTimeout: HEARTBEAT,
+      retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
+    }, outageSeconds),
 
     /**
-     * Copies run for hours on big segments; the heartbeat notices a dead worker, and the next attempt attaches to
-     * the copy still running on the host. A copy that failed for a reason that may pass is retried a few times.
+     * Commands on segment hosts: probe, pg_hba.conf, stop (up to gpsegstop's 600 s and its kill sequence), wipe and
+     * removal of old directories (hours on a big plain-PostgreSQL segment), start (pg_ctl waits up to 600 s).
      */
-    copy: proxyActivities<Activities>({
+    host: profile<'probeTargets' | 'trustRecoveryHosts' | 'stopFailedSegment' | 'wipeTarget' | 'startRecoveredSegment'
+      | 'removeOldLocation' | 'stopPrimaryForRebalance' | 'restartDemotedPrimary'>({
+      startToCloseTimeout: '8 hours',
+      heartbeatTimeout: HEARTBEAT,
+      retry: retry({ initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' }),
+    }, outageSeconds),
+
+    /**
+     * Copies run for hours on big segments. A worker that dies or is stopped leaves its copy running on the host and
+     * the next attempt attaches to it; a copy tool that failed is tried three times in all (counted on the host, see
+     * cluster/jobs.ts), however often the worker was replaced meanwhile.
+     */
+    copy: profile<'copySegment'>({
       startToCloseTimeout: '72 hours',
-      heartbeatTimeout: '10 seconds',
+      heartbeatTimeout: HEARTBEAT,
       // A cancelled copy must be dead before the workflow backs the catalog out.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: retry({ initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 }),
-    }),
+      retry: retry({ initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute' }),
+    }, outageSeconds),
 
     /** Waiting for FTS: mirrors catch up at their own pace; the heartbeat carries WAL bytes left. */
-    sync: proxyActivities<Activities>({
+    sync: profile<'waitForSync'>({
       startToCloseTimeout: '24 hours',
-      heartbeatTimeout: '10 seconds',
+      heartbeatTimeout: HEARTBEAT,
       retry: retry({ initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 20 }),
-    }),
+    }, outageSeconds),
 
     /**
      * Runs beside the copies for hours (recovery_progress.file); cancelled by the workflow when they are over. The
      * run does not wait for it to hear the cancellation (up to a heartbeat later): it removes its file by itself.
      */
-    watch: proxyActivities<Activities>({
+    watch: profile<'writeRecoveryProgress'>({
       startToCloseTimeout: '72 hours',
-      heartbeatTimeout: '10 seconds',
+      heartbeatTimeout: HEARTBEAT,
       cancellationType: ActivityCancellationType.TRY_CANCEL,
       retry: retry({ initialInterval: '2s', maximumInterval: '30s' }),
-    }),
+    }, outageSeconds),
 
     /** A moved mirror that still shows 'u', a mirror not yet promoted: FTS gets there within a few probe intervals. */
-    ftsWait: proxyActivities<Activities>({
+    ftsWait: profile<'verifySegmentDown' | 'waitForPromotion'>({
       startToCloseTimeout: '2 minutes',
-      scheduleToCloseTimeout: outage,
-      heartbeatTimeout: '10 seconds',
+      scheduleToCloseTimeout: outageSeconds * 1000,
+      heartbeatTimeout: HEARTBEAT,
       retry: retry({ initialInterval: '2s', backoffCoefficient: 1.5, maximumInterval: '15s' }),
-    }),
+    }, outageSeconds),
   };
 }
 
 export type ActivityProfiles = ReturnType<typeof activityProfiles>;
+
+/** An automatic check's quick reads (catalog history, visibility), within the check's own outage bound. */
+export function checkProfiles(outageSeconds: number) {
+  return {
+    look: profile<'downSince' | 'automaticRuns'>({
+      startToCloseTimeout: '1 minute',
+      heartbeatTimeout: HEARTBEAT,
+      retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
+    }, outageSeconds),
+    /** A hook runs once: a retried one could page a DBA twice. Command and webhook run side by side, each bounded. */
+    notifier: profile<'notify'>({ startToCloseTimeout: '6 minutes', heartbeatTimeout: HEARTBEAT, retry: { maximumAttempts: 1 } }, outageSeconds),
+  };
+}
+
+/** `gprecover check`'s round trip through a worker. */
+export const workerCheckProfile = () => profile<'workerInfo'>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } }, DEFAULT_OUTAGE_SECONDS);

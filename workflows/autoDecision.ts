@@ -4,7 +4,7 @@ import { AUTO_RECOVERY_TYPES, type AutoDecision, type AutoFacts, type AutoPolicy
 import type { ClusterSnapshot } from '../domain/probe';
 import type { RecoveryType } from '../domain/recovery';
 import type { SegmentRow } from '../domain/segment';
-import { GiB, unbalancedPairs } from './plan';
+import { GiB, unbalancedPairs } from '../domain/plan';
 
 const MINUTE = 60_000;
 export const DAY_MS = 24 * 60 * MINUTE;

@@ -1,31 +1,24 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ApplicationFailure, CancellationScope, log, ParentClosePolicy, proxyActivities, startChild, upsertMemo,
-  upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, log, ParentClosePolicy, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { AutoRecoveryActivities } from '../activities';
+import { autoInputProblems } from '../domain/autoInput';
 import {
-  DEFAULT_NOTIFY_TIMEOUT_SECONDS, withPolicyDefaults, type AutoDecision, type AutoDecisionName, type AutoFacts,
+  withPolicyDefaults, type AutoDecision, type AutoDecisionName, type AutoFacts,
   type AutoNotification, type AutoPolicy, type AutoReasonCode, type AutoRecoveryInput, type AutoRunMemo, type PreviousDecision,
 } from '../domain/autoPolicy';
 import { FailureType, type LockHolder } from '../domain/failures';
 import { clusterWorkflowId, type RecoveryInput } from '../domain/recovery';
-import { activityProfiles, retry, type ActivityProfiles } from './activityProfiles';
+import { activityProfiles, checkProfiles, type ActivityProfiles } from './activityProfiles';
 import { autoNeeds, DAY_MS, decide } from './autoDecision';
 import { cancelledCause, rootFailureType, rootMessage, runFailure } from './failures';
 import { recoveryWorkflow } from './recovery';
-import { AutoDecision as AutoDecisionAttr, ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
-import { autoInputProblems } from './validateAutoInput';
+import { AutoDecision as AutoDecisionAttr, ClusterName, ContentIds, contentIdsThatFit, OUTCOMES, RecoveryOutcome, RecoveryType, type Outcome } from '../domain/searchAttributes';
 
 /** A check waits out a coordinator outage this long at most: the schedule's next period looks again. */
 const CHECK_OUTAGE_SECONDS = 60;
 
-/** Quick reads (catalog history, visibility), retried within the same bound. */
-const look = proxyActivities<AutoRecoveryActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: CHECK_OUTAGE_SECONDS * 1000,
-  retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
-});
+const { look, notifier } = checkProfiles(CHECK_OUTAGE_SECONDS);
 
 export interface AutoRecoveryResult {
   decision: AutoDecisionName;
@@ -116,19 +109,14 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   upsertSearchAttributes([{ key: ClusterName, value: cluster }]);
   const activities = activityProfiles(CHECK_OUTAGE_SECONDS);
   const hook = policy.notify;
-  const notifier = proxyActivities<AutoRecoveryActivities>({
-    // A hook runs once: a retried one could page a DBA twice. Command and webhook run side by side.
-    startToCloseTimeout: ((hook?.timeoutSeconds ?? DEFAULT_NOTIFY_TIMEOUT_SECONDS) + 30) * 1000,
-    retry: { maximumAttempts: 1 },
-  });
 
   const notify = async (event: AutoNotification['event'], fields: Omit<AutoNotification, 'event' | 'cluster' | 'time' | 'requestedBy' | 'autoRun'>): Promise<boolean> => {
-    if (!hook || (!hook.command && !hook.webhook)) return false;
+    if (!hook) return false;
     const summary: AutoNotification = withoutUndefined({
       event, cluster, time: new Date().toISOString(), requestedBy, autoRun: { workflowId: info.workflowId, runId: info.runId }, ...fields,
     });
     try {
-      const out = await notifier.notify({ hook, summary });
+      const out = await notifier.notify({ cluster, hook, summary });
       return out.delivered.length > 0;
     } catch (err) {
       log.warn(`notification of '${event}' not sent: ${rootMessage(err)}`);
@@ -162,7 +150,7 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   try {
     const runs = await look.automaticRuns({ cluster, since: new Date(now.getTime() - DAY_MS).toISOString(), thisRunId: info.runId });
     previous = runs.previous;
-    const snapshot = await activities.catalog.readCluster(cluster);
+    const snapshot = await activities.catalog.readCluster({ cluster });
     const needs = autoNeeds(snapshot, policy);
     const facts = await gatherFacts(cluster, policy, activities, { downSince: {}, sources: [], recentRuns: runs.started, runInProgress: runs.runInProgress }, needs);
     decision = decide(snapshot, policy, facts, now);
@@ -201,17 +189,17 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   const common = { code, reason: decision.reason, actionable: false, type, contents: decision.contents, dbids, recovery };
   const toldStart = await notify('started', common);
 
-  let outcome = 'succeeded';
+  let outcome: Outcome = OUTCOMES.succeeded;
   let error: string | undefined;
   let cancelled: unknown;
   try {
     await child.result();
   } catch (err) {
     if (cancelledCause(err)) {
-      outcome = 'cancelled';
+      outcome = OUTCOMES.cancelled;
       if (CancellationScope.current().consideredCancelled) cancelled = err;
     } else {
-      outcome = rootFailureType(err) === FailureType.InvalidRequest ? 'invalid' : 'failed';
+      outcome = rootFailureType(err) === FailureType.InvalidRequest ? OUTCOMES.invalid : OUTCOMES.failed;
     }
     error = rootMessage(err).slice(0, 500);
   }

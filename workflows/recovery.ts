@@ -5,17 +5,17 @@ import {
 import { FailureType, InvalidRequestError } from '../domain/failures';
 import { HOST_PARALLELISM, SEGMENT_PARALLELISM } from '../domain/options';
 import type { ClusterSnapshot } from '../domain/probe';
+import { recoveryInputProblems } from '../domain/recoveryInput';
 import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from '../domain/recovery';
 import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
-import { recoveryStatusQuery } from './messages';
-import { probeRequests, selectTargets, validateTargets } from './plan';
+import { plannedItemsQuery, recoveryStatusQuery } from './messages';
+import { probeRequests, selectTargets, validateTargets } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
-import { ClusterName, ContentIds, contentIdsThatFit, RecoveryOutcome, RecoveryType } from './searchAttributes';
+import { ClusterName, ContentIds, contentIdsThatFit, OUTCOMES, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
 import { recordFailure, releaseRunLock } from './runRecord';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
-import { inputProblems } from './validateInput';
 
 
 function invalid(message: string): ApplicationFailure {
@@ -33,20 +33,22 @@ function runType(input: RecoveryInput, plan?: RecoveryPlan): string {
 
 /** gprecoverseg as a workflow: plan from the catalog and live probes, then one child workflow per failed segment. */
 export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryResult> {
-  const problems = inputProblems(input);
+  const problems = recoveryInputProblems(input);
   if (problems.length) throw invalid(problems.join('; '));
   const status: RecoveryStatus = { cluster: input.cluster, phase: 'planning', dryRun: !!input.dryRun, segments: [], skipped: [], warnings: [] };
+  let plan: RecoveryPlan | undefined;
   setHandler(recoveryStatusQuery, () => status);
+  // A child is admitted only for an item of this plan (activities/admit.ts).
+  setHandler(plannedItemsQuery, () => plan?.items ?? []);
   upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
   const activities = activityProfiles(input.outageSeconds);
   const lockRequest = { cluster: input.cluster, coordinatorDataDirectory: input.coordinatorDataDirectory };
   let lockHeld = false;
 
-  let plan: RecoveryPlan | undefined;
   try {
     // gprecoverseg's lock for the whole run (a dry run only makes sure gprecoverseg is not at work), taken while
     // the catalog is read and the plan's read-only probes run: nothing changes before all of them are done.
-    const planning = activities.catalog.readCluster(input.cluster).then((snapshot) => makePlan(input, snapshot, activities));
+    const planning = activities.catalog.readCluster({ cluster: input.cluster }).then((snapshot) => makePlan(input, snapshot, activities));
     const locking = activities.catalog.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun });
     const [locked, planned] = await Promise.allSettled([locking, planning]);
     if (locked.status === 'rejected') throw locked.reason;
@@ -65,15 +67,22 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     log.info(`plan: ${plan.items.map((i) => `dbid ${i.dbid} ${i.type}${i.moved ? ` -> ${i.target.hostname}:${i.target.datadir}` : ''}`).join(', ') || 'no segments to recover'}`);
     if (input.dryRun) {
       status.phase = 'done';
-      upsertSearchAttributes([{ key: RecoveryOutcome, value: 'dry-run' }]);
+      upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.dryRun }]);
       return result(status, plan);
     }
     status.phase = 'recovering';
+    let toRun = plan.items;
     if (plan.items.length) {
       const hba = await activities.host.trustRecoveryHosts({ cluster: input.cluster, items: plan.items, hostnames: input.hbaHostnames });
       if (hba.warning) status.warnings.push(hba.warning);
+      for (const r of hba.refused) {
+        const st = status.segments.find((s) => s.dbid === r.dbid)!;
+        Object.assign(st, { state: 'failed', error: r.reason });
+        log.warn(`dbid ${r.dbid} failed: ${r.reason}`);
+      }
+      toRun = plan.items.filter((i) => !hba.refused.some((r) => r.dbid === i.dbid));
     }
-    await withProgressFile(input, plan, activities, () => runSegments(input, plan!, status.segments));
+    await withProgressFile(input, plan, activities, () => runSegments(input, toRun, status.segments));
     const failed = status.segments.filter((s) => s.state === 'failed');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -94,13 +103,13 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       });
     }
     status.phase = 'done';
-    upsertSearchAttributes([{ key: RecoveryOutcome, value: 'succeeded' }]);
+    upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.succeeded }]);
     return result(status, plan);
   } catch (err) {
     if (cancelledCause(err)) {
       status.phase = 'cancelled';
       for (const s of status.segments) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
-      await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: 'cancelled' }]));
+      await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.cancelled }]));
       throw asCancelled(err, 'recovery cancelled');
     }
     const failure = runFailure(err);
@@ -170,8 +179,11 @@ function segmentStatus(it: SegmentPlan): SegmentStatus {
   };
 }
 
-/** Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. */
-async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: SegmentStatus[]): Promise<void> {
+/**
+ * Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. Returns
+ * only when every child has ended, backing out included: the run holds gprecoverseg's lock until then.
+ */
+async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[]): Promise<void> {
   const hostLimit = input.hostParallelism ?? HOST_PARALLELISM.default;
   const perHostLimit = input.segmentParallelism ?? SEGMENT_PARALLELISM.default;
   const active = new Map<string, number>();
@@ -180,38 +192,51 @@ async function runSegments(input: RecoveryInput, plan: RecoveryPlan, statuses: S
     const hosts = [...active.values()].filter((v) => v > 0).length;
     return n < perHostLimit && (n > 0 || hosts < hostLimit);
   };
-  const pending = [...plan.items];
+  const pending = [...items];
   const running: Promise<void>[] = [];
-  while (pending.length) {
-    await condition(() => pending.some(canStart));
-    const it = pending.splice(pending.findIndex(canStart), 1)[0];
-    const st = statuses.find((s) => s.dbid === it.dbid)!;
-    active.set(it.target.hostname, (active.get(it.target.hostname) ?? 0) + 1);
-    st.state = 'running';
-    st.startedAt = new Date().toISOString();
-    running.push(
-      executeChild(segmentRecoveryWorkflow, {
-        workflowId: st.childWorkflowId,
-        args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      }).then(
-        () => { st.state = 'succeeded'; },
-        (err) => {
-          if (cancelledCause(err)) {
-            st.state = 'cancelled';
-            throw err;
-          }
-          st.state = 'failed';
-          st.error = rootMessage(err);
-          log.warn(`dbid ${st.dbid} failed: ${st.error}`);
-        },
-      ).finally(() => {
-        st.endedAt = new Date().toISOString();
-        active.set(it.target.hostname, (active.get(it.target.hostname) ?? 1) - 1);
-      }),
-    );
+  let interrupted: unknown;
+  try {
+    await startAll();
+  } catch (err) {
+    // Cancelled while waiting for a slot: the running children still back out before the run lets go of its lock.
+    interrupted = err;
   }
-  await Promise.all(running);
+  const ended = await Promise.allSettled(running);
+  if (interrupted) throw interrupted;
+  const cancelled = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+  if (cancelled) throw cancelled.reason;
+
+  async function startAll(): Promise<void> {
+    while (pending.length) {
+      await condition(() => pending.some(canStart));
+      const it = pending.splice(pending.findIndex(canStart), 1)[0];
+      const st = statuses.find((s) => s.dbid === it.dbid)!;
+      active.set(it.target.hostname, (active.get(it.target.hostname) ?? 0) + 1);
+      st.state = 'running';
+      st.startedAt = new Date().toISOString();
+      running.push(
+        executeChild(segmentRecoveryWorkflow, {
+          workflowId: st.childWorkflowId,
+          args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate }],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        }).then(
+          () => { st.state = 'succeeded'; },
+          (err) => {
+            if (cancelledCause(err)) {
+              st.state = 'cancelled';
+              throw err;
+            }
+            st.state = 'failed';
+            st.error = rootMessage(err);
+            log.warn(`dbid ${st.dbid} failed: ${st.error}`);
+          },
+        ).finally(() => {
+          st.endedAt = new Date().toISOString();
+          active.set(it.target.hostname, (active.get(it.target.hostname) ?? 1) - 1);
+        }),
+      );
+    }
+  }
 }
 
 function result(status: RecoveryStatus, plan: RecoveryPlan): RecoveryResult {

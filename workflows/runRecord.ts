@@ -1,16 +1,16 @@
 import { CancellationScope, log, upsertMemo, upsertSearchAttributes, type ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { ActivityProfiles } from './activityProfiles';
-import type { LockRequest } from '../activities/lock';
+import type { LockRequest } from '../domain/activities';
 import { rootMessage } from './failures';
-import { RecoveryOutcome } from './searchAttributes';
+import { OUTCOMES, RecoveryOutcome } from '../domain/searchAttributes';
 
 /**
  * A failed run's visibility record: its outcome, and the root cause in the memo, so that `gprecover history` shows
  * it without reading the run's history.
  */
 export function recordFailure(failure: ApplicationFailure): void {
-  upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? 'invalid' : 'failed' }]);
+  upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? OUTCOMES.invalid : OUTCOMES.failed }]);
   upsertMemo({ error: failure.message.slice(0, 500) });
 }
 

@@ -1,10 +1,10 @@
 import { ApplicationFailure, CancellationScope, log, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
+import { ClusterName, ContentIds, RecoveryType } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
-import { ClusterName, ContentIds, RecoveryType } from './searchAttributes';
 
 /**
  * Waits for FTS to mark the segment u/s, at most `minutes`. Running out of time fails the segment (its mirror does
@@ -24,9 +24,21 @@ async function waitForSync(activities: ActivityProfiles, cluster: string, dbid: 
   });
 }
 
-/** One failed segment, rebuilt from its acting primary (gprecoverseg steps 4-10 for one content). */
+/**
+ * One failed segment, rebuilt from its acting primary (gprecoverseg steps 4-10 for one content). It runs only as the
+ * child of the recovery or rebalance that planned it: its first step has the parent vouch for the plan, and every step
+ * checks the catalog again before it acts.
+ */
 export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Promise<SegmentRecoveryResult> {
   const { cluster, item } = input;
+  const info = workflowInfo();
+  if (!info.parent) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidRequest,
+      nonRetryable: true,
+      message: 'segmentRecoveryWorkflow runs only as the child of the recovery or rebalance that planned it; start recoveryWorkflow {"cluster": "<name>"} instead',
+    });
+  }
   const activities = activityProfiles(input.outageSeconds);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
@@ -35,32 +47,31 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     { key: ContentIds, value: [String(item.content)] },
     { key: RecoveryType, value: item.type },
   ]);
-  const info = workflowInfo();
-  const runTag = `run ${info.parent?.workflowId ?? info.workflowId}/${(info.parent?.runId ?? info.runId).slice(0, 8)}`;
+  const runTag = `run ${info.parent.workflowId}/${info.parent.runId.slice(0, 8)}`;
+  const step = { cluster, item };
+
+  await activities.catalog.admitSegmentPlan({ ...step, parent: { workflowId: info.parent.workflowId, runId: info.parent.runId } });
 
   phase = 'stopping';
-  await activities.host.stopFailedSegment({ cluster, dbid: item.dbid, location: item.failed });
+  await activities.host.stopFailedSegment(step);
 
   phase = 'verifying-down';
   if (item.failed.status === 'u') {
-    await activities.ftsWait.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: true });
+    await activities.ftsWait.verifySegmentDown({ ...step, waitForFts: true });
   } else {
-    await activities.catalog.verifySegmentDown({ cluster, dbid: item.dbid, waitForFts: false });
+    await activities.catalog.verifySegmentDown({ ...step, waitForFts: false });
   }
 
   phase = 'updating-catalog';
-  await activities.catalog.updateCatalog({
-    cluster,
-    change: { dbid: item.dbid, content: item.content, type: item.type, target: item.target, moved: item.moved, runTag },
-  });
+  await activities.catalog.updateCatalog({ ...step, runTag });
 
   try {
     if (item.type === 'full') {
       phase = 'wiping';
-      await activities.host.wipeTarget({ cluster, item });
+      await activities.host.wipeTarget(step);
     }
     phase = 'copying';
-    await activities.copy.copySegment({ cluster, item, maxRate: input.maxRate });
+    await activities.copy.copySegment({ ...step, maxRate: input.maxRate });
   } catch (err) {
     // As gprecoverseg: only a move whose copy failed goes back to where it was; an in-place recovery changed nothing
     // of where the catalog says the segment lives.
@@ -68,7 +79,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
       phase = 'backing-out';
       const reason = cancelledCause(err) ? 'cancelled' : rootMessage(err);
       log.warn(`dbid ${item.dbid}: copy failed, backing the catalog out to ${item.failed.hostname}:${item.failed.datadir}: ${reason}`);
-      await CancellationScope.nonCancellable(() => activities.catalog.backOutCatalog({ cluster, before: item.failed, runTag, reason }));
+      await CancellationScope.nonCancellable(() => activities.catalog.backOutCatalog({ ...step, runTag, reason }));
     }
     phase = 'failed';
     throw cancelledCause(err) ? asCancelled(err, `recovery of dbid ${item.dbid} cancelled`) : err;
@@ -77,7 +88,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   try {
     // A good copy keeps its new location even if it then fails to start: the data is there, a restart may do.
     phase = 'starting';
-    await activities.host.startRecoveredSegment({ cluster, item });
+    await activities.host.startRecoveredSegment(step);
     phase = 'syncing';
     await waitForSync(activities, cluster, item.dbid, input.syncTimeoutMinutes);
   } catch (err) {
@@ -87,7 +98,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   if (item.moved) {
     // The segment lives at its new location now; the old one is cleaned up, or left with a warning.
     phase = 'removing-old';
-    await activities.host.removeOldLocation({ cluster, item }).catch((err) => log.warn(`dbid ${item.dbid}: old location not removed: ${rootMessage(err)}`));
+    await activities.host.removeOldLocation(step).catch((err) => log.warn(`dbid ${item.dbid}: old location not removed: ${rootMessage(err)}`));
   }
   phase = 'done';
   return { dbid: item.dbid, phase };

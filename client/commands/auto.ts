@@ -2,7 +2,7 @@ import os from 'node:os';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { autoScheduleId, SCHEDULE_REQUESTER_PREFIX, withPolicyDefaults, type AutoPolicy, type AutoRecoveryInput } from '../../domain/autoPolicy';
 import { autoRecoveryWorkflow } from '../../workflows';
-import { ClusterName } from '../../workflows/searchAttributes';
+import { ClusterName } from '../../domain/searchAttributes';
 import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { loadPolicyFile } from '../autoPolicyFile';
 import { describePolicy, EVERY_MS, formatEvery, parseEvery } from '../autoText';

@@ -3,7 +3,7 @@ import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
 import {
   buildChildrenQuery, buildDecisionQuery, buildHistoryQuery, checkStatus, checkType, parseSince, type DecisionFilter, type HistoryFilter,
-} from '../historyQuery';
+} from '../../domain/visibilityQuery';
 import { formatHistoryTable, toHistoryRow, type HistoryRow } from '../historyTable';
 import { formatDecisionTable, toDecisionRow, type DecisionRow } from '../decisionTable';
 import { openClient } from '../temporalClient';

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { childEnvironment } from './environment';
 import type { Executor, RunOptions, RunResult } from './executor';
 
 interface OsIdentity {
@@ -22,10 +23,10 @@ export function osIdentity(osUser: string | undefined): OsIdentity | undefined {
 }
 
 /**
- * Commands run through a local executor see the address of the host they stand for here: hosts that share one
- * machine (the demo cluster) tell themselves apart by it.
+ * Commands run through a local executor learn which host they stand for: hosts that share one machine (the demo
+ * cluster) tell themselves apart by it.
  */
-export const HOST_ADDRESS_ENV = 'GPRECOVER_HOST_ADDRESS';
+export const HOST_NAME_ENV = 'GPRECOVER_HOST';
 
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const;
@@ -34,18 +35,14 @@ export class LocalExecutor implements Executor {
   constructor(
     readonly host: string,
     osUser?: string,
-    private readonly address = host,
   ) {
     this.identity = osIdentity(osUser);
   }
 
   run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, [HOST_ADDRESS_ENV]: this.address, ...opts.env };
-      if (this.identity) {
-        env.HOME = this.identity.home;
-        env.USER = env.LOGNAME = undefined;
-      }
+      const env = childEnvironment({ [HOST_NAME_ENV]: this.host, ...opts.env });
+      if (this.identity) env.HOME = this.identity.home;
       // Own process group, so a timeout or cancellation can kill everything the command started.
       const child = spawn(argv[0], argv.slice(1), {
         env,

@@ -5,8 +5,6 @@ import type { Executor } from './executor';
 import { LocalExecutor } from './local';
 import { SshExecutor } from './ssh';
 
-const isLoopback = (address: string) => /^127\./.test(address) || address === 'localhost' || address === '::1';
-
 /** One executor per segment host of a cluster, reused for every command sent there. */
 export class ExecutorPool {
   private readonly executors = new Map<string, Executor>();
@@ -17,14 +15,19 @@ export class ExecutorPool {
     return this.cluster.hosts?.[hostname] ?? {};
   }
 
+  /** How the worker reaches the host: only the configuration says 'local', never an address that looks like one. */
+  kindOf(hostname: string): 'local' | 'ssh' {
+    return this.hostConfig(hostname).executor ?? this.cluster.defaultExecutor ?? 'ssh';
+  }
+
   /** `address` is the catalog's address column; config may override it per hostname. */
   forHost(hostname: string, address?: string): Executor {
     const existing = this.executors.get(hostname);
     if (existing) return existing;
     const hc = this.hostConfig(hostname);
     const target = hc.address ?? address ?? hostname;
-    const kind = hc.executor ?? this.cluster.defaultExecutor ?? (isLoopback(target) ? 'local' : 'ssh');
-    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser, target);
+    const kind = this.kindOf(hostname);
+    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
     const exec = this.cluster.gpHome ? new EnvScriptExecutor(base, this.cluster.gpHome) : base;
     this.executors.set(hostname, exec);
     return exec;

@@ -51,11 +51,21 @@ function tablespaceLocation(sourceLink: string, sourceDbid: number, targetDbid: 
 
 const ownsTablespaceDirectory = (link: string, dbid: number) => link.endsWith(`/${dbid}`);
 
+/** Greenplum 7's pg_tablespace_location strips the link's last component (misc.c): the link is <location>/<dbid>. */
+const tablespaceLink = (location: string, dbid: number) => `${location.replace(/\/+$/, '')}/${dbid}`;
+
 const startLog = (datadir: string) => `${datadir}/log/startup.log`;
+
+/** gp.IfAddrs.list_addrs: `$GPHOME/libexec/ifaddrs --no-loopback` on the host, one address per line. */
+function listAddresses(gpHome: string | undefined): Command {
+  return { argv: [`${gpHome ?? '/usr/local/greenplum-db'}/libexec/ifaddrs`, '--no-loopback'] };
+}
 
 export const greenplum7: ClusterFlavor = {
   name: 'gp7',
   differential: true,
+  removesStaleReplicationEntries: true,
+  listAddresses,
   utilityOptions: '-c gp_role=utility',
   identityFile: 'internal.auto.conf',
   copiesOverExistingDirectory: true,
@@ -82,6 +92,7 @@ export const greenplum7: ClusterFlavor = {
   setPort(datadir: string, port: number): Command {
     return { argv: ['perl', '-p', '-i.bak', '-e', `s/^port[ ]*=[ ]*\\d+/port=${port}/`, `${datadir}/postgresql.conf`] };
   },
+  tablespaceLink,
   tablespaceLocation,
   ownsTablespaceDirectory,
 };
@@ -91,6 +102,7 @@ export const cloudberry: ClusterFlavor = {
   ...greenplum7,
   name: 'cloudberry',
   differential: false,
+  removesStaleReplicationEntries: false,
   fullCopy(spec: FullCopySpec): Command {
     return {
       argv: [`${spec.bin}/pg_basebackup`, '-c', 'fast', '-D', spec.targetDir, '-h', spec.source.address, '-p', String(spec.source.port),

@@ -7,6 +7,9 @@ import type { ClusterFlavor, Command, FullCopySpec, RewindSpec, StartSpec } from
 export const plainPostgres: ClusterFlavor = {
   name: 'postgres',
   differential: true,
+  removesStaleReplicationEntries: false,
+  // No Greenplum installation to ask: the host's routable addresses, as `hostname -I` lists them.
+  listAddresses: () => ({ argv: ['sh', '-c', 'hostname -I | tr " " "\\n" | grep -v "^$"'] }),
   copiesOverExistingDirectory: false,
   toolsWriteRecoverySettings: false,
   differentialExcludes: GP7_DIFFERENTIAL_EXCLUDES,
@@ -30,6 +33,7 @@ export const plainPostgres: ClusterFlavor = {
     return { argv: [`${spec.bin}/pg_ctl`, 'start', '-D', spec.datadir, '-l', `${spec.datadir}/log/startup.log`, '-w', '-t', '600'] };
   },
   setPort: () => undefined,
+  tablespaceLink: (location: string) => location,
   tablespaceLocation: (sourceLink: string) => sourceLink,
   // Plain tools copy tablespaces to the same path as the primary's: never one segment's alone.
   ownsTablespaceDirectory: () => false,

@@ -71,6 +71,10 @@ export interface ClusterFlavor {
   readonly copiesOverExistingDirectory: boolean;
   /** The tools write the mirror's recovery settings (primary_conninfo with gp_walreceiver, the slot) themselves. */
   readonly toolsWriteRecoverySettings: boolean;
+  /** seg_update_pg_hba.py drops replication lines of earlier mirror hosts (Greenplum 7; Cloudberry keeps them). */
+  readonly removesStaleReplicationEntries: boolean;
+  /** The routable addresses of the host it runs on, one per line, loopback excluded (gp.IfAddrs.list_addrs). */
+  listAddresses(gpHome: string | undefined): Command;
   /** Excluded from the differential rsync of the data directory (gpsegrecovery's list). */
   readonly differentialExcludes: readonly string[];
   /** pg_basebackup of a whole segment. */
@@ -83,6 +87,8 @@ export interface ClusterFlavor {
   start(spec: StartSpec): Command;
   /** Sets the segment's port in postgresql.conf before the start (Greenplum 7); undefined when the start passes it. */
   setPort(datadir: string, port: number): Command | undefined;
+  /** Where a segment's tablespace link points, given what its pg_tablespace_location() says and its dbid. */
+  tablespaceLink(location: string, dbid: number): string;
   /** Where a target's tablespace lives, given where the source's link points. */
   tablespaceLocation(sourceLink: string, sourceDbid: number, targetDbid: number): string;
   /** The tablespace directory a segment's link points to is that segment's alone (may be removed with it). */

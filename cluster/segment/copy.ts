@@ -5,9 +5,11 @@ import type { Executor } from '../exec/executor';
 import { runChecked } from '../exec/executor';
 import { permanentReason } from '../exec/toolFailure';
 import { jobDirFor } from '../jobs';
-import type { CopyJobContext } from './copyJob';
+import { MAX_TOOL_RUNS, type CopyJobContext } from './copyJob';
 import type { CopyProgress } from './progress';
 import { tablespaceLinks, type TablespaceLink } from './tablespaces';
+
+export type { CopyOutcome } from '../../domain/activities';
 
 export interface CopyRequest {
   ctx: ClusterContext;
@@ -21,27 +23,24 @@ export interface CopyRequest {
   /** --max-rate of the run (full copies); else the cluster's copyMaxRate. */
   maxRate?: string;
   signal?: AbortSignal;
+  /** Whether an abort means the copy must die (a cancelled run), or may run on for the next attempt (a worker stopping). */
+  killOnAbort?: () => boolean;
   onProgress?: (p: CopyProgress) => void;
-  /** Empties the target after the wipe's safety checks (for tools that need an empty directory). */
+  /**
+   * Right before each write into the target: the catalog places the segment there and holds it down, no postgres
+   * runs there and no other copy writes there (cluster/segment/guard.ts).
+   */
+  assertWritable: () => Promise<void>;
+  /** Empties the target, after assertWritable (for tools that need an empty directory). */
   clearTarget: () => Promise<void>;
 }
 
-export interface CopyOutcome {
-  method: 'pg_basebackup' | 'pg_rewind' | 'rsync' | 'none';
-  attached: boolean;
-  note?: string;
-}
-
 export function jobContext(req: CopyRequest, exec: Executor): CopyJobContext {
-  return { exec, jobDir: jobDirFor(req.target.datadir, 'copy'), owner: req.owner, signal: req.signal, onProgress: req.onProgress };
+  return { exec, jobDir: jobDirFor(req.target.datadir, 'copy'), owner: req.owner, signal: req.signal, killOnAbort: req.killOnAbort, onProgress: req.onProgress };
 }
 
 export function targetExecutor(req: CopyRequest): Executor {
   return req.ctx.host(req.target);
-}
-
-export function sourceExecutor(req: CopyRequest): Executor {
-  return req.ctx.host(req.source);
 }
 
 /** The tail of a tool's output without its progress lines: what went wrong, in three lines at most. */
@@ -49,11 +48,16 @@ export function outputTail(output: string, lines = 3): string {
   return output.split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\/\d+ kB/.test(l) && !/^[\d,]+\s+\d+%/.test(l)).slice(-lines).join(' | ');
 }
 
-/** A failed copy tool: permanent when its output says no retry can help (permission denied, disk full, …). */
-export function copyFailed(what: string, code: number, output: string): Error {
+/**
+ * A failed copy tool: permanent when its output says no retry can help (permission denied, disk full, …) or when it
+ * has failed MAX_TOOL_RUNS times for this segment; else the next attempt runs it again.
+ */
+export function copyFailed(what: string, code: number, output: string, run = 1): Error {
   const message = `${what} failed (exit ${code}): ${outputTail(output)}`;
   const reason = permanentReason(output, code);
-  return reason ? new PermanentError(`${message} (${reason}; retrying cannot fix this)`) : new Error(message);
+  if (reason) return new PermanentError(`${message} (${reason}; retrying cannot fix this)`);
+  if (run >= MAX_TOOL_RUNS) return new PermanentError(`${message} (failed ${run} times)`);
+  return new Error(message);
 }
 
 /** `gp_dbid=N` of a data directory, or undefined without the file. */

@@ -1,7 +1,11 @@
+import { PermanentError } from '../../domain/failures';
 import type { Executor } from '../exec/executor';
 import { jobState, killJob, startJob, type JobState } from '../jobs';
 import { CopyConflictError } from './errors';
 import { parseProgress, type CopyProgress } from './progress';
+
+/** A copy tool that failed is run this many times in all, however many workers the attempts ran on. */
+export const MAX_TOOL_RUNS = 3;
 
 export interface CopyJobContext {
   exec: Executor;
@@ -9,6 +13,11 @@ export interface CopyJobContext {
   /** Identifies the run and segment that owns the job: an attempt of the same run attaches, another run is refused. */
   owner: string;
   signal?: AbortSignal;
+  /**
+   * Whether an abort means the copy must die: a cancelled run or one that no longer exists, yes; a worker that is
+   * shutting down or lost its heartbeat, no — the next attempt attaches to the copy still running on the host.
+   */
+  killOnAbort?: () => boolean;
   onProgress?: (p: CopyProgress) => void;
   /** How long the host waits for the job to end per status call (the end is noticed within ~50 ms of it). */
   waitMs?: number;
@@ -16,6 +25,21 @@ export interface CopyJobContext {
 
 export class CopyCancelledError extends Error {
   override name = 'CopyCancelledError';
+}
+
+export interface CopyJobOptions {
+  /**
+   * Start over: never attach to an earlier attempt's job, nor take its result (a differential copy's rsync belongs to
+   * the backup it was started in, and that backup is gone with the attempt).
+   */
+  restart?: boolean;
+}
+
+/** How many tool runs of this owner are behind a job that is to start, and whether the last one failed. */
+function runsSoFar(st: JobState, owner: string): { runs: number; lastFailed: boolean } {
+  if (st.state === 'absent' || st.owner !== owner) return { runs: 0, lastFailed: false };
+  const failed = st.state === 'vanished' || (st.state === 'exited' && st.code !== 0);
+  return { runs: st.run, lastFailed: failed };
 }
 
 /**
@@ -27,25 +51,33 @@ export async function runCopyJob(
   tool: CopyProgress['tool'],
   /** Built after `prepare`, which may decide part of it (the slot pg_basebackup creates). */
   argv: string[] | (() => string[]),
+  /** Right before the job starts: the checks and preparations of the directory it writes into. */
   prepare: () => Promise<void>,
-): Promise<{ attached: boolean; output: string; code: number }> {
+  opts: CopyJobOptions = {},
+): Promise<{ attached: boolean; output: string; code: number; run: number }> {
   let st: JobState = await jobState(ctx.exec, ctx.jobDir);
   let attached = false;
-  if (st.state === 'running') {
-    if (st.owner !== ctx.owner) {
-      throw new CopyConflictError(`a ${tool} started by another run (${st.owner}) is still running on ${ctx.exec.host} (job ${ctx.jobDir}); wait for it or stop it first`);
-    }
+  if (st.state === 'running' && st.owner !== ctx.owner) {
+    throw new CopyConflictError(`a ${tool} started by another run (${st.owner}) is still running on ${ctx.exec.host} (job ${ctx.jobDir}); wait for it or stop it first`);
+  }
+  if (st.state === 'running' && !opts.restart) {
     attached = true;
-  } else if (st.state === 'exited' && st.code === 0 && st.owner === ctx.owner) {
+  } else if (st.state === 'exited' && st.code === 0 && st.owner === ctx.owner && !opts.restart) {
     // This run's copy finished but the attempt that started it never reported back (worker crash).
-    return { attached: true, output: st.output, code: 0 };
+    return { attached: true, output: st.output, code: 0, run: st.run };
   } else {
+    if (st.state === 'running') await killJob(ctx.exec, ctx.jobDir);
+    const before = runsSoFar(st, ctx.owner);
+    const run = before.lastFailed ? before.runs + 1 : Math.max(1, before.runs);
+    if (before.lastFailed && before.runs >= MAX_TOOL_RUNS) {
+      throw new PermanentError(`${tool} on ${ctx.exec.host} failed ${before.runs} times: ${(st as { lastLine?: string }).lastLine ?? ''}`.trim());
+    }
     await prepare();
-    await startJob(ctx.exec, ctx.jobDir, ctx.owner, typeof argv === 'function' ? argv() : argv);
+    await startJob(ctx.exec, ctx.jobDir, ctx.owner, typeof argv === 'function' ? argv() : argv, run);
   }
   for (let first = true; ; first = false) {
     if (ctx.signal?.aborted) {
-      await killJob(ctx.exec, ctx.jobDir);
+      if (ctx.killOnAbort?.() ?? true) await killJob(ctx.exec, ctx.jobDir);
       // Temporal's own cancellation reason, so the activity ends CANCELLED rather than FAILED.
       const reason: unknown = ctx.signal.reason;
       throw reason instanceof Error ? reason : new CopyCancelledError(`${tool} on ${ctx.exec.host} cancelled`);
@@ -53,8 +85,7 @@ export async function runCopyJob(
     st = await jobState(ctx.exec, ctx.jobDir, first ? 0 : (ctx.waitMs ?? 1000));
     if (st.state === 'absent') throw new Error(`${tool} job ${ctx.jobDir} on ${ctx.exec.host} disappeared`);
     if (st.lastLine) ctx.onProgress?.(parseProgress(tool, st.lastLine));
-    if (st.state === 'exited') return { attached, output: st.output, code: st.code };
-    if (st.state === 'vanished') return { attached, output: st.output, code: -1 };
+    if (st.state === 'exited') return { attached, output: st.output, code: st.code, run: st.run };
+    if (st.state === 'vanished') return { attached, output: st.output, code: -1, run: st.run };
   }
 }
-

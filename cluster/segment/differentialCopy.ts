@@ -1,28 +1,41 @@
+import type pg from 'pg';
 import { DIFFERENTIAL_APPLICATION_NAME, REPLICATION_SLOT } from '../../domain/names';
 import { PermanentError } from '../../domain/failures';
+import { hostProblem } from '../../domain/values';
 import { maxRateKbPerSec } from '../config';
 import { runChecked, type Executor } from '../exec/executor';
 import { commandArgv } from '../flavor';
-import { copyFailed, jobContext, sourceExecutor, targetExecutor, verifyIdentity, writeFileOn, type CopyOutcome, type CopyRequest } from './copy';
+import { copyFailed, jobContext, targetExecutor, verifyIdentity, writeFileOn, type CopyOutcome, type CopyRequest } from './copy';
 import { runCopyJob } from './copyJob';
 import { configureAsMirror } from './recoveryConf';
-import { replicationConninfo, withSegment } from './sql';
-import { tablespaceLinks, targetTablespaces, type TablespaceLink } from './tablespaces';
+import { replicationConninfo, segmentClient } from './sql';
+import { sourceTablespaces, targetTablespaces, type TablespaceLink } from './tablespaces';
+import { freeReplicationSlot } from './walsenders';
 
-/** rsync's own flags: archive, checksums, one overall progress line (rsync >= 3.1). */
+/** unix.py Rsync.validate: exit 24 ("some files vanished", WAL recycled on a busy primary) is success, for every rsync. */
+const RSYNC_OK = new Set([0, 24]);
+
+/**
+ * rsync's own flags: archive, checksums, one overall progress line (rsync >= 3.1), and --protect-args, so that the
+ * remote side never hands a path to a shell (rsync < 3.2.4 would).
+ */
 function rsyncArgs(req: CopyRequest): string[] {
   const rate = req.ctx.cfg.copyMaxRate ? maxRateKbPerSec(req.ctx.cfg.copyMaxRate) : undefined;
-  return ['rsync', '-a', '-c', '--delete', '--info=progress2', '--no-inc-recursive', ...(rate ? [`--bwlimit=${rate}`] : [])];
+  return ['rsync', '-a', '-c', '--delete', '--protect-args', '--info=progress2', '--no-inc-recursive', ...(rate ? [`--bwlimit=${rate}`] : [])];
 }
 
 /** The source path as rsync on the target host reads it: local when both are one machine, else over ssh. */
 function fromSource(req: CopyRequest, path: string): string {
-  const local = targetExecutor(req).kind === 'local' && sourceExecutor(req).kind === 'local';
-  return local ? path : `${req.source.address}:${path}`;
+  if (req.ctx.sameMachine(req.target, req.source)) return path;
+  // An address reaches rsync's command line: it must be a host, never an option or a remote-shell word.
+  const wrong = hostProblem(req.source.address, 'source address');
+  if (wrong) throw new PermanentError(`dbid ${req.source.dbid}: ${wrong}`);
+  return `${req.source.address}:${path}`;
 }
 
 async function rsyncStep(req: CopyRequest, exec: Executor, args: string[]): Promise<void> {
-  await runChecked(exec, [...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
+  const res = await exec.run([...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
+  if (!RSYNC_OK.has(res.code)) throw copyFailed(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}`);
 }
 
 /** gpsegrecovery sync_tablespaces: the target's links go, each tablespace is synced into its own dbid's directory. */
@@ -37,53 +50,81 @@ async function syncTablespaces(req: CopyRequest, exec: Executor, source: Tablesp
 }
 
 /**
+ * The backup that brackets the rsync. Before PostgreSQL 15 (Greenplum 7 is 12, Cloudberry 14) it is the exclusive
+ * pg_start_backup gpsegrecovery takes: it outlives a dropped session, its backup_label is copied with the data, and
+ * an earlier attempt's is stopped first. PostgreSQL 15 has only the non-exclusive one, held by this session: TCP
+ * keepalives keep an idle firewall from dropping it, and a drop fails the copy (the label would be lost with it).
+ */
+interface Backup {
+  exclusive: boolean;
+  /** The label pg_backup_stop returns (non-exclusive), to be written as the target's backup_label. */
+  stop(): Promise<string | undefined>;
+}
+
+async function startBackup(c: pg.Client): Promise<Backup> {
+  const version = Number((await c.query(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
+  if (version < 150000) {
+    if ((await c.query('SELECT pg_is_in_backup() AS b')).rows[0].b === true) await c.query('SELECT pg_stop_backup()');
+    await c.query(`SELECT pg_start_backup('differential_backup')`);
+    return { exclusive: true, stop: async () => { await c.query('SELECT pg_stop_backup()'); return undefined; } };
+  }
+  await c.query(`SELECT pg_backup_start('differential_backup', true)`);
+  return { exclusive: false, stop: async () => String((await c.query('SELECT labelfile FROM pg_backup_stop(false)')).rows[0].labelfile) };
+}
+
+/**
  * Differential recovery (gprecoverseg --differential, gpsegrecovery DifferentialRecovery): a backup on the source
  * brackets an rsync of only the changed files and of each tablespace into the target's own directory; then the
- * target's identity and recovery settings, and pg_wal and pg_control last. The backup is non-exclusive, held by this
- * activity's session: a worker that dies ends it, and the next attempt starts a fresh one.
+ * target's identity and recovery settings, and pg_wal and pg_control last. Every attempt starts over (a new backup,
+ * a new rsync): files an earlier attempt's rsync copied before the new backup's start point may lack later writes.
  */
 export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
   const { ctx } = req;
   if (!ctx.flavor.differential) throw new PermanentError(`${ctx.summary.title} has no differential recovery; use incremental or -F (full)`);
   const exec = targetExecutor(req);
   const dir = req.target.datadir;
-  const sourceLinks = await tablespaceLinks(sourceExecutor(req), req.source.datadir);
+  const sourceLinks = await sourceTablespaces(ctx, req.source);
   const targetLinks = targetTablespaces(ctx, sourceLinks, req.source.dbid, req.targetDbid);
-  let attached = false;
-  await runChecked(exec, ['mkdir', '-p', '-m', '0700', dir]);
-  await withSegment(ctx, req.source, async (c) => {
-    await c.query(`SET application_name = '${DIFFERENTIAL_APPLICATION_NAME}'`);
-    const slot = await c.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [REPLICATION_SLOT]);
-    if (slot.rows[0]?.active) throw new PermanentError(`replication slot ${REPLICATION_SLOT} on dbid ${req.source.dbid} is in use: a mirror still streams from this primary`);
-    if (slot.rowCount) await c.query('SELECT pg_drop_replication_slot($1)', [REPLICATION_SLOT]);
-    const version = Number((await c.query(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
-    const [start, stop] = version >= 150000
-      ? ['SELECT pg_backup_start($1, true)', 'SELECT labelfile FROM pg_backup_stop(false)']
-      : ['SELECT pg_start_backup($1, true, false)', 'SELECT labelfile FROM pg_stop_backup(false, false)'];
-    await c.query(start, ['differential_backup']);
+  await freeReplicationSlot(ctx, req.source);
+
+  const session = segmentClient(ctx, req.source, DIFFERENTIAL_APPLICATION_NAME, { keepAlive: true });
+  let dropped: Error | undefined;
+  session.on('error', (err) => { dropped ??= err; });
+  await session.connect();
+  let attached: boolean;
+  try {
+    const backup = await startBackup(session);
     let stopped = false;
     try {
-      await c.query('SELECT pg_create_physical_replication_slot($1, true, false)', [REPLICATION_SLOT]);
+      await session.query('SELECT pg_create_physical_replication_slot($1, true, false)', [REPLICATION_SLOT]);
       const res = await runCopyJob(jobContext(req, exec), 'rsync',
         [...rsyncArgs(req), ...ctx.flavor.differentialExcludes.map((e) => `--exclude=${e}`),
-          // pg_wal and pg_control go last; the target keeps its own identity and the label comes from pg_backup_stop.
-          '--exclude=/pg_wal', '--exclude=/global/pg_control', '--exclude=/internal.auto.conf', '--exclude=/backup_label',
+          // pg_wal and pg_control go last; the target keeps its own identity. An exclusive backup's label travels
+          // with the data, as gpsegrecovery copies it; a non-exclusive one's comes from pg_backup_stop.
+          '--exclude=/pg_wal', '--exclude=/global/pg_control', '--exclude=/internal.auto.conf',
+          ...(backup.exclusive ? [] : ['--exclude=/backup_label']),
           '--exclude=/backup_label.old', '--exclude=/standby.signal', '--exclude=/recovery.signal',
           fromSource(req, `${req.source.datadir}/`), `${dir}/`],
-        // The backup session of an earlier attempt died with its worker, so its rsync is not worth attaching to.
-        async () => undefined);
+        async () => {
+          await req.assertWritable();
+          await runChecked(exec, ['mkdir', '-p', '-m', '0700', dir]);
+        }, { restart: true });
       attached = res.attached;
-      if (res.code !== 0 && res.code !== 24) throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, res.output);
+      if (!RSYNC_OK.has(res.code)) throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, res.output, res.run);
       await syncTablespaces(req, exec, sourceLinks, targetLinks);
+      if (dropped) throw new Error(`the session holding the backup on dbid ${req.source.dbid} was lost (${dropped.message}); the copy starts over`);
       // tablespace_map stays out: it would point the target's links back at the source's directories.
-      const label = await c.query(stop);
+      const label = await backup.stop();
       stopped = true;
-      await writeFileOn(exec, `${dir}/backup_label`, label.rows[0].labelfile);
+      if (label !== undefined) await writeFileOn(exec, `${dir}/backup_label`, label);
     } finally {
-      if (!stopped) await c.query(stop).catch(() => undefined);
+      if (!stopped) await backup.stop().catch(() => undefined);
     }
-  });
+  } finally {
+    await session.end().catch(() => undefined);
+  }
   const writeConf = ctx.flavor.writeConfFiles({ bin: ctx.bin, targetDir: dir, targetDbid: req.targetDbid, source: req.source, user: ctx.replicationUser });
+  await req.assertWritable();
   if (writeConf) {
     await runChecked(exec, commandArgv(writeConf), { timeoutMs: 600_000 });
   } else {

@@ -1,10 +1,10 @@
 import { commandArgv } from '../flavor';
-import { copyFailed, jobContext, sourceExecutor, targetExecutor, verifyIdentity, type CopyOutcome, type CopyRequest } from './copy';
+import { copyFailed, jobContext, targetExecutor, verifyIdentity, type CopyOutcome, type CopyRequest } from './copy';
 import { runCopyJob } from './copyJob';
 import { IncrementalRecoveryFailedError } from './errors';
 import { probeDir } from './probeDir';
 import { ensureSlot, withSegment } from './sql';
-import { prepareTablespacesForRewind, tablespaceLinks, targetTablespaces } from './tablespaces';
+import { prepareTablespacesForRewind, sourceTablespaces, targetTablespaces } from './tablespaces';
 
 const ADVICE = 'incremental recovery cannot repair this segment, run again with --differential or -F (full)';
 
@@ -16,7 +16,7 @@ const ADVICE = 'incremental recovery cannot repair this segment, run again with 
 export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
   const { ctx } = req;
   const exec = targetExecutor(req);
-  const [dir, src] = await Promise.all([
+  const [dir, src, sourceLinks] = await Promise.all([
     probeDir(exec, ctx.bin, { location: req.target }),
     withSegment(ctx, req.source, async (c) => {
       await c.query('CHECKPOINT');
@@ -24,6 +24,7 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
       const r = await c.query(`SELECT (SELECT system_identifier FROM pg_control_system())::text AS sysid`);
       return { sysid: String(r.rows[0].sysid) };
     }),
+    sourceTablespaces(ctx, req.source),
   ]);
   const label = `dbid ${req.targetDbid}`;
   if (!dir.pgVersion) {
@@ -33,7 +34,7 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
     throw new IncrementalRecoveryFailedError(`${label}: ${req.target.datadir} has system identifier ${dir.systemIdentifier}, its source ${src.sysid}; pg_rewind cannot join them, use -F (full)`);
   }
   if (dir.postmasterLive) throw new Error(`${label}: a postgres still runs in ${req.target.datadir}; it must be stopped before pg_rewind`);
-  const wanted = targetTablespaces(ctx, await tablespaceLinks(sourceExecutor(req), req.source.datadir), req.source.dbid, req.targetDbid);
+  const wanted = targetTablespaces(ctx, sourceLinks, req.source.dbid, req.targetDbid);
   if (dir.standbySignal) {
     await verifyIdentity(req, []);
     return { method: 'none', attached: false, note: 'still a mirror (standby.signal present); it catches up by streaming' };
@@ -41,11 +42,12 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
   const res = await runCopyJob(jobContext(req, exec), 'pg_rewind', commandArgv(ctx.flavor.rewind({
     bin: ctx.bin, targetDir: req.target.datadir, source: req.source, user: ctx.replicationUser,
   })), async () => {
+    await req.assertWritable();
     await exec.run(['rm', '-f', `${req.target.datadir}/postmaster.pid`]);
     await prepareTablespacesForRewind(exec, req.target.datadir, wanted, req.targetDbid);
   });
   if (res.code !== 0) {
-    const failed = copyFailed(`pg_rewind of ${label}`, res.code, res.output);
+    const failed = copyFailed(`pg_rewind of ${label}`, res.code, res.output, res.run);
     throw new IncrementalRecoveryFailedError(`${failed.message}; ${ADVICE}`);
   }
   await verifyIdentity(req, wanted);

@@ -1,15 +1,15 @@
+import type { RemovalOutcome } from '../../domain/activities';
 import type { SegmentPlan } from '../../domain/recovery';
+import { directoryProblem } from '../../domain/values';
 import { sameHost, type SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { runChecked, type Executor } from '../exec/executor';
+import { SafetyError } from './errors';
+import { assertPlanAllows } from './guard';
 import { probeDir } from './probeDir';
 import { tablespaceLinks } from './tablespaces';
 
-export interface RemovalOutcome {
-  removed: string[];
-  /** What stayed, and why. */
-  kept: string[];
-}
+export type { RemovalOutcome } from '../../domain/activities';
 
 /** device:inode of a path on its host, to tell one directory from another when storage is shared. */
 async function identity(exec: Executor, path: string): Promise<string | undefined> {
@@ -25,7 +25,10 @@ async function identity(exec: Executor, path: string): Promise<string | undefine
  */
 export async function removeOldLocation(ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[]): Promise<RemovalOutcome> {
   const out: RemovalOutcome = { removed: [], kept: [] };
+  assertPlanAllows('removeOld', item, segments);
   const old = item.failed;
+  const badPath = directoryProblem(old.datadir);
+  if (badPath) throw new SafetyError(`refusing to remove ${old.hostname}:${old.datadir}: ${badPath}`);
   const where = `${old.hostname}:${old.datadir}`;
   const exec = ctx.host(old);
   const probe = await probeDir(exec, ctx.bin, { location: old }).catch((err: Error) => ({ reachable: false, error: err.message, exists: false, postmasterLive: false, copyRunning: undefined }));

@@ -7,6 +7,8 @@ import {
 import type { SourceProbe } from '../../domain/probe';
 import type { ClusterConfig } from '../config';
 import type { ClusterContext } from '../context';
+import { conninfo } from '../exec/conninfo';
+import { pgpassLookup } from '../pgpass';
 
 export interface Endpoint {
   address: string;
@@ -19,19 +21,29 @@ export class SegmentUnavailableError extends UnavailableError {
 }
 
 /**
+ * A segment session's password: never the coordinator's, which is for the coordinator's address only (a segment
+ * address comes from the catalog, where anyone able to change it could otherwise collect it), nor PGPASSWORD, which
+ * libpq would offer to any server. Only ~/.pgpass, which names host and port, or none (gpMgmt's trust).
+ */
+function segmentPassword(ctx: ClusterContext, seg: Endpoint): () => string {
+  return () => pgpassLookup({ host: seg.address, port: seg.port, database: 'template1', user: ctx.cfg.replicationUser ?? ctx.cfg.coordinator.user }) ?? '';
+}
+
+/**
  * A direct session on one segment instance, in utility mode where the flavour has one: a Greenplum primary segment
  * refuses every other connection ("connections to primary segments are not allowed").
  */
-export function segmentClient(ctx: ClusterContext, seg: Endpoint, applicationName = GPRECOVER_APPLICATION_NAME): pg.Client {
+export function segmentClient(ctx: ClusterContext, seg: Endpoint, applicationName = GPRECOVER_APPLICATION_NAME, opts: { keepAlive?: boolean } = {}): pg.Client {
   return new pg.Client({
     host: seg.address,
     port: seg.port,
     user: ctx.cfg.replicationUser ?? ctx.cfg.coordinator.user,
-    password: ctx.cfg.coordinator.password,
+    password: segmentPassword(ctx, seg),
     database: 'template1',
     application_name: applicationName,
     connectionTimeoutMillis: 10_000,
     options: ctx.flavor.utilityOptions,
+    ...(opts.keepAlive ? { keepAlive: true, keepAliveInitialDelayMillis: 30_000 } : {}),
   });
 }
 
@@ -54,7 +66,7 @@ export async function withSegment<T>(ctx: ClusterContext, seg: Endpoint, fn: (c:
 /** libpq connection string a mirror streams from its primary with, under the name FTS knows mirrors by. */
 export function replicationConninfo(cfg: ClusterConfig, source: Endpoint): string {
   const user = cfg.replicationUser ?? cfg.coordinator.user;
-  return `host=${source.address} port=${source.port} user=${user} dbname=postgres application_name=${WALRECEIVER_APPLICATION_NAME}`;
+  return conninfo({ host: source.address, port: String(source.port), user, dbname: 'postgres', application_name: WALRECEIVER_APPLICATION_NAME });
 }
 
 /** The slot the mirror streams through keeps the primary's WAL until the mirror has it. */

@@ -1,3 +1,4 @@
+import type { StopOutcome } from '../../domain/activities';
 import type { Location, SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import type { Executor } from '../exec/executor';
@@ -7,44 +8,75 @@ import { SegmentStartError } from './errors';
 import { probeDir } from './probeDir';
 import { configureAsMirror, setAutoConf } from './recoveryConf';
 import { replicationConninfo } from './sql';
+import { startFailure } from './startLog';
 
-export interface StopResult {
-  wasRunning: boolean;
-  mode?: 'fast' | 'immediate';
-  /** Set when the host could not be reached: a dead host runs no postgres either. */
-  unreachable?: string;
-}
+/** gpsegstop's timeouts: a failed segment gets 120 s of fast shutdown (SEGMENT_STOP_TIMEOUT_DEFAULT), rebalance 600 s. */
+export const STOP_TIMEOUT_SECONDS = { failed: 120, rebalance: 600 } as const;
 
-/** Stops the postgres in the directory only if its postmaster.pid points to a live postgres (gprecoverseg step 4). */
-export async function stopIfRunning(exec: Executor, bin: string, location: Location): Promise<StopResult> {
-  const { datadir } = location;
+// gpsegstop (gpMgmt/sbin/gpsegstop.py SegStop.run, unix.kill_sequence, kill_9_segment_processes): the postmaster and
+// its direct children are noted first; a fast pg_ctl stop; if the postmaster lives on, SIGCONT, SIGTERM (3 s),
+// SIGINT (3 s), SIGQUIT (5 s), SIGABRT to it; then kill -9 of every noted process still alive. Two departures, both
+// safer: a postmaster stopped by SIGSTOP (state T, a hung host) cannot answer pg_ctl, so its 120 s are not waited;
+// and a noted pid is killed only while it still runs in this data directory (a pid may be recycled meanwhile).
+const STOP = String.raw`
+d=$1; bin=$2; timeout=$3
+real=$(cd "$d" 2>/dev/null && pwd -P) || { echo notrunning; exit 0; }
+pid=$(head -1 "$d/postmaster.pid" 2>/dev/null)
+ours() { [ -n "$1" ] && [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$real" ]; }
+ours "$pid" || { echo notrunning; exit 0; }
+kids=$(pgrep -P "$pid" 2>/dev/null)
+state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)
+how=fast
+if [ "$state" = T ]; then how=killed
+elif ! "$bin/pg_ctl" stop -D "$d" -m fast -w -t "$timeout" >/dev/null 2>&1; then how=killed
+fi
+if ours "$pid"; then
+  how=killed
+  kill -s CONT "$pid" 2>/dev/null
+  for step in "TERM 3" "INT 3" "QUIT 5" "ABRT 0"; do
+    ours "$pid" || break
+    set -- $step
+    kill -s "$1" "$pid" 2>/dev/null
+    i=0; while [ $i -lt "$2" ] && ours "$pid"; do sleep 1; i=$((i+1)); done
+  done
+fi
+for p in $pid $kids; do ours "$p" && kill -s KILL "$p" 2>/dev/null; done
+i=0; while ours "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+if ours "$pid"; then echo "alive $pid"; else echo "stopped $how"; fi
+`;
+
+/**
+ * Stops the postgres in the directory, as gpsegstop does, if its postmaster.pid points to a live postgres running in
+ * it (gprecoverseg step 4). A host that cannot be reached runs no postgres for us to stop: said, not thrown.
+ */
+export async function stopSegment(exec: Executor, bin: string, location: Location, timeoutSeconds: number): Promise<StopOutcome> {
   const probe = await probeDir(exec, bin, { location });
   if (!probe.reachable) return { wasRunning: false, unreachable: probe.error ?? 'unreachable' };
   if (!probe.postmasterLive) return { wasRunning: false };
-  const fast = await exec.run([`${bin}/pg_ctl`, 'stop', '-D', datadir, '-m', 'fast', '-w', '-t', '60'], { timeoutMs: 90_000 });
-  if (fast.code === 0) return { wasRunning: true, mode: 'fast' };
-  await exec.run([`${bin}/pg_ctl`, 'stop', '-D', datadir, '-m', 'immediate', '-w', '-t', '60'], { timeoutMs: 90_000 });
-  const after = await probeDir(exec, bin, { location });
-  if (after.postmasterLive) throw new Error(`postgres in ${datadir} on ${exec.host} (pid ${after.postmasterPid}) did not stop`);
-  return { wasRunning: true, mode: 'immediate' };
+  const res = await runChecked(exec, ['sh', '-c', STOP, 'gprecover-stop', location.datadir, bin, String(timeoutSeconds)],
+    { timeoutMs: (timeoutSeconds + 60) * 1000 });
+  const [word, how] = res.stdout.trim().split('\n').pop()!.split(' ');
+  if (word === 'notrunning') return { wasRunning: false };
+  if (word === 'alive') throw new Error(`postgres in ${location.datadir} on ${exec.host} (pid ${how}) survived gpsegstop's kill sequence and kill -9`);
+  return { wasRunning: true, mode: how === 'fast' ? 'fast' : 'killed' };
 }
 
 export interface StartRequest {
   ctx: ClusterContext;
   target: Location;
-  /** The acting primary it mirrors. */
-  source: SegmentRow;
+  /** The acting primary it mirrors; none when the segment starts as a primary again (a rebalance undone). */
+  source?: SegmentRow;
   /** The coordinator's era (GPERA). */
   era: string;
 }
 
-/** gprecoverseg step 9: the segment's port, then the flavour's start of a mirror, unless it already runs. */
-export async function startRecoveredSegment(req: StartRequest): Promise<{ alreadyRunning: boolean }> {
+/** gprecoverseg step 9: the segment's port, then the flavour's start, unless it already runs. */
+export async function startSegment(req: StartRequest): Promise<{ alreadyRunning: boolean }> {
   const { ctx, target } = req;
   const exec = ctx.host(target);
   const probe = await probeDir(exec, ctx.bin, { location: target });
   if (probe.postmasterLive) return { alreadyRunning: true };
-  if (!ctx.flavor.toolsWriteRecoverySettings) {
+  if (req.source && !ctx.flavor.toolsWriteRecoverySettings) {
     await configureAsMirror(exec, target.datadir, { port: target.port, primaryConninfo: replicationConninfo(ctx.cfg, req.source) });
   }
   // Hosts that share one machine (the demo) tell their instances apart by address only.
@@ -57,10 +89,8 @@ export async function startRecoveredSegment(req: StartRequest): Promise<{ alread
   await runChecked(exec, ['mkdir', '-p', `${target.datadir}/log`]);
   const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: req.era });
   const res = await exec.run(commandArgv(start), { timeoutMs: 660_000 });
-  if (res.code !== 0) {
-    const log = await exec.run(['tail', '-n', '5', `${target.datadir}/log/startup.log`]);
-    const detail = (log.stdout || res.stderr || res.stdout).trim().split('\n').slice(-3).join(' | ');
-    throw new SegmentStartError(`pg_ctl start of ${target.datadir} on ${exec.host} failed (exit ${res.code}): ${detail}`);
-  }
+  if (res.code !== 0) throw await startFailure(exec, target, res);
   return { alreadyRunning: false };
 }
+
+export { SegmentStartError };

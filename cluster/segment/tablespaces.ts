@@ -1,6 +1,7 @@
 import { PermanentError } from '../../domain/failures';
 import type { ClusterContext } from '../context';
 import { runChecked, type Executor } from '../exec/executor';
+import { withSegment, type Endpoint } from './sql';
 
 /** A user tablespace of a data directory: pg_tblspc/<oid> and where its link points. */
 export interface TablespaceLink {
@@ -15,13 +16,24 @@ for f in "$d"/pg_tblspc/*; do [ -L "$f" ] && printf '%s\t%s\n' "$(basename "$f")
 exit 0
 `;
 
-/** The tablespace links of a data directory, read on its host (as gpsegrecovery reads the source's links). */
+/** The tablespace links of a data directory, read on its host: the target's own, after a copy. */
 export async function tablespaceLinks(exec: Executor, datadir: string): Promise<TablespaceLink[]> {
   const res = await runChecked(exec, ['sh', '-c', LIST, 'gprecover-tblspc', datadir], { timeoutMs: 30_000 });
   return res.stdout.split('\n').filter(Boolean).map((line) => {
     const [oid, link] = line.split('\t');
     return { oid, link };
   });
+}
+
+/**
+ * The source's user tablespaces and where its links point, asked over libpq in utility mode as gpsegrecovery asks
+ * (SQL, not its host: a source host whose sshd is stuck must not stop its mirror's recovery). Greenplum's
+ * pg_tablespace_location names the LOCATION, the link being <location>/<dbid>; plain PostgreSQL names the link.
+ */
+export async function sourceTablespaces(ctx: ClusterContext, source: Endpoint & { dbid: number }): Promise<TablespaceLink[]> {
+  const rows = await withSegment(ctx, source, async (c) => (await c.query(
+    `SELECT oid::text AS oid, pg_tablespace_location(oid) AS location FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid`)).rows);
+  return rows.map((r) => ({ oid: String(r.oid), link: ctx.flavor.tablespaceLink(String(r.location), source.dbid) }));
 }
 
 /** Where each of the source's tablespaces goes for the target dbid: `<location>/<target dbid>` on Greenplum. */

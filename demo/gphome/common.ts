@@ -12,6 +12,8 @@ import path from 'node:path';
 /** Environment variables the bin/ shims set for the wrapper programs. */
 export const PG_BIN_ENV = 'GPDEMO_PG_BIN';
 export const FLAVOR_ENV = 'GPDEMO_FLAVOR';
+/** The installation's list of the cluster's hosts and their addresses (install.ts hostsFile). */
+export const HOSTS_ENV = 'GPDEMO_HOSTS';
 
 export const WALRECEIVER_APPLICATION_NAME = 'gp_walreceiver';
 export const INTERNAL_AUTO_CONF = 'internal.auto.conf';

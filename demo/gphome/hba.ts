@@ -1,11 +1,13 @@
 /**
  * The demo's hosts share one machine, so every connection reaches PostgreSQL from the loopback address and
  * pg_hba.conf cannot tell them apart. The tool wrappers therefore check, before they connect, the rules a real
- * server would apply to the host they run on (GPRECOVER_HOST_ADDRESS, set by the executor for that host), with
+ * server would apply to the host they run on (GPRECOVER_HOST, set by the local executor, and the installation's list of hosts), with
  * PostgreSQL's own refusal. The lines that let the loopback in are marked and ignored here.
  */
+import fs from 'node:fs';
 import pg from 'pg';
-import { HOST_ADDRESS_ENV } from '../../cluster/exec/local';
+import { HOST_NAME_ENV } from '../../cluster/exec/local';
+import { HOSTS_ENV } from './common';
 
 export const PLUMBING_MARK = '# gprecover demo: loopback plumbing, not a host';
 
@@ -63,9 +65,16 @@ export function refusal(c: { client: string; user: string; database: string; rep
     : `FATAL:  no pg_hba.conf entry for host "${c.client}", user "${c.user}", database "${c.database}", no encryption`;
 }
 
-/** The host the tool runs on: the executor says it, or sshd does (SSH_CONNECTION's server address). */
-export function clientAddress(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env[HOST_ADDRESS_ENV]) return env[HOST_ADDRESS_ENV];
+/**
+ * The address the tool's connections leave from: the last address of the host the local executor says it stands
+ * for (GPDEMO_HOSTS lists them), or the one sshd was reached at (SSH_CONNECTION's server address).
+ */
+export function clientAddress(env: NodeJS.ProcessEnv = process.env, readHosts = (f: string) => fs.readFileSync(f, 'utf8')): string | undefined {
+  const host = env[HOST_NAME_ENV];
+  if (host && env[HOSTS_ENV]) {
+    const addresses = (JSON.parse(readHosts(env[HOSTS_ENV]!)) as Record<string, string[]>)[host];
+    if (addresses?.length) return addresses[addresses.length - 1];
+  }
   const ssh = env.SSH_CONNECTION?.trim().split(/\s+/);
   return ssh && ssh.length === 4 ? ssh[2] : undefined;
 }

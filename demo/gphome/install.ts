@@ -8,7 +8,7 @@ import { buildSync } from 'esbuild';
 import { DemoError } from '../errors';
 import path from 'node:path';
 import { osIdentity } from '../../cluster/exec/local';
-import { FLAVOR_ENV, PG_BIN_ENV } from './common';
+import { FLAVOR_ENV, HOSTS_ENV, PG_BIN_ENV } from './common';
 
 export type GpHomeFlavor = 'gp7' | 'cloudberry';
 
@@ -36,7 +36,15 @@ export interface InstallGpHomeOptions {
   flavor: GpHomeFlavor;
   /** OS user that should own the installation (when the caller is root). */
   osUser?: string;
+  /**
+   * Every host of the cluster and its addresses, the one its connections leave from last: the tools judge
+   * pg_hba.conf for the host they run on (GPRECOVER_HOST, set by the local executor), as a server would see it.
+   */
+  hosts?: Record<string, string[]>;
 }
+
+/** Where an installation lists the cluster's hosts and their addresses (the tools' pg_hba judgement reads it). */
+export const hostsFile = (dir: string) => path.join(path.resolve(dir), 'share', 'hosts.json');
 
 const PRODUCT: Record<GpHomeFlavor, string> = { gp7: 'Greenplum 7', cloudberry: 'Apache Cloudberry' };
 
@@ -47,8 +55,9 @@ function projectRoot(): string {
   return path.resolve(__dirname, '..', '..');
 }
 
-function wrapperEnv(pgBin: string, flavor: GpHomeFlavor): string {
-  return [`${PG_BIN_ENV}=${q(pgBin)}; export ${PG_BIN_ENV}`, `${FLAVOR_ENV}=${q(flavor)}; export ${FLAVOR_ENV}`].join('\n');
+function wrapperEnv(pgBin: string, flavor: GpHomeFlavor, dir: string): string {
+  return [`${PG_BIN_ENV}=${q(pgBin)}; export ${PG_BIN_ENV}`, `${FLAVOR_ENV}=${q(flavor)}; export ${FLAVOR_ENV}`,
+    `${HOSTS_ENV}=${q(hostsFile(dir))}; export ${HOSTS_ENV}`].join('\n');
 }
 
 type WrappedTool = keyof typeof GPHOME_WRAPPED_TOOLS;
@@ -93,7 +102,7 @@ export function wrapperShim(dir: string, tool: 'pg_basebackup' | 'pg_rewind', pg
   return [
     '#!/bin/sh',
     `# gprecover demo GPHOME: ${tool} with ${PRODUCT[flavor]}'s rules over PostgreSQL's ${path.join(pgBin, tool)}.`,
-    wrapperEnv(pgBin, flavor),
+    wrapperEnv(pgBin, flavor, dir),
     runWrapper(dir, tool),
     '',
   ].join('\n');
@@ -119,7 +128,7 @@ export function pgCtlShim(dir: string, pgBin: string, flavor: GpHomeFlavor): str
     '    esac',
     '  fi',
     '  if [ "$a" = start ]; then',
-    ...wrapperEnv(pgBin, flavor).split('\n').map((l) => `    ${l}`),
+    ...wrapperEnv(pgBin, flavor, dir).split('\n').map((l) => `    ${l}`),
     `    ${runWrapper(dir, 'pg_ctl')}`,
     '  fi',
     '  break',
@@ -200,6 +209,11 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
   const other = path.join(dir, GPHOME_ENV_SCRIPT[opts.flavor === 'gp7' ? 'cloudberry' : 'gp7']);
   fs.rmSync(other, { force: true });
 
+  const share = path.dirname(hostsFile(dir));
+  fs.mkdirSync(share, { recursive: true });
+  fs.chmodSync(share, 0o755);
+  put(hostsFile(dir), (tmp) => fs.writeFileSync(tmp, `${JSON.stringify(opts.hosts ?? {}, null, 2)}\n`, { mode: 0o644 }));
+
   const built = path.join(projectRoot(), '.tools', GPDEMO_MODULE_BUILD);
   if (!fs.existsSync(built)) {
     throw new DemoError(`the demo's Greenplum server module ${built} is not built; run 'npm run setup' (scripts/build-gpdemo.sh)`);
@@ -212,6 +226,6 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
   const id = osIdentity(opts.osUser);
   if (id) {
     const programs = (Object.keys(GPHOME_WRAPPED_TOOLS) as WrappedTool[]).map((t) => wrapperProgram(dir, t));
-    for (const p of [dir, bin, lib, gpdemoModule(dir), script, ...programs, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
+    for (const p of [dir, bin, lib, share, hostsFile(dir), gpdemoModule(dir), script, ...programs, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
   }
 }

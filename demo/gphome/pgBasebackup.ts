@@ -283,7 +283,7 @@ async function fullCopy(a: ParsedArgs, dbid: number): Promise<never> {
   const force = has(a, 'force-overwrite');
   await refuseUntrustedHost(a);
   const rows = await withSource(a, async (c) => {
-    const r = await c.query(`SELECT oid::int AS oid, pg_tablespace_location(oid) AS loc FROM pg_tablespace
+    const r = await c.query(`SELECT oid::int AS oid, pg_catalog.pg_tablespace_location(oid) AS loc FROM pg_tablespace
       WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid`);
     return r.rows as Array<{ oid: number; loc: string }>;
   });

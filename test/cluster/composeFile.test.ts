@@ -15,7 +15,7 @@ import { clustersFilePath, readClustersFile } from '../../cluster/config';
 import { endpointFromEnv } from '../../worker/connection';
 import { portOpen } from '../../worker/devServer';
 import { resolveTemporalCli } from '../../worker/temporalCli';
-import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../../domain/searchAttributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');

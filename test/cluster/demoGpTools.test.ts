@@ -23,7 +23,7 @@ const id = osIdentity(OS_USER);
 const DB_USER = id ? OS_USER : os.userInfo().username;
 
 const pgBin = findPgBin();
-const exec = new LocalExecutor('localhost', OS_USER, ADDR);
+const exec = new LocalExecutor('localhost', OS_USER);
 
 let tmp: string;
 let gphome: string;
@@ -109,7 +109,7 @@ describe('demo GPHOME: Greenplum 7 tool rules over PostgreSQL 15', () => {
     fs.chmodSync(tmp, 0o755);
     if (id) fs.chownSync(tmp, id.uid, id.gid);
     gphome = dd('gphome');
-    installGpHome({ dir: gphome, pgBin, flavor: 'gp7', osUser: OS_USER });
+    installGpHome({ dir: gphome, pgBin, flavor: 'gp7', osUser: OS_USER, hosts: { localhost: [ADDR] } });
 
     // Primary dbid 2 with a user tablespace at <base>/2, Greenplum's per-dbid layout.
     const p2 = dd('p2');

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { listRuns } from '../../client/commands/history';
-import { parseSince } from '../../client/historyQuery';
+import { parseSince } from '../../domain/visibilityQuery';
 import { main } from '../../client/main';
 import type { TemporalHarness } from '../helpers/temporal';
 import { eventually, useScenarios, type Scenarios } from '../helpers/stubRuns';

@@ -27,7 +27,7 @@ export async function expectOwnIdentity(cluster: DemoCluster): Promise<void> {
   if (cluster.layout.flavor === 'postgres') return;
   for (const r of (await cluster.segments()).filter((s) => s.content >= 0)) {
     const [{ gp_dbid: dbid }] = await cluster.query<{ gp_dbid: string }>(r.dbid, 'SHOW gp_dbid');
-    const links = await cluster.query<{ loc: string }>(r.dbid, `SELECT pg_tablespace_location(oid) AS loc FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')`);
+    const links = await cluster.query<{ loc: string }>(r.dbid, `SELECT pg_catalog.pg_tablespace_location(oid) AS loc FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')`);
     expect({ dbid: r.dbid, gpDbid: Number(dbid), links: links.map((l) => l.loc) })
       .toEqual({ dbid: r.dbid, gpDbid: r.dbid, links: [path.join(cluster.layout.tablespaceLocation!, String(r.dbid))] });
   }

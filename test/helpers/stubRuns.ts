@@ -6,20 +6,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import type { RecoveryActivities } from '../../domain/activities';
 import { InvalidRequestError, PermanentError } from '../../domain/failures';
-import type { DirProbeRequest } from '../../domain/probe';
-import type { SegmentRow } from '../../domain/segment';
+import type { ClusterSnapshot } from '../../domain/probe';
 import { failureTypeInterceptor } from '../../activities/failureInterceptor';
+import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
+import { reportProgress } from '../../activities/progress';
+import { fakeActivities } from '../../testkit/fakeActivities';
+import { fakeSnapshot } from '../../testkit/fakeCluster';
 import { rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
-import type { RebalanceInput, RecoveryInput, SegmentPlan } from '../../domain/recovery';
+import type { RebalanceInput, RecoveryInput } from '../../domain/recovery';
 import { runInBackground } from '../../worker/runningWorker';
 import { afterAll, beforeAll } from 'vitest';
-import { fakeToolchainActivities } from './fakeToolchain';
 import { connectHarness, workflowBundle, type RunningWorker, type TemporalHarness } from './temporal';
 
 export interface StubCluster {
   name: string;
-  /** dbids the catalog marks down. */
+  /** dbids the catalog marks down (failed mirrors: dbid 4 of content 0, dbid 5 of content 1). */
   down: number[];
   /** copySegment fails its first attempt (retryable) for these dbids. */
   copyFailsOnce?: number[];
@@ -32,86 +35,42 @@ export interface StubCluster {
 }
 
 /** Two hosts, two contents, group mirroring: primaries dbid 2, 3; mirrors dbid 4 (of content 0), 5 (of content 1). */
-export function stubSegments(c: StubCluster): SegmentRow[] {
-  const row = (dbid: number, content: number, role: 'p' | 'm', host: number, port: number): SegmentRow => ({
-    dbid, content, role, preferredRole: role, mode: 's', status: 'u', port,
-    hostname: `sdw${host}`, address: `10.0.0.${host}`, datadir: `/data/${role === 'p' ? 'primary' : 'mirror'}/gpseg${content}`,
-  });
-  const rows = [row(2, 0, 'p', 1, 6000), row(3, 1, 'p', 2, 6000), row(4, 0, 'm', 2, 7000), row(5, 1, 'm', 1, 7000)];
-  for (const r of rows) {
-    if (c.swapped?.includes(r.content)) r.role = r.role === 'p' ? 'm' : 'p';
-    if (c.down.includes(r.dbid)) {
-      r.status = 'd';
-      r.mode = 'n';
-      for (const p of rows) if (p.content === r.content) p.mode = 'n';
-    }
-  }
-  return rows;
+export function stubSnapshot(c: StubCluster): ClusterSnapshot {
+  return fakeSnapshot(c.name, { contents: 2, perHost: 1, down: c.down, swapped: c.swapped, spareHosts: 2 });
 }
 
-function stubActivities(clusters: StubCluster[]) {
+function stubActivities(clusters: StubCluster[]): RecoveryActivities {
   const spec = (name: string) => {
     const c = clusters.find((x) => x.name === name);
     if (!c) throw new InvalidRequestError(`no cluster '${name}' in the stub`);
     return c;
   };
-  const rowOf = (name: string, dbid: number) => stubSegments(spec(name)).find((r) => r.dbid === dbid)!;
-  return {
-    async readCluster(cluster: string) {
-      return {
-        cluster, flavor: { name: 'gp7' as const, title: 'Greenplum 7 (stub)', differential: true }, segments: stubSegments(spec(cluster)),
-        hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2', sdw3: '10.0.0.3', sdw4: '10.0.0.4' },
-      };
-    },
-    async probeTargets(input: { cluster: string; dirs: DirProbeRequest[]; sources: SegmentRow[] }) {
-      return {
-        // A move's target (asked with its port) is a fresh directory; an in-place target holds the old data.
-        dirs: input.dirs.map((d) => (d.checkPort
-          ? { location: d.location, reachable: true, exists: false, empty: true, postmasterLive: false, standbySignal: false, portInUse: false }
-          : { location: d.location, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '7351' })),
-        sources: input.sources.map((s) => ({ dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '7351', timeline: 1, serverVersionNum: 150000 })),
-      };
-    },
-    async stopFailedSegment() {
-      return { wasRunning: false };
-    },
-    async verifySegmentDown() {},
-    async updateCatalog(input: { cluster: string; change: { dbid: number; type: string; moved: boolean; target: { hostname: string; address: string; port: number; datadir: string } } }) {
-      const before = rowOf(input.cluster, input.change.dbid);
-      return { before, after: { ...before, ...input.change.target, mode: 'n' }, rewritten: input.change.type === 'full' || input.change.moved };
-    },
-    async wipeTarget() {
-      return { cleared: false, note: 'stub' };
-    },
-    async copySegment(input: { cluster: string; item: SegmentPlan }) {
-      const c = spec(input.cluster);
-      const { dbid } = input.item;
-      if (c.copyFails?.includes(dbid)) {
-        throw new PermanentError(`pg_basebackup exited 1 for dbid ${dbid}: could not connect to the source`);
-      }
-      if (c.copyFailsOnce?.includes(dbid) && Context.current().info.attempt === 1) {
-        throw new Error(`pg_rewind exited 1 for dbid ${dbid}: connection reset by peer`);
-      }
-      return { method: input.item.type === 'full' ? 'pg_basebackup' : 'pg_rewind', attached: false };
-    },
-    async startRecoveredSegment() {
-      return { alreadyRunning: false };
-    },
-    async waitForSync(input: { cluster: string; dbid: number }) {
-      if (spec(input.cluster).hangSync) {
-        const ctx = Context.current();
-        for (;;) {
-          ctx.heartbeat('status d mode n, 4096 WAL bytes behind');
-          await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 200))]);
+  return fakeActivities({
+    snapshot: (cluster) => stubSnapshot(spec(cluster)),
+    progress: 'runs',
+    overrides: {
+      async copySegment({ cluster, item }) {
+        const c = spec(cluster);
+        if (c.copyFails?.includes(item.dbid)) {
+          throw new PermanentError(`pg_basebackup exited 1 for dbid ${item.dbid}: could not connect to the source`);
         }
-      }
-      return { status: 'u', mode: 's', walBytesBehind: 0 };
+        if (c.copyFailsOnce?.includes(item.dbid) && Context.current().info.attempt === 1) {
+          throw new Error(`pg_rewind exited 1 for dbid ${item.dbid}: connection reset by peer`);
+        }
+        return { method: item.type === 'full' ? 'pg_basebackup' : 'pg_rewind', attached: false };
+      },
+      async waitForSync({ cluster }) {
+        if (spec(cluster).hangSync) {
+          const ctx = Context.current();
+          for (;;) {
+            reportProgress({ phase: 'waiting for FTS: status d mode n', walBytesBehind: 4096 });
+            await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 200))]);
+          }
+        }
+        return { status: 'u', mode: 's', walBytesBehind: 0, streaming: true };
+      },
     },
-    async backOutCatalog() {
-      return true;
-    },
-    ...fakeToolchainActivities('runs'),
-  };
+  });
 }
 
 export async function startStubWorker(h: TemporalHarness, taskQueue: string, clusters: StubCluster[]): Promise<RunningWorker> {
@@ -121,7 +80,7 @@ export async function startStubWorker(h: TemporalHarness, taskQueue: string, clu
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: stubActivities(clusters),
-    interceptors: { activity: [failureTypeInterceptor] },
+    interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor] },
   });
   return runInBackground(worker);
 }

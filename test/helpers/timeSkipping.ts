@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { PROJECT_ROOT } from '../../cluster/config';
-import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../../domain/searchAttributes';
 import { quietRuntime } from '../../worker/quietRuntime';
 
 /** scripts/test-server/run.sh runs Temporal's Java time-skipping test server, installed by scripts/setup.sh. */

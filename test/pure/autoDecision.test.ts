@@ -8,13 +8,14 @@ import { loadPolicyFile, parsePolicy } from '../../client/autoPolicyFile';
 import { describePolicy, formatEvery, parseEvery } from '../../client/autoText';
 import { formatDecisionTable, type DecisionRow } from '../../client/decisionTable';
 import { UsageError } from '../../client/errors';
-import { buildDecisionQuery, buildHistoryQuery } from '../../client/historyQuery';
+import { InvalidRequestError } from '../../domain/failures';
+import { buildDecisionQuery, buildHistoryQuery } from '../../domain/visibilityQuery';
 import { requesterLabel } from '../../client/historyTable';
 import { DEFAULT_AUTO_POLICY, withPolicyDefaults, type AutoFacts, type AutoPolicy, type AutoRunRecord } from '../../domain/autoPolicy';
 import type { ClusterSnapshot } from '../../domain/probe';
 import type { SegmentRow } from '../../domain/segment';
 import { autoNeeds, decide, inQuietHours, minutesOfDay } from '../../workflows/autoDecision';
-import { autoInputProblems } from '../../workflows/validateAutoInput';
+import { autoInputProblems } from '../../domain/autoInput';
 
 const NOW = new Date('2024-05-10T12:00:00.000Z');
 const ago = (min: number) => new Date(NOW.getTime() - min * 60_000).toISOString();
@@ -226,23 +227,25 @@ describe('policy file', () => {
 
   it('fills every default in, and this machine\'s time zone for quiet hours without one', () => {
     expect(loadPolicyFile(undefined)).toEqual({ ...DEFAULT_AUTO_POLICY });
-    const p = loadPolicyFile(file('p.json', JSON.stringify({ types: ['full', 'incremental'], quietHours: { from: '22:00', to: '06:00' }, notify: { command: 'logger -t gprecover' } })), 'Europe/Oslo');
-    expect(p).toEqual({ ...DEFAULT_AUTO_POLICY, types: ['incremental', 'full'], quietHours: { from: '22:00', to: '06:00', timeZone: 'Europe/Oslo' }, notify: { command: 'logger -t gprecover' } });
+    const p = loadPolicyFile(file('p.json', JSON.stringify({ types: ['full', 'incremental'], quietHours: { from: '22:00', to: '06:00' }, notify: 'pager' })), 'Europe/Oslo');
+    expect(p).toEqual({ ...DEFAULT_AUTO_POLICY, types: ['incremental', 'full'], quietHours: { from: '22:00', to: '06:00', timeZone: 'Europe/Oslo' }, notify: 'pager' });
     expect(parsePolicy({ quietHours: { from: '01:00', to: '02:00', timeZone: 'UTC' } }, 'x', 'Europe/Oslo').quietHours?.timeZone).toBe('UTC');
   });
 
   it.each([
-    [{ types: ['fast'] }, /^policy file \S+: types\.0: must list recovery types: incremental, differential, full, not "fast"$/],
-    [{ types: [] }, /types: must list at least one recovery type/],
-    [{ downForMinutes: -1 }, /downForMinutes: must be at least 0, not -1$/],
-    [{ downForMinutes: '5' }, /downForMinutes: must be a number of minutes, not "5"$/],
-    [{ maxRunsPerDay: 1.5 }, /maxRunsPerDay: must be a whole number, not 1\.5$/],
-    [{ quietHours: { from: '25:00', to: '06:00' } }, /quietHours\.from: must be a time HH:MM \(00:00 to 23:59\), not "25:00"$/],
-    [{ quietHours: { from: '22:00', to: '06:00', timeZone: 'Mars/Olympus' } }, /quietHours\.timeZone: must be an IANA time zone like Europe\/Berlin, not "Mars\/Olympus"$/],
-    [{ notify: {} }, /notify: needs a command or a webhook/],
-    [{ notify: { webhook: 'ftp://x' } }, /notify\.webhook: must be an http:\/\/ or https:\/\/ URL, not "ftp:\/\/x"$/],
-    [{ rebalance: 'yes' }, /rebalance: must be true or false, not "yes"$/],
-    [{ retries: 3 }, /\(top level\): unknown field retries$/],
+    [{ types: ['fast'] }, /^policy file \S+: policy\.types must be a list of incremental, differential, full, not \["fast"\]$/],
+    [{ types: [] }, /policy\.types must list at least one recovery type/],
+    [{ downForMinutes: -1 }, /policy\.downForMinutes must be a number of minutes of at least 0, not -1$/],
+    [{ downForMinutes: '5' }, /policy\.downForMinutes must be a number of minutes of at least 0, not "5"$/],
+    [{ maxRunsPerDay: 1.5 }, /policy\.maxRunsPerDay must be a whole number of at least 1, not 1\.5$/],
+    [{ quietHours: { from: '25:00', to: '06:00' } }, /policy\.quietHours\.from must be a time HH:MM \(00:00 to 23:59\), not "25:00"$/],
+    [{ quietHours: { from: '22:00', to: '06:00', timeZone: 'Mars/Olympus' } }, /policy\.quietHours\.timeZone must be an IANA time zone like Europe\/Berlin, not "Mars\/Olympus"$/],
+    // Commands and URLs are the worker's (its clusters file's notifyHooks): a policy only names a hook.
+    [{ notify: { command: 'id > /tmp/x' } }, /policy\.notify names a notification hook of the worker's clusters file .* a command or a URL in the policy is refused$/],
+    [{ notify: { webhook: 'https://hooks.example/T0K3N' } }, /policy\.notify names a notification hook/],
+    [{ notify: '$(id)' }, /policy\.notify must be the name of a notification hook/],
+    [{ rebalance: 'yes' }, /policy\.rebalance must be true or false, not "yes"$/],
+    [{ retries: 3 }, /unknown field 'policy\.retries'/],
   ])('refuses %j in one line naming the field', (bad, msg) => {
     const f = file('bad.json', JSON.stringify(bad));
     expect(() => loadPolicyFile(f)).toThrow(UsageError);
@@ -258,7 +261,7 @@ describe('policy file', () => {
 describe('the workflow\'s own input check (input typed into the Web UI)', () => {
   it('accepts what the CLI puts in a schedule, and an input without a policy', () => {
     expect(autoInputProblems({ cluster: 'demo', policy: loadPolicyFile(undefined) })).toEqual([]);
-    expect(autoInputProblems({ cluster: 'demo', policy: { quietHours: { from: '22:00', to: '06:00', timeZone: 'Europe/Berlin' }, notify: { webhook: 'https://hooks.example/x' } } })).toEqual([]);
+    expect(autoInputProblems({ cluster: 'demo', policy: { quietHours: { from: '22:00', to: '06:00', timeZone: 'Europe/Berlin' }, notify: 'chat-ops' } })).toEqual([]);
     expect(autoInputProblems({ cluster: 'demo' })).toEqual([]);
   });
   it('refuses the rest in one line each', () => {
@@ -272,14 +275,13 @@ describe('the workflow\'s own input check (input typed into the Web UI)', () => 
     ]);
   });
   it('holds input typed by hand to the limits a policy file is held to', () => {
-    const huge = { types: [], downForMinutes: 20_000, maxRunsPerDay: 5000, notify: { timeoutSeconds: 10 } };
+    const huge = { types: [], downForMinutes: 20_000, maxRunsPerDay: 5000 };
     expect(autoInputProblems({ cluster: 'demo', policy: huge })).toEqual([
       'policy.types must list at least one recovery type (incremental, differential, full)',
       'policy.downForMinutes must be at most a week (10080)',
       'policy.maxRunsPerDay must be at most 1000',
-      'policy.notify needs a command or a webhook',
     ]);
-    expect(() => parsePolicy(huge, 'policy')).toThrow(/types: must list at least one recovery type.*downForMinutes: must be at most a week \(10080\).*maxRunsPerDay: must be at most 1000.*notify: needs a command or a webhook/);
+    expect(() => parsePolicy(huge, 'policy')).toThrow(/types must list at least one recovery type.*downForMinutes must be at most a week \(10080\).*maxRunsPerDay must be at most 1000/);
   });
 });
 
@@ -294,9 +296,9 @@ describe('--every', () => {
   it('describes a policy in one line', () => {
     expect(describePolicy(loadPolicyFile(undefined))).toBe(
       'types: incremental only; down 5 min first; at most 6 run(s) a day; no quiet hours; skips while gprecoverseg.lock is held; no rebalance; no notification');
-    expect(describePolicy(withPolicyDefaults({ types: ['incremental', 'differential'], quietHours: { from: '22:00', to: '06:00', timeZone: 'UTC' }, rebalance: true, notify: { command: 'x', webhook: 'http://h/' } })))
+    expect(describePolicy(withPolicyDefaults({ types: ['incremental', 'differential'], quietHours: { from: '22:00', to: '06:00', timeZone: 'UTC' }, rebalance: true, notify: 'pager' })))
       .toBe("types: incremental, then differential after a failed run; down 5 min first; at most 6 run(s) a day; quiet 22:00-06:00 UTC; "
-        + "skips while gprecoverseg.lock is held; rebalances after (replay lag under 10 GB); notifies command 'x' and webhook http://h/");
+        + "skips while gprecoverseg.lock is held; rebalances after (replay lag under 10 GB); notifies hook 'pager' (the worker's notifyHooks)");
   });
 });
 
@@ -305,7 +307,7 @@ describe('decisions in visibility and in tables', () => {
     expect(buildDecisionQuery({})).toBe("WorkflowType = 'autoRecoveryWorkflow'");
     expect(buildDecisionQuery({ cluster: "o'b", since: NOW, decision: 'started', status: 'failed' })).toBe(
       "WorkflowType = 'autoRecoveryWorkflow' AND ClusterName = 'o\\'b' AND StartTime > '2024-05-10T12:00:00.000Z' AND AutoDecision = 'started' AND ExecutionStatus = 'Failed'");
-    expect(() => buildDecisionQuery({ decision: "x' OR '1'='1" })).toThrow(UsageError);
+    expect(() => buildDecisionQuery({ decision: "x' OR '1'='1" })).toThrow(InvalidRequestError);
   });
   it('lists recoveries an automatic run started beside top-level ones', () => {
     expect(buildHistoryQuery({})).toContain("(ParentWorkflowId IS NULL OR WorkflowType = 'recoveryWorkflow')");

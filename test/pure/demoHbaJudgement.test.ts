@@ -28,7 +28,8 @@ describe('the demo tools\' pg_hba.conf judgement', () => {
   it('says what PostgreSQL says, and knows the host from the executor or from sshd', () => {
     expect(refusal(conn('10.0.0.4'))).toBe('FATAL:  no pg_hba.conf entry for replication connection from host "10.0.0.4", user "gpadmin", no encryption');
     expect(refusal(conn('10.0.0.4', false, 'template1'))).toBe('FATAL:  no pg_hba.conf entry for host "10.0.0.4", user "gpadmin", database "template1", no encryption');
-    expect(clientAddress({ GPRECOVER_HOST_ADDRESS: '10.0.0.5' })).toBe('10.0.0.5');
+    const hosts = () => JSON.stringify({ sdw1: ['10.0.0.5', '10.1.0.5'] });
+    expect(clientAddress({ GPRECOVER_HOST: 'sdw1', GPDEMO_HOSTS: '/gphome/share/hosts.json' }, hosts)).toBe('10.1.0.5');
     expect(clientAddress({ SSH_CONNECTION: '10.0.0.1 50000 10.0.0.6 22' })).toBe('10.0.0.6');
     expect(clientAddress({})).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildChildrenQuery, buildHistoryQuery, checkStatus, checkType, clusterNeedsExactCheck, parseSince, quote,
-} from '../../client/historyQuery';
-import { UsageError } from '../../client/errors';
+} from '../../domain/visibilityQuery';
+import { InvalidRequestError } from '../../domain/failures';
 import { formatHistoryTable, statusName, type HistoryRow } from '../../client/historyTable';
 
 const now = new Date('2024-05-10T12:00:00.000Z');
@@ -19,7 +19,7 @@ describe('parseSince', () => {
     expect(parseSince('2024-05-01T10:30:00Z', now).toISOString()).toBe('2024-05-01T10:30:00.000Z');
   });
   it.each(['7', 'd', '7x', '-1d', '0h', 'yesterday', '2024-13-45', '7d;DROP'])('refuses %j with a one-line usage error', (bad) => {
-    expect(() => parseSince(bad, now)).toThrow(UsageError);
+    expect(() => parseSince(bad, now)).toThrow(InvalidRequestError);
     expect(() => parseSince(bad, now)).toThrow(/^--since must be a duration like 30m, 24h, 7d or 2w, or a date like 2024-05-01, not '.*'$/);
   });
 });
@@ -31,7 +31,7 @@ describe('checkStatus / checkType', () => {
   });
   it('refuses others with a one-line usage error listing the choices', () => {
     expect(() => checkStatus('Failed')).toThrow("--status must be one of running, completed, failed, cancelled, terminated, timed-out, not 'Failed'");
-    expect(() => checkStatus('canceled')).toThrow(UsageError);
+    expect(() => checkStatus('canceled')).toThrow(InvalidRequestError);
     expect(() => checkType('fast')).toThrow("--type must be one of full, incremental, differential, rebalance, mixed, not 'fast'");
   });
 });
@@ -79,8 +79,8 @@ describe('buildHistoryQuery', () => {
     expect(buildHistoryQuery({ cluster: '"x' })).toContain('ClusterName IS NOT NULL');
   });
   it('validates status and type even when called directly', () => {
-    expect(() => buildHistoryQuery({ status: "x' OR '1'='1" })).toThrow(UsageError);
-    expect(() => buildHistoryQuery({ type: 'nope' })).toThrow(UsageError);
+    expect(() => buildHistoryQuery({ status: "x' OR '1'='1" })).toThrow(InvalidRequestError);
+    expect(() => buildHistoryQuery({ type: 'nope' })).toThrow(InvalidRequestError);
   });
 });
 

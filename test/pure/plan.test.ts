@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SegmentRow } from '../../domain/segment';
 import type { ClusterSnapshot, DirProbe, ProbeResult } from '../../domain/probe';
 import { parseRecoverConfig } from '../../domain/recoverConfig';
-import { probeRequests, selectTargets, validateTargets } from '../../workflows/plan';
+import { probeRequests, selectTargets, validateTargets } from '../../domain/plan';
+import { recoveryInputProblems } from '../../domain/recoveryInput';
 
 const row = (dbid: number, content: number, role: 'p' | 'm', pref: 'p' | 'm', status: 'u' | 'd', host: string, port: number, mode: 's' | 'n' = status === 'd' ? 'n' : 's'): SegmentRow => ({
   dbid, content, role, preferredRole: pref, mode, status, port, hostname: host, address: host === 'sdw1' ? '127.0.0.2' : host === 'sdw2' ? '127.0.0.3' : '127.0.0.4',
@@ -177,31 +178,44 @@ describe('validateTargets', () => {
   });
 });
 
-describe('inputProblems (JSON typed into the Web UI)', () => {
-  it('accepts the documented inputs', async () => {
-    const { inputProblems } = await import('../../workflows/validateInput');
-    expect(inputProblems({ cluster: 'demo' })).toEqual([]);
-    expect(inputProblems({ cluster: 'demo', full: true, hostParallelism: 4, rebalance: false, replayLagGB: 0.5 })).toEqual([]);
-    expect(inputProblems({ cluster: 'demo', spareHosts: ['sdw9'], segmentParallelism: 8 })).toEqual([]);
-    expect(inputProblems({ cluster: 'demo', full: true, spareHosts: ['sdw9'] })).toEqual(['-F option is not supported with -p option']);
-    expect(inputProblems({ cluster: 'demo', hostParallelism: 65, maxRate: '10G' })).toEqual(['Invalid parallelDegree value provided with -B argument: 65', 'Invalid --max-rate unit: G']);
+describe('recoveryInputProblems: the one schema of every entry point (CLI, Web UI JSON, schedule)', () => {
+  it('accepts the documented inputs', () => {
+    expect(recoveryInputProblems({ cluster: 'demo' })).toEqual([]);
+    expect(recoveryInputProblems({ cluster: 'demo', full: true, hostParallelism: 4, rebalance: false, replayLagGB: 0.5 })).toEqual([]);
+    expect(recoveryInputProblems({ cluster: 'demo', spareHosts: ['sdw9'], segmentParallelism: 8 })).toEqual([]);
+    expect(recoveryInputProblems({ cluster: 'demo', full: true, spareHosts: ['sdw9'] })).toEqual(['-F option is not supported with -p option']);
+    expect(recoveryInputProblems({ cluster: 'demo', hostParallelism: 65, maxRate: '10G' })).toEqual(['Invalid parallelDegree value provided with -B argument: 65', 'Invalid --max-rate unit: G']);
   });
 
-  it('names each wrong field', async () => {
-    const { inputProblems } = await import('../../workflows/validateInput');
-    expect(inputProblems('demo')).toEqual(['input must be a JSON object like {"cluster": "demo"}']);
-    expect(inputProblems({ cluster: 'demo', hostParallelism: 0, full: 'yes', fast: true })).toEqual([
-      "input field 'hostParallelism' must be a whole number of at least 1, not 0",
+  it('names each wrong field, with its bounds', () => {
+    expect(recoveryInputProblems('demo')).toEqual(['input must be a JSON object like {"cluster": "demo"}']);
+    expect(recoveryInputProblems({ cluster: 'demo', hostParallelism: 0, full: 'yes', fast: true })).toEqual([
+      "input field 'hostParallelism' must be a whole number from 1 to 1024, not 0",
       "input field 'full' must be true or false, not \"yes\"",
       expect.stringMatching(/^unknown input field 'fast' \(known: cluster, full/),
     ]);
-    expect(inputProblems({})).toEqual(['input must name the cluster: {"cluster": "<name>"}']);
+    expect(recoveryInputProblems({})).toEqual(['input must name the cluster: {"cluster": "<name>"}']);
+    expect(recoveryInputProblems({ cluster: 'demo', outageSeconds: 10 ** 9, requestedBy: 'x'.repeat(500) })).toEqual([
+      "input field 'outageSeconds' must be a whole number from 1 to 604800, not 1000000000",
+      `input field 'requestedBy' must be a string of at most 200 characters, not "${'x'.repeat(79)}`,
+    ]);
+  });
+
+  it('refuses what would reach pg_hba.conf, a shell or the lock as something else than a host or a directory', () => {
+    expect(recoveryInputProblems({ cluster: 'demo', spareHosts: ['all'] })).toEqual(["input field 'spareHosts': spare host 'all' is a pg_hba.conf keyword, not a host"]);
+    expect(recoveryInputProblems({ cluster: 'demo', spareHosts: ['-oProxyCommand=id'] })).toEqual(["input field 'spareHosts': spare host '-oProxyCommand=id' starts with '-' (it would be read as an option)"]);
+    expect(recoveryInputProblems({ cluster: 'demo', coordinatorDataDirectory: '/data/$(id)' })).toEqual([
+      "input field 'coordinatorDataDirectory': coordinator data directory (-d) '/data/$(id)' holds characters other than letters, digits, '.', '_', '+', '-' and '/'",
+    ]);
+    expect(recoveryInputProblems({ cluster: 'demo', recoverConfig: '127.0.0.2|7000|/data/m/gpseg0 samenet|7001|/data/n/gpseg0' })).toEqual([
+      "Invalid address on line 1: address 'samenet' is a pg_hba.conf keyword, not a host",
+    ]);
   });
 });
 
 describe('contentIdsThatFit (search attribute value limit)', () => {
   it('keeps every id of a normal run and a sorted prefix under 2 KiB for a huge one', async () => {
-    const { contentIdsThatFit } = await import('../../workflows/searchAttributes');
+    const { contentIdsThatFit } = await import('../../domain/searchAttributes');
     expect(contentIdsThatFit([3, 1, 1, 2])).toEqual(['1', '2', '3']);
     const ids = contentIdsThatFit(Array.from({ length: 1000 }, (_, i) => 999 - i));
     expect(JSON.stringify(ids).length).toBeLessThanOrEqual(1800);

@@ -26,16 +26,25 @@ describe('gprecoverseg -i format', () => {
 
   it.each([
     ['127.0.0.2|7000', /^line 1 of file the recover config: expected 3 or 4 parts on failed segment group, obtained 2$/],
-    ['127.0.0.2|70x0|/d', /^Invalid port on line 1$/],
-    ['127.0.0.2|70000|/d', /^Invalid port on line 1$/],
-    ['127.0.0.2|7000|relative/dir', /^Invalid directory on line 1$/],
-    ['a|1|/d b|2|/e c|3|/f', /^line 1 of file the recover config: expected 1 or 2 groups but found 3$/],
-    ['a|1|/d h|b|2|/e', /^line 1 of file the recover config: expected equal parts, either 3 or 4 on both segment group, obtained 3 on group1 and 4 on group2$/],
-    ['X|127.0.0.2|7000|/d', /^Invalid recovery type provided, please provide any of I,D,F,i,d,f as recovery_type$/],
-    ['I|127.0.0.2|7000|/d 127.0.0.3|7000|/e', /always a full recovery; drop the I\| prefix/],
-    ['a|1|/d\na|1|/d', /^config file lines 1 and 2 conflict: Cannot recover the same failed segment a and data directory \/d twice\.$/],
-    ['a|1|/d b|2|/x\nc|1|/e b|3|/x', /^config file lines 1 and 2 conflict: Cannot recover to the same segment b and data directory \/x twice\.$/],
-    ['a|1|/d b|2|/x\nb|2|/x', /^config file lines 1 and 2 conflict: Cannot recover segment b with data directory \/x in place if it is used as a recovery segment\.$/],
+    ['127.0.0.2|70x0|/data/d', /^Invalid port on line 1$/],
+    ['127.0.0.2|70000|/data/d', /^Invalid port on line 1$/],
+    ['127.0.0.2|7000|relative/dir', /^Invalid directory on line 1: data directory 'relative\/dir' is not an absolute path$/],
+    ['a|1|/data/d b|2|/data/e c|3|/data/f', /^line 1 of file the recover config: expected 1 or 2 groups but found 3$/],
+    ['a|1|/data/d h|b|2|/data/e', /^line 1 of file the recover config: expected equal parts, either 3 or 4 on both segment group, obtained 3 on group1 and 4 on group2$/],
+    ['X|127.0.0.2|7000|/data/d', /^Invalid recovery type provided, please provide any of I,D,F,i,d,f as recovery_type$/],
+    ['I|127.0.0.2|7000|/data/d 127.0.0.3|7000|/data/e', /always a full recovery; drop the I\| prefix/],
+    ['a|1|/data/d\na|1|/data/d', /^config file lines 1 and 2 conflict: Cannot recover the same failed segment a and data directory \/data\/d twice\.$/],
+    ['a|1|/data/d b|2|/data/x\nc|1|/data/e b|3|/data/x', /^config file lines 1 and 2 conflict: Cannot recover to the same segment b and data directory \/data\/x twice\.$/],
+    ['a|1|/data/d b|2|/data/x\nb|2|/data/x', /^config file lines 1 and 2 conflict: Cannot recover segment b with data directory \/data\/x in place if it is used as a recovery segment\.$/],
+    // Values that would reach pg_hba.conf, the catalog or a shell as something else than a host or a directory.
+    ['sdw1|127.0.0.2|7000|/data/d all|all|7001|/data/e', /^Invalid hostname on line 1: hostname 'all' is a pg_hba.conf keyword, not a host$/],
+    ['127.0.0.2|7000|/data/d samehost|7001|/data/e', /^Invalid address on line 1: address 'samehost' is a pg_hba.conf keyword, not a host$/],
+    ['127.0.0.2|7000|/data/d samenet|7001|/data/e', /^Invalid address on line 1: address 'samenet' is a pg_hba.conf keyword, not a host$/],
+    ['127.0.0.2|7000|/data/d +gpadmins|7001|/data/e', /^Invalid address on line 1: address '\+gpadmins' is not a host name/],
+    ['127.0.0.2|7000|/data/d -oProxyCommand=x|7001|/data/e', /^Invalid address on line 1: address '-oProxyCommand=x' starts with '-'/],
+    ['127.0.0.2|7000|/data/d 127.0.0.3|7001|/data/$(id)', /^Invalid directory on line 1: data directory '\/data\/\$\(id\)' holds characters other than/],
+    ['127.0.0.2|7000|/data/d 127.0.0.3|7001|/data/x;reboot', /^Invalid directory on line 1: data directory '\/data\/x;reboot' holds characters other than/],
+    ['127.0.0.2|7000|/data/../etc', /^Invalid directory on line 1: data directory '\/data\/..\/etc' is not normalized/],
   ])('rejects %j with a one-line reason', (text, reason) => {
     expect(() => parseRecoverConfig(text)).toThrow(RecoverConfigError);
     expect(() => parseRecoverConfig(text)).toThrow(reason);

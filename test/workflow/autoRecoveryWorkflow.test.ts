@@ -1,30 +1,24 @@
 // autoRecoveryWorkflow with mocked activities on Temporal's time-skipping test server (which has no schedules: the
 // workflow is started directly, as a schedule would): what it records, what it notifies, the one-run-per-cluster
 // rule, a failed recovery's end, a failed check, and the policy's time zone inside the workflow sandbox.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { AutoRecoveryActivities } from '../../activities';
+import type { AutomaticRuns, RecoveryActivities } from '../../domain/activities';
 import { failureTypeInterceptor } from '../../activities/failureInterceptor';
-import type { AutomaticRuns } from '../../activities/autoRecovery';
+import { createNotifyActivities } from '../../activities/notify';
+import { fakeActivities } from '../../testkit/fakeActivities';
+import { fakeSnapshot } from '../../testkit/fakeCluster';
 import type { AutoNotification, AutoPolicy, PreviousDecision } from '../../domain/autoPolicy';
 import { FailureType, InvalidRequestError, LockHeldError, PermanentError } from '../../domain/failures';
-import type { SegmentRow } from '../../domain/segment';
 import { autoRecoveryWorkflow, workerCheckWorkflow } from '../../workflows';
 import type { AutoRecoveryResult } from '../../workflows/autoRecovery';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { workflowBundle } from '../helpers/temporal';
-
-/** Four contents: primaries dbid 2-5, mirrors dbid 6-9. */
-function catalog(down: number[]): SegmentRow[] {
-  const rows: SegmentRow[] = [];
-  for (let c = 0; c < 4; c++) {
-    rows.push({ dbid: 2 + c, content: c, role: 'p', preferredRole: 'p', mode: 's', status: 'u', hostname: 'sdw1', address: '10.0.0.1', port: 6000 + c, datadir: `/data/primary/gpseg${c}` });
-    rows.push({ dbid: 6 + c, content: c, role: 'm', preferredRole: 'm', mode: 's', status: 'u', hostname: 'sdw2', address: '10.0.0.2', port: 7000 + c, datadir: `/data/mirror/gpseg${c}` });
-  }
-  for (const r of rows) if (down.includes(r.dbid)) Object.assign(r, { status: 'd', mode: 'n' });
-  return rows;
-}
 
 interface World {
   down: number[];
@@ -39,79 +33,58 @@ interface World {
   notified: AutoNotification[];
 }
 
-function activities(w: World) {
-  const rec = {
-    async readCluster(cluster: string) {
+/** Four contents: primaries dbid 2-5 on sdw1, mirrors dbid 6-9 on sdw2. */
+function activities(w: World, real: Partial<RecoveryActivities> = {}): RecoveryActivities {
+  return fakeActivities({
+    snapshot: (cluster) => {
       if (w.unknownCluster) throw new InvalidRequestError(`unknown cluster '${cluster}' (known: prod; clusters are configured in /etc/gprecover/clusters.json)`);
-      return { cluster, flavor: { name: 'gp7', title: 'Greenplum 7 (mock)', differential: true }, segments: catalog(w.down), hostAddresses: { sdw1: '10.0.0.1', sdw2: '10.0.0.2' } };
+      return fakeSnapshot(cluster, { contents: 4, perHost: 4, down: w.down });
     },
-    async probeTargets(input: { dirs: Array<{ location: SegmentRow }>; sources: SegmentRow[] }) {
-      return {
-        dirs: input.dirs.map((d) => ({ location: d.location, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '1' })),
-        sources: input.sources.map((s) => (w.deadPrimaries?.includes(s.dbid)
-          ? { dbid: s.dbid, reachable: false, error: 'connect ECONNREFUSED' }
-          : { dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '1' })),
-      };
+    progress: 'returns',
+    overrides: {
+      async probeTargets(input) {
+        return {
+          dirs: input.dirs.map((d) => ({ location: d.location, reachable: true, exists: true, empty: false, pgVersion: '15', postmasterLive: false, standbySignal: true, systemIdentifier: '1' })),
+          sources: input.sources.map((s) => (w.deadPrimaries?.includes(s.dbid)
+            ? { dbid: s.dbid, reachable: false, error: 'connect ECONNREFUSED' }
+            : { dbid: s.dbid, reachable: true, inRecovery: false, systemIdentifier: '1' })),
+        };
+      },
+      async acquireRecoveryLock(input) {
+        if (w.lockHeldBy) throw new LockHeldError(w.lockHeldBy, { lockHeldBy: 'gprecoverseg', pid: 4242 });
+        if (w.orphanedRunLock && input.checkOnly) return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: false, note: 'held for gprecover run gprecover-c/1, which has ended; a recovery takes it over' };
+        return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: !input.checkOnly };
+      },
+      async copySegment() {
+        if (w.copyFails) throw new PermanentError('pg_rewind failed for dbid 6: could not find common ancestor of the source and target timelines');
+        return { method: 'pg_rewind', attached: false };
+      },
+      async downSince(input) {
+        return Object.fromEntries(input.dbids.map((d) => [d, new Date(Date.now() - 30 * 60_000).toISOString()]));
+      },
+      async automaticRuns(): Promise<AutomaticRuns> {
+        return { started: [], previous: w.previous };
+      },
+      async notify(input) {
+        w.notified.push(input.summary);
+        return { delivered: ['command'], failed: [] };
+      },
+      ...real,
     },
-    async acquireRecoveryLock(input: { checkOnly?: boolean }) {
-      if (w.lockHeldBy) throw new LockHeldError(w.lockHeldBy, { lockHeldBy: 'gprecoverseg', pid: 4242 });
-      if (w.orphanedRunLock && input.checkOnly) throw new LockHeldError('gprecover run gprecover-c/1 is recovering cluster', { lockHeldBy: 'gprecover', pid: 77, run: 'gprecover-c/1' });
-      return { where: 'cdw:/data/coordinator/gpseg-1/gprecoverseg.lock', held: !input.checkOnly };
-    },
-    async releaseRecoveryLock() {
-      return true;
-    },
-    async trustRecoveryHosts() {
-      return { changed: [] };
-    },
-    async writeRecoveryProgress() {},
-    async stopFailedSegment() {
-      return { wasRunning: false };
-    },
-    async verifySegmentDown() {},
-    async updateCatalog() {
-      return { rewritten: false };
-    },
-    async copySegment() {
-      if (w.copyFails) throw new PermanentError('pg_rewind failed for dbid 6: could not find common ancestor of the source and target timelines');
-      return { method: 'pg_rewind', attached: false };
-    },
-    async startRecoveredSegment() {
-      return { alreadyRunning: false };
-    },
-    async waitForSync() {
-      return { status: 'u', mode: 's' };
-    },
-    async replayLagBytes() {
-      return 0;
-    },
-  };
-  const auto: Partial<AutoRecoveryActivities> = {
-    async downSince(input: { dbids: number[] }) {
-      return Object.fromEntries(input.dbids.map((d) => [d, new Date(Date.now() - 30 * 60_000).toISOString()]));
-    },
-    async automaticRuns(): Promise<AutomaticRuns> {
-      return { started: [], previous: w.previous };
-    },
-    async notify(input: { summary: AutoNotification }) {
-      w.notified.push(input.summary);
-      return { delivered: ['command'], failed: [] };
-    },
-  };
-  return { ...rec, ...auto };
+  });
 }
 
-const hook = { notify: { command: 'true' }, downForMinutes: 0 } satisfies Partial<AutoPolicy>;
+const hook = { notify: 'pager', downForMinutes: 0 } satisfies Partial<AutoPolicy>;
 
 describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', () => {
   const env = useTimeSkippingEnv();
   let seq = 0;
 
-  async function check(w: World, policy: Partial<AutoPolicy> = hook, during?: (cluster: string, taskQueue: string) => Promise<void>) {
+  async function check(w: World, policy: Partial<AutoPolicy> = hook, during?: (cluster: string, taskQueue: string) => Promise<void>, real: Partial<RecoveryActivities> = {}) {
     const taskQueue = `auto-${++seq}`;
     const cluster = `c${seq}`;
     const worker = await Worker.create({
-      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities(w),
+      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities(w, real),
       interceptors: { activity: [failureTypeInterceptor] },
     });
     return worker.runUntil(async () => {
@@ -216,5 +189,48 @@ describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', 
       type: FailureType.InvalidRequest,
       message: 'policy.types must be a list of incremental, differential, full, not ["fast"]; policy.maxRunsPerDay must be a whole number of at least 1, not 0',
     });
+  });
+
+  // Issue 19: anyone who reaches the Temporal frontend could start a check with a command in its policy, and it ran on
+  // the worker, as the worker's user, beside the SSH keys of every segment host. Commands now live in the worker's
+  // clusters file only (notifyHooks), and a policy names one.
+  it('a check started by hand with a notify command in its policy runs nothing: the input is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-hooks-'));
+    const marker = path.join(dir, 'ran');
+    const clustersFile = path.join(dir, 'clusters.json');
+    fs.writeFileSync(clustersFile, JSON.stringify({ clusters: {} }));
+    const taskQueue = `auto-${++seq}`;
+    const real = createNotifyActivities(clustersFile);
+    const worker = await Worker.create({
+      connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities({ down: [6], notified: [] }, real),
+      interceptors: { activity: [failureTypeInterceptor] },
+    });
+    const err = await worker.runUntil(env().client.workflow.execute(autoRecoveryWorkflow, {
+      taskQueue, workflowId: `auto-cmd-${seq}`,
+      args: [{ cluster: 'nope', policy: { notify: { command: `id > ${marker}` } } as unknown as AutoPolicy }],
+    }).catch((e: unknown) => e));
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: FailureType.InvalidRequest, message: expect.stringMatching(/^policy\.notify names a notification hook of the worker's clusters file/) });
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('a hook the worker\'s clusters file defines gets the decision, with a clean environment; an unknown name is said, not run', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-hooks-'));
+    const marker = path.join(dir, 'event.json');
+    const clustersFile = path.join(dir, 'clusters.json');
+    fs.writeFileSync(clustersFile, JSON.stringify({ clusters: {}, notifyHooks: { pager: { command: ['sh', '-c', `{ cat; echo "secret=\${PGPASSWORD:-none} key=\${TEMPORAL_API_KEY:-none}"; } > ${marker}`] } } }));
+    const real = createNotifyActivities(clustersFile);
+    process.env.PGPASSWORD = 'worker-secret';
+    try {
+      const w: World = { down: [6], deadPrimaries: [2], notified: [] };
+      const { out } = await check(w, { notify: 'pager', downForMinutes: 0 }, undefined, real);
+      expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ code: 'double-fault', notified: true });
+      const said = fs.readFileSync(marker, 'utf8');
+      expect(JSON.parse(said.split('\n')[0])).toMatchObject({ event: 'skipped', code: 'double-fault' });
+      expect(said).toContain('secret=none key=none');
+      const unknown = await new MockActivityEnvironment().run(real.notify, { hook: 'nobody', summary: JSON.parse(said.split('\n')[0]) });
+      expect(unknown).toEqual({ delivered: [], failed: [expect.stringMatching(/^no notification hook 'nobody' in the worker's clusters file/)] });
+    } finally {
+      delete process.env.PGPASSWORD;
+    }
   });
 });

@@ -10,6 +10,17 @@ export const AutoDecision = defineSearchAttributeKey('AutoDecision', SearchAttri
 
 export const ALL_SEARCH_ATTRIBUTES = [ClusterName, ContentIds, RecoveryType, RecoveryOutcome, AutoDecision];
 
+/** Values of RecoveryType: a run's recovery type, 'mixed' for several (-i with per-line types), or a rebalance. */
+export const RECOVERY_TYPES = ['full', 'incremental', 'differential', 'rebalance', 'mixed'] as const;
+export type RecoveryTypeValue = (typeof RECOVERY_TYPES)[number];
+
+/** Values of RecoveryOutcome: how a run (or an automatic check's recovery) ended; 'invalid' is a refused request. */
+export const OUTCOMES = { succeeded: 'succeeded', failed: 'failed', invalid: 'invalid', cancelled: 'cancelled', dryRun: 'dry-run' } as const;
+export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
+
+/** Values of AutoDecision that autoRecoveryWorkflow writes. */
+export const AUTO_DECISIONS = ['started', 'skipped', 'failed'] as const;
+
 /** Temporal refuses (and terminates the run for) a search attribute value over 2 KiB by default. */
 export const SEARCH_ATTRIBUTE_VALUE_BUDGET = 1800;
 

@@ -1,4 +1,5 @@
-import { AUTO_RECOVERY_TYPES, HHMM, isValidTimeZone, POLICY_LIMITS } from '../domain/autoPolicy';
+import { AUTO_RECOVERY_TYPES, HHMM, HOOK_NAME, isValidTimeZone, POLICY_LIMITS } from './autoPolicy';
+import { clusterNameProblem } from './values';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -7,13 +8,15 @@ function unknownKeys(where: string, obj: Record<string, unknown>, known: string[
 }
 
 /**
- * The CLI validates a policy file before it reaches a schedule (client/autoPolicyFile.ts); this is for input typed
- * by hand into the Web UI or the temporal CLI: one-line refusals, never a crash in the middle of a decision.
+ * The one schema of autoRecoveryWorkflow's input: the CLI holds a policy file to it before it reaches a schedule,
+ * and the workflow holds what arrives (a schedule's input, JSON typed into the Web UI) to it again: one-line
+ * refusals, never a crash in the middle of a decision.
  */
 export function autoInputProblems(input: unknown): string[] {
   if (!isObject(input)) return ['input must be a JSON object like {"cluster": "demo", "policy": {...}}'];
   const problems = unknownKeys('', input, ['cluster', 'policy']);
-  if (typeof input.cluster !== 'string' || !input.cluster) problems.push('input must name the cluster: {"cluster": "<name>"}');
+  const name = clusterNameProblem(input.cluster);
+  if (name) problems.push(name);
   const p = input.policy;
   if (p === undefined || p === null) return problems;
   if (!isObject(p)) return [...problems, 'policy must be a JSON object'];
@@ -39,16 +42,11 @@ export function autoInputProblems(input: unknown): string[] {
     }
   }
   if (p.notify !== undefined) {
-    const n = p.notify;
-    if (!isObject(n)) {
-      want('notify', false, 'an object like {"command": "..."} or {"webhook": "https://..."}');
-    } else {
-      problems.push(...unknownKeys('policy.notify.', n, ['command', 'webhook', 'timeoutSeconds']));
-      want('notify.command', n.command === undefined || (typeof n.command === 'string' && n.command.trim() !== ''), 'a shell command');
-      want('notify.webhook', n.webhook === undefined || (typeof n.webhook === 'string' && /^https?:\/\/\S+$/.test(n.webhook)), 'an http:// or https:// URL');
-      const { minNotifyTimeoutSeconds: lo, maxNotifyTimeoutSeconds: hi } = POLICY_LIMITS;
-      want('notify.timeoutSeconds', num(n.timeoutSeconds, lo, hi), `a number of seconds from ${lo} to ${hi}`);
-      if (n.command === undefined && n.webhook === undefined) problems.push('policy.notify needs a command or a webhook');
+    // A hook is the worker's to define (a command, a webhook and its secret): the policy only names one.
+    if (typeof p.notify !== 'string' || !HOOK_NAME.test(p.notify)) {
+      problems.push(typeof p.notify === 'object' && p.notify !== null
+        ? 'policy.notify names a notification hook of the worker\'s clusters file (its "notifyHooks"), like "notify": "pager"; a command or a URL in the policy is refused'
+        : `policy.notify must be the name of a notification hook (letters, digits, '_', '.', '-'), not ${JSON.stringify(p.notify)?.slice(0, 60)}`);
     }
   }
   return problems;

@@ -1,12 +1,14 @@
-// Pure: `gprecover history` options -> a Temporal visibility query. No client, so it is unit-tested on its own.
-import { UsageError } from './errors';
+// Pure: `gprecover history` options -> a Temporal visibility query. No client, so it is unit-tested on its own; the
+// automatic check's activity asks the same queries.
+import { InvalidRequestError } from './failures';
+import { AUTO_DECISIONS, RECOVERY_TYPES } from './searchAttributes';
+
+export { AUTO_DECISIONS, RECOVERY_TYPES } from './searchAttributes';
 
 export const TOP_LEVEL_WORKFLOW_TYPES = ['recoveryWorkflow', 'rebalanceWorkflow'] as const;
 export const SEGMENT_WORKFLOW_TYPE = 'segmentRecoveryWorkflow';
 export const AUTO_WORKFLOW_TYPE = 'autoRecoveryWorkflow';
 
-/** Values of the AutoDecision search attribute autoRecoveryWorkflow writes. */
-export const AUTO_DECISIONS = ['started', 'skipped', 'failed'] as const;
 
 /** CLI spelling -> ExecutionStatus value in the visibility store. */
 export const STATUS_VALUES: Record<string, string> = {
@@ -18,8 +20,6 @@ export const STATUS_VALUES: Record<string, string> = {
   'timed-out': 'TimedOut',
 };
 
-/** Values of the RecoveryType search attribute that recoveryWorkflow / rebalanceWorkflow write. */
-export const RECOVERY_TYPES = ['full', 'incremental', 'differential', 'rebalance', 'mixed'] as const;
 
 export interface HistoryFilter {
   cluster?: string;
@@ -43,16 +43,16 @@ export function parseSince(value: string, now: Date = new Date()): Date {
     const d = new Date(value.trim());
     if (!Number.isNaN(d.getTime())) return d;
   }
-  throw new UsageError(`--since must be a duration like 30m, 24h, 7d or 2w, or a date like 2024-05-01, not '${value}'`);
+  throw new InvalidRequestError(`--since must be a duration like 30m, 24h, 7d or 2w, or a date like 2024-05-01, not '${value}'`);
 }
 
 export function checkStatus(value: string): string {
-  if (!(value in STATUS_VALUES)) throw new UsageError(`--status must be one of ${Object.keys(STATUS_VALUES).join(', ')}, not '${value}'`);
+  if (!(value in STATUS_VALUES)) throw new InvalidRequestError(`--status must be one of ${Object.keys(STATUS_VALUES).join(', ')}, not '${value}'`);
   return value;
 }
 
 export function checkType(value: string): string {
-  if (!(RECOVERY_TYPES as readonly string[]).includes(value)) throw new UsageError(`--type must be one of ${RECOVERY_TYPES.join(', ')}, not '${value}'`);
+  if (!(RECOVERY_TYPES as readonly string[]).includes(value)) throw new InvalidRequestError(`--type must be one of ${RECOVERY_TYPES.join(', ')}, not '${value}'`);
   return value;
 }
 
@@ -113,7 +113,7 @@ export function buildDecisionQuery(f: DecisionFilter): string {
   if (f.cluster !== undefined) parts.push(clusterCondition(f.cluster));
   if (f.since) parts.push(`StartTime > ${quote(f.since.toISOString())}`);
   if (f.decision) {
-    if (!(AUTO_DECISIONS as readonly string[]).includes(f.decision)) throw new UsageError(`decision must be one of ${AUTO_DECISIONS.join(', ')}, not '${f.decision}'`);
+    if (!(AUTO_DECISIONS as readonly string[]).includes(f.decision)) throw new InvalidRequestError(`decision must be one of ${AUTO_DECISIONS.join(', ')}, not '${f.decision}'`);
     parts.push(`AutoDecision = ${quote(f.decision)}`);
   }
   if (f.status) parts.push(`ExecutionStatus = ${quote(STATUS_VALUES[checkStatus(f.status)])}`);

@@ -1,118 +1,12 @@
-// Pure planning: which failed segment is rebuilt where, from what, and how. Deterministic, so the workflow runs it.
-import { InvalidRequestError } from '../domain/failures';
-import type { ClusterSnapshot, DirProbe, DirProbeRequest, ProbeResult, SourceProbe } from '../domain/probe';
-import type { Location, RecoveryInput, RecoveryPlan, RecoveryType, SegmentPlan, SkippedContent } from '../domain/recovery';
-import { matchesSegment, type RecoverConfigLine } from '../domain/recoverConfig';
-import { where, type SegmentRow } from '../domain/segment';
-
-/** What the plan refuses, every problem at once: one line, exit 2, nothing changed. */
-export class PlanError extends InvalidRequestError {
-  override name = 'PlanError';
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    problems = [...new Set(problems)];
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`);
-    this.problems = problems;
-  }
-}
+// Pure planning, second pass: with the live probes of targets and sources, refuse what cannot work and skip the
+// contents something else is copying already (gprecoverseg's rules).
+import type { DirProbe, DirProbeRequest, ProbeResult, SourceProbe } from '../probe';
+import type { RecoveryPlan, SegmentPlan, SkippedContent } from '../recovery';
+import { where } from '../segment';
+import { PlanError } from './planError';
 
 export const GiB = 1024 ** 3;
 const gb = (bytes: number) => `${(bytes / GiB).toFixed(1)} GB`;
-
-function recoveryTypeFor(input: RecoveryInput, line: RecoverConfigLine | undefined, moved: boolean): RecoveryType {
-  if (moved) return 'full';
-  if (line?.type) return line.type;
-  if (input.full) return 'full';
-  if (input.differential) return 'differential';
-  return 'incremental';
-}
-
-/** First pass, from the catalog alone: the failed segments to recover and their targets. */
-export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, lines?: RecoverConfigLine[]): SegmentPlan[] {
-  const problems: string[] = [];
-  const segs = snapshot.segments.filter((s) => s.content >= 0);
-  const chosen: Array<{ failed: SegmentRow; line?: RecoverConfigLine }> = [];
-  if (!snapshot.flavor.differential && (input.differential || lines?.some((l) => l.type === 'differential'))) {
-    problems.push(`${snapshot.flavor.title} has no differential recovery (gprecoverseg --differential is Greenplum 7 only); use incremental or -F (full)`);
-  }
-  if (lines) {
-    for (const line of lines) {
-      const failed = segs.find((s) => matchesSegment(line.failed, s));
-      if (!failed) {
-        const described = line.failed.hostname !== undefined
-          ? `hostname|address|port|directory '${line.failed.hostname}|${line.failed.address}|${line.failed.port}|${line.failed.datadir}'`
-          : `address|port|directory '${line.failed.address}|${line.failed.port}|${line.failed.datadir}'`;
-        problems.push(`A segment to recover was not found in configuration.  This segment is described by ${described} (line ${line.lineNo}, cluster '${snapshot.cluster}')`);
-      } else {
-        chosen.push({ failed, line });
-      }
-    }
-  } else {
-    for (const s of segs) if (s.status === 'd') chosen.push({ failed: s });
-  }
-
-  const spareFor = new Map<string, string>();
-  if (input.spareHosts?.length) {
-    const failedHosts = [...new Set(chosen.map((c) => c.failed.hostname))];
-    if (failedHosts.length > input.spareHosts.length) {
-      problems.push(`${failedHosts.length} failed host(s) (${failedHosts.join(', ')}) but only ${input.spareHosts.length} spare host(s) given with -p`);
-    }
-    failedHosts.forEach((h, i) => input.spareHosts![i] && spareFor.set(h, input.spareHosts![i]));
-    for (const spare of input.spareHosts) {
-      if (!snapshot.hostAddresses[spare]) problems.push(`spare host '${spare}' is not configured for cluster '${snapshot.cluster}' (add it to the worker's clusters file)`);
-    }
-  }
-
-  const items: SegmentPlan[] = [];
-  for (const { failed, line } of chosen) {
-    const label = `dbid ${failed.dbid} (content ${failed.content}, ${where(failed)})`;
-    if (failed.role === 'p' && failed.status === 'u') {
-      problems.push(`${label} is the acting primary; it is never stopped or moved (rebalance first)`);
-      continue;
-    }
-    const peer = segs.find((s) => s.content === failed.content && s.dbid !== failed.dbid);
-    if (!peer) {
-      problems.push(`${label} has no mirror or primary peer to recover from`);
-      continue;
-    }
-    if (peer.status === 'd') {
-      problems.push(`content ${failed.content}: both dbid ${failed.dbid} and dbid ${peer.dbid} are down (double fault); gprecover cannot recover it, repair one segment by hand first`);
-      continue;
-    }
-    if (peer.role !== 'p') {
-      problems.push(`content ${failed.content}: dbid ${failed.dbid} is the acting primary and FTS has not promoted its mirror dbid ${peer.dbid}; wait for FTS or check the cluster`);
-      continue;
-    }
-    const spare = spareFor.get(failed.hostname);
-    const lineTarget = line?.target;
-    const moved = !!lineTarget || !!spare;
-    if (failed.status === 'u' && !moved) {
-      problems.push(`${label} is already up; nothing to recover`);
-      continue;
-    }
-    let target: Location = { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir };
-    if (lineTarget) {
-      const hostname = lineTarget.hostname ?? Object.keys(snapshot.hostAddresses).find((h) => snapshot.hostAddresses[h] === lineTarget.address) ?? lineTarget.address;
-      target = { hostname, address: lineTarget.address, port: lineTarget.port, datadir: lineTarget.datadir };
-    } else if (spare) {
-      target = { ...target, hostname: spare, address: snapshot.hostAddresses[spare] ?? spare };
-    }
-    if (moved) {
-      const clash = segs.find((s) => s.dbid !== failed.dbid && (s.hostname === target.hostname || s.address === target.address)
-        && (s.port === target.port || s.datadir === target.datadir));
-      if (clash) problems.push(`new location ${where(target)} for ${label} collides with dbid ${clash.dbid} at ${where(clash)}`);
-    }
-    items.push({ content: failed.content, dbid: failed.dbid, type: recoveryTypeFor(input, line, moved), failed, source: peer, target, moved });
-  }
-  const dupTargets = new Set<string>();
-  for (const it of items) {
-    const key = `${it.target.address}|${it.target.datadir}`;
-    if (dupTargets.has(key)) problems.push(`two segments would be recovered into ${it.target.hostname}:${it.target.datadir}`);
-    dupTargets.add(key);
-  }
-  if (problems.length) throw new PlanError(problems);
-  return items;
-}
 
 /** What to probe on the segment hosts for these items: each target directory (and port and room, for moves). */
 export function probeRequests(items: SegmentPlan[]): DirProbeRequest[] {
@@ -242,30 +136,4 @@ export function validateTargets(cluster: string, items: SegmentPlan[], probe: Pr
   if (checksums) problems.push(checksums);
   if (problems.length) throw new PlanError(problems);
   return { cluster, items: kept, skipped, warnings };
-}
-
-/** A pair that rebalance returns to its preferred roles. */
-export interface Swap {
-  content: number;
-  actingPrimary: number;
-  preferredPrimary: number;
-}
-
-/** Pairs up, synchronized and out of preferred role; the others are said why they stay. */
-export function unbalancedPairs(segments: SegmentRow[]): { swaps: Swap[]; skipped: SkippedContent[] } {
-  const segs = segments.filter((s) => s.content >= 0);
-  const swaps: Swap[] = [];
-  const skipped: SkippedContent[] = [];
-  for (const preferred of segs.filter((s) => s.preferredRole === 'p' && s.role === 'm')) {
-    const acting = segs.find((s) => s.content === preferred.content && s.dbid !== preferred.dbid);
-    if (!acting) continue;
-    if (acting.status !== 'u' || preferred.status !== 'u') {
-      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: `Not rebalancing primary segment dbid ${acting.dbid} with its mirror dbid ${preferred.dbid} because one is down; recover it first` });
-    } else if (acting.mode !== 's' || preferred.mode !== 's') {
-      skipped.push({ content: preferred.content, dbid: preferred.dbid, reason: `Not rebalancing primary segment dbid ${acting.dbid} with its mirror dbid ${preferred.dbid} because they are not synchronized (mode n)` });
-    } else {
-      swaps.push({ content: preferred.content, actingPrimary: acting.dbid, preferredPrimary: preferred.dbid });
-    }
-  }
-  return { swaps, skipped };
 }

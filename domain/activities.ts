@@ -1,0 +1,227 @@
+// The contracts of every activity: its name, its input and its output, in one home. activities/ implements them
+// (`satisfies Pick<RecoveryActivities, …>`), workflows call them through proxies typed to the activities each
+// timeout profile may run, and the test kit fakes them against these same types.
+import type { AutoFacts, AutoNotification, AutoRunRecord, PreviousDecision } from './autoPolicy';
+import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from './probe';
+import type { RecoveryType, SegmentPlan } from './recovery';
+import type { Location, SegmentRow } from './segment';
+
+/** Every activity input names its cluster: the worker reads everything else about it from its own configuration. */
+export interface ClusterInput {
+  cluster: string;
+  /**
+   * How long the run waits out an unreachable coordinator or host (set by the workflow's proxies for every call):
+   * past it since the step was first scheduled, an Unavailable failure is no longer retried.
+   */
+  outageSeconds?: number;
+}
+
+/** One step of one planned segment. The plan's values are checked against the catalog before the step acts. */
+export interface SegmentStepInput extends ClusterInput {
+  item: SegmentPlan;
+}
+
+export interface WorkerInfo {
+  hostname: string;
+  pid: number;
+  node: string;
+  clusters: string[];
+}
+
+export interface ProbeTargetsInput extends ClusterInput {
+  dirs: DirProbeRequest[];
+  /** Acting primaries, as the catalog lists them. */
+  sources: SegmentRow[];
+}
+
+export interface LockRequest extends ClusterInput {
+  /** -d as given: it must be the catalog's coordinator data directory; the lock is always the catalog's. */
+  coordinatorDataDirectory?: string;
+  /** A dry run only looks: it refuses to plan while gprecoverseg works, and takes nothing. */
+  checkOnly?: boolean;
+}
+
+export interface LockOutcome {
+  /** host:path of the lock. */
+  where: string;
+  held: boolean;
+  /** Said in the run's warnings: a stale lock was found (and removed), or an ended run's lock taken over. */
+  note?: string;
+}
+
+/** The run a child workflow belongs to: it acts only on a plan that run made. */
+export interface AdmitPlanInput extends SegmentStepInput {
+  parent: { workflowId: string; runId: string };
+}
+
+export interface TrustHostsInput extends ClusterInput {
+  items: SegmentPlan[];
+  /** --hba-hostnames: entries name the mirror's host instead of its addresses. */
+  hostnames?: boolean;
+}
+
+export interface TrustHostsOutcome {
+  /** Source dbids whose pg_hba.conf changed (and was reloaded). */
+  changed: number[];
+  /** gprecoverseg's warning for primaries whose host could not be reached. */
+  warning?: string;
+  /** Segments that cannot be recovered: the catalog no longer matches their plan, or the pg_hba.conf would not load. */
+  refused: Array<{ dbid: number; reason: string }>;
+}
+
+export interface StopOutcome {
+  wasRunning: boolean;
+  mode?: 'fast' | 'immediate' | 'killed';
+  /** Set when the host could not be reached: a dead host runs no postgres either. */
+  unreachable?: string;
+}
+
+export interface VerifyDownInput extends SegmentStepInput {
+  /** A mirror being moved may still be 'u': wait for FTS to see it stopped. */
+  waitForFts: boolean;
+}
+
+export interface CatalogStepInput extends SegmentStepInput {
+  /** Ties the history rows to one run, so a retried activity does not write them twice. */
+  runTag: string;
+}
+
+export interface BackOutInput extends CatalogStepInput {
+  reason: string;
+}
+
+export interface CatalogUpdateOutcome {
+  before: SegmentRow;
+  after: SegmentRow;
+  rewritten: boolean;
+}
+
+export interface WipeOutcome {
+  cleared: boolean;
+  note: string;
+}
+
+export interface CopySegmentInput extends SegmentStepInput {
+  /** --max-rate of the run (full copies only). */
+  maxRate?: string;
+}
+
+export interface CopyOutcome {
+  method: 'pg_basebackup' | 'pg_rewind' | 'rsync' | 'none';
+  attached: boolean;
+  note?: string;
+}
+
+export interface StartOutcome {
+  alreadyRunning: boolean;
+}
+
+export interface RemovalOutcome {
+  removed: string[];
+  /** What stayed, and why. */
+  kept: string[];
+}
+
+export interface DbidInput extends ClusterInput {
+  dbid: number;
+}
+
+export interface SyncState {
+  status: string;
+  mode: string;
+  /** Bytes of WAL the mirror has still to replay, from the primary's pg_stat_replication. */
+  walBytesBehind?: number;
+  streaming: boolean;
+}
+
+export interface WatchedCopy {
+  dbid: number;
+  type: RecoveryType;
+  target: Location;
+}
+
+export interface ProgressFileInput extends ClusterInput {
+  copies: WatchedCopy[];
+  /** -l: where recovery_progress.file goes on the coordinator host (default ~/gpAdminLogs). */
+  logDirectory?: string;
+}
+
+export interface ReplayLagInput extends ClusterInput {
+  primaryDbid: number;
+}
+
+export interface DownSinceInput extends ClusterInput {
+  dbids: number[];
+}
+
+export interface AutomaticRunsInput extends ClusterInput {
+  since: string;
+  thisRunId: string;
+}
+
+export interface AutomaticRuns {
+  /** Automatic runs of the cluster that started a recovery since `since`, newest first. */
+  started: AutoRunRecord[];
+  /** The newest earlier decision, whatever it was. */
+  previous?: PreviousDecision;
+  runInProgress?: AutoFacts['runInProgress'];
+}
+
+export interface NotifyInput extends Partial<ClusterInput> {
+  /** A hook of the worker's clusters file, by name. */
+  hook: string;
+  summary: AutoNotification;
+}
+
+export interface NotifyOutcome {
+  /** 'command', 'webhook': what took the summary. */
+  delivered: string[];
+  /** One line per hook that did not, with why. */
+  failed: string[];
+}
+
+/** What a running activity reports in its heartbeat; `gprecover status` formats it (client/progress.ts). */
+export interface ActivityProgress {
+  /** What it does right now: 'copying', 'waiting for sync', 'probing 12 of 40 directories' … */
+  phase: string;
+  tool?: 'pg_basebackup' | 'pg_rewind' | 'rsync' | 'pg_ctl';
+  bytesDone?: number;
+  bytesTotal?: number;
+  percent?: number;
+  /** Bytes of WAL a recovered mirror has still to replay. */
+  walBytesBehind?: number;
+  /** Bytes per second over the last few reports. */
+  rateBytesPerSec?: number;
+  /** The tool's own last progress line, as gprecoverseg's progress files show it. */
+  line?: string;
+}
+
+/** Everything a worker runs for recoveries, rebalances, automatic checks and worker checks. */
+export interface RecoveryActivities {
+  workerInfo(): Promise<WorkerInfo>;
+  readCluster(input: ClusterInput): Promise<ClusterSnapshot>;
+  probeTargets(input: ProbeTargetsInput): Promise<ProbeResult>;
+  acquireRecoveryLock(input: LockRequest): Promise<LockOutcome>;
+  releaseRecoveryLock(input: LockRequest): Promise<boolean>;
+  admitSegmentPlan(input: AdmitPlanInput): Promise<void>;
+  trustRecoveryHosts(input: TrustHostsInput): Promise<TrustHostsOutcome>;
+  stopFailedSegment(input: SegmentStepInput): Promise<StopOutcome>;
+  verifySegmentDown(input: VerifyDownInput): Promise<void>;
+  updateCatalog(input: CatalogStepInput): Promise<CatalogUpdateOutcome>;
+  backOutCatalog(input: BackOutInput): Promise<boolean>;
+  wipeTarget(input: SegmentStepInput): Promise<WipeOutcome>;
+  copySegment(input: CopySegmentInput): Promise<CopyOutcome>;
+  startRecoveredSegment(input: SegmentStepInput): Promise<StartOutcome>;
+  waitForSync(input: DbidInput): Promise<SyncState>;
+  removeOldLocation(input: SegmentStepInput): Promise<RemovalOutcome>;
+  writeRecoveryProgress(input: ProgressFileInput): Promise<void>;
+  replayLagBytes(input: ReplayLagInput): Promise<number | null>;
+  stopPrimaryForRebalance(input: DbidInput): Promise<StopOutcome>;
+  waitForPromotion(input: DbidInput): Promise<void>;
+  restartDemotedPrimary(input: DbidInput): Promise<StartOutcome>;
+  downSince(input: DownSinceInput): Promise<Record<number, string | null>>;
+  automaticRuns(input: AutomaticRunsInput): Promise<AutomaticRuns>;
+  notify(input: NotifyInput): Promise<NotifyOutcome>;
+}
+
+export type ActivityName = keyof RecoveryActivities;
