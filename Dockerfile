@@ -19,6 +19,8 @@ COPY domain ./domain
 COPY activities ./activities
 COPY workflows ./workflows
 COPY worker ./worker
+# `gprecover demo` is a command of the CLI (a tool beside the product: nothing of the worker imports it).
+COPY demo ./demo
 
 ENV NODE_ENV=production
 # The worker's SSH client files are mounted at ~/.ssh of this user (see deploy/ssh/README.md).

@@ -5,7 +5,7 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/globalSetup.ts'],
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
+    testTimeout: 240_000,
     hookTimeout: 180_000,
     // Two cores: suites that each run PostgreSQL clusters would starve each other.
     maxWorkers: 2,

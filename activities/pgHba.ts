@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { TrustHostsInput, TrustHostsOutcome } from '../domain/activities';
+import { GprecoverError } from '../domain/failures';
 import { planRefusal } from '../domain/planGuards';
 import type { RecoveryActivities } from '../domain/activities';
 import type { ClusterContext } from '../cluster/context';
@@ -66,9 +67,13 @@ export function createPgHbaActivities(actx: ActivityContext) {
             log.info(`dbid ${item.source.dbid}: pg_hba.conf has gprecoverseg's ${entries.length} entries for dbid ${item.dbid}'s copy; reloaded`);
           }
         } catch (err) {
-          if (!(err instanceof ExecutorUnavailableError)) throw err;
-          unreachable.add(item.source.hostname);
-          continue;
+          if (err instanceof ExecutorUnavailableError) {
+            unreachable.add(item.source.hostname);
+            continue;
+          }
+          if (!(err instanceof GprecoverError)) throw err;
+          // This segment's entries cannot be made (a host that lists no address, a name that does not resolve).
+          out.refused.push({ dbid: item.dbid, reason: err.message });
         }
       }
       // kill_existing_walsenders_on_primary: over libpq, so it reaches a primary whose host's sshd does not answer.

@@ -11,7 +11,7 @@ export function createSyncActivities(actx: ActivityContext) {
      */
     async waitForSync(input: DbidInput): Promise<SyncState> {
       return actx.syncWatcher(input.cluster).wait(input.dbid, (state) => {
-        reportProgress({ phase: `waiting for FTS: status ${state.status} mode ${state.mode}`, walBytesBehind: state.walBytesBehind });
+        reportProgress({ phase: `status ${state.status} mode ${state.mode}`, walBytesBehind: state.walBytesBehind });
       }, cancellationSignal());
     },
   } satisfies Pick<RecoveryActivities, 'waitForSync'>;

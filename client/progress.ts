@@ -3,6 +3,7 @@ import type { temporal } from '@temporalio/proto';
 import { FailureType, type UnavailableDetails } from '../domain/failures';
 import type { RecoveryStatus, SegmentStatus } from '../domain/recovery';
 import { recoveryStatusQuery, segmentProgressQuery } from '../workflows/messages';
+import { formatProgress } from './progressText';
 
 type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 
@@ -48,8 +49,8 @@ function heartbeatOf(desc: WorkflowExecutionDescription): string | undefined {
     const payload = pa.heartbeatDetails?.payloads?.[0];
     const activity = pa.activityType?.name ?? 'activity';
     const failure = pa.lastFailure?.message ? ` (attempt ${pa.attempt}, last error: ${pa.lastFailure.message})` : '';
-    const beat = payload ? decode<unknown>(payload) : undefined;
-    return `${beat !== undefined ? String(beat) : activity}${failure}`;
+    const beat = payload ? formatProgress(decode<unknown>(payload)) : undefined;
+    return `${beat ?? activity}${failure}`;
   }
   return undefined;
 }

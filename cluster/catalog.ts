@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { shortError, UnavailableError } from '../domain/failures';
+import { errorMessage, shortError, UnavailableError } from '../domain/failures';
 import { GPRECOVER_APPLICATION_NAME } from '../domain/names';
 import type { Mode, Role, SegmentRow, Status } from '../domain/segment';
 import type { ClusterConfig } from './config';
@@ -36,7 +36,7 @@ export async function withCoordinator<T>(cfg: ClusterConfig, fn: (client: pg.Cli
   } catch (err) {
     const at = `${cfg.coordinator.host}:${cfg.coordinator.port}`;
     throw new CoordinatorUnavailableError(`the coordinator at ${at}`, shortError(err),
-      `cannot connect to the coordinator of cluster '${cfg.name}' at ${at}: ${(err as Error).message}`);
+      `cannot connect to the coordinator of cluster '${cfg.name}' at ${at}: ${errorMessage(err)}`);
   }
   try {
     return await fn(client);

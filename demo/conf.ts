@@ -15,12 +15,15 @@ export const SHARED_SETTINGS: Record<string, string> = {
   hot_standby: 'on',
   // pg_rewind (incremental recovery) refuses a target without hint bits in WAL.
   wal_log_hints: 'on',
-  wal_keep_size: "'256MB'",
+  // Small enough that a busy primary recycles WAL (demo load --busy), as a real one does under load.
+  wal_keep_size: "'64MB'",
+  min_wal_size: "'32MB'",
+  max_wal_size: "'128MB'",
   shared_buffers: "'16MB'",
   max_connections: '40',
   fsync: 'off',
-  // A dead mirror must free its walsender quickly so FTS sees the mirror gone.
-  wal_sender_timeout: "'10s'",
+  // wal_sender_timeout stays PostgreSQL's 60 s: a hung mirror's walsender lingers that long, as on a real cluster;
+  // FTS marks the mirror down sooner, from the age of its last reply (ftsDecide.ts).
   wal_receiver_status_interval: "'1s'",
   log_line_prefix: "'%m [%p] '",
   // Greenplum's answers first: public.pg_tablespace_location (createCluster.ts) before PostgreSQL 15's own.
@@ -43,8 +46,8 @@ export function instanceConf(port: number, hostConfInclude: string, preload?: st
   return lines.join('\n');
 }
 
-export function hostConf(address: string): string {
-  return `# written by the gprecover demo cluster: the loopback address standing for this host\nlisten_addresses = '${address}'\n`;
+export function hostConf(addresses: string[]): string {
+  return `# written by the gprecover demo cluster: the loopback addresses standing for this host\nlisten_addresses = '${addresses.join(',')}'\n`;
 }
 
 export const HBA_CONF = [
@@ -60,12 +63,13 @@ export const HBA_CONF = [
  * loopback, so the marked plumbing lines let the servers accept it; the demo's tools judge a connection by the rest
  * (see gphome/hba.ts), so a copy onto a host these lines do not name is refused as on a real cluster.
  */
-export function greenplumHba(user: string, coordinator: string, hosts: string[]): string {
+export function greenplumHba(user: string, coordinator: string[], hosts: string[]): string {
   const lines = [
-    '# gprecover demo cluster (Greenplum rules): the coordinator and this content\'s hosts',
-    `host  all          all     127.0.0.0/8  trust  ${PLUMBING_MARK}`,
-    `host  replication  all     127.0.0.0/8  trust  ${PLUMBING_MARK}`,
-    `host  all          all     ${coordinator}/32  trust`,
+    '# gprecover demo cluster (Greenplum rules): every address of the coordinator and of this content\'s hosts',
+    // Connections of the demo's hosts to each other all leave from 127.0.0.1.
+    `host  all          all     127.0.0.1/32  trust  ${PLUMBING_MARK}`,
+    `host  replication  all     127.0.0.1/32  trust  ${PLUMBING_MARK}`,
+    ...coordinator.map((a) => `host  all          all     ${a}/32  trust`),
     `host  replication  ${user}  samehost  trust`,
   ];
   for (const h of [...new Set(hosts)]) lines.push(`host  all          ${user}  ${h}/32  trust`, `host  replication  ${user}  ${h}/32  trust`);

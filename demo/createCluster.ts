@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import { commandArgv, flavorNamed } from '../cluster/flavor';
 import { greenplumHba, HBA_CONF, HOST_CONF_INCLUDE_COORDINATOR, HOST_CONF_INCLUDE_SEGMENT, hostConf, instanceConf, setConfSetting, writeFile } from './conf';
 import { DemoError } from './errors';
+import { addHostNames, canEditHostsFile, removeHostNames } from './etcHosts';
 import { gpdemoModule, installGpHome } from './gphome/install';
 import { baseBackupMirror, initdb, startInstance, stopInstance, writeEra, writeIdentity, type InstanceLocation } from './instance';
-import { buildLayout, COORDINATOR_HOSTNAME, DEMO_TABLESPACE, type DemoLayout, type DemoOptions, type InstanceSpec } from './layout';
+import { buildLayout, COORDINATOR_HOSTNAME, DEMO_TABLESPACE, demoHostName, type DemoLayout, type DemoOptions, type InstanceSpec } from './layout';
 import { waitForStreaming } from './replication';
 import { loginOf, withInstance } from './sql';
 import { demoBin, hasState, writeState, type DemoState } from './state';
@@ -27,22 +28,30 @@ function portFree(address: string, port: number): Promise<boolean> {
 }
 
 async function checkPorts(layout: DemoLayout): Promise<void> {
-  const all = [layout.coordinator, ...layout.segments];
-  const free = await Promise.all(all.map((i) => portFree(i.address, i.port)));
-  const taken = all.filter((_, i) => !free[i]).map((i) => `${i.address}:${i.port}`);
+  const all = [layout.coordinator, ...layout.segments].flatMap((i) => layout.hostIps[i.hostname].map((ip) => ({ ip, port: i.port })));
+  const free = await Promise.all(all.map((i) => portFree(i.ip, i.port)));
+  const taken = all.filter((_, i) => !free[i]).map((i) => `${i.ip}:${i.port}`);
   if (taken.length) {
     throw new DemoError(`cannot create demo cluster '${layout.name}': ${taken.join(', ')} ${taken.length > 1 ? 'are' : 'is'} in use (another demo cluster? pick other ports or --ip-prefix)`);
   }
 }
 
-/** Every host of the demo and its addresses (its connections leave from the last one). */
+/** Every host of the demo (spare hosts too) and its IPs: its connections leave from the last one. */
 export function hostsOf(layout: DemoLayout): Record<string, string[]> {
-  return Object.fromEntries([[COORDINATOR_HOSTNAME, [layout.coordinator.address]], ...Object.entries(layout.hostAddresses).map(([h, a]) => [h, [a]])]);
+  return { ...layout.hostIps, ...layout.spareHosts };
+}
+
+/** The names the demo puts into /etc/hosts: each host's catalog address, resolving to its IPs, the first one first. */
+export function hostNamesOf(layout: DemoLayout): Record<string, string[]> {
+  if (!layout.hostNames) return {};
+  return Object.fromEntries(Object.entries(hostsOf(layout)).map(([h, ips]) => [demoHostName(layout.name, h), ips]));
 }
 
 export function clusterConfigFor(layout: DemoLayout, pgBin: string): ClusterConfig {
-  const hosts: ClusterConfig['hosts'] = { [COORDINATOR_HOSTNAME]: { address: layout.coordinator.address, executor: 'local' } };
-  for (const [hostname, address] of Object.entries(layout.hostAddresses)) hosts[hostname] = { address, executor: 'local' };
+  // Every host of the demo shares this machine: its commands run here, as the configuration (never an address) says.
+  // A spare host has no catalog row yet: its address (what the catalog will hold for it) comes from here.
+  const hosts: ClusterConfig['hosts'] = {};
+  for (const h of Object.keys(hostsOf(layout))) hosts[h] = { executor: 'local', address: layout.hostNames ? demoHostName(layout.name, h) : hostsOf(layout)[h][0] };
   return {
     name: layout.name,
     coordinator: { host: layout.coordinator.address, port: layout.coordinator.port, user: layout.dbUser, database: 'postgres' },
@@ -80,8 +89,8 @@ const greenplum = (layout: DemoLayout) => layout.flavor !== 'postgres';
 
 /** The coordinator trusts itself; a primary its own host and its mirror's (the mirror gets the file with its copy). */
 function hbaOf(layout: DemoLayout, s: InstanceSpec): string {
-  const hosts = s.content < 0 ? [s.address] : layout.segments.filter((x) => x.content === s.content).map((x) => x.address);
-  return greenplumHba(layout.dbUser, layout.coordinator.address, hosts);
+  const hosts = s.content < 0 ? [s.hostname] : layout.segments.filter((x) => x.content === s.content).map((x) => x.hostname);
+  return greenplumHba(layout.dbUser, layout.hostIps[COORDINATOR_HOSTNAME], [...new Set(hosts)].flatMap((h) => layout.hostIps[h]));
 }
 
 /** gpstart's era: md5 of the coordinator's host, port and directory, and the time. */
@@ -146,12 +155,12 @@ async function buildMirror(pool: ExecutorPool, bin: string, layout: DemoLayout, 
 async function build(layout: DemoLayout, pgBin: string, pool: ExecutorPool): Promise<void> {
   const root = layout.rootDir;
   const bin = demoBin({ layout, pgBin });
-  const hostDirs: Array<[string, string, string]> = [[COORDINATOR_HOSTNAME, path.join(root, 'coordinator'), layout.coordinator.address]];
-  for (const [hostname, address] of Object.entries(layout.hostAddresses)) hostDirs.push([hostname, path.join(root, hostname), address]);
-  await Promise.all(hostDirs.map(async ([hostname, dir, address]) => {
+  const hostDirs: Array<[string, string]> = [[COORDINATOR_HOSTNAME, path.join(root, 'coordinator')]];
+  for (const hostname of Object.keys(layout.hostAddresses)) hostDirs.push([hostname, path.join(root, hostname)]);
+  await Promise.all(hostDirs.map(async ([hostname, dir]) => {
     const exec = pool.forHost(hostname);
     await runChecked(exec, ['mkdir', '-p', dir, ...(hostname === COORDINATOR_HOSTNAME ? [] : [path.join(dir, 'primary'), path.join(dir, 'mirror')])]);
-    await writeFile(exec, path.join(dir, 'host.conf'), hostConf(address));
+    await writeFile(exec, path.join(dir, 'host.conf'), hostConf(layout.hostIps[hostname]));
   }));
 
   const primaries = layout.segments.filter((s) => s.role === 'p');
@@ -178,7 +187,7 @@ async function discard(layout: DemoLayout, pgBin: string, pool: ExecutorPool): P
 
 /** initdb, start, catalog, mirrors by pg_basebackup, registration; on failure nothing is left behind. */
 export async function createCluster(opts: DemoOptions): Promise<DemoState> {
-  const layout = buildLayout(opts);
+  const layout = buildLayout({ ...opts, addresses: opts.addresses ?? (canEditHostsFile() ? 'names' : 'ips') });
   const pgBin = findPgBin();
   if (hasState(layout.rootDir)) {
     throw new DemoError(`demo cluster already exists at ${layout.rootDir} (start it, or destroy it with 'gprecover demo down')`);
@@ -190,6 +199,7 @@ export async function createCluster(opts: DemoOptions): Promise<DemoState> {
   const pool = new ExecutorPool(config);
   try {
     await prepareRoot(layout, pool, pgBin);
+    await addHostNames(layout.rootDir, hostNamesOf(layout));
   } catch (err) {
     await pool.closeAll();
     throw err;
@@ -198,6 +208,7 @@ export async function createCluster(opts: DemoOptions): Promise<DemoState> {
     await build(layout, pgBin, pool);
   } catch (err) {
     await discard(layout, pgBin, pool);
+    await removeHostNames(layout.rootDir);
     throw err;
   } finally {
     await pool.closeAll();

@@ -7,7 +7,7 @@ export interface InstanceObservation {
   inRecovery?: boolean;
   error?: string;
   /** Only on an instance answering as a primary: its gp_walreceiver walsender, null when no mirror is connected. */
-  walsender?: { state: string; flushLagBytes: number } | null;
+  walsender?: { state: string; flushLagBytes: number; replyAgeMs?: number } | null;
   /** Only on an instance answering as a primary: synchronous_standby_names is set. */
   syncRepOn?: boolean;
   /** Greenplum flavours: the gp_dbid in its internal.auto.conf and where its tablespace links point. */
@@ -64,7 +64,13 @@ export function identityProblem(o: InstanceObservation | undefined, dbid: number
   return undefined;
 }
 
-const isConnected = (o: InstanceObservation) => o.walsender?.state === 'streaming' || o.walsender?.state === 'catchup';
+/**
+ * Greenplum's primary answers FTS that its mirror is down once the walsender has heard nothing from it for
+ * gp_fts_mark_mirror_down_grace_period, even while the walsender itself lingers until wal_sender_timeout (a hung
+ * mirror host): connected means streaming (or catching up) and replying.
+ */
+export const isConnected = (o: InstanceObservation, graceMs = Infinity) =>
+  (o.walsender?.state === 'streaming' || o.walsender?.state === 'catchup') && (o.walsender.replyAgeMs ?? 0) < graceMs;
 /** Walsender state 'streaming' means the mirror reached the primary's WAL end; no flush lag means nothing is in flight. */
 const isCaughtUp = (o: InstanceObservation) => o.walsender?.state === 'streaming' && o.walsender.flushLagBytes <= 0;
 
@@ -134,7 +140,7 @@ function decideContent(
     };
   }
 
-  const connected = isConnected(op);
+  const connected = isConnected(op, ctx.mirrorDownGraceMs);
   const caughtUp = isCaughtUp(op);
   if (m.status === 'u') {
     const disconnectedMs = ctx.mirrorDisconnectedMs.get(content) ?? 0;

@@ -22,7 +22,8 @@ async function probeOnce(seg: SegmentRow, asPrimary: boolean, opts: ProbeOptions
     const identity = opts.identity ? await readIdentity(c) : undefined;
     if (!asPrimary || inRecovery) return { reachable: true, inRecovery, ...(identity ? { identity } : {}) };
     const rep = await c.query(
-      `SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::float8 AS lag FROM pg_stat_replication
+      `SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::float8 AS lag,
+              (extract(epoch FROM now() - coalesce(reply_time, backend_start)) * 1000)::float8 AS reply_age FROM pg_stat_replication
         WHERE application_name = $1 ORDER BY state = 'streaming' DESC, state = 'catchup' DESC LIMIT 1`,
       [WALRECEIVER_APPLICATION_NAME],
     );
@@ -32,7 +33,7 @@ async function probeOnce(seg: SegmentRow, asPrimary: boolean, opts: ProbeOptions
       inRecovery,
       syncRepOn: String(head.rows[0].s).trim() !== '',
       ...(identity ? { identity } : {}),
-      walsender: row ? { state: String(row.state), flushLagBytes: row.lag === null ? Number.MAX_SAFE_INTEGER : Number(row.lag) } : null,
+      walsender: row ? { state: String(row.state), flushLagBytes: row.lag === null ? Number.MAX_SAFE_INTEGER : Number(row.lag), replyAgeMs: Number(row.reply_age) } : null,
     };
   });
 }

@@ -4,18 +4,22 @@ import type pg from 'pg';
 import { readHistory, readSegments, withCoordinator, type HistoryRow } from '../cluster/catalog';
 import type { SegmentRow } from '../domain/segment';
 import { removeClusterConfig, saveClusterConfig, type ClusterConfig } from '../cluster/config';
-import type { Executor } from '../cluster/exec/executor';
+import { runChecked, type Executor } from '../cluster/exec/executor';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { createCluster } from './createCluster';
 import { DemoError } from './errors';
-import { killInstanceHard, startInstance, stopInstance } from './instance';
+import { killInstanceHard, postmasterPid, startInstance, stopInstance } from './instance';
 import { defaultRootDir, type DemoLayout, type DemoOptions } from './layout';
-import { killLeftovers, startSegments, stopInstances, waitNoProcessesUnder, type StartReport } from './lifecycle';
-import { checksumContent, loadContent } from './load';
+import { allInstances, killLeftovers, startSegments, stopInstances, waitNoProcessesUnder, type StartReport } from './lifecycle';
+import { clusterConfigFor, hostNamesOf, hostsOf } from './createCluster';
+import { addHostNames, removeHostNames } from './etcHosts';
+import { installGpHome } from './gphome/install';
+import { busyLoad, checksumContent, loadContent, type BusyLoad } from './load';
 import { proberLogTail, proberPid, startProber, stopProber } from './proberProcess';
 import { errorText, loginOf, sleep, withInstance } from './sql';
 import { collectStatus, type DemoStatusRow } from './status';
-import { demoBin, ftsFrozenFile, hasState, readState, type DemoState } from './state';
+import { demoBin, ftsFrozenFile, hasState, readState, writeState, type DemoState } from './state';
+import { demoHostName } from './layout';
 
 export { DemoError } from './errors';
 export type { DemoOptions, DemoLayout } from './layout';
@@ -83,7 +87,7 @@ export class DemoCluster {
 
   /** The executor the cluster's own commands use on one of its hosts (runs as the cluster's OS user). */
   executor(hostname: string): Executor {
-    return new ExecutorPool(this.state.config).forHost(hostname, this.state.layout.hostAddresses[hostname]);
+    return new ExecutorPool(this.state.config).forHost(hostname, this.state.layout.hostAddresses[hostname] ?? hostname);
   }
 
   coordinator<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -119,6 +123,7 @@ export class DemoCluster {
 
   /** gpstart, then the prober; segments the catalog holds down stay down. Also re-registers the ClusterConfig. */
   async start(): Promise<StartReport> {
+    await addHostNames(this.rootDir, hostNamesOf(this.state.layout));
     const report = await this.withPool(async (pool) => {
       const c = this.state.layout.coordinator;
       await startInstance(pool.forHost(c.hostname, c.address), demoBin(this.state), c, this.state.layout.gpHome ? 'dispatch' : undefined);
@@ -177,6 +182,7 @@ export class DemoCluster {
   /** Prober first (no fault marking while everything goes down), then every instance; data stays. */
   async stop(): Promise<void> {
     await stopProber(this.rootDir);
+    await this.resumeHung();
     const rows = await this.segmentsIfReachable();
     const errors = await this.withPool((pool) => stopInstances(this.state, pool, rows));
     if (errors.length) throw new DemoError(`cluster '${this.name}' did not stop cleanly: ${errors.join('; ')}`);
@@ -185,14 +191,75 @@ export class DemoCluster {
   /** Stops everything, removes the root directory and the ClusterConfig; no process of the cluster survives. */
   async destroy(): Promise<void> {
     await stopProber(this.rootDir);
+    await this.resumeHung();
     const rows = await this.segmentsIfReachable();
     await this.withPool(async (pool) => {
       await stopInstances(this.state, pool, rows);
       await killLeftovers(this.state, pool, rows);
     });
+    // A recovery that did not end (a test timed out, a worker killed) leaves gprecoverseg.lock with its holder
+    // process, which ends once the directory is gone.
+    fs.rmSync(path.join(this.state.layout.coordinator.datadir, 'gprecoverseg.lock'), { recursive: true, force: true });
     await waitNoProcessesUnder(this.rootDir, 15_000);
     fs.rmSync(this.rootDir, { recursive: true, force: true });
     removeClusterConfig(this.name, this.state.clustersFile);
+    await removeHostNames(this.rootDir);
+  }
+
+  /**
+   * A host for -p (or a move), beside the cluster's: the next two loopback addresses, a name in /etc/hosts when the
+   * catalog holds names, the worker's configuration and the demo's tools know it. Returns its catalog address.
+   */
+  async addSpareHost(hostname: string): Promise<string> {
+    const layout = this.state.layout;
+    const taken = Object.keys(hostsOf(layout)).length;
+    const octets = layout.ipPrefix.split('.');
+    const last = taken + 1;
+    layout.spareHosts = { ...layout.spareHosts, [hostname]: [`${layout.ipPrefix}.${last}`, `127.${(Number(octets[1]) + 128) % 256}.${octets[2]}.${last}`] };
+    this.state.config = { ...this.state.config, ...clusterConfigFor(layout, this.state.pgBin), flavor: this.state.config.flavor };
+    if (layout.gpHome) installGpHome({ dir: layout.gpHome, pgBin: this.state.pgBin, flavor: layout.flavor as 'gp7' | 'cloudberry', osUser: layout.osUser, hosts: hostsOf(layout) });
+    await addHostNames(this.rootDir, hostNamesOf(layout));
+    writeState(this.state);
+    saveClusterConfig(this.state.config, this.state.clustersFile);
+    return layout.hostNames ? demoHostName(layout.name, hostname) : layout.spareHosts[hostname][0];
+  }
+
+  /** The IPs a host of the demo answers on (spare hosts too); its name resolves to the first. */
+  hostIps(hostname: string): string[] {
+    return hostsOf(this.state.layout)[hostname] ?? [];
+  }
+
+  /**
+   * A hung segment, as a host that stopped answering: SIGSTOP to its postmaster and every child. Its connections stay
+   * open (its walsender on the primary lingers until wal_sender_timeout); FTS marks it down after a probe timeout.
+   */
+  async hang(dbid: number): Promise<number[]> {
+    const row = await this.segment(dbid);
+    return this.withPool(async (pool) => {
+      const exec = pool.forHost(row.hostname, row.address);
+      const pid = await postmasterPid(exec, row.datadir);
+      if (!pid) throw new DemoError(`dbid ${dbid} is not running (${row.datadir})`);
+      const kids = (await exec.run(['pgrep', '-P', String(pid)], { timeoutMs: 5_000 })).stdout.split('\n').map((p) => p.trim()).filter((p) => /^\d+$/.test(p));
+      await runChecked(exec, ['kill', '-STOP', String(pid), ...kids], { timeoutMs: 5_000 });
+      return [pid, ...kids.map(Number)];
+    });
+  }
+
+  /** Every stopped (hung) process of the cluster's instances goes on again, so that they can be stopped. */
+  private async resumeHung(): Promise<void> {
+    const rows = await this.segmentsIfReachable();
+    await this.withPool((pool) => Promise.all(allInstances(this.state, rows).map(async (i) => {
+      const exec = pool.forHost(i.hostname, i.address);
+      const pid = await postmasterPid(exec, i.datadir).catch(() => undefined);
+      if (pid) await exec.run(['sh', '-c', 'kill -CONT "$1" $(pgrep -P "$1") 2>/dev/null; exit 0', 'sh', String(pid)], { timeoutMs: 5_000 });
+    })));
+  }
+
+  /** `demo load --busy`: the acting primary of `content` writes, drops and recycles WAL until stopped. */
+  async busy(content: number): Promise<BusyLoad> {
+    const p = (await this.segments()).find((r) => r.content === content && r.role === 'p');
+    if (!p) throw new DemoError(`content ${content} has no acting primary`);
+    return busyLoad(p, loginOf(this.state.layout), content);
   }
 
   /** One query on one instance, in utility mode on a Greenplum flavour (as a DBA's psql would have to). */
@@ -216,7 +283,7 @@ export class DemoCluster {
   async startInstance(dbid: number): Promise<boolean> {
     const row = await this.segment(dbid);
     const role = this.state.layout.gpHome ? (row.content < 0 ? 'dispatch' : 'execute') : undefined;
-    return this.withPool((pool) => startInstance(pool.forHost(row.hostname, row.address), demoBin(this.state), row, role));
+    return this.withPool((pool) => startInstance(pool.forHost(row.hostname, row.address), demoBin(this.state), row, role, this.state.layout.flavor === 'cloudberry'));
   }
 
   /** 'immediate': pg_ctl stop -m immediate; 'kill9': SIGKILL to the postmaster and its children. */

@@ -42,14 +42,18 @@ async function logTail(exec: Executor, datadir: string): Promise<string> {
 /** Greenplum starts its coordinator with gp_role=dispatch and its segments with gp_role=execute. */
 export type GpRole = 'dispatch' | 'execute';
 
-/** Starts the instance unless it runs already; returns whether it had to be started. */
-export async function startInstance(exec: Executor, pgBin: string, inst: InstanceLocation, gpRole?: GpRole): Promise<boolean> {
+/**
+ * Starts the instance unless it runs already; returns whether it had to be started. `portOnCommandLine`: as
+ * Cloudberry's gpstart passes the catalog's port (`-o " -p PORT … "`), where Greenplum 7 leaves it to postgresql.conf.
+ */
+export async function startInstance(exec: Executor, pgBin: string, inst: InstanceLocation, gpRole?: GpRole, portOnCommandLine = false): Promise<boolean> {
   if (await isRunning(exec, pgBin, inst.datadir)) return false;
   // The postmaster.pid of a killed instance names a pid that may belong to another process by now, and postgres
   // would refuse to start over it.
   await exec.run(['rm', '-f', path.join(inst.datadir, 'postmaster.pid')], { timeoutMs: 10_000 });
   await runChecked(exec, ['mkdir', '-p', path.dirname(startupLog(inst.datadir))], { timeoutMs: 10_000 });
-  const role = gpRole ? ['-o', ` -c gp_role=${gpRole} `] : [];
+  const options = `${portOnCommandLine ? ` -p ${inst.port}` : ''}${gpRole ? ` -c gp_role=${gpRole}` : ''}`;
+  const role = options ? ['-o', `${options} `] : [];
   const r = await exec.run([path.join(pgBin, 'pg_ctl'), '-D', inst.datadir, '-l', startupLog(inst.datadir), '-w', '-t', '60', ...role, 'start'],
     { timeoutMs: 90_000 });
   if (r.code !== 0) {

@@ -27,6 +27,11 @@ export interface DemoOptions {
   flavor?: FlavorName;
   /** initdb --data-checksums for every instance (gpinitsystem's HEAP_CHECKSUM=on). */
   dataChecksums?: boolean;
+  /**
+   * What the catalog's address column holds: 'names' (default, as gpinitsystem writes it), resolved by the system
+   * resolver through marked /etc/hosts lines the demo keeps; or 'ips'. Without write access to /etc/hosts, 'ips'.
+   */
+  addresses?: 'names' | 'ips';
 }
 
 export interface InstanceSpec {
@@ -53,8 +58,17 @@ export interface DemoLayout {
   coordinator: InstanceSpec;
   /** Primaries then mirrors, in dbid order. */
   segments: InstanceSpec[];
-  /** Segment hostname -> loopback address. */
+  /** Segment hostname -> what the catalog's address column holds for it (a resolvable name, or its first IP). */
   hostAddresses: Record<string, string>;
+  /**
+   * Every host (the coordinator's too) -> its two loopback IPs: its instances listen on both, its name resolves to
+   * the first, and its connections leave from the second (so pg_hba.conf must name every address of a host).
+   */
+  hostIps: Record<string, string[]>;
+  /** The catalog holds names (resolved through /etc/hosts) rather than IPs. */
+  hostNames: boolean;
+  /** Hosts added later for -p (DemoCluster.addSpareHost): hostname -> its IPs. */
+  spareHosts?: Record<string, string[]>;
   flavor: FlavorName;
   dataChecksums?: boolean;
   /** The demo's Greenplum installation (environment script and tool wrappers); Greenplum flavours only. */
@@ -86,6 +100,11 @@ export function segmentHostname(h: number): string {
   return `sdw${h + 1}`;
 }
 
+/** The resolvable name of a demo host: unique per cluster, as several demo clusters share one /etc/hosts. */
+export function demoHostName(cluster: string, hostname: string): string {
+  return `${cluster.toLowerCase().replace(/_/g, '-')}-${hostname}`;
+}
+
 /**
  * Greenplum "group mirroring": the primaries of host h are mirrored on host h+1, so losing one host loses
  * no content. Ports repeat across hosts because every host listens on its own loopback address.
@@ -115,7 +134,13 @@ export function buildLayout(opts: DemoOptions = {}): DemoLayout {
   const flavor = opts.flavor ?? 'gp7';
   const greenplum = flavor !== 'postgres';
 
-  const address = (hostIndex: number) => `${ipPrefix}.${hostIndex + 2}`;
+  const hostNames = (opts.addresses ?? 'names') === 'names';
+  // Each host answers on two loopback addresses: <prefix>.N and the same in the 127.(o2+128) range.
+  const ips = (last: number) => [`${ipPrefix}.${last}`, `127.${(Number(octets[1]) + 128) % 256}.${octets[2]}.${last}`];
+  const hostIps: Record<string, string[]> = { [COORDINATOR_HOSTNAME]: ips(1) };
+  for (let h = 0; h < hosts; h++) hostIps[segmentHostname(h)] = ips(h + 2);
+  const catalogAddress = (hostname: string) => (hostNames ? demoHostName(name, hostname) : hostIps[hostname][0]);
+  const address = (hostIndex: number) => catalogAddress(segmentHostname(hostIndex));
   const hostAddresses: Record<string, string> = {};
   for (let h = 0; h < hosts; h++) hostAddresses[segmentHostname(h)] = address(h);
 
@@ -138,11 +163,13 @@ export function buildLayout(opts: DemoOptions = {}): DemoLayout {
   return {
     name, rootDir, ipPrefix, hosts, primariesPerHost: perHost, ftsIntervalSec, osUser, dbUser: osUser,
     coordinator: {
-      dbid: 1, content: -1, role: 'p', preferredRole: 'p', hostname: COORDINATOR_HOSTNAME, address: `${ipPrefix}.1`,
+      dbid: 1, content: -1, role: 'p', preferredRole: 'p', hostname: COORDINATOR_HOSTNAME, address: catalogAddress(COORDINATOR_HOSTNAME),
       port: coordinatorPort, datadir: path.join(rootDir, 'coordinator', 'gpseg-1'),
     },
     segments: [...primaries, ...mirrors],
     hostAddresses,
+    hostIps,
+    hostNames,
     flavor,
     ...(opts.dataChecksums ? { dataChecksums: true } : {}),
     ...(greenplum ? { gpHome: path.join(rootDir, 'gphome'), tablespaceLocation: path.join(rootDir, 'tblspc') } : {}),

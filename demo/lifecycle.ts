@@ -29,7 +29,7 @@ export async function startSegments(state: DemoState, pool: ExecutorPool, rows: 
   const startAll = async (group: SegmentRow[]) => {
     await Promise.all(group.map(async (r) => {
       try {
-        if (await startInstance(pool.forHost(r.hostname, r.address), demoBin(state), locationOf(r), state.layout.gpHome ? 'execute' : undefined)) report.started.push(r.dbid);
+        if (await startInstance(pool.forHost(r.hostname, r.address), demoBin(state), locationOf(r), state.layout.gpHome ? 'execute' : undefined, state.layout.flavor === 'cloudberry')) report.started.push(r.dbid);
       } catch (err) {
         report.failed.push({ dbid: r.dbid, error: errorText(err) });
       }

@@ -46,3 +46,40 @@ export async function checksumContent(ep: Endpoint, login: Login, content: numbe
     return sums.join('+');
   });
 }
+
+export interface BusyLoad {
+  /** Writes and drops made so far. */
+  readonly rounds: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A primary that never rests, as a production one: tables created, filled and dropped in its tablespace and its
+ * default one, WAL switched and recycled, until stopped. Files vanish under any copy that lists them (rsync's exit
+ * 24), and pg_wal turns over. Committed rows of demo_data_<content> keep growing, so a mirror can be checked after.
+ */
+export function busyLoad(ep: Endpoint, login: Login, content: number): BusyLoad {
+  let stopping = false;
+  let rounds = 0;
+  const run = withInstance(ep, { ...login, statementTimeoutMs: 60_000 }, async (c) => {
+    const ts = (await hasTablespace(c)) ? ` TABLESPACE ${DEMO_TABLESPACE}` : '';
+    for (let i = 0; !stopping; i++) {
+      const t = `demo_churn_${content}_${i % 8}`;
+      await c.query(`DROP TABLE IF EXISTS ${t}`);
+      await c.query(`CREATE TABLE ${t}${i % 2 ? ts : ''} AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 2000) g`);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${demoTable(content)} (id bigint PRIMARY KEY, content int NOT NULL, payload text NOT NULL)`);
+      await c.query(`INSERT INTO ${demoTable(content)} SELECT g, $1::int, md5($1::int || ':' || g) FROM (SELECT coalesce(max(id), 0) AS top FROM ${demoTable(content)}) m, generate_series(m.top + 1, m.top + 50) g`, [content]);
+      if (i % 10 === 9) await c.query('SELECT pg_switch_wal()');
+      rounds++;
+    }
+  });
+  return {
+    get rounds() {
+      return rounds;
+    },
+    async stop() {
+      stopping = true;
+      await run;
+    },
+  };
+}

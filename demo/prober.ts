@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { readSegments } from '../cluster/catalog';
 import { applyFtsAction } from './ftsApply';
-import { decideFtsActions } from './ftsDecide';
+import { decideFtsActions, isConnected } from './ftsDecide';
 import { DEFAULT_PROBE, probeSegments } from './ftsProbe';
 import { connect, errorText, sleep, type Endpoint, type Login } from './sql';
 
@@ -91,9 +91,10 @@ export class FtsProber {
     const observations = await probeSegments(rows, { ...DEFAULT_PROBE, login: this.opts.login, identity: this.opts.checkIdentity });
     const now = Date.now();
     const disconnected = new Map<number, number>();
+    const graceMs = this.opts.mirrorDownGraceMs ?? Math.max(10_000, 3 * this.opts.intervalMs);
     for (const p of rows.filter((r) => r.role === 'p' && r.content >= 0)) {
       const o = observations.get(p.dbid);
-      const connected = o?.walsender?.state === 'streaming' || o?.walsender?.state === 'catchup';
+      const connected = !!o && isConnected(o, graceMs);
       if (connected) this.lastConnectedAt.set(p.content, now);
       disconnected.set(p.content, connected ? 0 : now - (this.lastConnectedAt.get(p.content) ?? this.startedAt));
       if (o?.reachable && o.inRecovery === false) this.reportedDoubleFaults.delete(p.content);
@@ -101,7 +102,7 @@ export class FtsProber {
     const actions = decideFtsActions(rows, observations, {
       reportedDoubleFaults: this.reportedDoubleFaults,
       mirrorDisconnectedMs: disconnected,
-      mirrorDownGraceMs: this.opts.mirrorDownGraceMs ?? Math.max(10_000, 3 * this.opts.intervalMs),
+      mirrorDownGraceMs: graceMs,
       checkIdentity: this.opts.checkIdentity,
       reportedIdentityProblems: this.reportedIdentityProblems,
     });

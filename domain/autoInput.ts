@@ -21,7 +21,11 @@ export function autoInputProblems(input: unknown): string[] {
   if (p === undefined || p === null) return problems;
   if (!isObject(p)) return [...problems, 'policy must be a JSON object'];
   problems.push(...unknownKeys('policy.', p, ['types', 'downForMinutes', 'maxRunsPerDay', 'quietHours', 'skipWhileLocked', 'rebalance', 'replayLagGB', 'notify']));
-  const want = (field: string, ok: boolean, what: string) => { if (!ok) problems.push(`policy.${field} must be ${what}, not ${JSON.stringify(field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], p))}`); };
+  const want = (field: string, ok: boolean, what: string) => {
+    if (ok) return;
+    const value = field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], p);
+    problems.push(value === undefined ? `policy.${field} is missing: it must be ${what}` : `policy.${field} must be ${what}, not ${JSON.stringify(value)?.slice(0, 80)}`);
+  };
   const num = (v: unknown, min: number, max = Infinity) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max);
   if (p.types !== undefined) want('types', Array.isArray(p.types) && p.types.every((t) => AUTO_RECOVERY_TYPES.includes(t)), `a list of ${AUTO_RECOVERY_TYPES.join(', ')}`);
   if (Array.isArray(p.types) && p.types.length === 0) problems.push('policy.types must list at least one recovery type (incremental, differential, full)');

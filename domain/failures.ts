@@ -105,11 +105,23 @@ export function exitCodeForFailureType(type: string | undefined): number {
   return type === FailureType.InvalidRequest ? EXIT_USAGE : EXIT_FAILED;
 }
 
+/**
+ * An error's message, whatever it is: Node's happy-eyeballs connect to a name with several addresses fails with an
+ * AggregateError whose own message is empty; its errors say what happened.
+ */
+export function errorMessage(err: unknown): string {
+  const e = err as { message?: unknown; errors?: unknown[]; code?: unknown };
+  const own = typeof e?.message === 'string' ? e.message : '';
+  if (own) return own;
+  if (Array.isArray(e?.errors) && e.errors.length) return [...new Set(e.errors.map(errorMessage))].join('; ');
+  return typeof e?.code === 'string' ? e.code : String(err);
+}
+
 /** The short form of a connection error for a waiting message: the errno code when there is one. */
 export function shortError(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
-  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  const msg = errorMessage(err);
   const code = /\b(E[A-Z]{3,})\b/.exec(msg)?.[1];
   if (code) return code;
   if (/timeout|timed out/i.test(msg)) return 'timed out';

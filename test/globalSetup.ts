@@ -3,6 +3,7 @@ import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalCli } from '../worker/temporalCli';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/searchAttributes';
+import { removeStaleHostNames } from '../demo/etcHosts';
 import { TEST_RUN_ENV, waitForNoProcesses } from './helpers/leftovers';
 
 declare module 'vitest' {
@@ -30,6 +31,8 @@ export default async function setup(project: TestProject) {
   project.provide('temporalNamespace', env.namespace ?? 'default');
   return async () => {
     await env.teardown();
+    // /etc/hosts lines of demo clusters whose directory is gone (a test that died before destroying its cluster).
+    await removeStaleHostNames();
     // A test that leaves a process behind (an orphaned worker still polling, a postmaster) fails the run.
     const left = await waitForNoProcesses(runId, 20_000);
     if (left.length) {

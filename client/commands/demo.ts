@@ -7,7 +7,7 @@ import { FLAVOR_NAMES, type FlavorName } from '../../domain/flavor';
 
 export const DEMO = defineCommand({
   name: 'demo',
-  positionals: 'up|down|start|stop|status|kill DBID|load|checksums',
+  positionals: 'up|down|start|stop|status|kill DBID|hang DBID|load|checksums',
   summary: [
     'A local Greenplum-shaped cluster of PostgreSQL 15 instances (coordinator, primaries, mirrors on loopback addresses)',
     'with an FTS prober, registered as a cluster gprecover can recover. Subcommands:',
@@ -16,7 +16,9 @@ export const DEMO = defineCommand({
     '  start | stop        start it / stop it, keeping the data (segments marked down stay down, like gpstart)',
     '  status              gpstate-like view: roles, modes, status, WAL bytes each mirror is behind',
     '  kill DBID           stop one instance abruptly: pg_ctl -m immediate, or SIGKILL with --kill9',
-    '  load                add rows to demo_data_<content> (and demo_tsdata_<content> in the tablespace) on each acting primary',
+    '  hang DBID           freeze one instance as a hung host would (SIGSTOP to it and its children): its connections stay open',
+    '  load                add rows to demo_data_<content> (and demo_tsdata_<content> in the tablespace) on each acting primary;',
+    '                      --busy: keep every acting primary writing, dropping tables and recycling WAL until Ctrl-C',
     '  checksums           md5 of each content\'s demo rows on its primary and on its mirror',
     'Options:',
   ].join('\n'),
@@ -34,6 +36,7 @@ export const DEMO = defineCommand({
     'data-checksums': { type: 'boolean', help: 'up: initdb --data-checksums on every instance (gpinitsystem HEAP_CHECKSUM=on)' },
     rows: { type: 'string', arg: 'N', help: 'load: rows per content (1000)' },
     kill9: { type: 'boolean', help: 'kill: SIGKILL instead of pg_ctl -m immediate' },
+    busy: { type: 'boolean', help: 'load: a busy primary on every content until Ctrl-C' },
   },
   notes: ['The root defaults to .data/demo/<name>; the cluster registers under its name in the clusters file.'],
 });
@@ -127,8 +130,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (stray.length) throw new UsageError(`--${stray[0]} only applies to 'gprecover demo up'`);
   }
   if (sub !== 'kill' && v.kill9) throw new UsageError(`--kill9 only applies to 'gprecover demo kill'`);
-  if (sub !== 'load' && v.rows !== undefined) throw new UsageError(`--rows only applies to 'gprecover demo load'`);
-  if (sub !== 'kill' && args.length) throw new UsageError(`unexpected argument '${args[0]}' for 'gprecover demo ${sub}'`);
+  if (sub !== 'load' && (v.rows !== undefined || v.busy)) throw new UsageError(`--${v.busy ? 'busy' : 'rows'} only applies to 'gprecover demo load'`);
+  if (sub !== 'kill' && sub !== 'hang' && args.length) throw new UsageError(`unexpected argument '${args[0]}' for 'gprecover demo ${sub}'`);
   const began = Date.now();
 
   switch (sub) {
@@ -166,7 +169,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
       console.log(`dbid ${dbid} ${v.kill9 ? 'killed with SIGKILL' : 'stopped with pg_ctl -m immediate'}; FTS reacts within ${cluster.layout.ftsIntervalSec} s (gprecover demo status)`);
       return 0;
     }
+    case 'hang': {
+      if (args.length !== 1) throw new UsageError('usage: gprecover demo hang DBID');
+      const dbid = intOption(args[0], 'DBID', 1, 32767)!;
+      const cluster = DemoCluster.open(root);
+      const pids = await cluster.hang(dbid);
+      console.log(`dbid ${dbid} hung (SIGSTOP to pids ${pids.join(', ')}); FTS marks it down after its probe timeout; 'gprecover demo stop' or a recovery ends it`);
+      return 0;
+    }
     case 'load': {
+      if (v.busy) return busyUntilInterrupted(DemoCluster.open(root));
       const rows = intOption(v.rows, '--rows', 1, 100_000_000) ?? 1000;
       const counts = await DemoCluster.open(root).loadData(rows);
       console.log(`added ${rows} rows per content in ${seconds(began)}; rows now: ${Object.entries(counts).map(([c, n]) => `content ${c}: ${n}`).join(', ')}`);
@@ -178,4 +190,15 @@ export async function demoCommand(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown demo subcommand '${sub}' (run 'gprecover demo --help')`);
   }
+}
+
+/** `demo load --busy`: every acting primary writes, drops tables and recycles WAL until Ctrl-C. */
+async function busyUntilInterrupted(cluster: DemoCluster): Promise<number> {
+  const contents = [...new Set((await cluster.segments()).filter((r) => r.content >= 0).map((r) => r.content))];
+  const loads = await Promise.all(contents.map((c) => cluster.busy(c)));
+  console.log(`contents ${contents.join(', ')} busy (tables created, filled and dropped, WAL switched); Ctrl-C to stop`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await Promise.all(loads.map((l) => l.stop()));
+  console.log(`stopped after ${loads.reduce((n, l) => n + l.rounds, 0)} rounds`);
+  return 0;
 }

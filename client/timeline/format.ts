@@ -1,4 +1,5 @@
 // Pure: a timeline as the text `gprecover show` prints.
+import { formatProgress } from '../progressText';
 import type { SegmentRow } from '../../domain/segment';
 import { asObject, descendants, type ActivityStep, type ExecutionTimeline, type RunTimeline } from './model';
 
@@ -25,7 +26,7 @@ function compactJson(v: unknown, max = 400): string {
 function stepLine(s: ActivityStep, indent: string): string {
   const attempts = s.attempts > 1 ? `  ${s.attempts} attempts` : '';
   const dur = s.outcome === 'running' ? 'running' : formatDuration(s.durationMs);
-  const tail = s.failure ? `  ${oneLine(s.failure)}` : s.heartbeat !== undefined ? `  ${oneLine(String(s.heartbeat))}` : '';
+  const tail = s.failure ? `  ${oneLine(s.failure)}` : s.heartbeat !== undefined ? `  ${oneLine(formatProgress(s.heartbeat) ?? '')}` : '';
   const earlier = s.lastFailure ? `\n${indent}                  earlier attempt failed: ${oneLine(s.lastFailure)}` : '';
   return `${indent}${clock(s.scheduledAt)}  ${s.activity.padEnd(24)} ${s.outcome.padEnd(9)} ${dur.padStart(8)}${attempts}${tail}${earlier}`;
 }

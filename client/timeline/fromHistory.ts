@@ -255,15 +255,17 @@ function catalogChanges(all: ExecutionTimeline[]): CatalogChange[] {
   for (const ex of all) {
     for (const s of ex.steps) {
       const input = asObject(s.input);
+      // The segment's plan item since activities take one (domain/activities.ts); histories of older runs carry `change`.
+      const item = asObject(input?.item);
       if (s.activity === 'updateCatalog') {
-        const change = asObject(input?.change);
+        const change = item ?? asObject(input?.change);
         const r = asObject(s.result);
         out.push({
           at: s.endedAt ?? s.scheduledAt, activity: 'updateCatalog', dbid: Number(change?.dbid), workflowId: ex.workflowId, outcome: s.outcome,
           before: r?.before as SegmentRow | undefined, after: r?.after as SegmentRow | undefined, rewritten: r?.rewritten as boolean | undefined,
         });
       } else if (s.activity === 'backOutCatalog') {
-        const before = input?.before as SegmentRow | undefined;
+        const before = (item?.failed ?? input?.before) as SegmentRow | undefined;
         out.push({
           at: s.endedAt ?? s.scheduledAt, activity: 'backOutCatalog', dbid: Number(before?.dbid), workflowId: ex.workflowId, outcome: s.outcome,
           after: before, restored: typeof s.result === 'boolean' ? s.result : undefined, reason: input?.reason as string | undefined,

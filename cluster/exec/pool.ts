@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { ClusterConfig, HostConfig } from '../config';
+import { RecordingExecutor } from './commandLog';
 import { EnvScriptExecutor } from './envScript';
 import type { Executor } from './executor';
 import { LocalExecutor } from './local';
@@ -28,7 +29,7 @@ export class ExecutorPool {
     const target = hc.address ?? address ?? hostname;
     const kind = this.kindOf(hostname);
     const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
-    const exec = this.cluster.gpHome ? new EnvScriptExecutor(base, this.cluster.gpHome) : base;
+    const exec = new RecordingExecutor(this.cluster.gpHome ? new EnvScriptExecutor(base, this.cluster.gpHome) : base);
     this.executors.set(hostname, exec);
     return exec;
   }

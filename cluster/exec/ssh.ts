@@ -21,6 +21,16 @@ export interface SshExecutorOptions extends SshConfig {
 /** OpenSSH's MaxSessions defaults to 10; one channel stays free for kills (see `killSlots`). */
 export const DEFAULT_SSH_CONCURRENCY = 8;
 
+/** Connect and handshake, together: a port that accepts and never speaks SSH costs this much, once. */
+export const DEFAULT_READY_TIMEOUT_MS = 15_000;
+
+/**
+ * A host whose sshd could not be reached is remembered this long, by address and port, for every executor of the
+ * worker: a stuck sshd costs one bounded wait per host and run, not one per step and attempt.
+ */
+export const UNREACHABLE_MEMORY_MS = 120_000;
+const unreachable = new Map<string, { at: number; error: ExecutorUnavailableError }>();
+
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
@@ -71,7 +81,7 @@ export class SshExecutor implements Executor {
     this.knownHostsPath = options.knownHostsPath ?? path.join(os.homedir(), '.ssh', 'known_hosts');
     this.strictHostKeyChecking = options.strictHostKeyChecking ?? true;
     this.maxConcurrency = options.maxConcurrency ?? DEFAULT_SSH_CONCURRENCY;
-    this.readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.privateKeyPath = options.privateKeyPath;
     if (!Number.isInteger(this.maxConcurrency) || this.maxConcurrency < 1) {
@@ -209,9 +219,15 @@ export class SshExecutor implements Executor {
       return Promise.reject(new ExecutorUnavailableError(`SSH executor for ${this.host} is closed`, this.host));
     }
     if (!this.connecting) {
+      const key = `${this.address}:${this.port}`;
+      const seen = unreachable.get(key);
+      if (seen && Date.now() - seen.at < UNREACHABLE_MEMORY_MS) {
+        return Promise.reject(new ExecutorUnavailableError(`${seen.error.message} (${Math.round((Date.now() - seen.at) / 1000)} s ago; not tried again yet)`, this.host));
+      }
       const attempt = this.connect();
       this.connecting = attempt;
-      attempt.catch(() => {
+      attempt.then(() => unreachable.delete(key), (err: unknown) => {
+        if (err instanceof ExecutorUnavailableError) unreachable.set(key, { at: Date.now(), error: err });
         if (this.connecting === attempt) this.connecting = undefined;
       });
     }

@@ -3,7 +3,7 @@ import type { Executor } from '../exec/executor';
 import type { DirProbe, DirProbeRequest } from '../../domain/probe';
 
 const PROBE = String.raw`
-d=$1; bin=$2; ports=$3; space=$4; rsync=$5
+d=$1; bin=$2; addr=$3; port=$4; space=$5; rsync=$6
 [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
 [ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
@@ -30,21 +30,15 @@ fi
 if [ "$rsync" = 1 ]; then
   echo "rsync_version=$(rsync --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -1)"
 fi
-if [ -n "$ports" ]; then
-  for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$ports" '$4 == "0A" { split($2, a, ":"); n = split(want, w, ","); for (i = 1; i <= n; i++) if (w[i] == a[1] ":" a[2] || w[i] == "*:" a[2]) { print "port_in_use=1"; exit } }' "$f"; done
+if [ -n "$port" ]; then
+  # The address may be a name (the catalog's usual), resolved here, on the host, to every address it stands for.
+  case "$addr" in *[!0-9.]*) ips=$(getent ahostsv4 "$addr" | awk '{ print $1 }' | sort -u) ;; *) ips=$addr ;; esac
+  hp=$(printf '%04X' "$port")
+  pats="00000000:$hp 00000000000000000000000000000000:$hp"
+  for ip in $ips; do set -- $(echo "$ip" | tr . ' '); pats="$pats $(printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"):$hp"; done
+  for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$pats" '$4 == "0A" { n = split(want, w, " "); for (i = 1; i <= n; i++) if ($2 == w[i]) { print "port_in_use=1"; exit } }' "$f"; done
 fi
 `;
-
-/** /proc/net/tcp spelling of a listening IPv4 address (little-endian hex) and port (big-endian hex). */
-export function procNetPatterns(address: string, port: number): string {
-  const p = port.toString(16).toUpperCase().padStart(4, '0');
-  const parts = address.split('.').map(Number);
-  const patterns = [`00000000:${p}`, `00000000000000000000000000000000:${p}`];
-  if (parts.length === 4 && parts.every((n) => Number.isInteger(n) && n >= 0 && n < 256)) {
-    patterns.push(`${parts.reverse().map((n) => n.toString(16).toUpperCase().padStart(2, '0')).join('')}:${p}`);
-  }
-  return patterns.join(',');
-}
 
 /** Everything about a data directory that one round trip to its host can tell. */
 export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
@@ -53,8 +47,8 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
   let out: string;
   try {
     const res = await exec.run(
-      ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, req.checkPort ? procNetPatterns(location.address, location.port) : '', req.checkSpace ? '1' : '', req.checkRsync ? '1' : ''],
-      { timeoutMs: 60_000 },
+      ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, location.address, req.checkPort ? String(location.port) : '', req.checkSpace ? '1' : '', req.checkRsync ? '1' : ''],
+      { timeoutMs: 30_000 },
     );
     if (res.code !== 0) return { ...base, error: (res.stderr || res.stdout).trim().split('\n').pop() };
     out = res.stdout;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { shortError, UnavailableError } from '../../domain/failures';
+import { errorMessage, shortError, UnavailableError } from '../../domain/failures';
 import {
   BASEBACKUP_APPLICATION_NAME, DIFFERENTIAL_APPLICATION_NAME, GPRECOVER_APPLICATION_NAME, REPLICATION_SLOT, REWIND_APPLICATION_NAME,
   WALRECEIVER_APPLICATION_NAME,
@@ -54,7 +54,7 @@ export async function withSegment<T>(ctx: ClusterContext, seg: Endpoint, fn: (c:
     await client.connect();
   } catch (err) {
     const at = `${seg.address}:${seg.port}`;
-    throw new SegmentUnavailableError(`the segment at ${at}`, shortError(err), `cannot connect to the segment at ${at}: ${(err as Error).message}`);
+    throw new SegmentUnavailableError(`the segment at ${at}`, shortError(err), `cannot connect to the segment at ${at}: ${errorMessage(err)}`);
   }
   try {
     return await fn(client);
@@ -108,6 +108,6 @@ export async function probeSource(ctx: ClusterContext, dbid: number, seg: Endpoi
       };
     });
   } catch (err) {
-    return { dbid, reachable: false, error: (err as Error).message };
+    return { dbid, reachable: false, error: errorMessage(err) };
   }
 }

@@ -10,6 +10,7 @@ import { SegmentStartError } from './errors';
 const CONFIGURATION_ERRORS: Array<[RegExp, string]> = [
   [/could not load pg_hba\.conf|invalid connection type|specifying both host name and CIDR mask is invalid/i, 'pg_hba.conf is invalid'],
   [/configuration file "[^"]*" contains errors|invalid value for parameter|unrecognized configuration parameter|syntax error in file/i, 'postgresql.conf is invalid'],
+  [/could not translate host name/i, 'listen_addresses names a host that does not resolve'],
   [/could not bind|Address already in use|could not create any TCP\/IP sockets/i, 'the port is in use'],
   [/could not open file|No such file or directory|could not access the server configuration file|could not find the database system/i, 'a file is missing'],
   [/database files are incompatible with server|incorrect checksum in control file/i, 'the data directory does not fit this server'],

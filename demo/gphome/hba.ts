@@ -14,22 +14,50 @@ export const PLUMBING_MARK = '# gprecover demo: loopback plumbing, not a host';
 interface Rule {
   databases: string[];
   users: string[];
+  /** 'all' | 'samehost' | 'samenet' | an IPv4 CIDR | a host name (matched by reverse and forward lookup). */
   address: string;
   method: string;
 }
 
-function parseRules(text: string): Rule[] {
-  const rules: Rule[] = [];
-  for (const raw of text.split('\n')) {
-    if (raw.includes(PLUMBING_MARK)) continue;
-    const line = raw.replace(/#.*$/, '').trim();
-    if (!line) continue;
-    const f = line.split(/\s+/);
-    if (!['host', 'hostnossl'].includes(f[0]) || f.length < 5) continue;
-    const hasMask = /^\d+\.\d+\.\d+\.\d+$/.test(f[3]) && /^\d+\.\d+\.\d+\.\d+$/.test(f[4]);
-    rules.push({ databases: f[1].split(','), users: f[2].split(','), address: hasMask ? `${f[3]}/${maskBits(f[4])}` : f[3], method: f[hasMask ? 5 : 4] });
+/** Resolves names as PostgreSQL's check_hostname does: reverse lookup of the client, forward lookup of that name. */
+export interface HostResolver {
+  reverse(ip: string): string | undefined;
+  forward(name: string): string[];
+}
+
+/** PostgreSQL's parse_hba_line, as far as the demo's files go: the error it reports for a line it cannot load. */
+function parseLine(line: string, lineNo: number): Rule | { error: string } | undefined {
+  const f = line.split(/\s+/);
+  if (!['host', 'hostnossl', 'hostssl'].includes(f[0]) || f.length < 5) return undefined;
+  const hasMask = /^\d+\.\d+\.\d+\.\d+$/.test(f[3]) && /^\d+\.\d+\.\d+\.\d+$/.test(f[4]);
+  let address = hasMask ? `${f[3]}/${maskBits(f[4])}` : f[3];
+  const slash = address.indexOf('/');
+  if (slash > 0 && !/^\d+\.\d+\.\d+\.\d+$/.test(address.slice(0, slash)) && !address.slice(0, slash).includes(':')) {
+    return { error: `specifying both host name and CIDR mask is invalid: "${address}" (line ${lineNo})` };
   }
-  return rules;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) return { error: `invalid IP mask "${address}": IP address needs a CIDR mask or a separate mask (line ${lineNo})` };
+  if (address.startsWith('.')) address = address.toLowerCase();
+  return { databases: f[1].split(','), users: f[2].split(','), address, method: f[hasMask ? 5 : 4] };
+}
+
+function parseRules(text: string): { rules: Rule[]; errors: string[] } {
+  const rules: Rule[] = [];
+  const errors: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    if (raw.includes(PLUMBING_MARK)) return;
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return;
+    const r = parseLine(line, i + 1);
+    if (!r) return;
+    if ('error' in r) errors.push(r.error);
+    else rules.push(r);
+  });
+  return { rules, errors };
+}
+
+/** What PostgreSQL would refuse in the file at its next start ("could not load pg_hba.conf"). */
+export function hbaErrors(text: string): string[] {
+  return parseRules(text).errors;
 }
 
 function maskBits(mask: string): number {
@@ -38,21 +66,29 @@ function maskBits(mask: string): number {
 
 const ipv4 = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 
-function addressMatches(rule: string, client: string, server: string): boolean {
+function addressMatches(rule: string, client: string, server: string, resolver?: HostResolver): boolean {
   if (rule === 'all') return true;
   if (rule === 'samehost') return client === server;
+  if (rule === 'samenet') return client.split('.').slice(0, 3).join('.') === server.split('.').slice(0, 3).join('.');
   const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(rule);
-  if (!m || !/^\d+\.\d+\.\d+\.\d+$/.test(client)) return false;
-  const bits = Number(m[2]);
-  const span = 2 ** (32 - bits);
-  return Math.floor(ipv4(client) / span) === Math.floor(ipv4(m[1]) / span);
+  if (m) {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(client)) return false;
+    const span = 2 ** (32 - Number(m[2]));
+    return Math.floor(ipv4(client) / span) === Math.floor(ipv4(m[1]) / span);
+  }
+  // A host name: the client's address must resolve back to it (or to a name ending in it, for '.suffix'), and that
+  // name forward to the client's address.
+  const name = resolver?.reverse(client)?.toLowerCase();
+  if (!name) return false;
+  const matches = rule.startsWith('.') ? name.endsWith(rule) : name === rule.toLowerCase();
+  return matches && resolver!.forward(name).includes(client);
 }
 
 /** The first rule that applies decides, as in PostgreSQL; none is a refusal. */
-export function admits(text: string, c: { client: string; server: string; user: string; database: string; replication: boolean }): boolean {
-  for (const r of parseRules(text)) {
+export function admits(text: string, c: { client: string; server: string; user: string; database: string; replication: boolean }, resolver?: HostResolver): boolean {
+  for (const r of parseRules(text).rules) {
     const db = r.databases.some((d) => (c.replication ? d === 'replication' : d === 'all' || d === c.database || (d === 'sameuser' && c.user === c.database)));
-    if (!db || !r.users.some((u) => u === 'all' || u === c.user) || !addressMatches(r.address, c.client, c.server)) continue;
+    if (!db || !r.users.some((u) => u === 'all' || u === c.user) || !addressMatches(r.address, c.client, c.server, resolver)) continue;
     return r.method !== 'reject';
   }
   return false;
@@ -101,9 +137,25 @@ export async function hbaRefusal(c: HbaCheck): Promise<string | undefined> {
   const server = c.address ?? c.host;
   const conn = { host: server, port: c.port, user: c.user, password: c.password };
   const { text, reloaded } = await hbaInForce(conn);
+  const errors = hbaErrors(text);
+  // The server keeps its old rules when a reload fails, and does not start at all with this file: say so.
+  if (errors.length) return `FATAL:  could not load pg_hba.conf: ${errors.join('; ')}`;
   const who = { client, server, user: c.user, database: c.database, replication: c.replication };
-  if (admits(text, who) && reloaded) return undefined;
+  if (admits(text, who, await systemResolver([client])) && reloaded) return undefined;
   return refusal(who);
+}
+
+/** The system resolver's answers (/etc/hosts included) for the client addresses and the names they resolve to. */
+async function systemResolver(clients: string[]): Promise<HostResolver> {
+  const dns = await import('node:dns');
+  const names = new Map<string, string | undefined>();
+  const addresses = new Map<string, string[]>();
+  for (const ip of clients) {
+    const name = await dns.promises.lookupService(ip, 0).then((r) => r.hostname, () => undefined);
+    names.set(ip, name);
+    if (name) addresses.set(name.toLowerCase(), await dns.promises.lookup(name, { all: true }).then((r) => r.map((a) => a.address), () => []));
+  }
+  return { reverse: (ip) => names.get(ip), forward: (n) => addresses.get(n.toLowerCase()) ?? [] };
 }
 
 async function hbaInForce(conn: { host: string; port: number; user: string; password?: string }): Promise<{ text: string; reloaded: boolean }> {

@@ -138,6 +138,26 @@ export function pgCtlShim(dir: string, pgBin: string, flavor: GpHomeFlavor): str
   ].join('\n');
 }
 
+/**
+ * $GPHOME/libexec/ifaddrs --no-loopback, as gp.IfAddrs.list_addrs runs it on a host: its routable addresses, one per
+ * line. The demo's hosts share one machine, so it prints the addresses the demo gives the host it stands for: the one
+ * the local executor names (GPRECOVER_HOST), or the one sshd was reached at.
+ */
+export function ifaddrsScript(hosts: Record<string, string[]>): string {
+  const cases = Object.entries(hosts).map(([h, addrs]) => `  ${[h, ...addrs].map(q).join('|')}) printf '%s\\n' ${addrs.map(q).join(' ')} ;;`);
+  return [
+    '#!/bin/sh',
+    '# gprecover demo GPHOME: ifaddrs --no-loopback, the addresses of the demo host this command runs on.',
+    'host=${GPRECOVER_HOST:-}',
+    '[ -n "$host" ] || { set -- $SSH_CONNECTION; host=${3:-}; }',
+    'case "$host" in',
+    ...cases,
+    '  *) echo "ifaddrs: this is no host of the demo cluster (GPRECOVER_HOST or SSH_CONNECTION)" >&2; exit 1 ;;',
+    'esac',
+    '',
+  ].join('\n');
+}
+
 /** Like Greenplum's generate-greenplum-path.sh (Cloudberry: generate-cloudberry-env.sh) output, for this GPHOME. */
 export function envScript(dir: string, flavor: GpHomeFlavor): string {
   return [
@@ -209,6 +229,14 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
   const other = path.join(dir, GPHOME_ENV_SCRIPT[opts.flavor === 'gp7' ? 'cloudberry' : 'gp7']);
   fs.rmSync(other, { force: true });
 
+  const libexec = path.join(dir, 'libexec');
+  fs.mkdirSync(libexec, { recursive: true });
+  fs.chmodSync(libexec, 0o755);
+  const ifaddrs = path.join(libexec, 'ifaddrs');
+  put(ifaddrs, (tmp) => {
+    fs.writeFileSync(tmp, ifaddrsScript(opts.hosts ?? {}), { mode: 0o755 });
+    fs.chmodSync(tmp, 0o755);
+  });
   const share = path.dirname(hostsFile(dir));
   fs.mkdirSync(share, { recursive: true });
   fs.chmodSync(share, 0o755);
@@ -226,6 +254,6 @@ export function installGpHome(opts: InstallGpHomeOptions): void {
   const id = osIdentity(opts.osUser);
   if (id) {
     const programs = (Object.keys(GPHOME_WRAPPED_TOOLS) as WrappedTool[]).map((t) => wrapperProgram(dir, t));
-    for (const p of [dir, bin, lib, share, hostsFile(dir), gpdemoModule(dir), script, ...programs, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
+    for (const p of [dir, bin, lib, libexec, ifaddrs, share, hostsFile(dir), gpdemoModule(dir), script, ...programs, ...[...wanted].map((n) => path.join(bin, n))]) fs.lchownSync(p, id.uid, id.gid);
   }
 }

@@ -59,6 +59,9 @@ describe('auto-recovery by policy on the demo', () => {
     const made = await createTestCluster('ar', PREFIX);
     ({ cluster, dir } = made);
     notifyLog = path.join(dir, 'notifications.jsonl');
+    // The worker's own clusters file defines the hook; the policies only name it.
+    const file = JSON.parse(fs.readFileSync(made.clustersFile, 'utf8'));
+    fs.writeFileSync(made.clustersFile, JSON.stringify({ ...file, notifyHooks: { log: { command: notifyCommand() } } }));
     h = await connectHarness();
     w = await h.startWorker({ clustersFile: made.clustersFile, taskQueue: TASK_QUEUE });
     env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), GPRECOVER_TASK_QUEUE: TASK_QUEUE, GPRECOVER_CLUSTER: cluster.name };
@@ -80,7 +83,7 @@ describe('auto-recovery by policy on the demo', () => {
       [['auto', 'enable', '--every', '1s'], "gprecover auto: --every must be a period like 30s, 5m or 1h, from 2s to 24h, not '1s'"],
       [['auto', 'status', '--every', '5m'], "gprecover auto: --every and --policy go with 'auto enable', not 'auto status'"],
       [['auto', 'enable', '--policy', path.join(dir, 'none.json')], `gprecover auto: cannot read policy file ${path.join(dir, 'none.json')}: ENOENT`],
-      [['auto', 'enable', '--policy', policyFile('bad.json', { quietHours: { from: '22:00' } })], `gprecover auto: policy file ${path.join(dir, 'bad.json')}: quietHours.to: must be a time HH:MM`],
+      [['auto', 'enable', '--policy', policyFile('bad.json', { quietHours: { from: '22:00' } })], `gprecover auto: policy file ${path.join(dir, 'bad.json')}: policy.quietHours.to is missing: it must be a time HH:MM (00:00 to 23:59)`],
       [['history', '--auto', '--type', 'full'], 'gprecover history: --type and --all list runs; they do not apply with --auto'],
     ] as const) {
       const r = await runCli([...args], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
@@ -92,10 +95,10 @@ describe('auto-recovery by policy on the demo', () => {
 
   it('recovers a killed mirror with no command typed, within the schedule\'s period once it has been down downForMinutes', async () => {
     const downFor = 0.1; // 6 s: shorter than the wait below, longer than two periods
-    const on = await enable({ downForMinutes: downFor, notify: { command: notifyCommand() } }, 'a.json');
+    const on = await enable({ downForMinutes: downFor, notify: 'log' }, 'a.json');
     expect(on.stdout).toContain(`auto-recovery of cluster '${cluster.name}' enabled: schedule ${scheduleId()} checks every ${EVERY_S}s on task queue ${TASK_QUEUE}`);
-    expect(on.stdout).toContain("policy: types: incremental only; down 0.1 min first; at most 6 run(s) a day; no quiet hours; skips while gprecoverseg.lock is held; no rebalance; notifies command");
-    const again = await enable({ downForMinutes: downFor, notify: { command: notifyCommand() } }, 'a.json');
+    expect(on.stdout).toContain("policy: types: incremental only; down 0.1 min first; at most 6 run(s) a day; no quiet hours; skips while gprecoverseg.lock is held; no rebalance; notifies hook 'log' (the worker's notifyHooks)");
+    const again = await enable({ downForMinutes: downFor, notify: 'log' }, 'a.json');
     expect(again.stdout).toContain('updated: schedule');
 
     await killAndWaitDown(cluster, 6);
@@ -162,7 +165,7 @@ describe('auto-recovery by policy on the demo', () => {
     const told = notifications().length;
 
     const since = Date.now();
-    await enable({ downForMinutes: 0, notify: { command: notifyCommand() } }, 'b.json');
+    await enable({ downForMinutes: 0, notify: 'log' }, 'b.json');
     const first = await decisionAfter(since, 'double-fault');
     expect(first).toMatchObject({ decision: 'skipped', actionable: true, contents: ['1'], by: `schedule ${scheduleId()}` });
     expect(first.reason).toMatch(/^double fault, nothing to recover from: content 1: mirror dbid 7 is down and its primary dbid 3 does not answer \(.+\); repair a segment of each by hand$/);
@@ -193,7 +196,7 @@ describe('auto-recovery by policy on the demo', () => {
     const told = notifications().length;
 
     const since = Date.now();
-    await enable({ downForMinutes: 0, notify: { command: notifyCommand() } }, 'c.json');
+    await enable({ downForMinutes: 0, notify: 'log' }, 'c.json');
     const skipped = await decisionAfter(since, 'lock-held');
     expect(skipped).toMatchObject({ decision: 'skipped', actionable: true, contents: ['1'] });
     expect(skipped.reason).toBe(`gprecoverseg (pid ${lockHolder.pid}: sleep 600) is recovering cluster '${cluster.name}': it holds cdw:${lockDir}; wait for it to finish, or remove that directory if nothing runs`);

@@ -93,6 +93,64 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     await expectMirrorsIdentical(cluster);
   });
 
+  // Issue 19: a graceful stop (SIGTERM: a deploy, a systemd restart) killed the running pg_basebackup after the
+  // worker's 10 s grace, so the next worker started the copy over.
+  it('SIGTERM of the worker mid-copy leaves pg_basebackup running: one process from start to end', async () => {
+    await killAndWaitDown(cluster, 9);
+    const target = byDbid(await cluster.segments(), 9).datadir;
+    const sampler = sampleCopies(target);
+    const handle = await client.workflow.start(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `crash-sigterm-${Date.now()}`, args: [{ cluster: cluster.name, full: true }] });
+    const w = await startWorker();
+    const deadline = Date.now() + 30_000;
+    while (sampler.pids.length === 0 && Date.now() < deadline) await sleep(100);
+    expect(sampler.pids.length, 'pg_basebackup runs').toBe(1);
+    await w.kill('SIGTERM');
+    expect(sampler.pids, 'the copy outlived the stopped worker').toHaveLength(1);
+    await startWorker();
+    const res = await handle.result();
+    sampler.stop();
+    await worker!.kill('SIGTERM');
+    expect(res.succeeded).toBe(1);
+    expect(sampler.pids, 'one pg_basebackup process from start to end').toHaveLength(1);
+    expect(healthy(await cluster.segments())).toBe(true);
+    await expectMirrorsIdentical(cluster);
+  });
+
+  // Issue 19: a differential copy retried after its worker died took a new backup but attached to the old rsync (or took
+  // its finished result): files it had copied before the new backup's start point lacked the writes made meanwhile, and
+  // replay from that start point never brings them. Every attempt now starts over.
+  it('a differential recovery whose worker is killed mid-rsync while the primary takes writes ends with a mirror holding every row once promoted', async () => {
+    await killAndWaitDown(cluster, 6);
+    await cluster.loadData(100_000);
+    const mirror = byDbid(await cluster.segments(), 6);
+    const busy = await cluster.busy(mirror.content);
+    const sampler = sampleCopies(mirror.datadir);
+    const handle = await client.workflow.start(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `crash-diff-${Date.now()}`, args: [{ cluster: cluster.name, differential: true }] });
+    const w = await startWorker('crash-during:copySegment:1500');
+    await w.exited;
+    expect(sampler.pids.length, 'rsync was running when the worker died').toBeGreaterThanOrEqual(1);
+    await sleep(3000); // the primary goes on writing while no worker runs
+    await startWorker();
+    const res = await handle.result();
+    sampler.stop();
+    await busy.stop();
+    await worker!.kill('SIGTERM');
+    expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[6, 'differential', 'succeeded']]);
+    expect(busy.rounds).toBeGreaterThan(10);
+    await cluster.waitForMirrorsCaughtUp(60_000);
+    const primary = (await cluster.segments()).find((r) => r.content === mirror.content && r.role === 'p')!;
+    const want = await cluster.checksumOn(primary.dbid);
+    // Promote the mirror: its rows are what a DBA gets once it serves the content.
+    await cluster.kill(primary.dbid);
+    await cluster.waitFor((rows) => byDbid(rows, 6).role === 'p' && byDbid(rows, 6).status === 'u', 30_000, 'FTS promotes dbid 6');
+    expect(await cluster.checksumOn(6)).toBe(want);
+    await startWorker();
+    const back = await client.workflow.execute(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `crash-diff-back-${Date.now()}`, args: [{ cluster: cluster.name }] });
+    await worker!.kill('SIGTERM');
+    expect(back.succeeded).toBe(1);
+    await cluster.waitFor(healthy, 60_000, 'content healthy again');
+  }, 300_000);
+
   it('cancel in the middle of a move stops the copy and backs the catalog out', async () => {
     await killAndWaitDown(cluster, 8);
     const before = byDbid(await cluster.segments(), 8);

@@ -58,11 +58,13 @@ describe('demo cluster with FTS (real PostgreSQL 15)', () => {
     expect(rows).toHaveLength(9);
     expect(rows.every((r) => r.status === 'u')).toBe(true);
     expect(rows.filter((r) => r.content >= 0).every((r) => r.mode === 's' && r.role === r.preferredRole)).toBe(true);
-    expect(row(rows, 2)).toMatchObject({ content: 0, role: 'p', hostname: 'sdw1', address: `${IP_PREFIX}.2`, port: 16000 });
-    expect(row(rows, 6)).toMatchObject({ content: 0, role: 'm', hostname: 'sdw2', address: `${IP_PREFIX}.3`, port: 17000 });
+    // The catalog's address column holds host names, as gpinitsystem writes it; /etc/hosts resolves them.
+    expect(row(rows, 2)).toMatchObject({ content: 0, role: 'p', hostname: 'sdw1', address: 'demotest-sdw1', port: 16000 });
+    expect(row(rows, 6)).toMatchObject({ content: 0, role: 'm', hostname: 'sdw2', address: 'demotest-sdw2', port: 17000 });
+    expect(cluster.hostIps('sdw2')).toEqual([`${IP_PREFIX}.3`, `127.128.${IP_PREFIX.split('.')[2]}.3`]);
     const cfg = loadClusterConfig('demotest', clustersFile);
-    expect(cfg.coordinator).toMatchObject({ host: `${IP_PREFIX}.1`, port: 15432 });
-    expect(cfg.hosts?.sdw2).toEqual({ address: `${IP_PREFIX}.3`, executor: 'local' });
+    expect(cfg.coordinator).toMatchObject({ host: 'demotest-cdw', port: 15432 });
+    expect(cfg.hosts?.sdw2).toEqual({ address: 'demotest-sdw2', executor: 'local' });
     expect(cluster.proberPid()).toBeGreaterThan(0);
     const status = await cluster.status();
     expect(status.filter((r) => r.role === 'm').map((r) => r.walBytesBehind)).toEqual([0, 0, 0, 0]);

@@ -19,6 +19,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
   let w: RunningWorker;
   let cluster: DemoCluster;
   let name: string;
+  let spare: string;
   let seq = 0;
 
   const recover = (input: Omit<RecoveryInput, 'cluster'> = {}) =>
@@ -35,8 +36,8 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     console.log(`demo cluster up in ${made.startupMs} ms`);
     h = await connectHarness();
     // A spare host for -p; it shares this machine's disk, so a recovered segment must listen on its catalog address.
-    const cfg = cluster.config();
-    saveClusterConfig({ ...cfg, listenOnCatalogAddress: true, hosts: { ...cfg.hosts, sdw3: { address: '127.0.51.4', executor: 'local' } } }, made.clustersFile);
+    spare = await cluster.addSpareHost('sdw3');
+    saveClusterConfig({ ...cluster.config(), listenOnCatalogAddress: true }, made.clustersFile);
     w = await h.startWorker({ clustersFile: made.clustersFile, taskQueue: TASK_QUEUE });
     await cluster.loadData(2000);
   });
@@ -176,7 +177,7 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     fs.rmSync(old.datadir, { recursive: true, force: true });
     const res = await recover({ spareHosts: ['sdw3'] });
     expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.state])).toEqual([[9, 'full', true, 'succeeded']]);
-    expect(byDbid(await cluster.segments(), 9)).toMatchObject({ hostname: 'sdw3', address: '127.0.51.4', port: old.port, datadir: old.datadir, status: 'u', mode: 's' });
+    expect(byDbid(await cluster.segments(), 9)).toMatchObject({ hostname: 'sdw3', address: spare, port: old.port, datadir: old.datadir, status: 'u', mode: 's' });
     await expectMirrorsIdentical(cluster);
   });
 

@@ -390,14 +390,17 @@ describe('ExecutorPool', () => {
       pgBin: '/usr/lib/postgresql/15/bin',
       osUser: sshd.username,
       defaultSsh: { privateKeyPath: sshd.privateKeyPath, knownHostsPath: '/nonexistent/known_hosts', port: 22 },
-      hosts: { sdw9: { executor: 'ssh', address: ADDRESS, ssh: { port: sshd.port, knownHostsPath: sshd.knownHostsPath } } },
+      hosts: { sdw9: { executor: 'ssh', address: ADDRESS, ssh: { port: sshd.port, knownHostsPath: sshd.knownHostsPath } }, here: { executor: 'local' } },
     });
     try {
+      expect(pool.forHost('here', '10.1.2.3').kind).toBe('local');
       const exec = pool.forHost('sdw9');
       expect(exec.kind).toBe('ssh');
       expect(pool.forHost('sdw9')).toBe(exec);
       expect(await exec.run(['id', '-un'])).toMatchObject({ code: 0, stdout: `${sshd.username}\n` });
-      expect(pool.forHost('localseg', '127.0.0.1').kind).toBe('local');
+      // Issue 19: an address that looks local (in -i or the catalog) never makes a host's commands run on the
+      // worker's own host; only the configuration does.
+      expect(pool.forHost('localseg', '127.0.0.1').kind).toBe('ssh');
     } finally {
       await pool.closeAll();
     }

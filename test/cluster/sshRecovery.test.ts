@@ -21,6 +21,7 @@ describe('recovery of segments on a host reached over SSH', () => {
   let h: TemporalHarness;
   let w: RunningWorker;
   let seq = 0;
+  let spare: string;
 
   const recover = (input: Omit<RecoveryInput, 'cluster'>, name = cluster.name) =>
     h.client.workflow.execute(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: `ssh-${++seq}-${Date.now()}`, args: [{ cluster: name, ...input }] });
@@ -28,11 +29,12 @@ describe('recovery of segments on a host reached over SSH', () => {
   beforeAll(async () => {
     ({ cluster, clustersFile, dir } = await createTestCluster('ssh', '127.0.111'));
     sshd = await startSshd({ address: '127.0.111.3' });
-    const cfg = readClustersFile(clustersFile).clusters[cluster.name];
     // sdw3 is a spare host for -p; it shares this machine's disk, so recovered segments listen on their catalog address.
+    spare = await cluster.addSpareHost('sdw3');
+    const cfg = readClustersFile(clustersFile).clusters[cluster.name];
     saveClusterConfig({
       ...cfg, listenOnCatalogAddress: true,
-      hosts: { ...cfg.hosts, sdw2: { address: '127.0.111.3', executor: 'ssh', ssh: sshd.sshConfig() }, sdw3: { address: '127.0.111.4', executor: 'local' } },
+      hosts: { ...cfg.hosts, sdw2: { address: '127.0.111.3', executor: 'ssh', ssh: sshd.sshConfig() } },
     }, clustersFile);
     // The same cluster, but with a known_hosts file that has never seen sdw2's key.
     const strangers = path.join(dir, 'empty_known_hosts');
@@ -88,7 +90,7 @@ describe('recovery of segments on a host reached over SSH', () => {
     fs.rmSync(old.datadir, { recursive: true, force: true }); // the spare starts empty
     const res = await recover({ spareHosts: ['sdw3'] });
     expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.target.hostname, s.state])).toEqual([[6, 'full', true, 'sdw3', 'succeeded']]);
-    expect(byDbid(await cluster.segments(), 6)).toMatchObject({ hostname: 'sdw3', address: '127.0.111.4', port: old.port, status: 'u', mode: 's' });
+    expect(byDbid(await cluster.segments(), 6)).toMatchObject({ hostname: 'sdw3', address: spare, port: old.port, status: 'u', mode: 's' });
     await expectMirrorsIdentical(cluster);
   });
 });

@@ -19,7 +19,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const names = (t: { steps: Array<{ activity: string }> }) => t.steps.map((s) => s.activity);
-const SEGMENT_STEPS = ['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'copySegment', 'startRecoveredSegment', 'waitForSync'];
+const SEGMENT_STEPS = ['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'copySegment', 'startRecoveredSegment', 'waitForSync'];
 
 describe('gprecover show: timelines from real event histories', () => {
   const ctx = useScenarios('timeline');
@@ -72,10 +72,10 @@ describe('gprecover show: timelines from real event histories', () => {
       { dbid: 5, type: 'full', moved: true, failed: 'sdw1:7000:/data/mirror/gpseg1', target: { hostname: 'sdw4', port: 7000 } },
     ] });
     const [c4, c5] = t.children;
-    expect(names(c4)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync', 'removeOldLocation']);
-    expect(names(c5)).toEqual(['stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'backOutCatalog']);
+    expect(names(c4)).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync', 'removeOldLocation']);
+    expect(names(c5)).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'backOutCatalog']);
     expect(c5.status).toBe('failed');
-    expect(c5.steps[4]).toMatchObject({ outcome: 'failed', attempts: 1, failure: 'PermanentFailure: pg_basebackup exited 1 for dbid 5: could not connect to the source' });
+    expect(c5.steps[5]).toMatchObject({ outcome: 'failed', attempts: 1, failure: 'PermanentFailure: pg_basebackup exited 1 for dbid 5: could not connect to the source' });
     const backOut = t.catalogChanges.find((c) => c.activity === 'backOutCatalog')!;
     expect(backOut).toMatchObject({ dbid: 5, restored: true, outcome: 'completed', after: { dbid: 5, status: 'd' } });
     // The reason is what segmentRecoveryWorkflow passed: today the SDK wrapper's message, not the copy's error.
@@ -96,12 +96,12 @@ describe('gprecover show: timelines from real event histories', () => {
     const { workflowId, runId } = s.running;
     const live = await eventually(async () => {
       const t = await fetchTimeline(h.client, workflowId, runId);
-      expect(t.children[0]?.steps.find((st) => st.activity === 'waitForSync')?.heartbeat).toBeDefined();
+      expect(t.children[0]?.steps.find((st) => st.activity === 'waitForSync')?.heartbeat).toMatchObject({ walBytesBehind: 4096 });
       return t;
     });
     expect(live).toMatchObject({ status: 'running', outcome: 'running', plan: { from: 'live status', items: [{ dbid: 4 }] } });
     expect(live.endedAt).toBeUndefined();
-    expect(live.children[0].steps.at(-1)).toMatchObject({ activity: 'waitForSync', outcome: 'running', heartbeat: 'status d mode n, 4096 WAL bytes behind' });
+    expect(live.children[0].steps.at(-1)).toMatchObject({ activity: 'waitForSync', outcome: 'running', heartbeat: { phase: 'status d mode n', walBytesBehind: 4096 } });
     expect(formatTimeline(live).join('\n')).toMatch(/waitForSync\s+running\s+running\s+status d mode n, 4096 WAL bytes behind/);
 
     const handle = h.client.workflow.getHandle(workflowId, runId);
@@ -119,7 +119,7 @@ describe('gprecover show: timelines from real event histories', () => {
   it('a rebalance: its own steps, the swapped contents, the demoted primary recovered', async () => {
     const t = await fetchTimeline(h.client, s.rebalanced.workflowId, s.rebalanced.runId);
     expect(t).toMatchObject({ workflowType: 'rebalanceWorkflow', outcome: 'succeeded', rebalance: { swapped: [0], recovered: [4] } });
-    expect(names(t)).toEqual(['readCluster', 'acquireRecoveryLock', 'replayLagBytes', 'stopPrimaryForRebalance', 'waitForPromotion', 'readCluster', 'releaseRecoveryLock']);
+    expect(names(t)).toEqual(['readCluster', 'acquireRecoveryLock', 'replayLagBytes', 'stopPrimaryForRebalance', 'waitForPromotion', 'readCluster', 'trustRecoveryHosts', 'releaseRecoveryLock']);
     expect(t.children).toHaveLength(1);
     expect(names(t.children[0])).toEqual(SEGMENT_STEPS);
     expect(formatTimeline(t).join('\n')).toContain('rebalance: swapped contents [0], recovered dbids [4]');

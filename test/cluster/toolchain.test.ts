@@ -19,7 +19,8 @@ import { connectHarness, type RunningWorker, type TemporalHarness } from '../hel
 
 const TASK_QUEUE = 'gp-recovery-toolchain';
 const PREFIX = '127.0.151';
-const SPARE = { hostname: 'sdw3', address: `${PREFIX}.4` };
+/** A spare host of the demo: its catalog address (a name) and the two IPs it answers on (its connections leave from the last). */
+const SPARE = { hostname: 'sdw3', address: '', ips: [] as string[] };
 
 /**
  * gprecoverseg's start, as Greenplum 7's gppylib runs it (mainUtils SimpleMainLock.acquire over PIDLockFile): a
@@ -103,11 +104,11 @@ describe('beside the Greenplum toolchain', () => {
     // does not name it.
     const spareRoot = path.join(cluster.rootDir, SPARE.hostname);
     fs.mkdirSync(path.join(spareRoot, 'mirror'), { recursive: true });
-    fs.writeFileSync(path.join(spareRoot, 'host.conf'), `listen_addresses = '${SPARE.address}'\n`);
+    SPARE.address = await cluster.addSpareHost(SPARE.hostname);
+    SPARE.ips = cluster.hostIps(SPARE.hostname);
+    fs.writeFileSync(path.join(spareRoot, 'host.conf'), `listen_addresses = '${SPARE.ips.join(',')}'\n`);
     fs.chownSync(spareRoot, owner.uid, owner.gid);
     fs.chownSync(path.join(spareRoot, 'mirror'), owner.uid, owner.gid);
-    const cfg = cluster.config();
-    saveClusterConfig({ ...cfg, hosts: { ...cfg.hosts, [SPARE.hostname]: { address: SPARE.address, executor: 'local' } } }, clustersFile);
     gprecoverseg = path.join(dir, 'gprecoverseg');
     fs.writeFileSync(gprecoverseg, GPRECOVERSEG_LOCK, { mode: 0o755 });
     lockDir = path.join(cluster.layout.coordinator.datadir, 'gprecoverseg.lock');
@@ -194,7 +195,7 @@ describe('beside the Greenplum toolchain', () => {
     const failed = byDbid(await cluster.segments(), 8);
     const primary = (await cluster.segments()).find((s) => s.content === failed.content && s.role === 'p')!;
     const hbaFile = path.join(primary.datadir, 'pg_hba.conf');
-    expect(fs.readFileSync(hbaFile, 'utf8')).not.toContain(SPARE.address);
+    for (const ip of SPARE.ips) expect(fs.readFileSync(hbaFile, 'utf8')).not.toContain(ip);
     const newDir = path.join(cluster.rootDir, SPARE.hostname, 'mirror', `gpseg${failed.content}`);
 
     // The copy gprecover would run on the spare host, run there without the entries: a real primary refuses it.
@@ -203,7 +204,7 @@ describe('beside the Greenplum toolchain', () => {
       const copy = flavorNamed(cluster.layout.flavor).fullCopy({ bin: toolsDir(cluster.config()), targetDir: path.join(dir, 'raw-copy'), targetDbid: 8, source: primary, createSlot: false });
       const raw = await pool.forHost(SPARE.hostname).run(commandArgv(copy), { timeoutMs: 60_000 });
       expect(raw.code).toBe(1);
-      expect(raw.stderr).toContain(`FATAL:  no pg_hba.conf entry for replication connection from host "${SPARE.address}", user "${cluster.layout.dbUser}", no encryption`);
+      expect(raw.stderr).toContain(`FATAL:  no pg_hba.conf entry for replication connection from host "${SPARE.ips[1]}", user "${cluster.layout.dbUser}", no encryption`);
     } finally {
       await pool.closeAll();
     }
@@ -215,7 +216,10 @@ describe('beside the Greenplum toolchain', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const hba = fs.readFileSync(hbaFile, 'utf8');
     const user = cluster.layout.dbUser;
-    for (const entry of [`host all ${user} ${SPARE.address}/32 trust`, `host replication ${user} ${SPARE.address}/32 trust`, `host replication ${user} samehost trust`]) {
+    // Every address of the mirror's host, as its own interfaces list them (ifaddrs), never the catalog's name with a mask.
+    const entries = [...SPARE.ips.flatMap((ip) => [`host all ${user} ${ip}/32 trust`, `host replication ${user} ${ip}/32 trust`]), `host replication ${user} samehost trust`];
+    expect(hba).not.toContain(`${SPARE.address}/32`);
+    for (const entry of entries) {
       expect(hba.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toContain(entry);
     }
     expect(byDbid(await cluster.segments(), 8)).toMatchObject({ hostname: SPARE.hostname, address: SPARE.address, datadir: newDir, status: 'u', mode: 's' });
@@ -240,7 +244,7 @@ describe('beside the Greenplum toolchain', () => {
     const key = path.join(dir, 'id_ed25519');
     fs.writeFileSync(key, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
     saveClusterConfig({
-      ...saved, hosts: { ...saved.hosts, [SPARE.hostname]: { address: SPARE.address, executor: 'ssh', ssh: { port: 1, privateKeyPath: key, strictHostKeyChecking: false } } },
+      ...saved, hosts: { ...saved.hosts, [SPARE.hostname]: { address: SPARE.ips[0], executor: 'ssh', ssh: { port: 1, privateKeyPath: key, strictHostKeyChecking: false } } },
     }, clustersFile);
     try {
       const r = await runCli(['start-recovery', '--wait', '-s'], env, 300_000);

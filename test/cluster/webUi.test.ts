@@ -146,7 +146,7 @@ describe('Temporal Web UI: start a recovery from the form, watch it complete', (
     expect(t.requestedBy).toBeUndefined();
     expect(t.children).toHaveLength(1);
     expect(t.children[0].steps.map((s) => [s.activity, s.outcome])).toEqual([
-      ['stopFailedSegment', 'completed'], ['verifySegmentDown', 'completed'], ['updateCatalog', 'completed'],
+      ['admitSegmentPlan', 'completed'], ['stopFailedSegment', 'completed'], ['verifySegmentDown', 'completed'], ['updateCatalog', 'completed'],
       ['copySegment', 'completed'], ['startRecoveredSegment', 'completed'], ['waitForSync', 'completed'],
     ]);
     expect(t.catalogChanges).toMatchObject([{ activity: 'updateCatalog', dbid: 6, before: { dbid: 6, status: 'd' }, after: { dbid: 6, mode: 'n' } }]);

@@ -33,7 +33,27 @@ export async function expectOwnIdentity(cluster: DemoCluster): Promise<void> {
   }
 }
 
-/** Each content's mirror holds exactly its primary's rows (after replay caught up), and every segment its own identity. */
+/**
+ * What a real cluster does after a recovery sooner or later, as gpstop -ar: every instance stopped and started again.
+ * Then every segment is up and in sync, every instance's pg_hba.conf loads (pg_hba_file_rules shows no error: a bad
+ * line stops a primary at its next start), and every segment is who the catalog says.
+ */
+export async function expectSurvivesRestart(cluster: DemoCluster): Promise<void> {
+  await cluster.stop();
+  const report = await cluster.start();
+  expect({ failed: report.failed, leftDown: report.leftDown }).toEqual({ failed: [], leftDown: [] });
+  await cluster.waitFor(healthy, 90_000, 'every segment up and in sync after the restart');
+  for (const r of await cluster.segments()) {
+    const errors = await cluster.query<{ line_number: number; error: string }>(r.dbid, 'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL');
+    expect({ dbid: r.dbid, errors }).toEqual({ dbid: r.dbid, errors: [] });
+  }
+  await expectOwnIdentity(cluster);
+}
+
+/**
+ * Each content's mirror holds exactly its primary's rows (after replay caught up), every segment its own identity,
+ * and the cluster survives a full restart (expectSurvivesRestart): the end of every real-cluster recovery test.
+ */
 export async function expectMirrorsIdentical(cluster: DemoCluster): Promise<void> {
   await cluster.waitForMirrorsCaughtUp(60_000);
   await expectOwnIdentity(cluster);
@@ -46,6 +66,7 @@ export async function expectMirrorsIdentical(cluster: DemoCluster): Promise<void
     // Greenplum flavours keep a second copy of the rows in the tablespace: both tables were compared.
     if (cluster.layout.tablespaceLocation) expect(ps.split('+')).toHaveLength(2);
   }
+  await expectSurvivesRestart(cluster);
 }
 
 export function byDbid(rows: SegmentRow[], dbid: number): SegmentRow {

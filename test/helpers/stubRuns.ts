@@ -63,7 +63,7 @@ function stubActivities(clusters: StubCluster[]): RecoveryActivities {
         if (spec(cluster).hangSync) {
           const ctx = Context.current();
           for (;;) {
-            reportProgress({ phase: 'waiting for FTS: status d mode n', walBytesBehind: 4096 });
+            reportProgress({ phase: 'status d mode n', walBytesBehind: 4096 });
             await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 200))]);
           }
         }

@@ -140,7 +140,7 @@ describe('decideFtsActions', () => {
 
 describe('buildLayout', () => {
   it('places mirrors on the next host (group mirroring) with dbids after the primaries', () => {
-    const l = buildLayout({ rootDir: '/r', ipPrefix: '127.0.9', hosts: 3, primariesPerHost: 2, osUser: 'gpadmin' });
+    const l = buildLayout({ rootDir: '/r', ipPrefix: '127.0.9', hosts: 3, primariesPerHost: 2, osUser: 'gpadmin', addresses: 'ips' });
     expect(l.coordinator).toMatchObject({ dbid: 1, content: -1, address: '127.0.9.1', port: 15432, datadir: '/r/coordinator/gpseg-1' });
     const m = (c: number) => l.segments.find((s) => s.content === c && s.role === 'm')!;
     const p = (c: number) => l.segments.find((s) => s.content === c && s.role === 'p')!;
@@ -148,6 +148,11 @@ describe('buildLayout', () => {
     expect(m(3)).toMatchObject({ dbid: 11, hostname: 'sdw3', address: '127.0.9.4', port: 17001, datadir: '/r/sdw3/mirror/gpseg3' });
     expect(m(5).hostname).toBe('sdw1');
     expect(l.hostAddresses).toEqual({ sdw1: '127.0.9.2', sdw2: '127.0.9.3', sdw3: '127.0.9.4' });
+    expect(l.hostIps.sdw3).toEqual(['127.0.9.4', '127.128.9.4']);
+    // By default the catalog holds names, unique to the cluster, as gpinitsystem writes host names there.
+    const named = buildLayout({ name: 'prod_a', rootDir: '/r', ipPrefix: '127.0.9', osUser: 'gpadmin' });
+    expect(named.hostAddresses).toEqual({ sdw1: 'prod-a-sdw1', sdw2: 'prod-a-sdw2' });
+    expect(named.coordinator.address).toBe('prod-a-cdw');
   });
 
   it('rejects addresses outside loopback and overlapping port ranges with a DemoError', () => {

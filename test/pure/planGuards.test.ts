@@ -4,7 +4,6 @@ import type { SegmentPlan } from '../../domain/recovery';
 import type { SegmentRow } from '../../domain/segment';
 import { rewriteAutoConf } from '../../cluster/segment/recoveryConf';
 import { parseProgress } from '../../cluster/segment/progress';
-import { procNetPatterns } from '../../cluster/segment/probeDir';
 import { maxRateKbPerSec } from '../../cluster/config';
 
 const row = (over: Partial<SegmentRow>): SegmentRow => ({
@@ -68,10 +67,6 @@ describe('small pure helpers', () => {
     expect(parseProgress('pg_basebackup', '164848/1371715 kB (12%), 0/1 tablespace')).toMatchObject({ doneKb: 164848, totalKb: 1371715, percent: 12 });
     expect(parseProgress('rsync', '    104,857,600  45%   50.00MB/s    0:00:02')).toMatchObject({ doneKb: 102400, percent: 45 });
     expect(parseProgress('pg_rewind', 'pg_rewind: servers diverged at WAL location')).toEqual({ tool: 'pg_rewind', line: 'pg_rewind: servers diverged at WAL location' });
-  });
-
-  it('spells listening sockets as /proc/net/tcp does', () => {
-    expect(procNetPatterns('127.0.0.2', 6000).split(',')).toContain('0200007F:1770');
   });
 
   it('converts copy throttles to rsync units', () => {

@@ -1,0 +1,124 @@
+// Issues 21 and 25 on the demo: a recovery reaches over SSH only the hosts gprecoverseg needs, and a host whose sshd
+// accepts connections and never answers (stuck at MaxStartups, a host in trouble) costs one bounded wait.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { utils } from 'ssh2';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readClustersFile, saveClusterConfig } from '../../cluster/config';
+import { commandLog } from '../../cluster/exec/commandLog';
+import type { DemoCluster } from '../../demo';
+import { runCli } from '../helpers/cli';
+import { byDbid, createTestCluster, healthy, killAndWaitDown } from '../helpers/demo';
+import { connectHarness, type RunningWorker, type TemporalHarness } from '../helpers/temporal';
+
+const TASK_QUEUE = 'gp-recovery-reach';
+const PREFIX = '127.0.211';
+
+/** What may run on each kind of host in a full recovery (docs/ssh-reach.md). */
+const SOURCE_HOST_COMMANDS = ['ifaddrs', 'cat', 'gprecover-hba', 'pg_ctl'];
+
+describe('SSH only where gprecoverseg needs it', () => {
+  let cluster: DemoCluster;
+  let clustersFile: string;
+  let dir: string;
+  let h: TemporalHarness;
+  let w: RunningWorker;
+  let env: NodeJS.ProcessEnv;
+  let stuck: net.Server;
+  let saved: string;
+  const held: net.Socket[] = [];
+
+  beforeAll(async () => {
+    ({ cluster, clustersFile, dir } = await createTestCluster('reach', PREFIX));
+    saved = fs.readFileSync(clustersFile, 'utf8');
+    // sdw2's sshd: accepts every connection and never says a word.
+    stuck = net.createServer((socket) => { held.push(socket); socket.on('error', () => undefined); });
+    await new Promise<void>((r) => stuck.listen(0, cluster.hostIps('sdw2')[0], () => r()));
+    h = await connectHarness();
+    w = await h.startWorker({ clustersFile, taskQueue: TASK_QUEUE });
+    env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), GPRECOVER_TASK_QUEUE: TASK_QUEUE, GPRECOVER_CLUSTER: cluster.name };
+    await cluster.loadData(3000);
+  });
+
+  afterAll(async () => {
+    for (const s of held) s.destroy();
+    await new Promise((r) => stuck?.close(r));
+    await w?.stop();
+    await h?.close();
+    await cluster?.destroy();
+  });
+
+  const stuckSdw2 = () => {
+    const key = path.join(dir, 'id_ed25519');
+    fs.writeFileSync(key, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    const cfg = readClustersFile(clustersFile).clusters[cluster.name];
+    const port = (stuck.address() as net.AddressInfo).port;
+    saveClusterConfig({ ...cfg, hosts: { ...cfg.hosts, sdw2: { address: cluster.hostIps('sdw2')[0], executor: 'ssh', ssh: { port, privateKeyPath: key, strictHostKeyChecking: false } } } }, clustersFile);
+  };
+  const line = (r: { address: string; port: number; datadir: string }) => `${r.address}|${r.port}|${r.datadir}`;
+
+  it('a move onto a host whose sshd never answers is refused within 60 s of planning, nothing changed', async () => {
+    stuckSdw2();
+    try {
+      await killAndWaitDown(cluster, 8);
+      const m = byDbid(await cluster.segments(), 8);
+      const file = path.join(dir, 'move.conf');
+      fs.writeFileSync(file, `${m.hostname}|${line(m)} sdw2|${cluster.layout.hostAddresses.sdw2}|${m.port + 300}|${path.join(cluster.rootDir, 'sdw2', 'moved8')}\n`);
+      const before = await cluster.segments();
+      const started = Date.now();
+      const r = await runCli(['start-recovery', '-i', file, '--wait', '-s'], env, 120_000);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr.trim()).toMatch(/dbid 8 \(content 2\): host sdw2 \(\S+\) is not reachable: SSH connection to sdw2 .* timed out after 15000 ms/);
+      expect(await cluster.segments()).toEqual(before);
+    } finally {
+      fs.writeFileSync(clustersFile, saved);
+    }
+  }, 180_000);
+
+  it('its own mirror is skipped with gprecoverseg\'s warning; mirrors elsewhere whose primaries live there are recovered (full and incremental); exit 0 within two minutes', async () => {
+    stuckSdw2();
+    try {
+      await killAndWaitDown(cluster, 6);
+      await killAndWaitDown(cluster, 9);
+      const rows = await cluster.segments();
+      expect([byDbid(rows, 6).hostname, byDbid(rows, 8).hostname, byDbid(rows, 9).hostname]).toEqual(['sdw2', 'sdw1', 'sdw1']);
+      const file = path.join(dir, 'mixed.conf');
+      fs.writeFileSync(file, [`F|${line(byDbid(rows, 8))}`, `I|${line(byDbid(rows, 9))}`, line(byDbid(rows, 6)), ''].join('\n'));
+      const started = Date.now();
+      const r = await runCli(['start-recovery', '-i', file, '--wait', '-s'], env, 150_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(Date.now() - started).toBeLessThan(120_000);
+      expect(r.stdout).toMatch(/dbid 6 +content 0 +skipped: host sdw2 \(\S+\) is not reachable: .*skipping its in-place recovery/);
+      expect(r.stdout).toContain('warning: Not updating pg_hba.conf for segments on unreachable hosts: sdw2. You can manually update pg_hba.conf for these segments and retry if recovery fails');
+      const after = await cluster.segments();
+      expect([byDbid(after, 8), byDbid(after, 9)].map((s) => [s.dbid, s.status, s.mode])).toEqual([[8, 'u', 's'], [9, 'u', 's']]);
+      expect(byDbid(after, 6).status).toBe('d');
+    } finally {
+      fs.writeFileSync(clustersFile, saved);
+    }
+    const r = await runCli(['start-recovery', '--wait', '-s'], env, 150_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await cluster.waitFor(healthy, 60_000, 'every segment up again');
+  }, 300_000);
+
+  it('a full recovery reaches the source\'s host only for pg_hba.conf; the copy, start and checks run on the target host and over libpq', async () => {
+    await killAndWaitDown(cluster, 8);
+    commandLog.enable();
+    let records: ReturnType<typeof commandLog.disable>;
+    try {
+      const r = await runCli(['start-recovery', '-F', '--wait', '-s'], env, 150_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    } finally {
+      records = commandLog.disable();
+    }
+    const on = (host: string) => [...new Set(records.filter((x) => x.host === host).map((x) => x.what))].sort();
+    // dbid 8 lives on sdw1; its primary, dbid 4, on sdw2.
+    expect(on('sdw2').every((c) => SOURCE_HOST_COMMANDS.includes(c)), `on the source host: ${on('sdw2').join(', ')}`).toBe(true);
+    expect(on('sdw2')).toEqual(expect.arrayContaining(['gprecover-hba', 'ifaddrs', 'pg_ctl']));
+    expect(on('sdw1')).toEqual(expect.arrayContaining(['gprecover-probe', 'gprecover-job', 'ifaddrs']));
+    expect(on('cdw')).toEqual(expect.arrayContaining(['gprecover-lock-acquire', 'gprecover-lock-release']));
+    expect(healthy(await cluster.segments())).toBe(true);
+  }, 180_000);
+});
