@@ -36,7 +36,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A checkout sharing another's install (a git worktree): npm ci would empty the directory it points to, under the
+  # feet of whoever uses it there.
+  [ -x node_modules/.bin/tsx ] || log "node_modules links to $(readlink node_modules), which has no npm packages: run npm ci there"
+elif [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

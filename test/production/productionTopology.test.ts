@@ -84,7 +84,8 @@ describe('production topology: Temporal server on PostgreSQL, its UI, two worker
     t = Date.now();
     await Promise.all([startWorker(), startWorker()]);
     measured['two worker processes polling'] = took(t);
-  });
+    // Long enough for a cold build of the server (minutes) when nothing ran scripts/setup.sh first.
+  }, 900_000);
 
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail') failed = true;
