@@ -10,6 +10,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 . "$HERE/ports.sh"
 . "$HERE/postgres.sh"
 . "$HERE/config.sh"
+. "$HERE/processes.sh"
 log() { echo "[temporal-server +${SECONDS}s] $*"; }
 
 [ $# -ge 1 ] || { echo "usage: scripts/temporal-server.sh start DIR [BASE_PORT]"; exit 2; }
@@ -33,12 +34,15 @@ SERVER_DIR="$ROOT/.tools/temporal-server/$TEMPORAL_SERVER_VERSION"
 UI_BIN="$ROOT/.tools/temporal-ui-server/$TEMPORAL_UI_VERSION/bin/server"
 
 mkdir -p "$STATE_DIR/logs" "$STATE_DIR/run" "$STATE_DIR/config" "$STATE_DIR/ui-config" "$STATE_DIR/archival"
-alive() { [ -f "$STATE_DIR/run/$1.pid" ] && kill -0 "$(cat "$STATE_DIR/run/$1.pid")" 2>/dev/null; }
+alive() { [ -f "$STATE_DIR/run/$1.pid" ] && pid_alive "$(cat "$STATE_DIR/run/$1.pid")"; }
 if alive server; then
   log "already running in $STATE_DIR (frontend 127.0.0.1:$FRONTEND_PORT)"
   ready=1
   exit 0
 fi
+# What a dead server left of this directory's instance (the UI, PostgreSQL) is stopped, so that it starts whole.
+bash "$HERE/stop.sh" "$STATE_DIR" >/dev/null
+PGDATA="$STATE_DIR/pgdata"
 for p in $ALL_PORTS; do
   if port_busy "$p"; then
     echo "port $p on 127.0.0.1 is in use (this instance needs $ALL_PORTS); pick another BASE_PORT"
@@ -51,7 +55,6 @@ if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$STATE_DIR"; then
   exit 2
 fi
 
-PGDATA="$STATE_DIR/pgdata"
 if [ ! -f "$PGDATA/PG_VERSION" ]; then
   log "initdb $PGDATA (PostgreSQL 15 on 127.0.0.1:$PG_PORT)"
   pg_init "$PGDATA" "$PG_PORT"

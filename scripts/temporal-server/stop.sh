@@ -3,6 +3,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/postgres.sh"
+. "$HERE/processes.sh"
 log() { echo "[temporal-server] $*"; }
 
 [ $# -ge 1 ] || { echo "usage: scripts/temporal-server.sh stop DIR"; exit 2; }
@@ -14,13 +15,13 @@ stop_group() {
   local name="$1" pidfile="$STATE_DIR/run/$1.pid" pid
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if group_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
-      kill -0 -- "-$pid" 2>/dev/null || break
+      group_alive "$pid" || break
       sleep 0.2
     done
-    if kill -0 -- "-$pid" 2>/dev/null; then
+    if group_alive "$pid"; then
       log "$name (pid $pid) still alive after 20 s: SIGKILL"
       kill -KILL -- "-$pid" 2>/dev/null || true
     fi

@@ -189,7 +189,7 @@ describe('production topology: Temporal server on PostgreSQL, its UI, two worker
 
   it('a worker killed -9 in the middle of pg_basebackup: the other worker process attaches to the copy and finishes it', async () => {
     // Slow enough that the copy outlives the dead worker's heartbeat timeout (10 s) and the retry on the other one.
-    saveClusterConfig({ ...cluster.config(), copyMaxRate: '3M' }, clustersFile);
+    saveClusterConfig({ ...cluster.config(), copyMaxRate: '2M' }, clustersFile);
     await cluster.loadData(150_000);
     await killAndWaitDown(cluster, 8);
     const target = byDbid(await cluster.segments(), 8).datadir;
