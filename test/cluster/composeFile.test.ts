@@ -84,11 +84,40 @@ describe('docker-compose.yml', () => {
     expect(envOf(services['temporal-ui']).TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
-  it('publishes each host port once, the UI on 8080 and the frontend on 7233', () => {
-    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => ({ name, host: String(p).split(':').slice(-2)[0], container: String(p).split(':').at(-1) })));
+  it('publishes each host port once, on 127.0.0.1 only by default, the UI on 8080 and the frontend on 7233', () => {
+    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => {
+      const parts = String(p).split(':');
+      return { name, ip: parts.length === 3 ? parts[0] : '0.0.0.0', host: parts.at(-2), container: parts.at(-1) };
+    }));
     const hosts = published.map((p) => p.host);
     expect(new Set(hosts).size).toBe(hosts.length);
-    expect(published).toEqual(expect.arrayContaining([{ name: 'temporal-ui', host: '8080', container: '8080' }, { name: 'temporal', host: '7233', container: '7233' }]));
+    // No TLS and no authentication on these ports: reachable from other machines only when PUBLISH_IP says so.
+    for (const p of published) expect(p, `${p.name} publishes ${p.host}`).toMatchObject({ ip: '127.0.0.1' });
+    expect(published).toEqual(expect.arrayContaining([
+      { name: 'temporal-ui', ip: '127.0.0.1', host: '8080', container: '8080' },
+      { name: 'temporal', ip: '127.0.0.1', host: '7233', container: '7233' },
+    ]));
+  });
+
+  it('pins the versions the script tier builds (scripts/temporal-server/pins.sh), and both use the same setup files', () => {
+    const pins = Object.fromEntries([...read('scripts/temporal-server/pins.sh').matchAll(/^([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+    expect(pins.TEMPORAL_SERVER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pins.TEMPORAL_UI_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    const imageVersion = (s: Service) => s.image!.split(':')[1];
+    expect(imageVersion(services.temporal)).toBe(pins.TEMPORAL_SERVER_VERSION);
+    for (const [name, s] of Object.entries(services).filter(([, x]) => x.image?.startsWith('temporalio/admin-tools:'))) {
+      expect(imageVersion(s), `${name}: admin-tools of the server's version`).toBe(pins.TEMPORAL_SERVER_VERSION);
+    }
+    expect(imageVersion(services['temporal-ui'])).toBe(pins.TEMPORAL_UI_VERSION);
+
+    const start = read('scripts/temporal-server/start.sh');
+    const sourceMountedAt = (service: string, target: string) => mounts(services[service]).find((m) => m.target.endsWith(target))?.source.replace(/^\.\//, '');
+    for (const [service, target] of [['temporal', 'gprecover.yaml'], ['temporal-schema', 'setup-schema.sh'], ['temporal-setup', 'setup-namespace.sh']]) {
+      const source = sourceMountedAt(service, target);
+      expect(source, `${service} mounts ${target}`).toBeDefined();
+      expect(start, `start.sh uses ${source}, as ${service} does`).toContain(`"$ROOT/${source}"`);
+    }
+    expect(sourceMountedAt('temporal-setup', 'search-attributes')).toBe('deploy/temporal/search-attributes');
   });
 
   it('depends_on names existing services, with conditions they can meet', () => {
@@ -173,7 +202,9 @@ describe('docker-compose.yml', () => {
 
   it('registers every search attribute the workflows write, with its type', () => {
     const setup = services['temporal-setup'];
-    const declared = envOf(setup).SEARCH_ATTRIBUTES.split(/\s+/).map((p) => p.split('='));
+    expect(envOf(setup).SEARCH_ATTRIBUTES, 'the list is the file beside the script, for compose and the script tier alike').toBeUndefined();
+    const listFile = mounts(setup).find((m) => m.target === '/setup/search-attributes')!;
+    const declared = read(listFile.source).split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((p) => p.trim().split('='));
     const cliType: Record<string, string> = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.KEYWORD_LIST]: 'KeywordList' };
     const expected = ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, cliType[k.type as string] ?? `unmapped ${String(k.type)}`]);
     expect(declared.sort()).toEqual(expected.sort());
