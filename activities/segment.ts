@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import type { DbidInput, RecoveryActivities, SegmentStepInput, StartOutcome, VerifyDownInput } from '../domain/activities';
 import { readEra } from '../cluster/era';
 import { ExecutorUnavailableError } from '../cluster/exec/executor';
@@ -7,6 +7,7 @@ import { requestFtsProbe, readSegments, withCoordinator } from '../cluster/catal
 import { assertPlanAllows } from '../cluster/segment/guard';
 import { removeOldLocation } from '../cluster/segment/removeOld';
 import { startSegment, stopSegment, STOP_TIMEOUT_SECONDS } from '../cluster/segment/stopStart';
+import { evidenceName, keepEvidence } from '../cluster/segment/evidence';
 import { wipeTarget } from '../cluster/segment/wipe';
 import { NotReadyError, SafetyError } from '../domain/failures';
 import type { ActivityContext } from './context';
@@ -50,6 +51,22 @@ export function createSegmentActivities(actx: ActivityContext) {
       if (row.status === 'd') return;
       if (!input.waitForFts) throw new SafetyError(`dbid ${item.dbid} is marked up in the catalog; refusing to recover it`);
       throw new NotReadyError(`dbid ${item.dbid} is still marked up; waiting for FTS to mark it down`);
+    },
+
+    /**
+     * Before a full recovery copies over the failed segment where it was: its forensic bundle, kept on its host. Only
+     * while the catalog holds it down at that location, as for the wipe that follows.
+     */
+    async keepEvidence(input: SegmentStepInput) {
+      const { item } = input;
+      const ctx = await actx.cluster(input.cluster);
+      assertPlanAllows('write', item, await actx.segments(ctx));
+      const info = activityInfo();
+      reportProgress({ phase: `keeping the evidence of dbid ${item.dbid} before its full copy` });
+      const out = await keepEvidence(ctx, item, evidenceName(item.dbid, new Date(info.scheduledTimestampMs), info.workflowExecution?.runId ?? ''));
+      if (out.kept) log.info(`dbid ${item.dbid}: evidence kept in ${out.host}:${out.directory} (${out.kilobytes ?? '?'} kB, ${out.files?.length ?? 0} files)`);
+      else log.warn(`dbid ${item.dbid}: ${out.note}`);
+      return out;
     },
 
     /** Full recovery only: the write guard on the target, and with plain PostgreSQL tools, its contents emptied. */
@@ -100,5 +117,5 @@ export function createSegmentActivities(actx: ActivityContext) {
       log.warn(`rebalance: restarted dbid ${input.dbid} as the primary of content ${row.content}${started.alreadyRunning ? ' (it was running)' : ''}`);
       return started;
     },
-  } satisfies Pick<RecoveryActivities, 'stopFailedSegment' | 'verifySegmentDown' | 'wipeTarget' | 'removeOldLocation' | 'startRecoveredSegment' | 'restartDemotedPrimary'>;
+  } satisfies Pick<RecoveryActivities, 'stopFailedSegment' | 'verifySegmentDown' | 'keepEvidence' | 'wipeTarget' | 'removeOldLocation' | 'startRecoveredSegment' | 'restartDemotedPrimary'>;
 }

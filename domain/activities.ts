@@ -101,6 +101,21 @@ export interface WipeOutcome {
   note: string;
 }
 
+/**
+ * The failed segment's forensic bundle, kept on its host before a full recovery copies over it (gpdb PR #14648: a
+ * full copy "erases the clue" of why the segment failed).
+ */
+export interface EvidenceOutcome {
+  kept: boolean;
+  host: string;
+  /** Where the bundle is, on `host`; absent when none could be kept. */
+  directory?: string;
+  kilobytes?: number;
+  files?: string[];
+  /** Why none was kept, or what is missing from it. */
+  note?: string;
+}
+
 export interface CopySegmentInput extends SegmentStepInput {
   /** --max-rate of the run (full copies only). */
   maxRate?: string;
@@ -209,6 +224,7 @@ export interface RecoveryActivities {
   verifySegmentDown(input: VerifyDownInput): Promise<void>;
   updateCatalog(input: CatalogStepInput): Promise<CatalogUpdateOutcome>;
   backOutCatalog(input: BackOutInput): Promise<boolean>;
+  keepEvidence(input: SegmentStepInput): Promise<EvidenceOutcome>;
   wipeTarget(input: SegmentStepInput): Promise<WipeOutcome>;
   copySegment(input: CopySegmentInput): Promise<CopyOutcome>;
   startRecoveredSegment(input: SegmentStepInput): Promise<StartOutcome>;

@@ -81,7 +81,7 @@ export interface RecoveryPlan {
 export type SegmentState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export type SegmentPhase =
-  | 'queued' | 'stopping' | 'verifying-down' | 'updating-catalog' | 'wiping' | 'copying' | 'starting' | 'syncing'
+  | 'queued' | 'stopping' | 'verifying-down' | 'updating-catalog' | 'keeping-evidence' | 'wiping' | 'copying' | 'starting' | 'syncing'
   | 'removing-old' | 'backing-out' | 'done' | 'failed';
 
 export interface SegmentStatus {
@@ -93,6 +93,8 @@ export interface SegmentStatus {
   state: SegmentState;
   childWorkflowId: string;
   error?: string;
+  /** host:directory of the failed segment's evidence, kept before a full copy over it. */
+  evidence?: string;
   startedAt?: string;
   endedAt?: string;
 }
@@ -129,6 +131,8 @@ export interface SegmentRecoveryInput {
 export interface SegmentRecoveryResult {
   dbid: number;
   phase: SegmentPhase;
+  /** host:directory of the failed segment's evidence, kept before a full copy over it. */
+  evidence?: string;
   copiedKb?: number;
 }
 

@@ -71,6 +71,10 @@ export function fakeActivities(opts: FakeOptions): RecoveryActivities {
       await nap();
       return true;
     },
+    async keepEvidence({ item }) {
+      await nap();
+      return { kept: true, host: item.target.hostname, directory: `/home/gpadmin/gpAdminLogs/gprecover_evidence/fake_dbid${item.dbid}`, kilobytes: 1, files: ['README'] };
+    },
     async wipeTarget() {
       await nap();
       return { cleared: false, note: 'fake: nothing was wiped' };

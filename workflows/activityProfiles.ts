@@ -49,7 +49,7 @@ export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
      * Commands on segment hosts: probe, pg_hba.conf, stop (up to gpsegstop's 600 s and its kill sequence), wipe and
      * removal of old directories (hours on a big plain-PostgreSQL segment), start (pg_ctl waits up to 600 s).
      */
-    host: profile<'probeTargets' | 'trustRecoveryHosts' | 'stopFailedSegment' | 'wipeTarget' | 'startRecoveredSegment'
+    host: profile<'probeTargets' | 'trustRecoveryHosts' | 'stopFailedSegment' | 'keepEvidence' | 'wipeTarget' | 'startRecoveredSegment'
       | 'removeOldLocation' | 'stopPrimaryForRebalance' | 'restartDemotedPrimary'>({
       startToCloseTimeout: '8 hours',
       heartbeatTimeout: HEARTBEAT,

@@ -220,7 +220,10 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
           args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate }],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         }).then(
-          () => { st.state = 'succeeded'; },
+          (r) => {
+            st.state = 'succeeded';
+            if (r.evidence) st.evidence = r.evidence;
+          },
           (err) => {
             if (cancelledCause(err)) {
               st.state = 'cancelled';

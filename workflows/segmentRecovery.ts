@@ -1,10 +1,11 @@
-import { ApplicationFailure, CancellationScope, log, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, patched, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
 import { ClusterName, ContentIds, RecoveryType } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
+import { PATCHES } from './patches';
 
 /**
  * Waits for FTS to mark the segment u/s, at most `minutes`. Running out of time fails the segment (its mirror does
@@ -65,7 +66,13 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   phase = 'updating-catalog';
   await activities.catalog.updateCatalog({ ...step, runTag });
 
+  let evidence: string | undefined;
   try {
+    if (item.type === 'full' && !item.moved && patched(PATCHES.evidenceBeforeWipe)) {
+      phase = 'keeping-evidence';
+      const kept = await activities.host.keepEvidence(step);
+      if (kept.kept) evidence = `${kept.host}:${kept.directory}`;
+    }
     if (item.type === 'full') {
       phase = 'wiping';
       await activities.host.wipeTarget(step);
@@ -101,5 +108,5 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     await activities.host.removeOldLocation(step).catch((err) => log.warn(`dbid ${item.dbid}: old location not removed: ${rootMessage(err)}`));
   }
   phase = 'done';
-  return { dbid: item.dbid, phase };
+  return { dbid: item.dbid, phase, ...(evidence ? { evidence } : {}) };
 }

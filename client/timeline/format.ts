@@ -76,6 +76,12 @@ export function formatTimeline(t: RunTimeline): string[] {
       lines.push(`  ${clock(c.at)}  dbid ${c.dbid} backed out (${c.outcome}${c.restored === false ? ', nothing to restore' : ''}): restored ${rowText(c.after)}${c.reason ? `  reason: ${oneLine(c.reason)}` : ''}`);
     }
   }
+  if (t.evidence.length) {
+    lines.push('', 'Evidence kept before full copies (on the segment host):');
+    for (const e of t.evidence) {
+      lines.push(`  ${clock(e.at)}  dbid ${e.dbid} ${e.kept ? `${e.where} (${e.kilobytes ?? '?'} kB, ${e.files ?? '?'} files)` : `none kept: ${oneLine(e.note ?? '')}`}`);
+    }
+  }
   if (t.errors.length) {
     lines.push('', 'Errors:');
     for (const e of t.errors) lines.push(`  ${clock(e.at)}  ${e.workflowId === t.workflowId ? '' : `${e.workflowId}  `}${e.where}: ${oneLine(e.message)}`);

@@ -9,6 +9,7 @@ import {
   descendants,
   type ActivityStep,
   type CatalogChange,
+  type EvidenceView,
   type ExecutionStatus,
   type ExecutionTimeline,
   type PlanItemView,
@@ -276,6 +277,25 @@ function catalogChanges(all: ExecutionTimeline[]): CatalogChange[] {
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
 
+function evidenceOf(all: ExecutionTimeline[]): EvidenceView[] {
+  const out: EvidenceView[] = [];
+  for (const ex of all) {
+    for (const s of ex.steps) {
+      if (s.activity !== 'keepEvidence' || s.outcome !== 'completed') continue;
+      const item = asObject(asObject(s.input)?.item);
+      const r = asObject(s.result);
+      out.push({
+        at: s.endedAt ?? s.scheduledAt, dbid: Number(item?.dbid), workflowId: ex.workflowId, kept: r?.kept === true,
+        where: r?.directory ? `${String(r.host)}:${String(r.directory)}` : undefined,
+        kilobytes: typeof r?.kilobytes === 'number' ? r.kilobytes : undefined,
+        files: Array.isArray(r?.files) ? r.files.length : undefined,
+        note: typeof r?.note === 'string' ? r.note : undefined,
+      });
+    }
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at));
+}
+
 function errorsOf(all: ExecutionTimeline[]): RunError[] {
   const out: RunError[] = [];
   for (const ex of all) {
@@ -312,6 +332,7 @@ export function buildRunTimeline(history: History, src: TimelineSources = {}, id
     plan: planOf(t, failureDetails, src.live),
     rebalance: rebalance as RebalanceResult | undefined,
     catalogChanges: catalogChanges(all),
+    evidence: evidenceOf(all),
     errors: errorsOf(all),
   };
 }

@@ -77,6 +77,19 @@ export interface CatalogChange {
   reason?: string;
 }
 
+/** A failed segment's forensic bundle, kept on its host before a full copy over it (keepEvidence). */
+export interface EvidenceView {
+  at: string;
+  dbid: number;
+  workflowId: string;
+  kept: boolean;
+  /** host:directory */
+  where?: string;
+  kilobytes?: number;
+  files?: number;
+  note?: string;
+}
+
 export interface RunError {
   at?: string;
   workflowId: string;
@@ -94,6 +107,7 @@ export interface RunTimeline extends ExecutionTimeline {
   plan?: PlanView;
   rebalance?: RebalanceResult;
   catalogChanges: CatalogChange[];
+  evidence: EvidenceView[];
   errors: RunError[];
 }
 

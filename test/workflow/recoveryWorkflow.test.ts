@@ -190,4 +190,19 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     const cause = (res as { err: WorkflowFailedError }).err.cause as { type?: string; message: string };
     expect(cause).toMatchObject({ type: FailureType.Unavailable, message: expect.stringMatching(/^cannot connect to the coordinator of cluster 'c' at cdw:5432: connect ECONNREFUSED \(waited 1\d s, the run's outage bound\)$/) });
   });
+
+  it('a full recovery in place keeps the evidence right before its wipe and names it in the result; a move or an incremental keeps none', async () => {
+    const inPlace = freshCalls();
+    const a = await run(mockActivities([6], inPlace), { full: true });
+    const names = inPlace.log.map((c) => c.name);
+    expect(names.indexOf('keepEvidence')).toBe(names.indexOf('wipeTarget') - 1);
+    expect(names.indexOf('keepEvidence')).toBeGreaterThan(names.indexOf('updateCatalog'));
+    expect(a.ok && a.r.segments[0].evidence).toBe('sdw2:/home/gpadmin/gpAdminLogs/gprecover_evidence/fake_dbid6');
+    for (const input of [{ full: true, recoverConfig: moveLine }, {}]) {
+      const calls = freshCalls();
+      const r = await run(mockActivities([6], calls), input);
+      expect(r.ok && r.r.segments[0].evidence).toBeUndefined();
+      expect(count(calls, 'keepEvidence')).toBe(0);
+    }
+  });
 });

@@ -1,0 +1,68 @@
+import type { EvidenceOutcome } from '../../domain/activities';
+import type { SegmentPlan } from '../../domain/recovery';
+import type { ClusterContext } from '../context';
+
+/** Where bundles go on a segment host: beside gprecoverseg's own logs. */
+export const EVIDENCE_ROOT = 'gpAdminLogs/gprecover_evidence';
+
+/** What one bundle may hold at most: 8 server logs' last MiB, small files, listings; about 12 MiB in all. */
+export const EVIDENCE_LIMITS = { logs: 8, logBytes: 1 << 20, fileBytes: 256 << 10, timelines: 32, timelineBytes: 64 << 10, listingBytes: 512 << 10 };
+
+// Reads the data directory and writes only under the bundle directory ($HOME/<root>/<name>), which appears whole or
+// not at all (built as <name>.partial, then renamed): a retry finds a finished bundle and keeps it. Every read is
+// bounded by size; nothing walks the whole directory tree (du of a terabyte segment could take an hour).
+const KEEP = String.raw`
+set -u
+d=$1; out="$HOME/$2/$3"; bin=$4; logs=$5; logBytes=$6; fileBytes=$7; timelines=$8; timelineBytes=$9; listingBytes=${10}
+umask 077
+if [ ! -d "$out" ]; then
+  rm -rf "$out.partial" && mkdir -p "$out.partial" && cd "$out.partial" || exit 3
+  { echo "data directory: $d"; echo "host: $(hostname)"; echo "kept: $(date -u +%Y-%m-%dT%H:%M:%SZ)"; } > README
+  if [ -d "$d" ]; then
+    LC_ALL=C "$bin/pg_controldata" "$d" > pg_controldata.txt 2>&1
+    mkdir -p conf log timelines
+    for f in postgresql.conf internal.auto.conf postgresql.auto.conf pg_hba.conf postmaster.opts postmaster.pid backup_label tablespace_map standby.signal recovery.signal PG_VERSION current_logfiles; do
+      [ -f "$d/$f" ] && head -c "$fileBytes" "$d/$f" > "conf/$f"
+    done
+    ls -t "$d/log" 2>/dev/null | head -n "$logs" | while IFS= read -r f; do
+      [ -f "$d/log/$f" ] && tail -c "$logBytes" "$d/log/$f" > "log/$f"
+    done
+    ls "$d/pg_wal" 2>/dev/null | grep '\.history$' | tail -n "$timelines" | while IFS= read -r f; do
+      head -c "$timelineBytes" "$d/pg_wal/$f" > "timelines/$f"
+    done
+    { ls -la "$d"; echo; echo "pg_wal (newest 200):"; ls -lat "$d/pg_wal" | head -n 200; echo; ls -la "$d/pg_tblspc"; echo; df -k "$d"; } > listing.txt 2>&1
+    head -c "$listingBytes" listing.txt > listing.tmp && mv listing.tmp listing.txt
+  else
+    echo "the data directory does not exist" >> README
+    ls -la "$(dirname "$d")" 2>&1 | head -c "$listingBytes" > listing.txt
+  fi
+  cd .. && mv "$3.partial" "$3" || exit 3
+fi
+cd "$out" && echo "dir=$out" && echo "kb=$(du -sk . | cut -f1)" && find . -type f | sed 's#^\./##' | sort
+`;
+
+/** The bundle's name: when the step was first scheduled, the dbid and the run, the same on every retry. */
+export function evidenceName(dbid: number, scheduledAt: Date, runId: string): string {
+  if (!/^[0-9a-f-]{36}$/i.test(runId)) throw new Error(`not a run id: ${runId}`);
+  const stamp = scheduledAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '_');
+  return `${stamp}_dbid${dbid}_${runId.slice(0, 8)}`;
+}
+
+/**
+ * Keeps the failed segment's evidence on its host: a bundle the DBA can read after the full copy has replaced the
+ * directory. Only reads the data directory. A bundle that cannot be written (a full disk, a home not writable) does
+ * not stop the recovery: the outcome says why none was kept.
+ */
+export async function keepEvidence(ctx: ClusterContext, item: SegmentPlan, name: string): Promise<EvidenceOutcome> {
+  const exec = ctx.host(item.target);
+  const l = EVIDENCE_LIMITS;
+  const res = await exec.run(['sh', '-c', KEEP, 'gprecover-evidence', item.target.datadir, EVIDENCE_ROOT, name, ctx.bin,
+    String(l.logs), String(l.logBytes), String(l.fileBytes), String(l.timelines), String(l.timelineBytes), String(l.listingBytes)], { timeoutMs: 10 * 60_000 });
+  if (res.code !== 0) {
+    return { kept: false, host: item.target.hostname, note: `no evidence kept in ~/${EVIDENCE_ROOT}: ${(res.stderr || res.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${res.code}`}` };
+  }
+  const lines = res.stdout.trim().split('\n');
+  const directory = /^dir=(.+)$/.exec(lines[0] ?? '')?.[1] ?? `~/${EVIDENCE_ROOT}/${name}`;
+  const kb = Number(/^kb=(\d+)$/.exec(lines[1] ?? '')?.[1]);
+  return { kept: true, host: item.target.hostname, directory, kilobytes: Number.isFinite(kb) ? kb : undefined, files: lines.slice(2) };
+}

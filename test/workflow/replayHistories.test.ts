@@ -1,0 +1,47 @@
+// Every recorded history under test/replay/histories/ (the runs of test/replay/scenarios.ts, recorded for each kept
+// release by `npm run record:histories`) replayed against today's workflow bundle: a worker of this code can take
+// over every such run in flight. A change that alters the commands a recorded run issued, without patched(), fails
+// here with Temporal's DeterminismViolationError (docs/upgrades.md).
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { quietRuntime } from '../../worker/quietRuntime';
+import { workflowBundle } from '../helpers/temporal';
+import { HISTORIES } from '../replay/histories';
+import { SCENARIOS } from '../replay/scenarios';
+
+const releases = fs.readdirSync(HISTORIES).filter((d) => /^v\d+\.\d+\.\d+$/.test(d)).sort();
+
+function historiesOf(dir: string) {
+  const runs = JSON.parse(fs.readFileSync(path.join(dir, 'runs.json'), 'utf8')) as Array<{ file: string; workflowId: string }>;
+  return runs.map(({ file, workflowId }) => ({ file, workflowId, history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))) }));
+}
+
+describe('recorded histories replay against today\'s workflow code', () => {
+  it('every kept release has a history of every scenario', () => {
+    expect(releases.length).toBeGreaterThan(0);
+    for (const r of releases) {
+      const recorded = fs.readdirSync(path.join(HISTORIES, r)).filter((d) => fs.statSync(path.join(HISTORIES, r, d)).isDirectory());
+      expect(recorded.sort(), `${r}: npm run record:histories records them all`).toEqual(SCENARIOS.map((s) => s.name).sort());
+    }
+  });
+
+  for (const release of releases) {
+    for (const s of SCENARIOS) {
+      const dir = path.join(HISTORIES, release, s.name);
+      it(`${release} ${s.name}: ${s.what}`, async () => {
+        quietRuntime();
+        const histories = historiesOf(dir);
+        expect(histories.length, `${dir} holds the run and its children`).toBeGreaterThan(0);
+        for (const h of histories) expect(h.history.events?.length, h.file).toBeGreaterThan(3);
+        const failures: string[] = [];
+        for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+          if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
+        }
+        expect(failures).toEqual([]);
+      });
+    }
+  }
+});

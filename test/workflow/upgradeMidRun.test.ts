@@ -1,0 +1,102 @@
+// A worker upgrade in the middle of a run (docs/upgrades.md): a full recovery started by the oldest kept release's
+// build (its workflow code taken out of git) is copying when that worker stops; a worker of today's build takes the
+// run over, replays its history and finishes it the old way, while the run it starts next takes the new way. Today's
+// build differs from that release by the evidence kept before a full copy (PATCHES.evidenceBeforeWipe).
+import { describe, expect, it } from 'vitest';
+import { cancelled, heartbeat, sleep } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { failureTypeInterceptor } from '../../activities/failureInterceptor';
+import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
+import type { RecoveryActivities } from '../../domain/activities';
+import type { RecoveryResult } from '../../domain/recovery';
+import { fakeActivities } from '../../testkit/fakeActivities';
+import { fakeSnapshot } from '../../testkit/fakeCluster';
+import { recoveryWorkflow } from '../../workflows';
+import { PATCHES } from '../../workflows/patches';
+import { workflowBundle } from '../helpers/temporal';
+import { releaseBundle } from '../helpers/releaseBuild';
+import { useTimeSkippingEnv } from '../helpers/timeSkipping';
+import { childIds } from '../replay/scenarios';
+
+const OLDEST_KEPT = 'v0.1.0';
+const TASK_QUEUE = 'upgrade-mid-run';
+
+/** One mirror down; the copy runs until `release()` (or the worker running it stops). */
+function world() {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => (release = r));
+  let copying: () => void = () => undefined;
+  const copyStarted = new Promise<void>((r) => (copying = r));
+  const activities: RecoveryActivities = fakeActivities({
+    snapshot: (cluster) => fakeSnapshot(cluster, { contents: 4, perHost: 2, down: [6] }),
+    progress: 'returns',
+    overrides: {
+      async copySegment() {
+        copying();
+        while (!(await Promise.race([released.then(() => true), cancelled().then(() => false), sleep(200).then(() => false)]))) {
+          heartbeat({ phase: 'copying', tool: 'pg_basebackup' });
+        }
+        return { method: 'pg_basebackup', attached: false };
+      },
+    },
+  });
+  return { activities, copyStarted, release };
+}
+
+async function activityNames(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return {
+    activities: (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+    markers: (history.events ?? []).flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []),
+  };
+}
+
+describe('a worker upgrade in the middle of a run', () => {
+  const env = useTimeSkippingEnv();
+
+  // No workflow cache: every workflow task replays the run's whole history on the build at hand, as a worker that
+  // takes a run over does (and the time-skipping server does not move a sticky task off a worker that stopped).
+  const workerOn = (workflowBundle: WorkflowBundleWithSourceMap, activities: RecoveryActivities) => Worker.create({
+    connection: env().nativeConnection, taskQueue: TASK_QUEUE, workflowBundle, activities, maxCachedWorkflows: 0,
+    interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor] },
+    maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
+  });
+
+  it(`a full recovery started on ${OLDEST_KEPT}'s build finishes on today's the old way; a new run keeps the evidence`, async () => {
+    const { client } = env();
+    const w = world();
+    const old = await workerOn(await releaseBundle(OLDEST_KEPT), w.activities);
+    const before = await old.runUntil(async () => {
+      const handle = await client.workflow.start(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: 'upgrade-old', args: [{ cluster: 'c', full: true }] });
+      await w.copyStarted;
+      return handle;
+    });
+    // The old worker is gone with the copy in flight (its attempt cancelled by the shutdown); the run waits.
+    const [child] = await childIds(client, before);
+    expect((await activityNames(client, child)).activities).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment']);
+
+    const today = await workerOn(await workflowBundle(), w.activities);
+    const [oldResult, newResult] = await today.runUntil(async () => {
+      w.release();
+      const finished = await before.result();
+      const fresh = await client.workflow.execute(recoveryWorkflow, { taskQueue: TASK_QUEUE, workflowId: 'upgrade-new', args: [{ cluster: 'c', full: true }] });
+      return [finished, fresh] as RecoveryResult[];
+    });
+
+    expect(oldResult).toMatchObject({ phase: 'done', succeeded: 1 });
+    expect(oldResult.segments[0].evidence).toBeUndefined();
+    const oldSteps = await activityNames(client, child);
+    // The copy's retry after the takeover is the same scheduled activity: no new event, nothing kept.
+    expect(oldSteps.activities).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync']);
+    expect(oldSteps.markers).toEqual([]);
+
+    expect(newResult).toMatchObject({ phase: 'done', succeeded: 1 });
+    expect(newResult.segments[0].evidence).toMatch(/^sdw2:\/.*gprecover_evidence\/fake_dbid6$/);
+    const [newChild] = await childIds(client, client.workflow.getHandle('upgrade-new'));
+    const newSteps = await activityNames(client, newChild);
+    expect(newSteps.activities.indexOf('keepEvidence')).toBe(newSteps.activities.indexOf('wipeTarget') - 1);
+    expect(newSteps.markers).toEqual(['core_patch']);
+    expect(PATCHES.evidenceBeforeWipe).toBe('evidence-before-wipe');
+  });
+});

@@ -1,0 +1,8 @@
+// Every change to what a workflow does (its commands: activities, timers, children, markers, their order) goes behind
+// one of these, so that a run started by an older build takes the path it took when a newer worker replays it
+// (docs/upgrades.md). A patch is deprecated (deprecatePatch) once no run started before it can still be in flight,
+// then removed a release later; the recorded histories of test/replay/ say which releases are still replayed.
+export const PATCHES = {
+  /** 0.2.0: a full in-place recovery keeps the failed segment's evidence before it wipes and copies over it. */
+  evidenceBeforeWipe: 'evidence-before-wipe',
+} as const;
