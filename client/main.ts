@@ -11,6 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   rebalance: { summary: 'return pairs to their preferred roles (gprecoverseg -r)', load: async () => (await import('./commands/rebalance')).rebalanceCommand },
   state: { summary: 'gpstate -e/-m of a configured cluster: roles, modes, WAL behind, what each content needs, lock, running run', load: async () => (await import('./commands/state')).stateCommand },
   demo: { summary: 'local demo cluster of PostgreSQL instances with Greenplum catalog and FTS: up, down, status, kill, load …', load: async () => (await import('./commands/demo')).demoCommand },
+  doctor: { summary: 'read-only check of a cluster against what a recovery needs: SSH, tools, primaries, pg_hba.conf, slots, space, lock, Temporal', load: async () => (await import('./commands/doctor')).doctorCommand },
   check: { summary: 'prove a worker polls the task queue and list the clusters it knows', load: async () => (await import('./commands/check')).checkCommand },
   auto: { summary: 'auto-recovery by policy: enable|disable|status a schedule that recovers on its own, with notifications', load: async () => (await import('./commands/auto')).autoCommand },
   history: { summary: 'past and running runs from Temporal visibility (--cluster, --since, --status, --type; --auto: automatic decisions)', load: async () => (await import('./commands/history')).historyCommand },

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { ClusterConfig, HostConfig } from '../config';
+import type { ClusterConfig, HostConfig, SshConfig } from '../config';
 import { RecordingExecutor } from './commandLog';
 import { EnvScriptExecutor } from './envScript';
 import type { Executor } from './executor';
@@ -21,27 +21,31 @@ export class ExecutorPool {
     return this.hostConfig(hostname).executor ?? this.cluster.defaultExecutor ?? 'ssh';
   }
 
+  /** Where the host is reached: the configured address, else the catalog's address column, else its name. */
+  addressOf(hostname: string, address?: string): string {
+    return this.hostConfig(hostname).address ?? address ?? hostname;
+  }
+
   /** `address` is the catalog's address column; config may override it per hostname. */
   forHost(hostname: string, address?: string): Executor {
     const existing = this.executors.get(hostname);
     if (existing) return existing;
-    const hc = this.hostConfig(hostname);
-    const target = hc.address ?? address ?? hostname;
+    const target = this.addressOf(hostname, address);
     const kind = this.kindOf(hostname);
-    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target, hc) : new LocalExecutor(hostname, this.cluster.osUser);
+    const base: Executor = kind === 'ssh' ? this.sshExecutor(hostname, target) : new LocalExecutor(hostname, this.cluster.osUser);
     const exec = new RecordingExecutor(this.cluster.gpHome ? new EnvScriptExecutor(base, this.cluster.gpHome) : base);
     this.executors.set(hostname, exec);
     return exec;
   }
 
   /** Host settings override defaultSsh field by field; the login user is the cluster's OS user unless set. */
-  private sshExecutor(hostname: string, address: string, hc: HostConfig): SshExecutor {
-    const ssh = { ...this.cluster.defaultSsh, ...hc.ssh };
-    return new SshExecutor(hostname, {
-      ...ssh,
-      address,
-      username: ssh.username ?? this.cluster.osUser ?? os.userInfo().username,
-    });
+  sshSettings(hostname: string): SshConfig & { username: string } {
+    const ssh = { ...this.cluster.defaultSsh, ...this.hostConfig(hostname).ssh };
+    return { ...ssh, username: ssh.username ?? this.cluster.osUser ?? os.userInfo().username };
+  }
+
+  private sshExecutor(hostname: string, address: string): SshExecutor {
+    return new SshExecutor(hostname, { ...this.sshSettings(hostname), address });
   }
 
   async closeAll(): Promise<void> {

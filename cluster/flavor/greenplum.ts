@@ -2,7 +2,8 @@
 // commands (greenplum-db/gpdb-archive 7X; apache/cloudberry with its PostgreSQL 14 pg_basebackup). Where the trees
 // differ, the Cloudberry entry says so.
 import { REPLICATION_SLOT, REWIND_APPLICATION_NAME } from '../../domain/names';
-import type { ClusterFlavor, Command, FullCopySpec, RewindSpec, StartSpec, WriteConfSpec } from './types';
+import { runsCheck, targetDbidCheck } from './toolChecks';
+import type { ClusterFlavor, Command, FullCopySpec, RewindSpec, StartSpec, ToolCheck, WriteConfSpec } from './types';
 
 /** gpsegrecovery's DifferentialRecovery rsync_exclude_list (GP7, with tablespace_map and pg_tblspc/* of the later 7X). */
 export const GP7_DIFFERENTIAL_EXCLUDES = [
@@ -61,6 +62,9 @@ function listAddresses(gpHome: string | undefined): Command {
   return { argv: [`${gpHome ?? '/usr/local/greenplum-db'}/libexec/ifaddrs`, '--no-loopback'] };
 }
 
+/** What gpsegrecovery runs on a segment host: Greenplum's pg_basebackup (full, differential), pg_rewind, pg_ctl. */
+const toolChecks = (bin: string): ToolCheck[] => [targetDbidCheck(bin), runsCheck(bin, 'pg_rewind'), runsCheck(bin, 'pg_ctl')];
+
 export const greenplum7: ClusterFlavor = {
   name: 'gp7',
   differential: true,
@@ -81,6 +85,8 @@ export const greenplum7: ClusterFlavor = {
   },
   rewind,
   writeConfFiles,
+  startsWithEra: true,
+  toolChecks,
   /** SegmentStart with PgCtlStartArgs: no -p, the port is in postgresql.conf (see setPort). */
   start(spec: StartSpec): Command {
     return {

@@ -2,6 +2,7 @@
 // gprecover writes the mirror's recovery settings itself (recoveryConf.ts), and tablespaces keep their paths.
 import { REPLICATION_SLOT, REWIND_APPLICATION_NAME } from '../../domain/names';
 import { GP7_DIFFERENTIAL_EXCLUDES } from './greenplum';
+import { runsCheck } from './toolChecks';
 import type { ClusterFlavor, Command, FullCopySpec, RewindSpec, StartSpec } from './types';
 
 export const plainPostgres: ClusterFlavor = {
@@ -33,6 +34,9 @@ export const plainPostgres: ClusterFlavor = {
     return { argv: [`${spec.bin}/pg_ctl`, 'start', '-D', spec.datadir, '-l', `${spec.datadir}/log/startup.log`, '-w', '-t', '600'] };
   },
   setPort: () => undefined,
+  // pg_ctl start without GPERA: plain PostgreSQL has no era.
+  startsWithEra: false,
+  toolChecks: (bin: string) => ['pg_basebackup', 'pg_rewind', 'pg_ctl'].map((tool) => runsCheck(bin, tool)),
   tablespaceLink: (location: string) => location,
   tablespaceLocation: (sourceLink: string) => sourceLink,
   // Plain tools copy tablespaces to the same path as the primary's: never one segment's alone.

@@ -46,6 +46,19 @@ export interface WriteConfSpec {
   user?: string;
 }
 
+/**
+ * A read-only look at one tool a recovery runs on a segment host (gprecover doctor): whether the installation there
+ * is the cluster's kind. It must change nothing: no connection, no file.
+ */
+export interface ToolCheck {
+  tool: string;
+  /** What a recovery needs of it, as the finding says it: 'takes --target-gp-dbid'. */
+  needs: string;
+  command: Command;
+  /** Whether the command's exit code and output (stdout and stderr together) show that the tool has it. */
+  fits(code: number, output: string): boolean;
+}
+
 export interface StartSpec {
   bin: string;
   datadir: string;
@@ -85,6 +98,10 @@ export interface ClusterFlavor {
   writeConfFiles(spec: WriteConfSpec): Command | undefined;
   /** Starts a recovered segment as a mirror. */
   start(spec: StartSpec): Command;
+  /** The start passes the coordinator's era (GPERA, read from its gp_era file), as gpsegrecovery does. */
+  readonly startsWithEra: boolean;
+  /** The read-only looks at this flavour's tools in `bin` on a segment host (gprecover doctor). */
+  toolChecks(bin: string): ToolCheck[];
   /** Sets the segment's port in postgresql.conf before the start (Greenplum 7); undefined when the start passes it. */
   setPort(datadir: string, port: number): Command | undefined;
   /** Where a segment's tablespace link points, given what its pg_tablespace_location() says and its dbid. */

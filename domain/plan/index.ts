@@ -1,4 +1,4 @@
 export { PlanError } from './planError';
 export { selectTargets } from './selectTargets';
-export { GiB, MIN_RSYNC_VERSION, probeRequests, validateTargets } from './validateTargets';
+export { GiB, MIN_RSYNC_VERSION, probeRequests, validateTargets, versionBelow } from './validateTargets';
 export { unbalancedPairs, type Swap } from './rebalancePairs';

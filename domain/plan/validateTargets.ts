@@ -37,7 +37,8 @@ function roomProblem(label: string, it: SegmentPlan, dir: DirProbe, src: SourceP
 /** gprecoverseg's minimum for --differential: --info=progress2 needs rsync 3.1.0. */
 export const MIN_RSYNC_VERSION = '3.1.0';
 
-const versionBelow = (v: string, min: string) => {
+/** Dotted versions compared numerically, part by part: '3.0.9' is below '3.1.0'. */
+export const versionBelow = (v: string, min: string) => {
   const a = v.split('.').map(Number);
   const b = min.split('.').map(Number);
   for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) < b[i];
