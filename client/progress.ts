@@ -101,8 +101,18 @@ export function runSummary(v: RunView): string[] {
   for (const s of v.segments) lines.push(segmentLine(s));
   for (const s of v.run?.skipped ?? []) lines.push(`  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} skipped: ${s.reason}`);
   for (const w of v.run?.warnings ?? []) lines.push(`  warning: ${w}`);
+  lines.push(...controlLines(v));
   const finishedClean = v.run?.phase === 'done';
   if (v.run && finishedClean && v.run.segments.length === 0 && v.run.skipped.length === 0) lines.push('  No segments to recover');
+  return lines;
+}
+
+/** The live controls in force and every change made to them, with who asked (gprecover set / pause / skip). */
+export function controlLines(v: RunView): string[] {
+  const c = v.run?.controls;
+  if (!c || !c.changes.length) return [];
+  const lines = [`  controls: -B ${c.hostParallelism} -b ${c.segmentParallelism}${c.paused ? `, paused (gprecover resume ${v.workflowId})` : ''}`];
+  for (const ch of c.changes) lines.push(`    ${ch.at}  ${ch.what}  (by ${ch.by})`);
   return lines;
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { directoryProblem } from '../domain/values';
 import { FLAVOR_NAMES } from '../domain/flavor';
 import { InvalidRequestError } from '../domain/failures';
 import { HOOK_NAME, POLICY_LIMITS } from '../domain/autoPolicy';
@@ -67,6 +68,11 @@ const clusterSchema = z
     listenOnCatalogAddress: z.boolean().optional(),
     /** Throttle for copies, as pg_basebackup --max-rate takes it (e.g. '100M'); rsync gets the same limit. */
     copyMaxRate: z.string().refine((r) => maxRateKbPerSec(r) !== undefined, 'must be like 32k or 100M (32 kB/s to 1024 MB/s)').optional(),
+    /**
+     * Where a full recovery keeps the failed segment's evidence on its host before it copies over it (default
+     * ~/gpAdminLogs/gprecover_evidence of the OS user): one bounded bundle per segment and run.
+     */
+    evidenceDirectory: z.string().refine((d) => directoryProblem(d) === undefined, 'must be an absolute, normalized path of letters, digits and ._+-/ (no .. or //)').optional(),
     /** Seconds between FTS probes of the cluster, used to size waits. */
     ftsProbeIntervalSec: z.number().positive().optional(),
   })

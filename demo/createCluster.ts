@@ -63,6 +63,8 @@ export function clusterConfigFor(layout: DemoLayout, pgBin: string): ClusterConf
     defaultExecutor: 'local',
     hosts,
     ftsProbeIntervalSec: layout.ftsIntervalSec,
+    // Every demo host shares this machine's home directory: the evidence stays with the cluster and goes with it.
+    evidenceDirectory: path.join(layout.rootDir, 'gpAdminLogs', 'gprecover_evidence'),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RunControls } from './liveControls';
 import type { Location, SegmentRow } from './segment';
 
 export type { Location } from './segment';
@@ -111,6 +112,8 @@ export interface RecoveryStatus {
   rebalance?: RebalanceResult;
   /** Why the run failed: the root cause, as the DBA should read it. */
   error?: string;
+  /** -B / -b, pause and skips as the run obeys them now, with every change made while it ran. */
+  controls?: RunControls;
 }
 
 export interface RecoveryResult extends RecoveryStatus {

@@ -3,13 +3,14 @@ import {
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType, InvalidRequestError } from '../domain/failures';
-import { HOST_PARALLELISM, SEGMENT_PARALLELISM } from '../domain/options';
 import type { ClusterSnapshot } from '../domain/probe';
 import { recoveryInputProblems } from '../domain/recoveryInput';
 import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from '../domain/recovery';
 import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
+import type { RunControls } from '../domain/liveControls';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
+import { liveControls } from './liveControls';
 import { plannedItemsQuery, recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
@@ -40,6 +41,8 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
   setHandler(recoveryStatusQuery, () => status);
   // A child is admitted only for an item of this plan (activities/admit.ts).
   setHandler(plannedItemsQuery, () => plan?.items ?? []);
+  const controls = liveControls(input, status);
+  status.controls = controls;
   upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
   const activities = activityProfiles(input.outageSeconds);
   const lockRequest = { cluster: input.cluster, coordinatorDataDirectory: input.coordinatorDataDirectory };
@@ -82,7 +85,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       }
       toRun = plan.items.filter((i) => !hba.refused.some((r) => r.dbid === i.dbid));
     }
-    await withProgressFile(input, plan, activities, () => runSegments(input, toRun, status.segments));
+    await withProgressFile(input, plan, activities, () => runSegments(input, toRun, status.segments, controls));
     const failed = status.segments.filter((s) => s.state === 'failed');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -180,18 +183,19 @@ function segmentStatus(it: SegmentPlan): SegmentStatus {
 }
 
 /**
- * Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. Returns
- * only when every child has ended, backing out included: the run holds gprecoverseg's lock until then.
+ * Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. The
+ * limits, a pause and skipped segments are the run's live controls, read each time a slot frees. Returns only when
+ * every child has ended, backing out included: the run holds gprecoverseg's lock until then.
  */
-async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[]): Promise<void> {
-  const hostLimit = input.hostParallelism ?? HOST_PARALLELISM.default;
-  const perHostLimit = input.segmentParallelism ?? SEGMENT_PARALLELISM.default;
+async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[], controls: RunControls): Promise<void> {
   const active = new Map<string, number>();
   const canStart = (it: SegmentPlan) => {
     const n = active.get(it.target.hostname) ?? 0;
     const hosts = [...active.values()].filter((v) => v > 0).length;
-    return n < perHostLimit && (n > 0 || hosts < hostLimit);
+    return n < controls.segmentParallelism && (n > 0 || hosts < controls.hostParallelism);
   };
+  const statusOf = (it: SegmentPlan) => statuses.find((s) => s.dbid === it.dbid)!;
+  const skipped = (it: SegmentPlan) => statusOf(it).state === 'skipped';
   const pending = [...items];
   const running: Promise<void>[] = [];
   let interrupted: unknown;
@@ -207,10 +211,13 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   if (cancelled) throw cancelled.reason;
 
   async function startAll(): Promise<void> {
-    while (pending.length) {
-      await condition(() => pending.some(canStart));
+    for (;;) {
+      for (let i = pending.length - 1; i >= 0; i--) if (skipped(pending[i])) pending.splice(i, 1);
+      if (!pending.length) return;
+      await condition(() => pending.some(skipped) || (!controls.paused && pending.some(canStart)));
+      if (pending.some(skipped)) continue;
       const it = pending.splice(pending.findIndex(canStart), 1)[0];
-      const st = statuses.find((s) => s.dbid === it.dbid)!;
+      const st = statusOf(it);
       active.set(it.target.hostname, (active.get(it.target.hostname) ?? 0) + 1);
       st.state = 'running';
       st.startedAt = new Date().toISOString();

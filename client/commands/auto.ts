@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { autoScheduleId, SCHEDULE_REQUESTER_PREFIX, withPolicyDefaults, type AutoPolicy, type AutoRecoveryInput } from '../../domain/autoPolicy';
 import { autoRecoveryWorkflow } from '../../workflows';
@@ -12,6 +11,7 @@ import { defaultCluster, taskQueue } from '../runIds';
 import { openClient } from '../temporalClient';
 import { noWorkerWarning, workerPolling } from '../workerPresence';
 import { listDecisions } from './history';
+import { localRequester } from '../requester';
 
 export const AUTO = defineCommand({
   name: 'auto',
@@ -91,7 +91,7 @@ async function enable(client: Client, cluster: string, everyMs: number, policy: 
   // A check still deciding, or waiting for the recovery it started, is never doubled; checks missed while Temporal
   // was down are not made up for (the next one looks at the cluster as it is then).
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: Math.max(everyMs, 60_000) };
-  const note = `gprecover auto enable by ${os.userInfo().username}@${os.hostname()}`;
+  const note = `gprecover auto enable by ${localRequester()}`;
   let verb = 'enabled';
   try {
     await client.schedule.create({ scheduleId, spec, action, policies, state: { note } });

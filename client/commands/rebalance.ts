@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
 import { clusterWorkflowId, defaultCluster, taskQueue } from '../runIds';
@@ -6,6 +5,7 @@ import { openClient, workflowUrl } from '../temporalClient';
 import { reportRunFailure } from '../watch';
 import { AlreadyRunningError } from './startRecovery';
 import { rebalanceWorkflow } from '../../workflows';
+import { localRequester } from '../requester';
 
 export const REBALANCE = defineCommand({
   name: 'rebalance',
@@ -38,7 +38,7 @@ export async function rebalanceCommand(argv: string[]): Promise<number> {
       taskQueue: taskQueue(),
       workflowId,
       args: [{
-        cluster, replayLagGB, disableReplayLag: values['disable-replay-lag'], coordinatorDataDirectory: values.d, dryRun: values['dry-run'], requestedBy: `${os.userInfo().username}@${os.hostname()}`, ...(outageSeconds ? { outageSeconds } : {}),
+        cluster, replayLagGB, disableReplayLag: values['disable-replay-lag'], coordinatorDataDirectory: values.d, dryRun: values['dry-run'], requestedBy: localRequester(), ...(outageSeconds ? { outageSeconds } : {}),
       }],
     }).catch((err) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {

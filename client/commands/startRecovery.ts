@@ -1,6 +1,5 @@
 import { InvalidRequestError } from '../../domain/failures';
 import fs from 'node:fs';
-import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { commandHelp, defineCommand, intOption, numberOption, parseCommand } from '../args';
 import { UsageError } from '../errors';
@@ -12,6 +11,7 @@ import { formatSampleConfig, parseRecoverConfig } from '../../domain/recoverConf
 import { DEFAULT_REPLAY_LAG_GB, HOST_PARALLELISM, optionProblems, optionWarnings, SEGMENT_PARALLELISM, type OptionSet } from '../../domain/options';
 import { recoveryWorkflow } from '../../workflows';
 import type { RecoveryInput } from '../../domain/recovery';
+import { localRequester } from '../requester';
 
 export class AlreadyRunningError extends InvalidRequestError {
   override name = 'AlreadyRunningError';
@@ -100,7 +100,7 @@ export async function startRecoveryCommand(argv: string[]): Promise<number> {
     ...(values['dry-run'] || values.o ? { dryRun: true } : {}),
     ...(values['sync-timeout'] ? { syncTimeoutMinutes: intOption(values['sync-timeout'], '--sync-timeout (minutes)', 1, 100_000) } : {}),
     ...(values['outage-wait'] ? { outageSeconds: intOption(values['outage-wait'], '--outage-wait (seconds)', 1, 7 * 86_400) } : {}),
-    requestedBy: `${os.userInfo().username}@${os.hostname()}`,
+    requestedBy: localRequester(),
   };
   const { client, close, uiBase } = await openClient();
   try {

@@ -76,6 +76,13 @@ export function formatTimeline(t: RunTimeline): string[] {
       lines.push(`  ${clock(c.at)}  dbid ${c.dbid} backed out (${c.outcome}${c.restored === false ? ', nothing to restore' : ''}): restored ${rowText(c.after)}${c.reason ? `  reason: ${oneLine(c.reason)}` : ''}`);
     }
   }
+  if (t.controls.length) {
+    lines.push('', 'Live controls:');
+    for (const c of t.controls) {
+      const what = Object.entries(c.args ?? {}).filter(([k]) => k !== 'requestedBy').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+      lines.push(`  ${clock(c.at)}  ${c.name}${what ? ` ${what}` : ''}  by ${c.by ?? 'unknown'}`);
+    }
+  }
   if (t.evidence.length) {
     lines.push('', 'Evidence kept before full copies (on the segment host):');
     for (const e of t.evidence) {

@@ -9,6 +9,7 @@ import {
   descendants,
   type ActivityStep,
   type CatalogChange,
+  type ControlView,
   type EvidenceView,
   type ExecutionStatus,
   type ExecutionTimeline,
@@ -296,6 +297,16 @@ function evidenceOf(all: ExecutionTimeline[]): EvidenceView[] {
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
 
+/** Updates the run accepted: each change recorded in its history with who asked (validators keep refusals out). */
+function controlsOf(events: History['events'], conv: PayloadConverter): ControlView[] {
+  return (events ?? []).flatMap((e) => {
+    const input = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    if (!input?.name) return [];
+    const args = asObject(first(conv, input.args));
+    return [{ at: timeOf(e.eventTime) ?? '', name: input.name, by: typeof args?.requestedBy === 'string' ? args.requestedBy : undefined, args }];
+  });
+}
+
 function errorsOf(all: ExecutionTimeline[]): RunError[] {
   const out: RunError[] = [];
   for (const ex of all) {
@@ -333,6 +344,7 @@ export function buildRunTimeline(history: History, src: TimelineSources = {}, id
     rebalance: rebalance as RebalanceResult | undefined,
     catalogChanges: catalogChanges(all),
     evidence: evidenceOf(all),
+    controls: controlsOf(events, conv),
     errors: errorsOf(all),
   };
 }

@@ -90,6 +90,16 @@ export interface EvidenceView {
   note?: string;
 }
 
+/** A live control the run accepted (gprecover set / pause / resume / skip, or the Web UI), from its history. */
+export interface ControlView {
+  at: string;
+  /** The update's name: setParallelism, pause, resume, skipSegment. */
+  name: string;
+  by?: string;
+  /** What was asked, as sent. */
+  args?: Record<string, unknown>;
+}
+
 export interface RunError {
   at?: string;
   workflowId: string;
@@ -108,6 +118,7 @@ export interface RunTimeline extends ExecutionTimeline {
   rebalance?: RebalanceResult;
   catalogChanges: CatalogChange[];
   evidence: EvidenceView[];
+  controls: ControlView[];
   errors: RunError[];
 }
 

@@ -2,18 +2,19 @@ import type { EvidenceOutcome } from '../../domain/activities';
 import type { SegmentPlan } from '../../domain/recovery';
 import type { ClusterContext } from '../context';
 
-/** Where bundles go on a segment host: beside gprecoverseg's own logs. */
+/** Where bundles go on a segment host unless the cluster's evidenceDirectory says: beside gprecoverseg's own logs. */
 export const EVIDENCE_ROOT = 'gpAdminLogs/gprecover_evidence';
 
 /** What one bundle may hold at most: 8 server logs' last MiB, small files, listings; about 12 MiB in all. */
 export const EVIDENCE_LIMITS = { logs: 8, logBytes: 1 << 20, fileBytes: 256 << 10, timelines: 32, timelineBytes: 64 << 10, listingBytes: 512 << 10 };
 
-// Reads the data directory and writes only under the bundle directory ($HOME/<root>/<name>), which appears whole or
+// Reads the data directory and writes only under the bundle directory (<root>/<name>, a relative root under $HOME),
+// which appears whole or
 // not at all (built as <name>.partial, then renamed): a retry finds a finished bundle and keeps it. Every read is
 // bounded by size; nothing walks the whole directory tree (du of a terabyte segment could take an hour).
 const KEEP = String.raw`
 set -u
-d=$1; out="$HOME/$2/$3"; bin=$4; logs=$5; logBytes=$6; fileBytes=$7; timelines=$8; timelineBytes=$9; listingBytes=${10}
+d=$1; case $2 in /*) root=$2 ;; *) root="$HOME/$2" ;; esac; out="$root/$3"; bin=$4; logs=$5; logBytes=$6; fileBytes=$7; timelines=$8; timelineBytes=$9; listingBytes=${10}
 umask 077
 if [ ! -d "$out" ]; then
   rm -rf "$out.partial" && mkdir -p "$out.partial" && cd "$out.partial" || exit 3
@@ -56,13 +57,14 @@ export function evidenceName(dbid: number, scheduledAt: Date, runId: string): st
 export async function keepEvidence(ctx: ClusterContext, item: SegmentPlan, name: string): Promise<EvidenceOutcome> {
   const exec = ctx.host(item.target);
   const l = EVIDENCE_LIMITS;
-  const res = await exec.run(['sh', '-c', KEEP, 'gprecover-evidence', item.target.datadir, EVIDENCE_ROOT, name, ctx.bin,
+  const root = ctx.cfg.evidenceDirectory ?? EVIDENCE_ROOT;
+  const res = await exec.run(['sh', '-c', KEEP, 'gprecover-evidence', item.target.datadir, root, name, ctx.bin,
     String(l.logs), String(l.logBytes), String(l.fileBytes), String(l.timelines), String(l.timelineBytes), String(l.listingBytes)], { timeoutMs: 10 * 60_000 });
   if (res.code !== 0) {
-    return { kept: false, host: item.target.hostname, note: `no evidence kept in ~/${EVIDENCE_ROOT}: ${(res.stderr || res.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${res.code}`}` };
+    return { kept: false, host: item.target.hostname, note: `no evidence kept in ${root}: ${(res.stderr || res.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${res.code}`}` };
   }
   const lines = res.stdout.trim().split('\n');
-  const directory = /^dir=(.+)$/.exec(lines[0] ?? '')?.[1] ?? `~/${EVIDENCE_ROOT}/${name}`;
+  const directory = /^dir=(.+)$/.exec(lines[0] ?? '')?.[1] ?? `${root}/${name}`;
   const kb = Number(/^kb=(\d+)$/.exec(lines[1] ?? '')?.[1]);
   return { kept: true, host: item.target.hostname, directory, kilobytes: Number.isFinite(kb) ? kb : undefined, files: lines.slice(2) };
 }

@@ -97,6 +97,51 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     expect(healthy(await cluster.segments())).toBe(true);
   });
 
+  it('pause, skip, set and resume steer a running recovery; refusals are one line, exit 2; show lists who asked', async () => {
+    for (const d of [6, 7, 8]) await cluster.kill(d);
+    await cluster.waitFor((rows) => [6, 7, 8].every((d) => byDbid(rows, d).status === 'd'), 30_000, 'dbid 6, 7 and 8 down');
+    const start = await runCli(['start-recovery', '-F', '-B', '1', '-b', '1', '--json'], env);
+    expect(start.code, start.stderr).toBe(0);
+    const { workflowId } = JSON.parse(start.stdout) as { workflowId: string };
+    const ok = async (args: string[]) => {
+      const r = await runCli(args, env);
+      expect(r.stderr, args.join(' ')).toBe('');
+      expect(r.code, args.join(' ')).toBe(0);
+      return r.stdout.trim();
+    };
+    const refused = async (args: string[]) => {
+      const r = await runCli(args, env);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}`).toBe(2);
+      expect(r.stderr.trim().split('\n'), 'one line').toHaveLength(1);
+      return r.stderr.trim();
+    };
+    const view = async () => JSON.parse(await ok(['status', '--json'])) as { run: { segments: Array<{ dbid: number; state: string }> } };
+    for (let i = 0; i < 300 && !(await view()).run?.segments?.some((s) => s.state === 'running'); i++) await sleep(100);
+
+    expect(await ok(['pause'])).toMatch(/^gprecover-cli: paused: no new segment starts until resumed \(running ones go on\); now -B 1 -b 1, paused$/);
+    expect(await refused(['pause', workflowId])).toMatch(/^gprecover pause: gprecover-cli: the run is paused already \(by \S+@\S+\)$/);
+    expect(await ok(['status'])).toMatch(/controls: -B 1 -b 1, paused \(gprecover resume gprecover-cli\)/);
+    const pending = (await view()).run.segments.find((s) => s.state === 'pending')!.dbid;
+    const running = (await view()).run.segments.find((s) => s.state === 'running')!.dbid;
+    expect(await refused(['skip', String(running)])).toMatch(new RegExp(`dbid ${running} is running: only a segment not yet started can be skipped`));
+    expect(await ok(['skip', workflowId, String(pending)])).toMatch(new RegExp(`^gprecover-cli: dbid ${pending} skipped: it is not recovered by this run; now -B 1 -b 1, paused$`));
+    expect(await refused(['set', '--hosts', '99'])).toBe("gprecover set: --hosts must be a whole number from 1 to 64, not '99'");
+    expect(await ok(['set', '--hosts', '2', '--per-host', '2'])).toMatch(/^gprecover-cli: -B 2 -b 2 for segments not yet started \(was -B 1 -b 1\); now -B 2 -b 2, paused$/);
+    expect(await ok(['resume'])).toMatch(/^gprecover-cli: resumed/);
+
+    await h.client.workflow.getHandle(workflowId).result();
+    const final = await view();
+    expect(final.run.segments.filter((s) => s.state === 'skipped').map((s) => s.dbid)).toEqual([pending]);
+    expect(final.run.segments.filter((s) => s.state === 'succeeded')).toHaveLength(2);
+    expect(await refused(['resume'])).toBe('gprecover resume: workflow gprecover-cli is not running (COMPLETED)');
+    const shown = await ok(['show', workflowId]);
+    expect(shown).toMatch(new RegExp(`Live controls:\n  \\S+  pause  by \\S+@\\S+\n  \\S+  skipSegment dbid=${pending}  by \\S+@\\S+\n  \\S+  setParallelism hostParallelism=2 segmentParallelism=2  by \\S+@\\S+\n  \\S+  resume  by \\S+@\\S+`));
+    // The skipped segment is still down; a run of its own recovers it.
+    expect(byDbid(await cluster.segments(), pending).status).toBe('d');
+    await ok(['start-recovery', '--wait', '--no-progress']);
+    await cluster.waitFor(healthy, 60_000, 'every segment up and in sync');
+  });
+
   it('warns when no worker polls the task queue (the run waits for one)', async () => {
     const r = await runCli(['start-recovery', '--cluster', 'ghost', '--json'], { ...env, GPRECOVER_TASK_QUEUE: 'nobody-polls-this' });
     expect(r.code).toBe(0);

@@ -159,7 +159,8 @@ describe('crashes of the worker process (kill -9) at every step boundary and mid
     await startWorker();
     const handle = await client.workflow.start(recoveryWorkflow, {
       taskQueue: TASK_QUEUE, workflowId: `crash-cancel-${Date.now()}`,
-      args: [{ cluster: cluster.name, recoverConfig: `${before.address}|${before.port}|${before.datadir} ${before.address}|${before.port + 200}|${newDir}` }],
+      // Throttled, so that the copy is still running when the test looks at it and cancels it.
+      args: [{ cluster: cluster.name, maxRate: '1M', recoverConfig: `${before.address}|${before.port}|${before.datadir} ${before.address}|${before.port + 200}|${newDir}` }],
     });
     const deadline = Date.now() + 30_000;
     while (sampler.pids.length === 0 && Date.now() < deadline) await sleep(100);

@@ -64,7 +64,9 @@ describe('a demo that is not kind: host names in the catalog, two addresses per 
     expect(res.segments.map((s) => [s.dbid, s.state])).toEqual([[6, 'succeeded']]);
     const hba = fs.readFileSync(path.join(primary.datadir, 'pg_hba.conf'), 'utf8');
     expect(hba).not.toMatch(/htopo-\S+\/\d+/);
-    for (const ip of cluster.hostIps(primary.hostname)) expect(hba).toContain(`host replication ${cluster.layout.dbUser} ${ip}/32 trust`);
+    for (const ip of cluster.hostIps(primary.hostname)) {
+      expect(hba).toMatch(new RegExp(`^host\\s+replication\\s+${cluster.layout.dbUser}\\s+${ip.replace(/\./g, '\\.')}/32\\s+trust`, 'm'));
+    }
     // expectMirrorsIdentical ends as gpstop -ar would: every instance stopped and started, pg_hba.conf clean everywhere.
     await expectMirrorsIdentical(cluster);
   }, 180_000);
@@ -139,9 +141,11 @@ describe('a demo that is not kind: host names in the catalog, two addresses per 
   it('a segment that cannot start says why at once: the FATAL line of its log, not retried', async () => {
     await killAndWaitDown(cluster, 9);
     const m = byDbid(await cluster.segments(), 9);
-    // Another program holds the mirror's port on one of its host's addresses.
-    const squatter = net.createServer().listen(m.port, cluster.hostIps(m.hostname)[1]);
-    await new Promise((r) => squatter.once('listening', r));
+    // Another program holds the mirror's port on every address of its host (on one only, postgres starts on the
+    // others, as it does on a real host: it fails only when it can open no socket at all).
+    const held: net.Socket[] = [];
+    const squatters = cluster.hostIps(m.hostname).map((ip) => net.createServer((sock) => held.push(sock)).listen(m.port, ip));
+    await Promise.all(squatters.map((sq) => new Promise((r) => sq.once('listening', r))));
     const started = Date.now();
     try {
       const err = await recover({ full: true }).catch((e: unknown) => e);
@@ -149,7 +153,9 @@ describe('a demo that is not kind: host names in the catalog, two addresses per 
       expect(message).toMatch(/dbid 9: pg_ctl start of .* failed \(exit 1\): .*FATAL: .*(could not create any TCP\/IP sockets|could not bind).*\(the port is in use; a retry of the start cannot fix this\)/);
       expect(Date.now() - started).toBeLessThan(60_000);
     } finally {
-      await new Promise((r) => squatter.close(r));
+      // Whatever connected to the squatters (FTS probing the port) is dropped, or close() would wait for it.
+      for (const sock of held) sock.destroy();
+      await Promise.all(squatters.map((sq) => new Promise((r) => sq.close(r))));
     }
     expect((await recover()).segments.map((s) => [s.dbid, s.state])).toEqual([[9, 'succeeded']]);
     await cluster.waitFor(healthy, 60_000, 'dbid 9 in sync');

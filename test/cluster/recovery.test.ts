@@ -84,11 +84,26 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     await expectMirrorsIdentical(cluster);
   });
 
-  it('full recovery (-F) rebuilds a mirror with pg_basebackup, keeping its dbid', async () => {
+  it('full recovery (-F) rebuilds a mirror with pg_basebackup, keeping its dbid and, first, the evidence of its failure', async () => {
     await killAndWaitDown(cluster, 8);
+    // What only the failed directory holds: the copy replaces postgresql.conf.
+    const failedConf = path.join(byDbid(await cluster.segments(), 8).datadir, 'postgresql.conf');
+    fs.appendFileSync(failedConf, '# the clue: a setting someone changed before the crash\n');
     const res = await recover({ full: true });
     expect(res.segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[8, 'full', 'succeeded']]);
     expect(healthy(await cluster.segments())).toBe(true);
+
+    const [host, bundle] = res.segments[0].evidence!.split(':');
+    expect(host).toBe(byDbid(await cluster.segments(), 8).hostname);
+    expect(bundle.startsWith(cluster.config().evidenceDirectory!)).toBe(true);
+    const files = fs.readdirSync(bundle, { recursive: true }).map(String).sort();
+    expect(files).toEqual(expect.arrayContaining(['README', 'pg_controldata.txt', 'listing.txt', 'conf/postgresql.conf', 'conf/PG_VERSION']));
+    expect(files.some((f) => f.startsWith('log/'))).toBe(true);
+    expect(fs.readFileSync(path.join(bundle, 'conf', 'postgresql.conf'), 'utf8')).toContain('# the clue');
+    expect(fs.readFileSync(failedConf, 'utf8')).not.toContain('# the clue');
+    expect(fs.readFileSync(path.join(bundle, 'pg_controldata.txt'), 'utf8')).toMatch(/Database system identifier:\s+\d+/);
+    const bytes = files.map((f) => fs.statSync(path.join(bundle, f))).filter((st) => st.isFile()).reduce((n, st) => n + st.size, 0);
+    expect(bytes).toBeLessThan(16 << 20);
     // Greenplum 7 starts a segment without -p: its port is in postgresql.conf, set by gpsegrecovery's perl edit.
     const m = byDbid(await cluster.segments(), 8);
     expect(fs.readFileSync(path.join(m.datadir, 'postmaster.opts'), 'utf8')).not.toContain('"-p"');

@@ -86,7 +86,8 @@ describe('recovery of segments on a host reached over SSH', () => {
   it('-p replaces a host that cannot be reached any more with a spare host', async () => {
     await killAndWaitDown(cluster, 6);
     const old = byDbid(await cluster.segments(), 6);
-    await sshd.stop(); // sdw2 is gone as far as the worker can tell
+    // sdw2 is gone as far as the worker can tell; the worker's key and known_hosts stay where its config says.
+    await sshd.stop({ keepFiles: true });
     fs.rmSync(old.datadir, { recursive: true, force: true }); // the spare starts empty
     const res = await recover({ spareHosts: ['sdw3'] });
     expect(res.segments.map((s) => [s.dbid, s.type, s.moved, s.target.hostname, s.state])).toEqual([[6, 'full', true, 'sdw3', 'succeeded']]);

@@ -20,7 +20,7 @@ export interface TestSshd {
   address: string;
   port: number;
   username: string;
-  /** Temporary directory holding the config, keys, known_hosts and pid file; removed by stop(). */
+  /** Temporary directory holding the config, keys, known_hosts and pid file; removed by stop() (see keepFiles). */
   dir: string;
   privateKeyPath: string;
   /** Has one plain `[address]:port ssh-ed25519 …` line for this server. */
@@ -36,7 +36,8 @@ export interface TestSshd {
   acceptedLogins(): number;
   /** Kills sshd's per-connection processes, dropping every open connection; returns how many. */
   dropConnections(): number;
-  stop(): Promise<void>;
+  /** Ends sshd; its files (the worker's key among them) stay until stop() unless `keepFiles` is false. */
+  stop(opts?: { keepFiles?: boolean }): Promise<void>;
 }
 
 function freePort(address: string): Promise<number> {
@@ -192,7 +193,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
         }
         return pids.length;
       },
-      stop: async () => {
+      stop: async ({ keepFiles = false } = {}) => {
         try {
           process.kill(-pid, 'SIGTERM');
         } catch {
@@ -207,7 +208,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
         }, 5_000);
         await exited;
         clearTimeout(killer);
-        fs.rmSync(dir, { recursive: true, force: true });
+        if (!keepFiles) fs.rmSync(dir, { recursive: true, force: true });
       },
     };
   }
