@@ -10,7 +10,7 @@ import {
 import { FailureType, type LockHolder } from '../domain/failures';
 import { clusterWorkflowId, type RecoveryInput } from '../domain/recovery';
 import { activityProfiles, checkProfiles, type ActivityProfiles } from './activityProfiles';
-import { autoNeeds, DAY_MS, decide } from './autoDecision';
+import { autoNeeds, DAY_MS, decide, type AutoNeeds } from '../domain/decide';
 import { cancelledCause, rootFailureType, rootMessage, runFailure } from './failures';
 import { recoveryWorkflow } from './recovery';
 import { AutoDecision as AutoDecisionAttr, ClusterName, ContentIds, contentIdsThatFit, OUTCOMES, RecoveryOutcome, RecoveryType, type Outcome } from '../domain/searchAttributes';
@@ -36,7 +36,7 @@ const keyOf = (code: string, contents: number[]) => `${code}:${contents.join(','
 const withoutUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 /** Everything the decision needs, read only when the catalog says something needs doing. */
-async function gatherFacts(cluster: string, policy: AutoPolicy, activities: ActivityProfiles, base: AutoFacts, needs: ReturnType<typeof autoNeeds>): Promise<AutoFacts> {
+async function gatherFacts(cluster: string, policy: AutoPolicy, activities: ActivityProfiles, base: AutoFacts, needs: AutoNeeds): Promise<AutoFacts> {
   if (!needs.down.length && !needs.rebalance.length) return base;
   const [downSince, probe, lock, lags] = await Promise.all([
     needs.down.length ? look.downSince({ cluster, dbids: needs.down.map((d) => d.dbid) }) : {},
@@ -87,7 +87,7 @@ function recoveryInputFor(cluster: string, d: Exclude<AutoDecision, Skip>, polic
 
 /**
  * One automatic check of a cluster, started by its schedule (gprecover auto enable): reads the catalog and what the
- * policy asks about, decides (autoDecision.ts), and either records why it skips or starts the normal recovery
+ * policy asks about, decides (domain/decide), and either records why it skips or starts the normal recovery
  * workflow under the one-run-per-cluster workflow id and waits for it, so that its end can be notified. Every
  * decision is on this run's search attributes (AutoDecision, RecoveryType, ContentIds, RecoveryOutcome) and memo
  * (reason), where `gprecover history --auto` and `gprecover auto status` read it.

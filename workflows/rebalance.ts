@@ -3,7 +3,7 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import { DEFAULT_REPLAY_LAG_GB } from '../domain/options';
-import { GiB, unbalancedPairs, type Swap } from '../domain/plan';
+import { overReplayLag, unbalancedPairs, type Swap } from '../domain/decide';
 import { rebalanceInputProblems } from '../domain/recoveryInput';
 import type { RebalanceInput, RebalanceResult, SegmentPlan } from '../domain/recovery';
 import { ClusterName, ContentIds, contentIdsThatFit, OUTCOMES, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
@@ -22,7 +22,7 @@ async function checkReplayLag(input: RebalanceInput, swaps: Swap[], activities: 
   const limitGB = input.replayLagGB ?? DEFAULT_REPLAY_LAG_GB;
   for (const s of swaps) {
     const lag = await activities.catalog.replayLagBytes({ cluster: input.cluster, primaryDbid: s.actingPrimary });
-    if (lag !== null && lag >= limitGB * GiB) {
+    if (overReplayLag(lag, limitGB)) {
       throw ApplicationFailure.create({
         type: FailureType.InvalidRequest,
         nonRetryable: true,
@@ -75,6 +75,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
     const snapshot = await activities.catalog.readCluster({ cluster });
     lockHeld = (await activities.catalog.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun })).held;
     const { swaps, skipped } = unbalancedPairs(snapshot.segments);
+    for (const s of swaps) log.info(s.reason);
     for (const s of skipped) log.warn(s.reason);
     await checkReplayLag(input, swaps, activities);
     if (!isChild) upsertSearchAttributes([{ key: ContentIds, value: contentIdsThatFit(swaps.map((c) => c.content)) }]);

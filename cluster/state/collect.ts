@@ -3,7 +3,7 @@ import type { FlavorSummary } from '../../domain/flavor';
 import { readSegments, withCoordinator } from '../catalog';
 import type { ClusterConfig } from '../config';
 import { ClusterContext } from '../context';
-import { contentActions, type ContentState } from './actions';
+import { contentStates, type ContentState } from './actions';
 import { readLock, type LockView } from './lock';
 import { probeSegments, type SegmentState } from './segments';
 
@@ -40,7 +40,7 @@ export async function collectClusterState(cfg: ClusterConfig): Promise<ClusterSt
       flavor: ctx.summary,
       coordinator: { host: cfg.coordinator.host, port: cfg.coordinator.port },
       segments,
-      contents: contentActions(rows),
+      contents: contentStates(rows),
       ...lock,
     };
   } finally {

@@ -1,7 +1,8 @@
 // gprecover doctor's judgement: facts in, findings out, one rule per check, each finding with what to do. Pure, so
 // every rule is unit-tested (test/pure/doctorJudgement.test.ts); the gathering is in cluster/doctor/.
 import { decideHeldLock } from '../lockPolicy';
-import { GiB, MIN_RSYNC_VERSION, versionBelow } from '../plan';
+import { MIN_RSYNC_VERSION, versionBelow } from '../plan';
+import { GiB } from '../units';
 import type { DoctorFacts, HostFacts, PairFacts, TemporalFacts } from './facts';
 import { admits, decidingReplicationRule, hbaCidr } from './hba';
 
