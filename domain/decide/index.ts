@@ -6,3 +6,4 @@ export { overReplayLag } from './replayLag';
 export { autoNeeds, type AutoNeeds, type RebalanceCandidate } from './autoNeeds';
 export { DAY_MS, decide } from './autoDecision';
 export { inQuietHours, minutesOfDay } from './quietHours';
+export { recoveryInputFor } from './autoRecoveryInput';
