@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Executor } from '../cluster/exec/executor';
 import { runChecked } from '../cluster/exec/executor';
+import { REPLICATION_SLOT, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import { DemoError } from './errors';
 import { sleep, type Endpoint } from './sql';
 
@@ -10,9 +11,6 @@ export interface InstanceLocation extends Endpoint {
   hostname: string;
   datadir: string;
 }
-
-export const REPLICATION_SLOT = 'internal_wal_replication_slot';
-export const WALRECEIVER_APPLICATION_NAME = 'gp_walreceiver';
 
 const startupLog = (datadir: string) => path.join(datadir, 'log', 'startup.log');
 

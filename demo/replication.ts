@@ -1,4 +1,4 @@
-import { WALRECEIVER_APPLICATION_NAME } from './instance';
+import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import { errorText, sleep, withInstance, type Endpoint, type Login } from './sql';
 
 async function walsenderState(primary: Endpoint, login: Login): Promise<string | undefined> {
