@@ -1,7 +1,7 @@
 // What an automatic check leaves on its own visibility record, where `history --auto` and `auto status` read it.
 import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { AutoDecisionName, AutoRunMemo } from '../domain/autoPolicy';
-import { AutoDecision as AutoDecisionAttr, ClusterName, ContentIds, contentIdsThatFit, RecoveryType } from '../domain/searchAttributes';
+import { AutoDecisionKey, ClusterNameKey, ContentIdsKey, contentIdsThatFit, RecoveryTypeKey } from '../domain/searchAttributes';
 
 /** A skip is notified again only when this changes from one decision to the next. */
 export const keyOf = (code: string, contents: number[]) => `${code}:${contents.join(',')}`;
@@ -11,9 +11,9 @@ export const withoutUndefined = <T extends object>(o: T): T => Object.fromEntrie
 /** The decision on the run's search attributes (AutoDecision, ContentIds, RecoveryType), its reason in the memo. */
 export function recordDecision(requestedBy: string, decision: AutoDecisionName, memo: AutoRunMemo, contents: number[], type?: string): void {
   upsertSearchAttributes([
-    { key: AutoDecisionAttr, value: decision },
-    { key: ContentIds, value: contentIdsThatFit(contents) },
-    ...(type ? [{ key: RecoveryType, value: type }] : []),
+    { key: AutoDecisionKey, value: decision },
+    { key: ContentIdsKey, value: contentIdsThatFit(contents) },
+    ...(type ? [{ key: RecoveryTypeKey, value: type }] : []),
   ]);
   upsertMemo(withoutUndefined({ requestedBy, ...memo }));
 }
@@ -21,7 +21,7 @@ export function recordDecision(requestedBy: string, decision: AutoDecisionName, 
 /** Input no policy can be read from: the check fails, and says why where `auto status` looks. */
 export function recordRefusedInput(input: unknown, message: string): void {
   const cluster = (input as { cluster?: unknown } | undefined)?.cluster;
-  if (typeof cluster === 'string' && cluster) upsertSearchAttributes([{ key: ClusterName, value: cluster }]);
-  upsertSearchAttributes([{ key: AutoDecisionAttr, value: 'failed' }]);
+  if (typeof cluster === 'string' && cluster) upsertSearchAttributes([{ key: ClusterNameKey, value: cluster }]);
+  upsertSearchAttributes([{ key: AutoDecisionKey, value: 'failed' }]);
   upsertMemo({ reason: `the input was refused: ${message}`.slice(0, 500), code: 'check-failed' });
 }

@@ -9,7 +9,7 @@ import {
 import { autoNeeds, DAY_MS, decide, recoveryInputFor } from '../domain/decide';
 import { FailureType } from '../domain/failures';
 import { clusterWorkflowId } from '../domain/recovery';
-import { ClusterName, OUTCOMES, RecoveryOutcome, type Outcome } from '../domain/searchAttributes';
+import { ClusterNameKey, OUTCOMES, RecoveryOutcomeKey, type Outcome } from '../domain/searchAttributes';
 import { activityProfiles, checkProfiles } from './activityProfiles';
 import { gatherFacts } from './autoFacts';
 import { autoNotifier } from './autoNotify';
@@ -42,7 +42,7 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   const policy = withPolicyDefaults(input.policy);
   const info = workflowInfo();
   const requestedBy = typeof info.memo?.requestedBy === 'string' ? info.memo.requestedBy : `auto:${info.workflowId}`;
-  upsertSearchAttributes([{ key: ClusterName, value: cluster }]);
+  upsertSearchAttributes([{ key: ClusterNameKey, value: cluster }]);
   const activities = activityProfiles(CHECK_OUTAGE_SECONDS);
   const notify = autoNotifier(notifier, policy.notify, { cluster, requestedBy, autoRun: { workflowId: info.workflowId, runId: info.runId } });
 
@@ -117,7 +117,7 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
     error = rootMessage(err).slice(0, 500);
   }
   const toldEnd = await CancellationScope.nonCancellable(async () => {
-    upsertSearchAttributes([{ key: RecoveryOutcome, value: outcome }]);
+    upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: outcome }]);
     if (error) upsertMemo({ error });
     return notify('ended', { ...common, outcome, error });
   });

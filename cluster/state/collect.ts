@@ -5,14 +5,14 @@ import type { ClusterConfig } from '../config';
 import { ClusterContext } from '../context';
 import { contentStates, type ContentState } from './actions';
 import { readLock, type LockView } from './lock';
-import { probeSegments, type SegmentState } from './segments';
+import { probeSegments, type ProbedSegment } from './segments';
 
 /** gpstate -e / -m of one cluster, as the catalog and each instance say it right now. */
 export interface ClusterState {
   cluster: string;
   flavor: FlavorSummary;
   coordinator: { host: string; port: number };
-  segments: SegmentState[];
+  segments: ProbedSegment[];
   contents: ContentState[];
   /** gprecoverseg's lock directory on the coordinator host; null when there is none. */
   lock: LockView | null;

@@ -22,8 +22,6 @@ export type ContentAction = { content: number } & (
   | { action: 'nothing'; reason: string }
 );
 
-export type ContentActionName = ContentAction['action'];
-
 /** `segment` (of `rows`, the content's or the cluster's) rebuilt from its peer, or why not. */
 export function sourceFor(segment: SegmentRow, rows: SegmentRow[]): SourceDecision {
   const c = `content ${segment.content}`;

@@ -2,9 +2,9 @@
 // Deterministic, so the workflow runs it and the plan is in its history.
 import { sourceFor } from '../decide/contentAction';
 import type { ClusterSnapshot } from '../probe';
-import type { Location, RecoveryInput, RecoveryType, SegmentPlan } from '../recovery';
+import type { RecoveryInput, RecoveryType, SegmentPlan } from '../recovery';
 import { matchesSegment, type RecoverConfigLine } from '../recoverConfig';
-import { where, type SegmentRow } from '../segment';
+import { locationOf, where, type Location, type SegmentRow } from '../segment';
 import { PlanError } from './planError';
 
 function recoveryTypeFor(input: RecoveryInput, line: RecoverConfigLine | undefined, moved: boolean): RecoveryType {
@@ -73,7 +73,7 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
       problems.push(`${label} is already up; nothing to recover`);
       continue;
     }
-    let target: Location = { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir };
+    let target: Location = locationOf(failed);
     if (lineTarget) {
       const hostname = lineTarget.hostname ?? Object.keys(snapshot.hostAddresses).find((h) => snapshot.hostAddresses[h] === lineTarget.address) ?? lineTarget.address;
       // Every host a recovery reaches is one the worker knows: a host of the catalog, or one its configuration names.
