@@ -162,6 +162,40 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'cancelled' }]);
   });
 
+  it("the run's lock is given back only after every child has ended, backing out included", async () => {
+    const calls = freshCalls();
+    let copying: () => void = () => undefined;
+    const copyStarted = new Promise<void>((r) => (copying = r));
+    // Two children: a move cancelled mid-copy that backs its catalog change out (slowly), and an in-place copy.
+    const twoLines = `${moveLine}\nsdw2|10.0.2.1|7001|/data/mirror/gpseg1`;
+    const res = await run(mockActivities([6, 7], calls, {
+      copySegment: async ({ item }) => {
+        if (!item.moved) return { method: 'pg_rewind', attached: false };
+        copying();
+        for (;;) {
+          heartbeat('pg_basebackup 1024/4096 kB (25%)');
+          await Promise.race([cancelled(), sleep(200)]);
+        }
+      },
+      backOutCatalog: async (input) => {
+        await sleep(500);
+        calls.backOuts.push({ dbid: input.item.dbid, reason: input.reason });
+        calls.log.push({ name: 'backOutCatalog ended', attempt: 1, input });
+        return true;
+      },
+    }), { recoverConfig: twoLines }, async (workflowId) => {
+      await copyStarted;
+      await env().client.workflow.getHandle(workflowId).cancel();
+    });
+    expect(res.ok).toBe(false);
+    expect((res as { err: WorkflowFailedError }).err.cause?.name).toBe('CancelledFailure');
+    expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'cancelled' }]);
+    const order = calls.log.map((c) => c.name);
+    expect(order.indexOf('releaseRecoveryLock')).toBeGreaterThan(order.indexOf('backOutCatalog ended'));
+    expect(order.filter((n) => n === 'releaseRecoveryLock')).toHaveLength(1);
+    expect(order.at(-1)).toBe('releaseRecoveryLock');
+  });
+
   it('a mirror that never reaches u/s fails its segment at the sync timeout; the run is not cancelled', async () => {
     const calls = freshCalls();
     // Each look finds the mirror still behind; between looks the test server skips the retry backoff, so the
