@@ -5,7 +5,7 @@ import { buildDecisionQuery, clusterNeedsExactCheck } from '../domain/visibility
 import type { AutomaticRuns, AutomaticRunsInput, DownSinceInput, RecoveryActivities } from '../domain/activities';
 import type { AutoFacts, AutoRunMemo, AutoRunRecord, PreviousDecision } from '../domain/autoPolicy';
 import { clusterWorkflowId } from '../domain/recovery';
-import { AutoDecision, ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
+import { AutoDecisionKey, ClusterNameKey, ContentIdsKey, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import type { ActivityContext } from './context';
 
 export type { AutomaticRuns } from '../domain/activities';
@@ -18,9 +18,9 @@ function record(info: WorkflowExecutionInfo): AutoRunRecord {
     workflowId: info.workflowId,
     runId: info.runId,
     startTime: info.startTime.toISOString(),
-    type: sa.get(RecoveryType),
-    outcome: sa.get(RecoveryOutcome),
-    contents: (sa.get(ContentIds) ?? []).map(Number),
+    type: sa.get(RecoveryTypeKey),
+    outcome: sa.get(RecoveryOutcomeKey),
+    contents: (sa.get(ContentIdsKey) ?? []).map(Number),
   };
 }
 
@@ -39,7 +39,7 @@ export function createAutoRecoveryActivities(actx: ActivityContext) {
     async automaticRuns(input: AutomaticRunsInput): Promise<AutomaticRuns> {
       const client = getClient();
       const ours = (info: WorkflowExecutionInfo) => info.runId !== input.thisRunId
-        && (!clusterNeedsExactCheck(input.cluster) || info.typedSearchAttributes.get(ClusterName) === input.cluster);
+        && (!clusterNeedsExactCheck(input.cluster) || info.typedSearchAttributes.get(ClusterNameKey) === input.cluster);
       const started: AutoRunRecord[] = [];
       for await (const info of client.workflow.list({ query: buildDecisionQuery({ cluster: input.cluster, since: new Date(input.since), decision: 'started' }), pageSize: PAGE })) {
         if (ours(info)) started.push(record(info));
@@ -50,7 +50,7 @@ export function createAutoRecoveryActivities(actx: ActivityContext) {
       for await (const info of client.workflow.list({ query: `${buildDecisionQuery({ cluster: input.cluster })} AND AutoDecision IS NOT NULL`, pageSize: 10 })) {
         if (!ours(info)) continue;
         const memo = (info.memo ?? {}) as AutoRunMemo;
-        previous = { workflowId: info.workflowId, runId: info.runId, decision: info.typedSearchAttributes.get(AutoDecision), key: memo.key };
+        previous = { workflowId: info.workflowId, runId: info.runId, decision: info.typedSearchAttributes.get(AutoDecisionKey), key: memo.key };
         break;
       }
       let runInProgress: AutoFacts['runInProgress'];

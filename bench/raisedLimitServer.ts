@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from '../worker/devServerArgs';
 import { portOpen } from '../worker/devServer';
 import { resolveTemporalCli } from '../worker/temporalCli';
-import { freePort } from './temporal';
+import { freePort } from '../testkit/freePort';
 
 export const RAISED_SA_VALUE_LIMIT = 65_536;
 

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -7,17 +6,7 @@ import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/w
 import { startDevServer, type RunningDevServer } from '../worker/devServer';
 import { createWorker } from '../worker/createWorker';
 import { runInBackground } from '../worker/runningWorker';
-
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../testkit/freePort';
 
 export interface BenchTemporal {
   server: RunningDevServer;

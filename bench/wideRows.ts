@@ -1,7 +1,7 @@
 // Data for the copy benchmarks: rows of 1000 bytes, below the TOAST threshold, so they are stored uncompressed and
 // a GiB in the table is a GiB on disk and a GiB for pg_basebackup to move.
-import type { Endpoint, Login } from '../demo/sql';
-import { withInstance } from '../demo/sql';
+import { withInstance, type Login } from '../demo/sql';
+import type { Endpoint } from '../domain/segment';
 
 const TABLE = 'bench_wide';
 /** 7 rows of ~1040 bytes fill an 8 kB heap page. */

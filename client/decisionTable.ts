@@ -2,7 +2,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { formatTable } from '../cluster/format/table';
 import type { AutoRunMemo } from '../domain/autoPolicy';
-import { AutoDecision, ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
+import { AutoDecisionKey, ClusterNameKey, ContentIdsKey, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { requesterLabel, statusName } from './historyTable';
 
 export interface DecisionRow {
@@ -31,18 +31,18 @@ export function toDecisionRow(info: WorkflowExecutionInfo): DecisionRow {
   const sa = info.typedSearchAttributes;
   const memo = (info.memo ?? {}) as AutoRunMemo;
   const status = statusName(info.status.name);
-  const decision = sa.get(AutoDecision) ?? (status === 'running' ? 'deciding' : 'failed');
-  const outcome = decision === 'started' ? sa.get(RecoveryOutcome) ?? (status === 'running' ? 'running' : status) : undefined;
+  const decision = sa.get(AutoDecisionKey) ?? (status === 'running' ? 'deciding' : 'failed');
+  const outcome = decision === 'started' ? sa.get(RecoveryOutcomeKey) ?? (status === 'running' ? 'running' : status) : undefined;
   const row: DecisionRow = {
     workflowId: info.workflowId,
     runId: info.runId,
-    cluster: sa.get(ClusterName),
+    cluster: sa.get(ClusterNameKey),
     decision,
     code: memo.code,
     reason: memo.reason ?? (decision === 'failed' ? `the automatic run ${status}${memo.error ? `: ${memo.error}` : ''}` : undefined),
     actionable: memo.actionable,
-    type: sa.get(RecoveryType),
-    contents: sa.get(ContentIds) ?? [],
+    type: sa.get(RecoveryTypeKey),
+    contents: sa.get(ContentIdsKey) ?? [],
     outcome,
     recovery: memo.recovery,
     by: requesterLabel(memo.requestedBy),

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { EXIT_FAILED, exitCodeForFailureType, GprecoverError, InvalidRequestError } from '../domain/failures';
 
-export { EXIT_ABORT, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../domain/failures';
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../domain/failures';
 
 /** Bad input from the user: printed as one line, exit 2. */
 export class UsageError extends InvalidRequestError {

@@ -1,6 +1,6 @@
 // Pure: visibility records -> rows of `gprecover history`, and those rows as a table.
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { ClusterName, ContentIds, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
+import { ClusterNameKey, ContentIdsKey, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { formatTable } from '../cluster/format/table';
 import { SCHEDULE_REQUESTER_PREFIX } from '../domain/autoPolicy';
 import { formatDuration } from './timeline';
@@ -41,7 +41,7 @@ export const statusName = (name: string) => (name === 'CANCELLED' ? 'cancelled' 
 export function toHistoryRow(info: WorkflowExecutionInfo, now: Date = new Date()): HistoryRow {
   const sa = info.typedSearchAttributes;
   const status = statusName(info.status.name);
-  const outcomeAttr = sa.get(RecoveryOutcome);
+  const outcomeAttr = sa.get(RecoveryOutcomeKey);
   // A terminated or timed-out run never wrote its outcome; a running one has none yet.
   const outcome = (status === 'completed' || status === 'failed') && outcomeAttr ? outcomeAttr : status;
   const end = info.closeTime ?? (status === 'running' ? now : undefined);
@@ -49,9 +49,9 @@ export function toHistoryRow(info: WorkflowExecutionInfo, now: Date = new Date()
     workflowId: info.workflowId,
     runId: info.runId,
     workflowType: info.type,
-    cluster: sa.get(ClusterName),
-    recoveryType: sa.get(RecoveryType) ?? (info.type === 'rebalanceWorkflow' ? 'rebalance' : undefined),
-    contents: sa.get(ContentIds) ?? [],
+    cluster: sa.get(ClusterNameKey),
+    recoveryType: sa.get(RecoveryTypeKey) ?? (info.type === 'rebalanceWorkflow' ? 'rebalance' : undefined),
+    contents: sa.get(ContentIdsKey) ?? [],
     outcome,
     status,
     startTime: info.startTime.toISOString(),

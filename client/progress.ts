@@ -2,6 +2,7 @@ import { defaultPayloadConverter, type Client, type WorkflowExecutionDescription
 import type { temporal } from '@temporalio/proto';
 import { FailureType, type UnavailableDetails } from '../domain/failures';
 import type { RecoveryStatus, SegmentStatus } from '../domain/recovery';
+import { where } from '../domain/segment';
 import { recoveryStatusQuery, segmentProgressQuery } from '../workflows/messages';
 import { formatProgress } from './progressText';
 
@@ -88,10 +89,9 @@ export function progressBar(detail: string | undefined, width = 20): string {
 }
 
 export function segmentLine(s: SegmentView): string {
-  const where = `${s.target.hostname}:${s.target.port}:${s.target.datadir}`;
   const what = s.state === 'running' ? `${s.phase ?? 'running'}  ${progressBar(s.detail)}${s.detail ?? ''}`.trimEnd() : s.state;
   const err = s.error ? `  ${s.error}` : '';
-  return `  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} ${s.type.padEnd(12)} ${s.moved ? 'move -> ' : ''}${where}  ${what}${err}`;
+  return `  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} ${s.type.padEnd(12)} ${s.moved ? 'move -> ' : ''}${where(s.target)}  ${what}${err}`;
 }
 
 export function runSummary(v: RunView): string[] {

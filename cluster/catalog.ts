@@ -4,7 +4,7 @@ import { GPRECOVER_APPLICATION_NAME } from '../domain/names';
 import type { Mode, Role, SegmentRow, Status } from '../domain/segment';
 import type { ClusterConfig } from './config';
 
-export interface HistoryRow {
+export interface ConfigHistoryRow {
   time: string;
   dbid: number;
   desc: string;
@@ -67,7 +67,7 @@ export async function readSegments(client: pg.ClientBase): Promise<SegmentRow[]>
   return res.rows.map(toSegmentRow);
 }
 
-export async function readHistory(client: pg.ClientBase, limit = 100): Promise<HistoryRow[]> {
+export async function readHistory(client: pg.ClientBase, limit = 100): Promise<ConfigHistoryRow[]> {
   const res = await client.query(
     `SELECT time, dbid, "desc" FROM gp_configuration_history ORDER BY time DESC LIMIT $1`,
     [limit],

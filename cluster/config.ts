@@ -103,7 +103,6 @@ const fileSchema = z.strictObject({
 
 export type SshConfig = z.infer<typeof sshSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
-export type CoordinatorConfig = z.infer<typeof clusterSchema>['coordinator'];
 /** Worker-side description of one cluster; workflow input only names the cluster. */
 export type ClusterConfig = Omit<z.infer<typeof clusterSchema>, 'name'> & { name: string };
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { addHistory, readSegments } from '../cluster/catalog';
 import type { SegmentRow } from '../domain/segment';
 import type { FtsAction } from './ftsDecide';
-import { REPLICATION_SLOT, WALRECEIVER_APPLICATION_NAME } from './instance';
+import { REPLICATION_SLOT, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import { withInstance, type Login } from './sql';
 
 export type ApplyOutcome = 'applied' | 'catalog-moved';

@@ -1,6 +1,6 @@
 import type { SegmentRow } from '../domain/segment';
 import type { InstanceObservation } from './ftsDecide';
-import { WALRECEIVER_APPLICATION_NAME } from './instance';
+import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import { errorText, sleep, withInstance, type Login } from './sql';
 
 export interface ProbeOptions {

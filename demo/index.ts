@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { readHistory, readSegments, withCoordinator, type HistoryRow } from '../cluster/catalog';
+import { readHistory, readSegments, withCoordinator, type ConfigHistoryRow } from '../cluster/catalog';
 import type { SegmentRow } from '../domain/segment';
 import { removeClusterConfig, saveClusterConfig, type ClusterConfig } from '../cluster/config';
 import { runChecked, type Executor } from '../cluster/exec/executor';
@@ -98,7 +98,7 @@ export class DemoCluster {
     return this.coordinator(readSegments);
   }
 
-  history(limit = 100): Promise<HistoryRow[]> {
+  history(limit = 100): Promise<ConfigHistoryRow[]> {
     return this.coordinator((c) => readHistory(c, limit));
   }
 

@@ -1,18 +1,13 @@
 import path from 'node:path';
 import type { Executor } from '../cluster/exec/executor';
 import { runChecked } from '../cluster/exec/executor';
+import { REPLICATION_SLOT, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
+import type { Endpoint, SegmentRow } from '../domain/segment';
 import { DemoError } from './errors';
-import { sleep, type Endpoint } from './sql';
+import { sleep } from './sql';
 
 /** Where one PostgreSQL instance lives, as the catalog describes it. */
-export interface InstanceLocation extends Endpoint {
-  dbid: number;
-  hostname: string;
-  datadir: string;
-}
-
-export const REPLICATION_SLOT = 'internal_wal_replication_slot';
-export const WALRECEIVER_APPLICATION_NAME = 'gp_walreceiver';
+export type InstanceLocation = Pick<SegmentRow, 'dbid' | 'hostname' | 'address' | 'port' | 'datadir'>;
 
 const startupLog = (datadir: string) => path.join(datadir, 'log', 'startup.log');
 

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DATA_DIR } from '../cluster/config';
 import type { FlavorName } from '../domain/flavor';
-import type { Role } from '../domain/segment';
+import type { SegmentRow } from '../domain/segment';
 import { DemoError } from './errors';
 
 export interface DemoOptions {
@@ -34,16 +34,8 @@ export interface DemoOptions {
   addresses?: 'names' | 'ips';
 }
 
-export interface InstanceSpec {
-  dbid: number;
-  content: number;
-  role: Role;
-  preferredRole: Role;
-  hostname: string;
-  address: string;
-  port: number;
-  datadir: string;
-}
+/** A catalog row of the demo's layout, before FTS says anything of its mode and status. */
+export type InstanceSpec = Omit<SegmentRow, 'mode' | 'status'>;
 
 export interface DemoLayout {
   name: string;

@@ -1,4 +1,4 @@
-import type { Endpoint } from './sql';
+import type { Endpoint } from '../domain/segment';
 import { DemoError } from './errors';
 import { DEMO_TABLESPACE } from './layout';
 import { withInstance, type Login } from './sql';

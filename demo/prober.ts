@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { readSegments } from '../cluster/catalog';
+import type { Endpoint } from '../domain/segment';
 import { applyFtsAction } from './ftsApply';
 import { decideFtsActions, isConnected } from './ftsDecide';
 import { DEFAULT_PROBE, probeSegments } from './ftsProbe';
-import { connect, errorText, sleep, type Endpoint, type Login } from './sql';
+import { connect, errorText, sleep, type Login } from './sql';
 
 export interface ProberOptions {
   coordinator: Endpoint;

@@ -1,5 +1,6 @@
-import { WALRECEIVER_APPLICATION_NAME } from './instance';
-import { errorText, sleep, withInstance, type Endpoint, type Login } from './sql';
+import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
+import type { Endpoint } from '../domain/segment';
+import { errorText, sleep, withInstance, type Login } from './sql';
 
 async function walsenderState(primary: Endpoint, login: Login): Promise<string | undefined> {
   return withInstance(primary, { ...login, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 }, async (c) => {

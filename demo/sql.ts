@@ -1,10 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-
-export interface Endpoint {
-  address: string;
-  port: number;
-}
+import type { Endpoint } from '../domain/segment';
 
 /** Who the demo's own sessions log in as; on a Greenplum flavour they ask for utility mode, as gpMgmt's tools do. */
 export interface Login {

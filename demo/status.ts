@@ -1,6 +1,6 @@
 import type { SegmentRow } from '../domain/segment';
 import { formatTable } from '../cluster/format/table';
-import { WALRECEIVER_APPLICATION_NAME } from './instance';
+import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import { withInstance, type Login } from './sql';
 
 /** One line of `gpstate`, plus what the catalog cannot know. */

@@ -239,5 +239,3 @@ export interface RecoveryActivities {
   automaticRuns(input: AutomaticRunsInput): Promise<AutomaticRuns>;
   notify(input: NotifyInput): Promise<NotifyOutcome>;
 }
-
-export type ActivityName = keyof RecoveryActivities;

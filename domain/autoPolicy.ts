@@ -108,6 +108,17 @@ export type AutoDecision =
 /** What AutoDecision search attribute a run carries. */
 export type AutoDecisionName = 'started' | 'skipped' | 'failed';
 
+/** What autoRecoveryWorkflow returns: its decision, and the recovery it started. */
+export interface AutoRecoveryResult {
+  decision: AutoDecisionName;
+  code: AutoReasonCode;
+  reason: string;
+  actionable: boolean;
+  /** The notification hook took the summary of this decision. */
+  notified: boolean;
+  recovery?: { workflowId: string; runId: string; type: string; outcome: string; error?: string };
+}
+
 /** The JSON a notification hook receives. */
 export interface AutoNotification {
   event: 'started' | 'ended' | 'skipped';

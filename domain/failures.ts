@@ -95,11 +95,10 @@ export class NotReadyError extends GprecoverError {
   readonly failureType = FailureType.NotReady;
 }
 
-/** Exit codes as gprecoverseg: 0 ok, 1 recovery failed, 2 bad arguments or validation, 4 user abort. */
+/** Exit codes as gprecoverseg: 0 ok, 1 recovery failed, 2 bad arguments or validation (its 4, a user abort at a prompt, has no counterpart: gprecover never prompts). */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_ABORT = 4;
 
 export function exitCodeForFailureType(type: string | undefined): number {
   return type === FailureType.InvalidRequest ? EXIT_USAGE : EXIT_FAILED;

@@ -1,8 +1,6 @@
 import type { RunControls } from './liveControls';
 import type { Location, SegmentRow } from './segment';
 
-export type { Location } from './segment';
-
 export type RecoveryType = 'incremental' | 'full' | 'differential';
 
 /** One recovery or rebalance per cluster at a time: they share this workflow id, whoever starts them. */

@@ -1,18 +1,17 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /** Custom search attributes every run carries, for the audit trail (`gprecover history`). */
-export const ClusterName = defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD);
-export const ContentIds = defineSearchAttributeKey('ContentIds', SearchAttributeType.KEYWORD_LIST);
-export const RecoveryType = defineSearchAttributeKey('RecoveryType', SearchAttributeType.KEYWORD);
-export const RecoveryOutcome = defineSearchAttributeKey('RecoveryOutcome', SearchAttributeType.KEYWORD);
+export const ClusterNameKey = defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD);
+export const ContentIdsKey = defineSearchAttributeKey('ContentIds', SearchAttributeType.KEYWORD_LIST);
+export const RecoveryTypeKey = defineSearchAttributeKey('RecoveryType', SearchAttributeType.KEYWORD);
+export const RecoveryOutcomeKey = defineSearchAttributeKey('RecoveryOutcome', SearchAttributeType.KEYWORD);
 /** What an automatic run decided: started, skipped or failed (its memo says why). */
-export const AutoDecision = defineSearchAttributeKey('AutoDecision', SearchAttributeType.KEYWORD);
+export const AutoDecisionKey = defineSearchAttributeKey('AutoDecision', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [ClusterName, ContentIds, RecoveryType, RecoveryOutcome, AutoDecision];
+export const ALL_SEARCH_ATTRIBUTES = [ClusterNameKey, ContentIdsKey, RecoveryTypeKey, RecoveryOutcomeKey, AutoDecisionKey];
 
 /** Values of RecoveryType: a run's recovery type, 'mixed' for several (-i with per-line types), or a rebalance. */
 export const RECOVERY_TYPES = ['full', 'incremental', 'differential', 'rebalance', 'mixed'] as const;
-export type RecoveryTypeValue = (typeof RECOVERY_TYPES)[number];
 
 /** Values of RecoveryOutcome: how a run (or an automatic check's recovery) ended; 'invalid' is a refused request. */
 export const OUTCOMES = { succeeded: 'succeeded', failed: 'failed', invalid: 'invalid', cancelled: 'cancelled', dryRun: 'dry-run' } as const;

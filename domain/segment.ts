@@ -12,6 +12,9 @@ export interface Location {
   datadir: string;
 }
 
+/** Where a session reaches one instance: its address and port. */
+export type Endpoint = Pick<Location, 'address' | 'port'>;
+
 /** One row of gp_segment_configuration (Greenplum 6/7, Cloudberry). */
 export interface SegmentRow extends Location {
   dbid: number;
@@ -22,10 +25,6 @@ export interface SegmentRow extends Location {
   status: Status;
 }
 
-export function locationOf(l: Location): Location {
-  return { hostname: l.hostname, address: l.address, port: l.port, datadir: l.datadir };
-}
-
 export const sameLocation = (a: Location, b: Location): boolean =>
   a.hostname === b.hostname && a.address === b.address && a.port === b.port && a.datadir === b.datadir;
 
@@ -33,12 +32,13 @@ export const sameLocation = (a: Location, b: Location): boolean =>
 export const sameHost = (a: Pick<Location, 'hostname' | 'address'>, b: Pick<Location, 'hostname' | 'address'>): boolean =>
   a.hostname === b.hostname || a.address === b.address;
 
+/** The location of a row (or of anything that has one), nothing else of it. */
+export function locationOf(l: Location): Location {
+  return { hostname: l.hostname, address: l.address, port: l.port, datadir: l.datadir };
+}
+
 /** `host:port:datadir`, as gprecoverseg prints a location. */
 export const where = (l: Pick<Location, 'hostname' | 'port' | 'datadir'>): string => `${l.hostname}:${l.port}:${l.datadir}`;
-
-export function segmentLabel(s: Pick<SegmentRow, 'dbid' | 'content' | 'hostname' | 'port' | 'datadir'>): string {
-  return `dbid ${s.dbid} (content ${s.content}) ${s.hostname}:${s.port} ${s.datadir}`;
-}
 
 /** The acting primary of a content: FTS holds it up, and nothing may stop, wipe or move it. */
 export const isActingPrimary = (s: Pick<SegmentRow, 'role' | 'status'>): boolean => s.role === 'p' && s.status === 'u';

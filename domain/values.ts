@@ -81,5 +81,3 @@ export function clusterNameProblem(name: unknown): string | undefined {
   if (name.length > 200) return `cluster name '${name.slice(0, 40)}…' is longer than 200 characters`;
   return undefined;
 }
-
-export const isValidPort = (p: unknown): p is number => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;

@@ -4,6 +4,8 @@ export interface ActivityCall {
   name: string;
   attempt: number;
   input: unknown;
+  /** The workflow type that called it: a run's own calls told from its children's. */
+  workflowType?: string;
 }
 
 /** Records every activity call a worker runs, in order (tests count attempts, inspect inputs). */
@@ -11,7 +13,7 @@ export function recordCalls(into: ActivityCall[]): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
-        into.push({ name: ctx.info.activityType, attempt: ctx.info.attempt, input: input.args[0] });
+        into.push({ name: ctx.info.activityType, attempt: ctx.info.attempt, input: input.args[0], workflowType: ctx.info.workflowType });
         return next(input);
       },
     },

@@ -112,5 +112,7 @@ export function checkProfiles(outageSeconds: number) {
   };
 }
 
+export type CheckProfiles = ReturnType<typeof checkProfiles>;
+
 /** `gprecover check`'s round trip through a worker. */
 export const workerCheckProfile = () => profile<'workerInfo'>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } }, DEFAULT_OUTAGE_SECONDS);

@@ -3,10 +3,11 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import { DEFAULT_REPLAY_LAG_GB } from '../domain/options';
-import { GiB, unbalancedPairs, type Swap } from '../domain/plan';
+import { overReplayLag, unbalancedPairs, type Swap } from '../domain/decide';
 import { rebalanceInputProblems } from '../domain/recoveryInput';
 import type { RebalanceInput, RebalanceResult, SegmentPlan } from '../domain/recovery';
-import { ClusterName, ContentIds, contentIdsThatFit, OUTCOMES, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
+import { locationOf } from '../domain/segment';
+import { ClusterNameKey, ContentIdsKey, contentIdsThatFit, OUTCOMES, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
 import { plannedItemsQuery } from './messages';
@@ -22,7 +23,7 @@ async function checkReplayLag(input: RebalanceInput, swaps: Swap[], activities: 
   const limitGB = input.replayLagGB ?? DEFAULT_REPLAY_LAG_GB;
   for (const s of swaps) {
     const lag = await activities.catalog.replayLagBytes({ cluster: input.cluster, primaryDbid: s.actingPrimary });
-    if (lag !== null && lag >= limitGB * GiB) {
+    if (overReplayLag(lag, limitGB)) {
       throw ApplicationFailure.create({
         type: FailureType.InvalidRequest,
         nonRetryable: true,
@@ -70,16 +71,17 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   let lockHeld = false;
   let planned: SegmentPlan[] = [];
   setHandler(plannedItemsQuery, () => planned);
-  if (!isChild) upsertSearchAttributes([{ key: ClusterName, value: cluster }, { key: RecoveryType, value: 'rebalance' }]);
+  if (!isChild) upsertSearchAttributes([{ key: ClusterNameKey, value: cluster }, { key: RecoveryTypeKey, value: 'rebalance' }]);
   try {
     const snapshot = await activities.catalog.readCluster({ cluster });
     lockHeld = (await activities.catalog.acquireRecoveryLock({ ...lockRequest, checkOnly: !!input.dryRun })).held;
     const { swaps, skipped } = unbalancedPairs(snapshot.segments);
+    for (const s of swaps) log.info(s.reason);
     for (const s of skipped) log.warn(s.reason);
     await checkReplayLag(input, swaps, activities);
-    if (!isChild) upsertSearchAttributes([{ key: ContentIds, value: contentIdsThatFit(swaps.map((c) => c.content)) }]);
+    if (!isChild) upsertSearchAttributes([{ key: ContentIdsKey, value: contentIdsThatFit(swaps.map((c) => c.content)) }]);
     if (input.dryRun || swaps.length === 0) {
-      if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: input.dryRun ? OUTCOMES.dryRun : OUTCOMES.succeeded }]);
+      if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: input.dryRun ? OUTCOMES.dryRun : OUTCOMES.succeeded }]);
       return { swapped: [], skipped, recovered: [] };
     }
 
@@ -91,7 +93,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       const source = after.segments.find((s) => s.dbid === c.preferredPrimary)!;
       return {
         content: c.content, dbid: failed.dbid, type: 'incremental', failed, source, moved: false,
-        target: { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir },
+        target: locationOf(failed),
       };
     });
     const hba = await activities.host.trustRecoveryHosts({ cluster, items: planned });
@@ -110,11 +112,11 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
     if (failures.length) {
       throw ApplicationFailure.create({ type: FailureType.RecoveryFailed, nonRetryable: true, message: `the roles were swapped, but ${failures.length} demoted segment(s) were not recovered: ${failures.join('; ')}` });
     }
-    if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.succeeded }]);
+    if (!isChild) upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: OUTCOMES.succeeded }]);
     return { swapped: swaps.map((c) => c.content), skipped, recovered: toRun.map((i) => i.dbid) };
   } catch (err) {
     if (cancelledCause(err)) {
-      if (!isChild) await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.cancelled }]));
+      if (!isChild) await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: OUTCOMES.cancelled }]));
       throw asCancelled(err, 'rebalance cancelled');
     }
     const failure = runFailure(err);

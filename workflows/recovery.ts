@@ -14,7 +14,7 @@ import { liveControls } from './liveControls';
 import { plannedItemsQuery, recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
-import { ClusterName, ContentIds, contentIdsThatFit, OUTCOMES, RecoveryOutcome, RecoveryType } from '../domain/searchAttributes';
+import { ClusterNameKey, ContentIdsKey, contentIdsThatFit, OUTCOMES, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { recordFailure, releaseRunLock } from './runRecord';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 
@@ -43,7 +43,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
   setHandler(plannedItemsQuery, () => plan?.items ?? []);
   const controls = liveControls(input, status);
   status.controls = controls;
-  upsertSearchAttributes([{ key: ClusterName, value: input.cluster }, { key: RecoveryType, value: runType(input) }]);
+  upsertSearchAttributes([{ key: ClusterNameKey, value: input.cluster }, { key: RecoveryTypeKey, value: runType(input) }]);
   const activities = activityProfiles(input.outageSeconds);
   const lockRequest = { cluster: input.cluster, coordinatorDataDirectory: input.coordinatorDataDirectory };
   let lockHeld = false;
@@ -63,14 +63,14 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     status.warnings = [...(lock.note ? [lock.note] : []), ...plan.warnings];
     status.segments = plan.items.map((it) => segmentStatus(it));
     upsertSearchAttributes([
-      { key: ContentIds, value: contentIdsThatFit(plan.items.map((i) => i.content)) },
-      { key: RecoveryType, value: runType(input, plan) },
+      { key: ContentIdsKey, value: contentIdsThatFit(plan.items.map((i) => i.content)) },
+      { key: RecoveryTypeKey, value: runType(input, plan) },
     ]);
     for (const s of plan.skipped) log.warn(`dbid ${s.dbid} (content ${s.content}) skipped: ${s.reason}`);
     log.info(`plan: ${plan.items.map((i) => `dbid ${i.dbid} ${i.type}${i.moved ? ` -> ${i.target.hostname}:${i.target.datadir}` : ''}`).join(', ') || 'no segments to recover'}`);
     if (input.dryRun) {
       status.phase = 'done';
-      upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.dryRun }]);
+      upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: OUTCOMES.dryRun }]);
       return result(status, plan);
     }
     status.phase = 'recovering';
@@ -106,13 +106,13 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       });
     }
     status.phase = 'done';
-    upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.succeeded }]);
+    upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: OUTCOMES.succeeded }]);
     return result(status, plan);
   } catch (err) {
     if (cancelledCause(err)) {
       status.phase = 'cancelled';
       for (const s of status.segments) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
-      await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcome, value: OUTCOMES.cancelled }]));
+      await CancellationScope.nonCancellable(async () => upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: OUTCOMES.cancelled }]));
       throw asCancelled(err, 'recovery cancelled');
     }
     const failure = runFailure(err);

@@ -3,14 +3,14 @@ import { FailureType } from '../domain/failures';
 import type { ActivityProfiles } from './activityProfiles';
 import type { LockRequest } from '../domain/activities';
 import { rootMessage } from './failures';
-import { OUTCOMES, RecoveryOutcome } from '../domain/searchAttributes';
+import { OUTCOMES, RecoveryOutcomeKey } from '../domain/searchAttributes';
 
 /**
  * A failed run's visibility record: its outcome, and the root cause in the memo, so that `gprecover history` shows
  * it without reading the run's history.
  */
 export function recordFailure(failure: ApplicationFailure): void {
-  upsertSearchAttributes([{ key: RecoveryOutcome, value: failure.type === FailureType.InvalidRequest ? OUTCOMES.invalid : OUTCOMES.failed }]);
+  upsertSearchAttributes([{ key: RecoveryOutcomeKey, value: failure.type === FailureType.InvalidRequest ? OUTCOMES.invalid : OUTCOMES.failed }]);
   upsertMemo({ error: failure.message.slice(0, 500) });
 }
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, log, patched, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
-import { ClusterName, ContentIds, RecoveryType } from '../domain/searchAttributes';
+import { ClusterNameKey, ContentIdsKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
@@ -44,9 +44,9 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
   upsertSearchAttributes([
-    { key: ClusterName, value: cluster },
-    { key: ContentIds, value: [String(item.content)] },
-    { key: RecoveryType, value: item.type },
+    { key: ClusterNameKey, value: cluster },
+    { key: ContentIdsKey, value: [String(item.content)] },
+    { key: RecoveryTypeKey, value: item.type },
   ]);
   const runTag = `run ${info.parent.workflowId}/${info.parent.runId.slice(0, 8)}`;
   const step = { cluster, item };

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { autoScheduleId, SCHEDULE_REQUESTER_PREFIX, withPolicyDefaults, type AutoPolicy, type AutoRecoveryInput } from '../../domain/autoPolicy';
 import { autoRecoveryWorkflow } from '../../workflows';
-import { ClusterName } from '../../domain/searchAttributes';
+import { ClusterNameKey } from '../../domain/searchAttributes';
 import { commandHelp, defineCommand, intOption, parseCommand } from '../args';
 import { loadPolicyFile } from '../autoPolicyFile';
 import { describePolicy, EVERY_MS, formatEvery, parseEvery } from '../autoText';
@@ -85,7 +85,7 @@ async function enable(client: Client, cluster: string, everyMs: number, policy: 
     workflowId: scheduleId,
     args: [input],
     memo: { requestedBy: `${SCHEDULE_REQUESTER_PREFIX}${scheduleId}` },
-    typedSearchAttributes: [{ key: ClusterName, value: cluster }],
+    typedSearchAttributes: [{ key: ClusterNameKey, value: cluster }],
   };
   const spec = { intervals: [{ every: everyMs }] };
   // A check still deciding, or waiting for the recovery it started, is never doubled; checks missed while Temporal

@@ -13,7 +13,8 @@ export const STATE = defineCommand({
   summary: [
     "gpstate -e / -m of a configured cluster in one table: each segment's role, preferred role, mode, status, location,",
     'whether it answers, WAL bytes each mirror is behind, and what its content needs (recover, rebalance, double fault,',
-    "catching up); then gprecoverseg's lock and any running gprecover run of the cluster with its progress.",
+    "down, catching up, waiting for FTS) and why; then gprecoverseg's lock and any running gprecover run of the cluster",
+    'with its progress.',
   ].join('\n'),
   options: {
     cluster: { type: 'string', arg: 'C', help: "the cluster (default $GPRECOVER_CLUSTER or 'demo')" },

@@ -3,7 +3,8 @@
 import { defaultPayloadConverter, type PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { SegmentRow } from '../../domain/segment';
-import type { Location, RebalanceResult, RecoveryStatus, SkippedContent } from '../../domain/recovery';
+import type { RebalanceResult, RecoveryStatus, SkippedContent } from '../../domain/recovery';
+import type { Location } from '../../domain/segment';
 import {
   asObject,
   descendants,

@@ -1,7 +1,8 @@
 // What `gprecover show` reports about a run: the shapes built from its event histories (fromHistory.ts) and printed
 // as text (format.ts).
 import type { SegmentRow } from '../../domain/segment';
-import type { Location, RebalanceResult, SkippedContent } from '../../domain/recovery';
+import type { RebalanceResult, SkippedContent } from '../../domain/recovery';
+import type { Location } from '../../domain/segment';
 
 /** 'abandoned': still open when its workflow closed (terminated, or cancelled without waiting for it). */
 export type StepOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled' | 'running' | 'abandoned';

@@ -25,9 +25,3 @@ export function permanentReason(output: string, exitCode?: number): string | und
   if (exitCode === 126 || exitCode === 127) return 'program not found or not executable';
   return undefined;
 }
-
-/** The error for a failed tool run: permanent when its output says so, otherwise one retry may cure. */
-export function toolFailure(message: string, output: string, exitCode?: number): Error {
-  const reason = permanentReason(output, exitCode);
-  return reason ? new ToolFailureError(`${message} (${reason}; retrying cannot fix this)`) : new Error(message);
-}

@@ -15,10 +15,3 @@ export function parseProgress(tool: CopyProgress['tool'], line: string): CopyPro
   if (rs) return { tool, doneKb: Math.round(Number(rs[1].replace(/,/g, '')) / 1024), percent: Number(rs[2]), line };
   return { tool, line };
 }
-
-export function formatProgress(p: CopyProgress | undefined): string {
-  if (!p) return '';
-  if (p.doneKb !== undefined && p.totalKb) return `${p.tool} ${p.doneKb}/${p.totalKb} kB (${p.percent}%)`;
-  if (p.percent !== undefined) return `${p.tool} ${p.percent}%`;
-  return `${p.tool} ${p.line}`.trim();
-}

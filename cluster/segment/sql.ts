@@ -5,15 +5,11 @@ import {
   WALRECEIVER_APPLICATION_NAME,
 } from '../../domain/names';
 import type { SourceProbe } from '../../domain/probe';
+import type { Endpoint } from '../../domain/segment';
 import type { ClusterConfig } from '../config';
 import type { ClusterContext } from '../context';
 import { conninfo } from '../exec/conninfo';
 import { pgpassLookup } from '../pgpass';
-
-export interface Endpoint {
-  address: string;
-  port: number;
-}
 
 /** A segment that does not answer a direct connection. */
 export class SegmentUnavailableError extends UnavailableError {

@@ -1,7 +1,8 @@
 import { PermanentError } from '../../domain/failures';
+import type { Endpoint } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { runChecked, type Executor } from '../exec/executor';
-import { withSegment, type Endpoint } from './sql';
+import { withSegment } from './sql';
 
 /** A user tablespace of a data directory: pg_tblspc/<oid> and where its link points. */
 export interface TablespaceLink {

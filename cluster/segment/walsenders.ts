@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPLICATION_SLOT } from '../../domain/names';
+import type { Endpoint } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { CopyConflictError } from './errors';
-import { withSegment, type Endpoint } from './sql';
+import { withSegment } from './sql';
 
 /**
  * pg.py kill_existing_walsenders_on_primary: the source's old walsenders end, so that a mirror whose host hung (its

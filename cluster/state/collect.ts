@@ -3,16 +3,16 @@ import type { FlavorSummary } from '../../domain/flavor';
 import { readSegments, withCoordinator } from '../catalog';
 import type { ClusterConfig } from '../config';
 import { ClusterContext } from '../context';
-import { contentActions, type ContentState } from './actions';
+import { contentStates, type ContentState } from './actions';
 import { readLock, type LockView } from './lock';
-import { probeSegments, type SegmentState } from './segments';
+import { probeSegments, type ProbedSegment } from './segments';
 
 /** gpstate -e / -m of one cluster, as the catalog and each instance say it right now. */
 export interface ClusterState {
   cluster: string;
   flavor: FlavorSummary;
   coordinator: { host: string; port: number };
-  segments: SegmentState[];
+  segments: ProbedSegment[];
   contents: ContentState[];
   /** gprecoverseg's lock directory on the coordinator host; null when there is none. */
   lock: LockView | null;
@@ -40,7 +40,7 @@ export async function collectClusterState(cfg: ClusterConfig): Promise<ClusterSt
       flavor: ctx.summary,
       coordinator: { host: cfg.coordinator.host, port: cfg.coordinator.port },
       segments,
-      contents: contentActions(rows),
+      contents: contentStates(rows),
       ...lock,
     };
   } finally {

@@ -1,6 +1,6 @@
 // Text of `gprecover state`: pure, from a collected ClusterState.
 import { formatTable } from '../format/table';
-import { actionSummary } from './actions';
+import { actionSummary, reasonLines } from './actions';
 import type { ClusterState } from './collect';
 import { lockLine } from './lock';
 
@@ -22,6 +22,7 @@ export function formatState(s: ClusterState): string[] {
     `cluster ${s.cluster} (${s.flavor.title}), coordinator ${s.coordinator.host}:${s.coordinator.port}`,
     ...stateTable(s),
     actionSummary(s.contents),
+    ...reasonLines(s.contents),
     s.lockError ? `gprecoverseg lock: unknown (${s.lockError})` : lockLine(s.lock),
   ];
 }

@@ -4,7 +4,7 @@ import type { ClusterContext } from '../context';
 import { withSegment } from '../segment/sql';
 
 /** One row of the catalog, plus what only the instance itself can tell. */
-export interface SegmentState extends SegmentRow {
+export interface ProbedSegment extends SegmentRow {
   /** The instance answered just now: a utility-mode session, or a running postmaster's refusal (a mirror in recovery). */
   answers: boolean;
   /**
@@ -69,7 +69,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /** Asks every instance directly (utility mode, as the flavour requires); one that does not answer is shown so. */
-export async function probeSegments(ctx: ClusterContext, rows: SegmentRow[]): Promise<SegmentState[]> {
+export async function probeSegments(ctx: ClusterContext, rows: SegmentRow[]): Promise<ProbedSegment[]> {
   const probes = await mapLimit(rows, PARALLEL, (r) => probe(ctx, r));
   return rows.map((r, i) => {
     if (r.role !== 'm') return { ...r, answers: probes[i].answers, walBytesBehind: null };

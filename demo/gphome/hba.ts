@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { HOST_NAME_ENV } from '../../cluster/exec/local';
-import { HOSTS_ENV } from './common';
+import { HOSTS_ENV } from './env';
 
 export const PLUMBING_MARK = '# gprecover demo: loopback plumbing, not a host';
 

@@ -8,7 +8,7 @@ import { buildSync } from 'esbuild';
 import { DemoError } from '../errors';
 import path from 'node:path';
 import { osIdentity } from '../../cluster/exec/local';
-import { FLAVOR_ENV, HOSTS_ENV, PG_BIN_ENV } from './common';
+import { FLAVOR_ENV, HOSTS_ENV, PG_BIN_ENV } from './env';
 
 export type GpHomeFlavor = 'gp7' | 'cloudberry';
 

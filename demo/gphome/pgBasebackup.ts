@@ -13,12 +13,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import {
-  atoi, conninfoGet, connectionFailurePrefix, exitIfSignalled, fixPrimaryConninfo, formatConninfo, fsyncDir, gucQuote,
-  has, installSignalForwarding, isDirNonEmpty, isUri, lastValue, libpqErrorText, parseArgs, parseConninfo, realPgBin,
-  rebuild, resolveTarget, runReal, values, WALRECEIVER_APPLICATION_NAME, writeInternalConf, AUTO_CONF,
-  type Conninfo, type OptSpec, type ParsedArgs, type Target,
-} from './common';
+import { WALRECEIVER_APPLICATION_NAME } from '../../domain/names';
+import { AUTO_CONF, fixPrimaryConninfo, gucQuote, writeInternalConf } from './autoConf';
+import { type Conninfo, conninfoGet, formatConninfo, isUri, parseConninfo } from './conninfo';
+import { fsyncDir, isDirNonEmpty } from './dirs';
+import { realPgBin } from './env';
+import { atoi, has, lastValue, type OptSpec, parseArgs, type ParsedArgs, rebuild, values } from './getopt';
+import { connectionFailurePrefix, libpqErrorText, resolveTarget, type Target } from './libpqTarget';
+import { exitIfSignalled, installSignalForwarding, runReal } from './realTool';
 import { hbaRefusal } from './hba';
 
 /** PostgreSQL 15's options plus Greenplum's (write-conf-files-only, force-overwrite, target-gp-dbid, exclude…). */

@@ -11,7 +11,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { dbidOf, flavorLabel, gpRoleIn, parseArgs, realPgBin, rebuild, runReal, values, lastValue, has, withoutGpRole, type OptSpec } from './common';
+import { dbidOf } from './autoConf';
+import { flavorLabel, realPgBin } from './env';
+import { has, lastValue, type OptSpec, parseArgs, rebuild, values } from './getopt';
+import { gpRoleIn, withoutGpRole } from './gpRole';
+import { runReal } from './realTool';
 
 export const PG_CTL_OPTIONS: OptSpec[] = [
   { name: 'pgdata', short: 'D', arg: true },

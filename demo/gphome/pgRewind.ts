@@ -9,10 +9,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  AUTO_CONF, INTERNAL_AUTO_CONF, conninfoGet, connectionFailurePrefix, fixPrimaryConninfo, gucQuote, has, lastValue, parseArgs,
-  parseConninfo, realPgBin, rebuild, resolveTarget, runReal, type OptSpec,
-} from './common';
+import { AUTO_CONF, fixPrimaryConninfo, gucQuote, INTERNAL_AUTO_CONF } from './autoConf';
+import { conninfoGet, parseConninfo } from './conninfo';
+import { realPgBin } from './env';
+import { has, lastValue, type OptSpec, parseArgs, rebuild } from './getopt';
+import { connectionFailurePrefix, resolveTarget } from './libpqTarget';
+import { runReal } from './realTool';
 import { hbaRefusal } from './hba';
 
 export const REWIND_OPTIONS: OptSpec[] = [

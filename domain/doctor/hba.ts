@@ -73,7 +73,7 @@ export function decidingReplicationRule(rules: HbaRuleFact[], c: ReplicationClie
 }
 
 /** The rule admits the connection (anything but reject; a password method still needs the password from ~/.pgpass). */
-export const admits = (rule: HbaRuleFact | undefined): boolean => rule !== undefined && rule.method !== 'reject';
+export const ruleAdmits = (rule: HbaRuleFact | undefined): boolean => rule !== undefined && rule.method !== 'reject';
 
 /** An address as gprecoverseg writes it into pg_hba.conf: IPv4 /32, IPv6 /128. */
 export function hbaCidr(a: string): string {

@@ -1,9 +1,10 @@
 // gprecover doctor's judgement: facts in, findings out, one rule per check, each finding with what to do. Pure, so
 // every rule is unit-tested (test/pure/doctorJudgement.test.ts); the gathering is in cluster/doctor/.
 import { decideHeldLock } from '../lockPolicy';
-import { GiB, MIN_RSYNC_VERSION, versionBelow } from '../plan';
+import { MIN_RSYNC_VERSION, versionBelow } from '../plan';
+import { GiB } from '../units';
 import type { DoctorFacts, HostFacts, PairFacts, TemporalFacts } from './facts';
-import { admits, decidingReplicationRule, hbaCidr } from './hba';
+import { decidingReplicationRule, hbaCidr, ruleAdmits } from './hba';
 
 /** blocks: a recovery cannot run (or cannot recover that part); warns: it runs, something may bite; ok: as it should be. */
 export type Severity = 'blocks' | 'warns' | 'ok';
@@ -125,7 +126,7 @@ function pgHba(facts: DoctorFacts, p: PairFacts): Finding[] {
   const addresses = hostAddressesOf(facts, mirrorHost);
   if (!addresses) return [];
   const client = (ip: string) => ({ ip, user: facts.replicationUser, serverAddresses: hostAddressesOf(facts, p.primary.hostname) ?? [] });
-  const refused = addresses.filter((ip) => !admits(decidingReplicationRule(rules, client(ip))));
+  const refused = addresses.filter((ip) => !ruleAdmits(decidingReplicationRule(rules, client(ip))));
   const who = `replication connections of ${facts.replicationUser} from ${mirrorHost}, where its mirror dbid ${p.mirror.dbid} runs`;
   if (!refused.length) return [{ ...base, severity: 'ok', found: `pg_hba.conf admits ${who} (${addresses.join(', ')})` }];
   return [{ ...base, severity: 'warns', found: `pg_hba.conf does not admit ${who}, from ${refused.join(', ')}`,

@@ -1,4 +1,3 @@
 export { PlanError } from './planError';
 export { selectTargets } from './selectTargets';
-export { GiB, MIN_RSYNC_VERSION, probeRequests, validateTargets, versionBelow } from './validateTargets';
-export { unbalancedPairs, type Swap } from './rebalancePairs';
+export { MIN_RSYNC_VERSION, probeRequests, validateTargets, versionBelow } from './validateTargets';

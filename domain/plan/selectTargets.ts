@@ -1,9 +1,10 @@
 // Pure planning, first pass: which failed segment is rebuilt where, from what, and how, from the catalog alone.
 // Deterministic, so the workflow runs it and the plan is in its history.
+import { sourceFor } from '../decide/contentAction';
 import type { ClusterSnapshot } from '../probe';
-import type { Location, RecoveryInput, RecoveryType, SegmentPlan } from '../recovery';
+import type { RecoveryInput, RecoveryType, SegmentPlan } from '../recovery';
 import { matchesSegment, type RecoverConfigLine } from '../recoverConfig';
-import { where, type SegmentRow } from '../segment';
+import { locationOf, where, type Location, type SegmentRow } from '../segment';
 import { PlanError } from './planError';
 
 function recoveryTypeFor(input: RecoveryInput, line: RecoverConfigLine | undefined, moved: boolean): RecoveryType {
@@ -57,19 +58,14 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
       problems.push(`${label} is the acting primary; it is never stopped or moved (rebalance first)`);
       continue;
     }
-    const peer = segs.find((s) => s.content === failed.content && s.dbid !== failed.dbid);
-    if (!peer) {
-      problems.push(`${label} has no mirror or primary peer to recover from`);
+    const way = sourceFor(failed, segs);
+    if (way.action !== 'recover') {
+      problems.push(way.action === 'wait' ? `${way.reason}; wait for FTS or check the cluster`
+        : way.peer ? `${way.reason} (double fault); gprecover cannot recover it, repair one segment by hand first`
+          : `${way.reason}; there is nothing to recover it from`);
       continue;
     }
-    if (peer.status === 'd') {
-      problems.push(`content ${failed.content}: both dbid ${failed.dbid} and dbid ${peer.dbid} are down (double fault); gprecover cannot recover it, repair one segment by hand first`);
-      continue;
-    }
-    if (peer.role !== 'p') {
-      problems.push(`content ${failed.content}: dbid ${failed.dbid} is the acting primary and FTS has not promoted its mirror dbid ${peer.dbid}; wait for FTS or check the cluster`);
-      continue;
-    }
+    const peer = way.source;
     const spare = spareFor.get(failed.hostname);
     const lineTarget = line?.target;
     const moved = !!lineTarget || !!spare;
@@ -77,7 +73,7 @@ export function selectTargets(snapshot: ClusterSnapshot, input: RecoveryInput, l
       problems.push(`${label} is already up; nothing to recover`);
       continue;
     }
-    let target: Location = { hostname: failed.hostname, address: failed.address, port: failed.port, datadir: failed.datadir };
+    let target: Location = locationOf(failed);
     if (lineTarget) {
       const hostname = lineTarget.hostname ?? Object.keys(snapshot.hostAddresses).find((h) => snapshot.hostAddresses[h] === lineTarget.address) ?? lineTarget.address;
       // Every host a recovery reaches is one the worker knows: a host of the catalog, or one its configuration names.

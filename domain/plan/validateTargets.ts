@@ -3,9 +3,9 @@
 import type { DirProbe, DirProbeRequest, ProbeResult, SourceProbe } from '../probe';
 import type { RecoveryPlan, SegmentPlan, SkippedContent } from '../recovery';
 import { where } from '../segment';
+import { GiB } from '../units';
 import { PlanError } from './planError';
 
-export const GiB = 1024 ** 3;
 const gb = (bytes: number) => `${(bytes / GiB).toFixed(1)} GB`;
 
 /** What to probe on the segment hosts for these items: each target directory (and port and room, for moves). */

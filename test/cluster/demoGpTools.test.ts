@@ -9,7 +9,9 @@ import { LocalExecutor, osIdentity } from '../../cluster/exec/local';
 import { runChecked, type RunResult } from '../../cluster/exec/executor';
 import { findPgBin } from '../../cluster/pgBin';
 import { GPHOME_ENV_SCRIPT, gpdemoModule, installGpHome } from '../../demo/gphome/install';
-import { gpRoleIn, lastValue, parseArgs, values, withoutGpRole, withWalreceiverName } from '../../demo/gphome/common';
+import { withWalreceiverName } from '../../demo/gphome/autoConf';
+import { lastValue, parseArgs, values } from '../../demo/gphome/getopt';
+import { gpRoleIn, withoutGpRole } from '../../demo/gphome/gpRole';
 import { PG_CTL_OPTIONS } from '../../demo/gphome/pgCtlStart';
 import { BASEBACKUP_OPTIONS } from '../../demo/gphome/pgBasebackup';
 

@@ -9,7 +9,7 @@ import { recoveryWorkflow } from '../../workflows';
 import { sampleCopies } from '../helpers/copySampler';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from '../helpers/demo';
 import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess';
-import { freePort } from '../helpers/net';
+import { freePort } from '../../testkit/freePort';
 
 // The one test that needs a Temporal server of its own: it restarts it, with its SQLite history, mid-run.
 describe('restart of the Temporal dev server (SQLite) in the middle of a copy', () => {

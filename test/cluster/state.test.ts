@@ -5,77 +5,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { saveClusterConfig } from '../../cluster/config';
 import type { DemoCluster } from '../../demo';
-import { actionFor, actionSummary, contentActions } from '../../cluster/state/actions';
-import { formatState } from '../../cluster/state/format';
-import { lockViewOf } from '../../cluster/state/lock';
-import { isLiveRefusal } from '../../cluster/state/segments';
-import type { ClusterState } from '../../cluster/state/collect';
 import type { SegmentRow } from '../../domain/segment';
 import { byDbid, createTestCluster, killAndWaitDown } from '../helpers/demo';
 import { runCli } from '../helpers/cli';
 import { eventually, startRecovery, startStubWorker } from '../helpers/stubRuns';
 import { connectHarness } from '../helpers/temporal';
-
-const seg = (dbid: number, content: number, role: 'p' | 'm', over: Partial<SegmentRow> = {}): SegmentRow => ({
-  dbid, content, role, preferredRole: role, mode: 's', status: 'u', port: 6000 + dbid, hostname: `sdw${dbid % 2}`, address: `10.0.0.${dbid}`,
-  datadir: `/data/${role}/gpseg${content}`, ...over,
-});
-
-describe('what each content needs, from catalog rows', () => {
-  const pair = (p: Partial<SegmentRow>, m: Partial<SegmentRow>) => [seg(2, 0, 'p', p), seg(6, 0, 'm', m)];
-
-  it('names recover, rebalance, double fault, catching up, or nothing', () => {
-    expect(actionFor(pair({}, {}))).toBeNull();
-    expect(actionFor(pair({ mode: 'n' }, { status: 'd', mode: 'n' }))).toBe('recover');
-    // Failed over: the old primary is down, its mirror acts as primary.
-    expect(actionFor(pair({ role: 'm', status: 'd', mode: 'n' }, { role: 'p', mode: 'n' }))).toBe('recover');
-    expect(actionFor(pair({ status: 'd', mode: 'n' }, { status: 'd', mode: 'n' }))).toBe('double fault');
-    expect(actionFor(pair({ mode: 'n' }, { mode: 'n' }))).toBe('catching up');
-    // Recovered after a failover: up and in sync, roles swapped.
-    expect(actionFor(pair({ role: 'm' }, { role: 'p' }))).toBe('rebalance');
-    // Swapped but not in sync yet: gprecoverseg -r would refuse it.
-    expect(actionFor(pair({ role: 'm', mode: 'n' }, { role: 'p', mode: 'n' }))).toBe('catching up');
-    expect(actionFor([seg(2, 0, 'p', { status: 'd' })])).toBe('down');
-    expect(actionFor([seg(2, 0, 'p', { mode: 'n' })])).toBeNull();
-  });
-
-  it('one entry per segment content, the coordinator left out; a summary with the next command', () => {
-    const rows = [seg(1, -1, 'p', { mode: 'n' }), seg(2, 0, 'p'), seg(3, 1, 'p', { role: 'm' }), seg(6, 0, 'm', { status: 'd' }), seg(7, 1, 'm', { role: 'p' })];
-    const contents = contentActions(rows);
-    expect(contents).toEqual([{ content: 0, action: 'recover' }, { content: 1, action: 'rebalance' }]);
-    expect(actionSummary(contents)).toBe('to do: content 0 recover, content 1 rebalance (gprecover start-recovery; gprecover rebalance)');
-    expect(actionSummary([{ content: 0, action: null }])).toMatch(/^nothing to do/);
-    expect(actionSummary([{ content: 0, action: 'double fault' }])).toBe('to do: content 0 double fault');
-  });
-
-  it('a postmaster that refuses sessions (a mirror without hot standby) still answers; a refused connection does not', () => {
-    const at = 'cannot connect to the segment at 10.0.0.6:7000: ';
-    expect(isLiveRefusal(new Error(`${at}the database system is in recovery mode`))).toBe(true);
-    expect(isLiveRefusal(new Error(`${at}the database system is starting up`))).toBe(true);
-    expect(isLiveRefusal(new Error(`${at}the database system is not accepting connections`))).toBe(true);
-    expect(isLiveRefusal(new Error(`${at}connect ECONNREFUSED 10.0.0.6:7000`))).toBe(false);
-    expect(isLiveRefusal(new Error(`${at}the database system is shutting down`))).toBe(false);
-  });
-
-  it('reads the lock as a recovery looks at it and formats the view', () => {
-    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'free' })).toBeNull();
-    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'held', pid: 42, cmdline: '' })).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: false });
-    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'held', pid: 42, cmdline: 'python3 /usr/local/gpdb/bin/gprecoverseg -a' })).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: false, command: 'python3 /usr/local/gpdb/bin/gprecoverseg -a' });
-    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'stale', pid: '42' })).toEqual({ path: '/d/gprecoverseg.lock', pid: 42, stale: true });
-    expect(lockViewOf('/d/gprecoverseg.lock', { state: 'stale', pid: '' })).toEqual({ path: '/d/gprecoverseg.lock', pid: null, stale: true });
-    const rows = [seg(2, 0, 'p'), seg(6, 0, 'm', { status: 'd', mode: 'n' })];
-    const state: ClusterState = {
-      cluster: 'x', flavor: { name: 'gp7', title: 'Greenplum 7.1.0', differential: true }, coordinator: { host: 'cdw', port: 5432 },
-      segments: [{ ...rows[0], answers: true, walBytesBehind: null }, { ...rows[1], answers: false, walBytesBehind: null }],
-      contents: contentActions(rows), lock: { path: '/d/gprecoverseg.lock', pid: 42, stale: true },
-    };
-    const text = formatState(state);
-    expect(text[0]).toBe('cluster x (Greenplum 7.1.0), coordinator cdw:5432');
-    expect(text[2]).toMatch(/^2 +0 +p +p +s +u +sdw0 +10\.0\.0\.2:6002 +\/data\/p\/gpseg0 +yes +recover$/);
-    expect(text[3]).toMatch(/^6 +0 +m +m +n +d +sdw0 +10\.0\.0\.6:6006 +\/data\/m\/gpseg0 +NO +- +recover$/);
-    expect(text.at(-1)).toBe('gprecoverseg lock: held by pid 42 (stale: no such process on the coordinator host) (/d/gprecoverseg.lock)');
-  });
-});
 
 describe('gprecover state on a demo cluster', () => {
   let cluster: DemoCluster;

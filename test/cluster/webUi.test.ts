@@ -21,7 +21,7 @@ import { runCli } from '../helpers/cli';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from '../helpers/demo';
 import { eventually } from '../helpers/stubRuns';
 import { workflowBundle } from '../helpers/temporal';
-import { freePort } from '../helpers/net';
+import { freePort } from '../../testkit/freePort';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

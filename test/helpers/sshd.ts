@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { SshConfig } from '../../cluster/config';
+import { freePort } from '../../testkit/freePort';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -38,17 +38,6 @@ export interface TestSshd {
   dropConnections(): number;
   /** Ends sshd; its files (the worker's key among them) stay until stop() unless `keepFiles` is false. */
   stop(opts?: { keepFiles?: boolean }): Promise<void>;
-}
-
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, address, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** A nologin shell cannot run commands; a locked account ('!' password) is refused by sshd unless PAM decides. */

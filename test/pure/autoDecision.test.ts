@@ -14,7 +14,7 @@ import { requesterLabel } from '../../client/historyTable';
 import { DEFAULT_AUTO_POLICY, withPolicyDefaults, type AutoFacts, type AutoPolicy, type AutoRunRecord } from '../../domain/autoPolicy';
 import type { ClusterSnapshot } from '../../domain/probe';
 import type { SegmentRow } from '../../domain/segment';
-import { autoNeeds, decide, inQuietHours, minutesOfDay } from '../../workflows/autoDecision';
+import { autoNeeds, decide, inQuietHours, minutesOfDay } from '../../domain/decide';
 import { autoInputProblems } from '../../domain/autoInput';
 
 const NOW = new Date('2024-05-10T12:00:00.000Z');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  admits, decidingReplicationRule, diagnose, doctorExitCode, ipBytes, type DoctorFacts, type Finding, type HbaRuleFact, type HostFacts, type PairFacts,
+  decidingReplicationRule, diagnose, doctorExitCode, ipBytes, ruleAdmits, type DoctorFacts, type Finding, type HbaRuleFact, type HostFacts, type PairFacts,
 } from '../../domain/doctor';
 import type { SegmentRow } from '../../domain/segment';
 import { flavorNamed } from '../../cluster/flavor';
@@ -61,8 +61,8 @@ describe('pg_hba.conf rules as PostgreSQL applies them to a replication connecti
   it('the first rule whose type, database, user and address match decides; reject refuses', () => {
     const rules = [rule(1, { address: '10.0.0.0', netmask: '255.255.255.0', method: 'reject' }), rule(2, {})];
     expect(decidingReplicationRule(rules, client('10.0.0.2'))?.line).toBe(1);
-    expect(admits(decidingReplicationRule(rules, client('10.0.0.2')))).toBe(false);
-    expect(admits(decidingReplicationRule(rules.slice(1), client('10.0.0.2')))).toBe(true);
+    expect(ruleAdmits(decidingReplicationRule(rules, client('10.0.0.2')))).toBe(false);
+    expect(ruleAdmits(decidingReplicationRule(rules.slice(1), client('10.0.0.2')))).toBe(true);
     expect(decidingReplicationRule(rules.slice(1), client('10.0.0.3'))).toBeUndefined();
   });
 

@@ -16,7 +16,7 @@ import { fakeSnapshot } from '../../testkit/fakeCluster';
 import type { AutoNotification, AutoPolicy, PreviousDecision } from '../../domain/autoPolicy';
 import { FailureType, InvalidRequestError, LockHeldError, PermanentError } from '../../domain/failures';
 import { autoRecoveryWorkflow, workerCheckWorkflow } from '../../workflows';
-import type { AutoRecoveryResult } from '../../workflows/autoRecovery';
+import type { AutoRecoveryResult } from '../../domain/autoPolicy';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { workflowBundle } from '../helpers/temporal';
 

@@ -58,6 +58,22 @@ function mockActivities(down: number[], calls: Calls, over: Partial<RecoveryActi
   return activities;
 }
 
+/** A copy that heartbeats until the workflow cancels it; `started` resolves once it runs. */
+function copyUntilCancelled(): { started: Promise<void>; run: () => Promise<never> } {
+  let copying: () => void = () => undefined;
+  const started = new Promise<void>((r) => (copying = r));
+  return {
+    started,
+    async run() {
+      copying();
+      for (;;) {
+        heartbeat('pg_basebackup 1024/4096 kB (25%)');
+        await Promise.race([cancelled(), sleep(200)]);
+      }
+    },
+  };
+}
+
 const freshCalls = (): Calls => ({ log: [], backOuts: [], maxPerHost: 0, maxHosts: 0 });
 const count = (calls: Calls, name: string) => calls.log.filter((c) => c.name === name).length;
 const moveLine = 'sdw2|10.0.2.1|7000|/data/mirror/gpseg0 sdw3|10.0.3.1|7000|/data/mirror/gpseg0';
@@ -141,25 +157,42 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect(startFails.backOuts).toEqual([]);
   });
 
+  /** Cancels the run once `copy` runs. */
+  const cancelWhenCopying = (copy: ReturnType<typeof copyUntilCancelled>) => async (workflowId: string) => {
+    await copy.started;
+    await env().client.workflow.getHandle(workflowId).cancel();
+  };
+
   it('a cancelled move stops its copy, then backs the catalog out', async () => {
     const calls = freshCalls();
-    let copying: () => void = () => undefined;
-    const copyStarted = new Promise<void>((r) => (copying = r));
-    const res = await run(mockActivities([6], calls, {
-      copySegment: async () => {
-        copying();
-        for (;;) {
-          heartbeat('pg_basebackup 1024/4096 kB (25%)');
-          await Promise.race([cancelled(), sleep(200)]);
-        }
-      },
-    }), { recoverConfig: moveLine }, async (workflowId) => {
-      await copyStarted;
-      await env().client.workflow.getHandle(workflowId).cancel();
-    });
+    const copy = copyUntilCancelled();
+    const res = await run(mockActivities([6], calls, { copySegment: copy.run }), { recoverConfig: moveLine }, cancelWhenCopying(copy));
     expect(res.ok).toBe(false);
     expect((res as { err: WorkflowFailedError }).err.cause?.name).toBe('CancelledFailure');
     expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'cancelled' }]);
+  });
+
+  it("the run's lock is given back only after every child has ended, backing out included", async () => {
+    const calls = freshCalls();
+    const copy = copyUntilCancelled();
+    // Two children: a move cancelled mid-copy that backs its catalog change out (slowly), and an in-place copy.
+    const twoLines = `${moveLine}\nsdw2|10.0.2.1|7001|/data/mirror/gpseg1`;
+    const res = await run(mockActivities([6, 7], calls, {
+      copySegment: async (input) => (input.item.moved ? copy.run() : { method: 'pg_rewind', attached: false }),
+      backOutCatalog: async (input) => {
+        await sleep(500);
+        calls.backOuts.push({ dbid: input.item.dbid, reason: input.reason });
+        calls.log.push({ name: 'backOutCatalog ended', attempt: 1, input });
+        return true;
+      },
+    }), { recoverConfig: twoLines }, cancelWhenCopying(copy));
+    expect(res.ok).toBe(false);
+    expect((res as { err: WorkflowFailedError }).err.cause?.name).toBe('CancelledFailure');
+    expect(calls.backOuts).toEqual([{ dbid: 6, reason: 'cancelled' }]);
+    const order = calls.log.map((c) => c.name);
+    expect(order.indexOf('releaseRecoveryLock')).toBeGreaterThan(order.indexOf('backOutCatalog ended'));
+    expect(order.filter((n) => n === 'releaseRecoveryLock')).toHaveLength(1);
+    expect(order.at(-1)).toBe('releaseRecoveryLock');
   });
 
   it('a mirror that never reaches u/s fails its segment at the sync timeout; the run is not cancelled', async () => {

@@ -1,73 +1,21 @@
-// Pure: whether an automatic run starts a recovery now, and of which type, or why not. Deterministic (the workflow
-// runs it, so the decision and its reason are in history), and unit-tested without a server.
-import { AUTO_RECOVERY_TYPES, type AutoDecision, type AutoFacts, type AutoPolicy, type AutoRunRecord, type QuietHours } from '../domain/autoPolicy';
-import type { ClusterSnapshot } from '../domain/probe';
-import type { RecoveryType } from '../domain/recovery';
-import type { SegmentRow } from '../domain/segment';
-import { GiB, unbalancedPairs } from '../domain/plan';
+// Whether an automatic run starts a recovery now, and of which type, or why not: the contents' actions
+// (contentAction.ts) weighed against the policy and the facts the check gathered. Deterministic (the workflow runs
+// it, so the decision and its reason are in history), and unit-tested without a server.
+import { AUTO_RECOVERY_TYPES, type AutoDecision, type AutoFacts, type AutoPolicy, type AutoRunRecord } from '../autoPolicy';
+import type { ClusterSnapshot } from '../probe';
+import type { RecoveryType } from '../recovery';
+import type { SegmentRow } from '../segment';
+import { autoNeeds, type AutoNeeds } from './autoNeeds';
+import { inQuietHours } from './quietHours';
+import { overReplayLag } from './replayLag';
 
 const MINUTE = 60_000;
 export const DAY_MS = 24 * 60 * MINUTE;
-
-export interface RebalanceCandidate {
-  content: number;
-  actingPrimary: number;
-}
-
-/** What the catalog alone says needs doing; the workflow gathers facts only for these. */
-export interface AutoNeeds {
-  /** Segments FTS marks down. */
-  down: SegmentRow[];
-  /** Acting primaries of the contents with a segment down: the copies' sources, asked whether they answer. */
-  sources: SegmentRow[];
-  /** With rebalance in the policy and nothing down: pairs up, in sync and out of their preferred roles. */
-  rebalance: RebalanceCandidate[];
-  /** Pairs out of their preferred roles whose mirror is not in sync yet (rebalance waits for them). */
-  unsynchronized: number[];
-}
-
-const pairOf = (rows: SegmentRow[], s: SegmentRow) => rows.find((r) => r.content === s.content && r.dbid !== s.dbid);
-
-export function autoNeeds(snapshot: ClusterSnapshot, policy: Pick<AutoPolicy, 'rebalance'>): AutoNeeds {
-  const rows = snapshot.segments.filter((s) => s.content >= 0);
-  const down = rows.filter((s) => s.status === 'd');
-  const sources = down.map((d) => pairOf(rows, d)).filter((p): p is SegmentRow => !!p && p.role === 'p' && p.status === 'u');
-  let rebalance: RebalanceCandidate[] = [];
-  let unsynchronized: number[] = [];
-  if (policy.rebalance && !down.length) {
-    // What the rebalance it would start decides: with nothing down, a pair it leaves alone is one not in sync yet.
-    const { swaps, skipped } = unbalancedPairs(rows);
-    rebalance = swaps.map((s) => ({ content: s.content, actingPrimary: s.actingPrimary }));
-    unsynchronized = skipped.map((s) => s.content);
-  }
-  return { down, sources: [...new Map(sources.map((s) => [s.dbid, s])).values()], rebalance, unsynchronized };
-}
 
 const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
 const list = (xs: number[]) => xs.join(', ');
 const clock = (iso: string) => `${iso.slice(11, 19)}Z`;
 const minutes = (ms: number) => `${(ms / MINUTE).toFixed(1)} min`;
-
-function hhmm(value: string): number {
-  const [h, m] = value.split(':').map(Number);
-  return h * 60 + m;
-}
-
-/** Minutes since midnight in `timeZone` (Intl is deterministic for a given instant and zone). */
-export function minutesOfDay(now: Date, timeZone = 'UTC'): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return part('hour') * 60 + part('minute');
-}
-
-/** from <= now < to, where from > to spans midnight; from == to is no quiet time at all. */
-export function inQuietHours(now: Date, q: QuietHours): boolean {
-  const m = minutesOfDay(now, q.timeZone);
-  const from = hhmm(q.from);
-  const to = hhmm(q.to);
-  if (from === to) return false;
-  return from < to ? m >= from && m < to : m >= from || m < to;
-}
 
 const skip = (code: Extract<AutoDecision, { action: 'skip' }>['code'], reason: string, actionable: boolean, contents: number[] = []): AutoDecision =>
   ({ action: 'skip', code, reason, actionable, contents: uniq(contents) });
@@ -129,8 +77,7 @@ function decideRebalance(policy: AutoPolicy, facts: AutoFacts, now: Date, needs:
   const contents = needs.rebalance.map((c) => c.content);
   const blocked = inProgress(facts, contents) ?? windowChecks(policy, facts, now, contents) ?? lockCheck(policy, facts, contents);
   if (blocked) return blocked;
-  const limit = policy.replayLagGB * GiB;
-  const lagging = needs.rebalance.filter((c) => (facts.replayLagBytes?.[c.content] ?? 0) >= limit);
+  const lagging = needs.rebalance.filter((c) => overReplayLag(facts.replayLagBytes?.[c.content] ?? null, policy.replayLagGB));
   if (lagging.length) {
     return skip('replay-lag', `mirror(s) of content(s) ${list(lagging.map((c) => c.content))} still have ${lagging.map((c) => facts.replayLagBytes![c.content]).join(', ')} bytes of WAL to replay, `
       + `at or over the policy's replayLagGB ${policy.replayLagGB}; the rebalance waits for them to catch up`, true, lagging.map((c) => c.content));
@@ -148,24 +95,24 @@ export function decide(snapshot: ClusterSnapshot, policy: AutoPolicy, facts: Aut
     if (needs.rebalance.length || needs.unsynchronized.length) return decideRebalance(policy, facts, now, needs);
     return skip('nothing-to-do', 'no segment is down', false);
   }
-  const rows = snapshot.segments.filter((s) => s.content >= 0);
   const doubleFaults: string[] = [];
   const waitingForFts: string[] = [];
   const faultContents: number[] = [];
   for (const d of needs.down) {
     if (faultContents.includes(d.content)) continue;
-    const peer = pairOf(rows, d);
-    if (!peer) {
-      doubleFaults.push(`content ${d.content}: dbid ${d.dbid} is down and has no mirror`);
-    } else if (peer.status === 'd') {
-      doubleFaults.push(`content ${d.content}: both dbid ${d.dbid} and dbid ${peer.dbid} are down`);
-    } else if (peer.role !== 'p') {
-      waitingForFts.push(`content ${d.content}: FTS has not promoted dbid ${peer.dbid} yet`);
+    const a = needs.actions.get(d.content)!;
+    if (a.action === 'double fault') {
+      doubleFaults.push(a.reason);
+    } else if (a.action === 'wait') {
+      waitingForFts.push(a.reason);
       continue;
-    } else {
-      const src = facts.sources.find((s) => s.dbid === peer.dbid);
+    } else if (a.action === 'recover') {
+      // The catalog says recover; whether the source answers is the facts' word.
+      const src = facts.sources.find((s) => s.dbid === a.source.dbid);
       if (!src || src.answers) continue;
-      doubleFaults.push(`content ${d.content}: mirror dbid ${d.dbid} is down and its primary dbid ${peer.dbid} does not answer${src.error ? ` (${src.error.split('\n')[0].slice(0, 120)})` : ''}`);
+      doubleFaults.push(`content ${d.content}: mirror dbid ${d.dbid} is down and its primary dbid ${a.source.dbid} does not answer${src.error ? ` (${src.error.split('\n')[0].slice(0, 120)})` : ''}`);
+    } else {
+      continue;
     }
     faultContents.push(d.content);
   }
