@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { autoInputProblems } from '../domain/autoInput';
-import { withPolicyDefaults, type AutoPolicy } from '../domain/autoPolicy';
+import { withPolicyDefaults, type AutoPolicy, type AutoPolicyInput } from '../domain/autoPolicy';
 import { UsageError } from './errors';
 
 /**
@@ -29,7 +29,7 @@ export function parsePolicy(raw: unknown, what: string, localTimeZone = Intl.Dat
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${what}: must be a JSON object like {"types": ["incremental"]}`);
   const problems = autoInputProblems({ cluster: 'policy', policy: raw });
   if (problems.length) throw new UsageError(`${what}: ${problems.join('; ')}`);
-  const policy = withPolicyDefaults(raw as Partial<AutoPolicy>);
+  const policy = withPolicyDefaults(raw as AutoPolicyInput);
   if (policy.quietHours && !policy.quietHours.timeZone) policy.quietHours = { ...policy.quietHours, timeZone: localTimeZone };
   return policy;
 }

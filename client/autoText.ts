@@ -34,6 +34,7 @@ export function describePolicy(p: AutoPolicy): string {
     p.skipWhileLocked ? 'skips while gprecoverseg.lock is held' : 'does not look at gprecoverseg.lock first',
     p.rebalance ? `rebalances after (replay lag under ${p.replayLagGB} GB)` : 'no rebalance',
     p.notify ? `notifies hook '${p.notify}' (the worker's notifyHooks)` : 'no notification',
+    ...(p.approval ? [`waits up to ${p.approval.expiresAfterMinutes} min for an approval (gprecover approve) before a ${p.approval.types.join(' or ')} recovery`] : []),
   ];
   return parts.join('; ');
 }

@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   pause: { summary: 'hold back the start of new segments of a running recovery', load: async () => (await import('./commands/liveControls')).pauseCommand },
   resume: { summary: 'let a paused recovery start its remaining segments', load: async () => (await import('./commands/liveControls')).resumeCommand },
   skip: { summary: 'leave a segment not yet started out of a running recovery', load: async () => (await import('./commands/liveControls')).skipCommand },
+  approve: { summary: 'approve the recovery an automatic check waits for (policy.approval)', load: async () => (await import('./commands/approve')).approveCommand },
   rebalance: { summary: 'return pairs to their preferred roles (gprecoverseg -r)', load: async () => (await import('./commands/rebalance')).rebalanceCommand },
   state: { summary: 'gpstate -e/-m of a configured cluster: roles, modes, WAL behind, what each content needs, lock, running run', load: async () => (await import('./commands/state')).stateCommand },
   demo: { summary: 'local demo cluster of PostgreSQL instances with Greenplum catalog and FTS: up, down, status, kill, load …', load: async () => (await import('./commands/demo')).demoCommand },

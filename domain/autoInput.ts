@@ -20,7 +20,7 @@ export function autoInputProblems(input: unknown): string[] {
   const p = input.policy;
   if (p === undefined || p === null) return problems;
   if (!isObject(p)) return [...problems, 'policy must be a JSON object'];
-  problems.push(...unknownKeys('policy.', p, ['types', 'downForMinutes', 'maxRunsPerDay', 'quietHours', 'skipWhileLocked', 'rebalance', 'replayLagGB', 'notify']));
+  problems.push(...unknownKeys('policy.', p, ['types', 'downForMinutes', 'maxRunsPerDay', 'quietHours', 'skipWhileLocked', 'rebalance', 'replayLagGB', 'notify', 'approval']));
   const want = (field: string, ok: boolean, what: string) => {
     if (ok) return;
     const value = field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], p);
@@ -43,6 +43,17 @@ export function autoInputProblems(input: unknown): string[] {
       problems.push(...unknownKeys('policy.quietHours.', q, ['from', 'to', 'timeZone']));
       for (const f of ['from', 'to']) want(`quietHours.${f}`, typeof q[f] === 'string' && HHMM.test(q[f] as string), 'a time HH:MM (00:00 to 23:59)');
       want('quietHours.timeZone', q.timeZone === undefined || (typeof q.timeZone === 'string' && isValidTimeZone(q.timeZone)), 'an IANA time zone like Europe/Berlin');
+    }
+  }
+  if (p.approval !== undefined) {
+    const a = p.approval;
+    if (!isObject(a)) {
+      want('approval', false, 'an object like {"types": ["full"], "expiresAfterMinutes": 60}');
+    } else {
+      problems.push(...unknownKeys('policy.approval.', a, ['types', 'expiresAfterMinutes']));
+      if (a.types !== undefined) want('approval.types', Array.isArray(a.types) && a.types.length > 0 && a.types.every((t) => AUTO_RECOVERY_TYPES.includes(t)), `a non-empty list of ${AUTO_RECOVERY_TYPES.join(', ')}`);
+      want('approval.expiresAfterMinutes', num(a.expiresAfterMinutes, POLICY_LIMITS.minApprovalMinutes, POLICY_LIMITS.maxApprovalMinutes),
+        `a number of minutes from ${POLICY_LIMITS.minApprovalMinutes} to ${POLICY_LIMITS.maxApprovalMinutes}`);
     }
   }
   if (p.notify !== undefined) {

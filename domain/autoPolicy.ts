@@ -35,7 +35,21 @@ export interface AutoPolicy {
   replayLagGB: number;
   /** The notification hook (of the worker's clusters file) that hears of the decisions a DBA must know of. */
   notify?: string;
+  /** A person approves (gprecover approve) before a recovery of these types starts; none: nothing waits. */
+  approval?: ApprovalPolicy;
 }
+
+export interface ApprovalPolicy {
+  /** The recovery types that wait for an approval (default: full, the one that copies over a segment's data). */
+  types: RecoveryType[];
+  /** How long a check waits for it; then it skips, notified, and the next period asks again. */
+  expiresAfterMinutes: number;
+}
+
+export const DEFAULT_APPROVAL: Readonly<ApprovalPolicy> = { types: ['full'], expiresAfterMinutes: 60 };
+
+/** Whether a decided recovery of this type waits for a person's approval under the policy. */
+export const needsApproval = (policy: AutoPolicy, type: RecoveryType): boolean => !!policy.approval?.types.includes(type);
 
 export const DEFAULT_AUTO_POLICY: Readonly<AutoPolicy> = {
   types: ['incremental'],
@@ -54,6 +68,8 @@ export const POLICY_LIMITS = {
   maxRunsPerDay: 1000,
   minNotifyTimeoutSeconds: 1,
   maxNotifyTimeoutSeconds: 300,
+  minApprovalMinutes: 1,
+  maxApprovalMinutes: 24 * 60,
 } as const;
 
 /** 'HH:MM' on a 24-hour clock, 00:00 to 23:59. */
@@ -69,19 +85,25 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 /** The policy with every default filled in: what the schedule carries, so the Web UI shows all of it. */
-export function withPolicyDefaults(p: Partial<AutoPolicy> = {}): AutoPolicy {
+const withoutUndefinedFields = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** A policy as a file or the Web UI gives it: any field may be left out, an approval's too. */
+export type AutoPolicyInput = Partial<Omit<AutoPolicy, 'approval'>> & { approval?: Partial<ApprovalPolicy> };
+
+export function withPolicyDefaults(p: AutoPolicyInput = {}): AutoPolicy {
   const out: AutoPolicy = { ...DEFAULT_AUTO_POLICY, types: [...DEFAULT_AUTO_POLICY.types] };
   for (const [k, v] of Object.entries(p)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   // Escalation follows AUTO_RECOVERY_TYPES, whatever order the file lists them in.
   out.types = AUTO_RECOVERY_TYPES.filter((t) => out.types.includes(t));
+  if (p.approval) out.approval = { ...DEFAULT_APPROVAL, types: [...DEFAULT_APPROVAL.types], ...withoutUndefinedFields(p.approval) };
   return out;
 }
 
 /** Input of autoRecoveryWorkflow: what the schedule starts it with (plain JSON, shown in the Web UI). */
 export interface AutoRecoveryInput {
   cluster: string;
-  /** Missing fields take DEFAULT_AUTO_POLICY. */
-  policy?: Partial<AutoPolicy>;
+  /** Missing fields take DEFAULT_AUTO_POLICY (and an approval's, DEFAULT_APPROVAL). */
+  policy?: AutoPolicyInput;
 }
 
 /** The schedule of a cluster's automatic runs; its workflows' ids start with it too. */
@@ -97,7 +119,8 @@ export const SCHEDULE_REQUESTER_PREFIX = 'schedule:';
 export type AutoReasonCode =
   | 'recover' | 'rebalance'
   | 'nothing-to-do' | 'not-synchronized' | 'waiting-for-fts' | 'run-in-progress' | 'down-too-short' | 'quiet-hours'
-  | 'double-fault' | 'lock-held' | 'replay-lag' | 'max-runs' | 'no-allowed-type' | 'check-failed';
+  | 'double-fault' | 'lock-held' | 'replay-lag' | 'max-runs' | 'no-allowed-type' | 'check-failed'
+  | 'awaiting-approval' | 'approval-expired';
 
 export type AutoDecision =
   | { action: 'recover'; type: RecoveryType; contents: number[]; dbids: number[]; reason: string }
@@ -106,7 +129,7 @@ export type AutoDecision =
   | { action: 'skip'; code: AutoReasonCode; reason: string; actionable: boolean; contents: number[] };
 
 /** What AutoDecision search attribute a run carries. */
-export type AutoDecisionName = 'started' | 'skipped' | 'failed';
+export type AutoDecisionName = 'started' | 'skipped' | 'failed' | 'awaiting-approval';
 
 /** What autoRecoveryWorkflow returns: its decision, and the recovery it started. */
 export interface AutoRecoveryResult {
@@ -121,7 +144,7 @@ export interface AutoRecoveryResult {
 
 /** The JSON a notification hook receives. */
 export interface AutoNotification {
-  event: 'started' | 'ended' | 'skipped';
+  event: 'started' | 'ended' | 'skipped' | 'approval-needed';
   cluster: string;
   /** When the event happened (workflow time), ISO 8601. */
   time: string;
@@ -142,6 +165,20 @@ export interface AutoNotification {
   outcome?: string;
   /** ended: the root cause of a run that did not succeed. */
   error?: string;
+  /** approval-needed: the command that approves, and until when it may. */
+  approve?: { command: string; until: string };
+  /** started: who approved it, when the policy asked for an approval. */
+  approvedBy?: string;
+}
+
+/** Who approved an automatic recovery (gprecover approve, or the approve update from the Web UI). */
+export interface ApprovalRequest {
+  requestedBy?: string;
+}
+
+export interface ApprovalRecord {
+  at: string;
+  by: string;
 }
 
 /** One automatic run that started a recovery, as visibility records it. */
@@ -183,6 +220,8 @@ export interface AutoRunMemo {
   key?: string;
   /** The recovery it started. */
   recovery?: { workflowId: string; runId: string };
+  /** Who approved it, when the policy asked for an approval. */
+  approvedBy?: string;
   /** Root cause of a recovery that did not succeed, or of a check that failed. */
   error?: string;
 }

@@ -18,7 +18,7 @@ export const OUTCOMES = { succeeded: 'succeeded', failed: 'failed', invalid: 'in
 export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
 
 /** Values of AutoDecision that autoRecoveryWorkflow writes. */
-export const AUTO_DECISIONS = ['started', 'skipped', 'failed'] as const;
+export const AUTO_DECISIONS = ['started', 'skipped', 'failed', 'awaiting-approval'] as const;
 
 /** Temporal refuses (and terminates the run for) a search attribute value over 2 KiB by default. */
 export const SEARCH_ATTRIBUTE_VALUE_BUDGET = 1800;

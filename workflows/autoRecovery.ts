@@ -4,13 +4,14 @@ import {
 } from '@temporalio/workflow';
 import { autoInputProblems } from '../domain/autoInput';
 import {
-  withPolicyDefaults, type AutoDecision, type AutoReasonCode, type AutoRecoveryInput, type AutoRecoveryResult, type PreviousDecision,
+  needsApproval, withPolicyDefaults, type AutoDecision, type AutoReasonCode, type AutoRecoveryInput, type AutoRecoveryResult, type PreviousDecision,
 } from '../domain/autoPolicy';
 import { autoNeeds, DAY_MS, decide, recoveryInputFor } from '../domain/decide';
 import { FailureType } from '../domain/failures';
 import { clusterWorkflowId } from '../domain/recovery';
 import { ClusterNameKey, OUTCOMES, RecoveryOutcomeKey, type Outcome } from '../domain/searchAttributes';
 import { activityProfiles, checkProfiles } from './activityProfiles';
+import { approvalGate } from './approvalGate';
 import { gatherFacts } from './autoFacts';
 import { autoNotifier } from './autoNotify';
 import { keyOf, recordDecision, recordRefusedInput } from './autoRecord';
@@ -45,6 +46,7 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   upsertSearchAttributes([{ key: ClusterNameKey, value: cluster }]);
   const activities = activityProfiles(CHECK_OUTAGE_SECONDS);
   const notify = autoNotifier(notifier, policy.notify, { cluster, requestedBy, autoRun: { workflowId: info.workflowId, runId: info.runId } });
+  const gate = approvalGate();
 
   const skipped = async (d: Skip, previous: PreviousDecision | undefined): Promise<AutoRecoveryResult> => {
     const key = keyOf(d.code, d.contents);
@@ -82,6 +84,26 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   const code: AutoReasonCode = decision.action;
   const dbids = decision.action === 'recover' ? decision.dbids : undefined;
   const workflowId = clusterWorkflowId(cluster);
+
+  let approvedBy: string | undefined;
+  if (decision.action === 'recover' && policy.approval && needsApproval(policy, decision.type)) {
+    // Only a policy with an approval reaches here: runs recorded before it existed never take this path.
+    const minutes = policy.approval.expiresAfterMinutes;
+    const until = new Date(Date.now() + minutes * 60_000).toISOString();
+    const command = `gprecover approve ${info.workflowId}`;
+    const reason = `${decision.reason}; waiting until ${until} for an approval: ${command}`;
+    recordDecision(requestedBy, 'awaiting-approval', { reason, code: 'awaiting-approval', actionable: true, key: keyOf('awaiting-approval', decision.contents) }, decision.contents, type);
+    log.info(`waiting for an approval of the ${type} recovery (${command}, until ${until})`);
+    await notify('approval-needed', { code: 'awaiting-approval', reason, actionable: true, type, contents: decision.contents, dbids, approve: { command, until } });
+    const approval = await gate.wait(minutes);
+    if (!approval) {
+      return skipped({
+        action: 'skip', code: 'approval-expired', actionable: true, contents: decision.contents,
+        reason: `no approval of the ${type} recovery of content(s) ${decision.contents.join(', ')} within ${minutes} minute(s); the next check asks again`,
+      }, previous);
+    }
+    approvedBy = approval.by;
+  }
   let child;
   try {
     child = await startChild(recoveryWorkflow, {
@@ -97,9 +119,9 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
     return skipped({ action: 'skip', code: 'run-in-progress', reason: `${workflowId} started meanwhile and is at work on the cluster`, actionable: false, contents: decision.contents }, previous);
   }
   const recovery = { workflowId, runId: child.firstExecutionRunId };
-  recordDecision(requestedBy, 'started', { reason: decision.reason, code, actionable: false, key: keyOf(code, decision.contents), recovery }, decision.contents, type);
+  recordDecision(requestedBy, 'started', { reason: decision.reason, code, actionable: false, key: keyOf(code, decision.contents), recovery, approvedBy }, decision.contents, type);
   log.info(`started ${workflowId} run ${recovery.runId} (${type}): ${decision.reason}`);
-  const common = { code, reason: decision.reason, actionable: false, type, contents: decision.contents, dbids, recovery };
+  const common = { code, reason: decision.reason, actionable: false, type, contents: decision.contents, dbids, recovery, approvedBy };
   const toldStart = await notify('started', common);
 
   let outcome: Outcome = OUTCOMES.succeeded;

@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalRecord, ApprovalRequest } from '../domain/autoPolicy';
 import type { ControlRequest, ParallelismChange, RunControls, SkipRequest } from '../domain/liveControls';
 import type { RecoveryStatus, SegmentPlan, SegmentProgress } from '../domain/recovery';
 
@@ -12,3 +13,6 @@ export const setParallelismUpdate = defineUpdate<RunControls, [ParallelismChange
 export const pauseUpdate = defineUpdate<RunControls, [ControlRequest]>('pause');
 export const resumeUpdate = defineUpdate<RunControls, [ControlRequest]>('resume');
 export const skipSegmentUpdate = defineUpdate<RunControls, [SkipRequest]>('skipSegment');
+
+/** An automatic check waiting for a person before it starts a recovery its policy holds back (policy.approval). */
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');

@@ -5,17 +5,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WorkflowFailedError } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { AutomaticRuns, RecoveryActivities } from '../../domain/activities';
 import { failureTypeInterceptor } from '../../activities/failureInterceptor';
 import { createNotifyActivities } from '../../activities/notify';
 import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot } from '../../testkit/fakeCluster';
-import type { AutoNotification, AutoPolicy, PreviousDecision } from '../../domain/autoPolicy';
+import type { AutoNotification, AutoPolicy, AutoPolicyInput, PreviousDecision } from '../../domain/autoPolicy';
 import { FailureType, InvalidRequestError, LockHeldError, PermanentError } from '../../domain/failures';
 import { autoRecoveryWorkflow, workerCheckWorkflow } from '../../workflows';
+import { approveUpdate } from '../../workflows/messages';
 import type { AutoRecoveryResult } from '../../domain/autoPolicy';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { workflowBundle } from '../helpers/temporal';
@@ -76,11 +77,13 @@ function activities(w: World, real: Partial<RecoveryActivities> = {}): RecoveryA
 
 const hook = { notify: 'pager', downForMinutes: 0 } satisfies Partial<AutoPolicy>;
 
-describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', () => {
-  const env = useTimeSkippingEnv();
+/** Runs one check on a worker of its own; `beforeResult` acts before the test waits for its end. */
+function checker(env: () => TestWorkflowEnvironment) {
   let seq = 0;
-
-  async function check(w: World, policy: Partial<AutoPolicy> = hook, during?: (cluster: string, taskQueue: string) => Promise<void>, real: Partial<RecoveryActivities> = {}) {
+  return async function check(
+    w: World, policy: AutoPolicyInput = hook, during?: (cluster: string, taskQueue: string) => Promise<void>, real: Partial<RecoveryActivities> = {},
+    beforeResult?: (handle: WorkflowHandle<typeof autoRecoveryWorkflow>) => Promise<void>,
+  ) {
     const taskQueue = `auto-${++seq}`;
     const cluster = `c${seq}`;
     const worker = await Worker.create({
@@ -92,11 +95,20 @@ describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', 
       const handle = await env().client.workflow.start(autoRecoveryWorkflow, {
         taskQueue, workflowId: `gprecover-auto-${cluster}-1`, args: [{ cluster, policy }], memo: { requestedBy: `schedule:gprecover-auto-${cluster}` },
       });
+      if (beforeResult) await beforeResult(handle);
       const out = await handle.result().then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }));
       const desc = await handle.describe();
       return { cluster, out, attrs: desc.searchAttributes, memo: desc.memo ?? {}, workflowId: handle.workflowId };
     });
-  }
+  };
+}
+
+describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', () => {
+  const env = useTimeSkippingEnv();
+  let seq = 100;
+
+  const check = checker(env);
+
 
   it('starts the recovery as gprecover-<cluster>, records started and its outcome, notifies start and end', async () => {
     const w: World = { down: [6], notified: [] };
@@ -232,5 +244,59 @@ describe('autoRecoveryWorkflow (mocked activities, time-skipping test server)', 
     } finally {
       delete process.env.PGPASSWORD;
     }
+  });
+});
+
+// Its own time-skipping server, and the bound waited out first: after some of the runs above (a child start refused
+// as already started, an update refused by its validator) the Java test server no longer skips time.
+describe('autoRecoveryWorkflow with an approval gate (mocked activities, time-skipping test server)', () => {
+  const env = useTimeSkippingEnv();
+  const check = checker(env);
+
+  const awaitingApproval = async (handle: WorkflowHandle<typeof autoRecoveryWorkflow>) => {
+    // describe() does not let the time-skipping server skip ahead; result() would, past the approval's bound.
+    for (let i = 0; i < 200; i++) {
+      if ((await handle.describe()).searchAttributes.AutoDecision?.[0] === 'awaiting-approval') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the check never waited for an approval');
+  };
+  const fullOnly = { ...hook, types: ['full'], approval: { expiresAfterMinutes: 30 } } satisfies AutoPolicyInput;
+
+  it('without an approval within its bound the check skips, notified, and starts nothing; an incremental one does not wait', async () => {
+    const w: World = { down: [6], notified: [] };
+    // The bound passes on the server's clock, skipped ahead.
+    const { cluster, out, memo } = await check(w, fullOnly, undefined, {}, async (handle) => {
+      await awaitingApproval(handle);
+      await env().sleep('31 minutes');
+    });
+    expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'skipped', code: 'approval-expired', actionable: true, notified: true });
+    expect(memo.reason).toMatch(/^no approval of the full recovery of content\(s\) 0 within 30 minute\(s\)/);
+    expect(w.notified.map((n) => n.event)).toEqual(['approval-needed', 'skipped']);
+    expect(await env().client.workflow.getHandle(`gprecover-${cluster}`).describe().then(() => 'started', () => 'not started')).toBe('not started');
+
+    const inc: World = { down: [6], notified: [] };
+    const quick = await check(inc, { ...fullOnly, types: ['incremental', 'full'] });
+    expect((quick.out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'started', recovery: { type: 'incremental' } });
+    expect(inc.notified.map((n) => n.event)).toEqual(['started', 'ended']);
+  });
+
+  it('a full recovery waits for an approval, notified with the command; approved, it starts with who approved', async () => {
+    const w: World = { down: [6], notified: [] };
+    let refused = '';
+    const { cluster, out, memo, attrs } = await check(w, fullOnly, undefined, {}, async (handle) => {
+      await awaitingApproval(handle);
+      for (let i = 0; i < 100 && !w.notified.length; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(w.notified.map((n) => n.event)).toEqual(['approval-needed']);
+      expect(w.notified[0]).toMatchObject({ code: 'awaiting-approval', type: 'full', contents: [0], approve: { command: `gprecover approve ${handle.workflowId}`, until: expect.any(String) } });
+      expect(await env().client.workflow.getHandle(`gprecover-${handle.workflowId.split('-')[2]}`).describe().then(() => 'started', () => 'not started')).toBe('not started');
+      await handle.executeUpdate(approveUpdate, { args: [{ requestedBy: 'dba@cdw' }] });
+      refused = await handle.executeUpdate(approveUpdate, { args: [{ requestedBy: 'ops@cdw' }] }).then(() => 'accepted', (e: WorkflowUpdateFailedError) => (e.cause as Error).message);
+    });
+    expect(refused).toMatch(/^(approved already by dba@cdw|this check is not waiting for an approval)$/);
+    expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'started', recovery: { workflowId: `gprecover-${cluster}`, type: 'full', outcome: 'succeeded' } });
+    expect(memo).toMatchObject({ approvedBy: 'dba@cdw', code: 'recover' });
+    expect(attrs).toMatchObject({ AutoDecision: ['started'], RecoveryType: ['full'] });
+    expect(w.notified.map((n) => [n.event, n.approvedBy])).toEqual([['approval-needed', undefined], ['started', 'dba@cdw'], ['ended', 'dba@cdw']]);
   });
 });
