@@ -268,11 +268,23 @@ describe('the workflow\'s own input check (input typed into the Web UI)', () => 
     expect(autoInputProblems('demo')).toEqual(['input must be a JSON object like {"cluster": "demo", "policy": {...}}']);
     expect(autoInputProblems({ policy: {} })).toEqual(['input must name the cluster: {"cluster": "<name>"}']);
     expect(autoInputProblems({ cluster: 'demo', policy: { types: ['quick'], downForMinutes: -2, quietHours: { from: '9:00', to: '10:00' }, extra: 1 } })).toEqual([
-      "unknown field 'policy.extra' (known: types, downForMinutes, maxRunsPerDay, quietHours, skipWhileLocked, rebalance, replayLagGB, notify)",
+      "unknown field 'policy.extra' (known: types, downForMinutes, maxRunsPerDay, quietHours, skipWhileLocked, rebalance, replayLagGB, notify, approval)",
       'policy.types must be a list of incremental, differential, full, not ["quick"]',
       'policy.downForMinutes must be a number of minutes of at least 0, not -2',
       'policy.quietHours.from must be a time HH:MM (00:00 to 23:59), not "9:00"',
     ]);
+  });
+  it('holds an approval to its shape and bounds', () => {
+    expect(autoInputProblems({ cluster: 'demo', policy: { approval: {} } })).toEqual([]);
+    expect(autoInputProblems({ cluster: 'demo', policy: { approval: { types: ['full', 'differential'], expiresAfterMinutes: 90 } } })).toEqual([]);
+    expect(autoInputProblems({ cluster: 'demo', policy: { approval: { types: [], expiresAfterMinutes: 0, by: 'me' } } })).toEqual([
+      "unknown field 'policy.approval.by' (known: types, expiresAfterMinutes)",
+      'policy.approval.types must be a non-empty list of incremental, differential, full, not []',
+      'policy.approval.expiresAfterMinutes must be a number of minutes from 1 to 1440, not 0',
+    ]);
+    expect(autoInputProblems({ cluster: 'demo', policy: { approval: true } })).toEqual(['policy.approval must be an object like {"types": ["full"], "expiresAfterMinutes": 60}, not true']);
+    expect(withPolicyDefaults({ approval: {} }).approval).toEqual({ types: ['full'], expiresAfterMinutes: 60 });
+    expect(withPolicyDefaults({}).approval).toBeUndefined();
   });
   it('holds input typed by hand to the limits a policy file is held to', () => {
     const huge = { types: [], downForMinutes: 20_000, maxRunsPerDay: 5000 };
