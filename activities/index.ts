@@ -6,6 +6,7 @@ import { createCatalogActivities } from './catalog';
 import { createClusterActivities } from './cluster';
 import { ActivityContext } from './context';
 import { createCopyActivities } from './copy';
+import { createEtaActivities } from './eta';
 import { createLockActivities } from './lock';
 import { createNotifyActivities } from './notify';
 import { createPgHbaActivities } from './pgHba';
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps = {}): RecoveryActivities {
     ...createRebalanceActivities(ctx),
     ...createLockActivities(ctx),
     ...createWatchActivities(ctx),
+    ...createEtaActivities(),
     ...createPgHbaActivities(ctx),
     ...createAutoRecoveryActivities(ctx),
     ...createNotifyActivities(clustersFile),

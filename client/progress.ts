@@ -5,6 +5,8 @@ import type { RecoveryStatus, SegmentStatus } from '../domain/recovery';
 import { where } from '../domain/segment';
 import { recoveryStatusQuery, segmentProgressQuery } from '../workflows/messages';
 import { formatProgress } from './progressText';
+import { formatEta, runEta } from '../domain/eta';
+import { HOST_PARALLELISM, SEGMENT_PARALLELISM } from '../domain/options';
 
 type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 
@@ -12,6 +14,8 @@ export interface SegmentView extends SegmentStatus {
   phase?: string;
   /** Heartbeat of the running activity: copy progress, or WAL bytes left while syncing. */
   detail?: string;
+  /** What the running step has left, by its heartbeat's rate (domain/eta.ts). */
+  etaSeconds?: number;
 }
 
 export interface RunView {
@@ -24,6 +28,8 @@ export interface RunView {
   segments: SegmentView[];
   /** What the run itself waits for (the coordinator during planning), with the attempt and the last error. */
   waiting?: string;
+  /** While it recovers segments: when it should be done, and on what basis. */
+  eta?: { seconds?: number; basis: string; at?: string };
 }
 
 function decode<T>(payload: unknown): T | undefined {
@@ -41,6 +47,14 @@ export function waitingLine(pa: PendingActivity): string | undefined {
   const details = decode<UnavailableDetails>(failure.applicationFailureInfo.details?.payloads?.[0]);
   const what = details?.waitingFor ?? 'an unreachable host';
   return `waiting for ${what} (attempt ${pa.attempt ?? '?'}, last error ${details?.lastError ?? failure.message})`;
+}
+
+function etaOf(desc: WorkflowExecutionDescription): number | undefined {
+  for (const pa of desc.raw.pendingActivities ?? []) {
+    const beat = decode<{ etaSeconds?: unknown }>(pa.heartbeatDetails?.payloads?.[0]);
+    if (beat && typeof beat === 'object' && typeof beat.etaSeconds === 'number') return beat.etaSeconds;
+  }
+  return undefined;
 }
 
 function heartbeatOf(desc: WorkflowExecutionDescription): string | undefined {
@@ -71,13 +85,15 @@ export async function fetchRunView(client: Client, workflowId: string, runId?: s
     try {
       const child = client.workflow.getHandle(s.childWorkflowId);
       const [progress, childDesc] = await Promise.all([child.query(segmentProgressQuery), child.describe()]);
-      return { ...s, phase: progress.phase, detail: heartbeatOf(childDesc) };
+      return { ...s, phase: progress.phase, detail: heartbeatOf(childDesc), etaSeconds: etaOf(childDesc) };
     } catch {
       return { ...s };
     }
   }));
   const waiting = (desc.raw.pendingActivities ?? []).map(waitingLine).find(Boolean);
-  return { workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, run, segments, waiting };
+  const view: RunView = { workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, run, segments, waiting };
+  const eta = runEtaOf(view);
+  return eta ? { ...view, eta } : view;
 }
 
 /** `[########------------]` for the first percentage in a heartbeat detail. */
@@ -102,9 +118,28 @@ export function runSummary(v: RunView): string[] {
   for (const s of v.run?.skipped ?? []) lines.push(`  dbid ${String(s.dbid).padEnd(4)} content ${String(s.content).padEnd(4)} skipped: ${s.reason}`);
   for (const w of v.run?.warnings ?? []) lines.push(`  warning: ${w}`);
   lines.push(...controlLines(v));
+  const eta = etaLine(v);
+  if (eta) lines.push(eta);
   const finishedClean = v.run?.phase === 'done';
   if (v.run && finishedClean && v.run.segments.length === 0 && v.run.skipped.length === 0) lines.push('  No segments to recover');
   return lines;
+}
+
+/** The run's ETA while it recovers segments: from the running ones' rates and what the finished ones took. */
+export function runEtaOf(v: RunView, now = new Date()): { seconds?: number; basis: string; at?: string } | undefined {
+  if (v.status !== 'RUNNING' || v.run?.phase !== 'recovering') return undefined;
+  const took = (s: SegmentView) => (s.startedAt && s.endedAt ? (Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000 : undefined);
+  const e = runEta(v.segments.map((s) => ({ state: s.state, etaSeconds: s.etaSeconds, tookSeconds: took(s) })), {
+    hostParallelism: v.run.controls?.hostParallelism ?? HOST_PARALLELISM.default,
+    segmentParallelism: v.run.controls?.segmentParallelism ?? SEGMENT_PARALLELISM.default,
+  });
+  return { ...e, ...(e.seconds !== undefined ? { at: new Date(now.getTime() + e.seconds * 1000).toISOString() } : {}) };
+}
+
+function etaLine(v: RunView): string | undefined {
+  const e = v.eta ?? runEtaOf(v);
+  if (!e) return undefined;
+  return e.seconds !== undefined ? `  ETA: about ${formatEta(e.seconds)} (${e.at!.slice(11, 19)}Z): ${e.basis}` : `  ETA: not known yet (${e.basis})`;
 }
 
 /** The live controls in force and every change made to them, with who asked (gprecover set / pause / skip). */

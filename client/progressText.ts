@@ -1,4 +1,5 @@
 import type { ActivityProgress } from '../domain/activities';
+import { formatEta } from '../domain/eta';
 
 /**
  * One line for an activity's heartbeat (domain/activities.ts ActivityProgress), as `status`, `--wait` and `state`
@@ -10,6 +11,13 @@ export function formatProgress(p: unknown): string | undefined {
   if (typeof p === 'string') return p;
   if (typeof p !== 'object') return String(p);
   const a = p as ActivityProgress;
+  const text = progressText(a);
+  const rate = a.rateBytesPerSec ? `${(a.rateBytesPerSec / 1e6).toFixed(1)} MB/s` : undefined;
+  const eta = a.etaSeconds !== undefined ? `ETA ${formatEta(a.etaSeconds)}` : undefined;
+  return [text, rate, eta].filter(Boolean).join(', ');
+}
+
+function progressText(a: ActivityProgress): string {
   const kb = (bytes: number) => Math.round(bytes / 1024);
   if (a.tool && a.bytesDone !== undefined && a.bytesTotal) {
     const pct = a.percent ?? Math.floor((a.bytesDone / a.bytesTotal) * 100);

@@ -3,7 +3,7 @@
 // timeout profile may run, and the test kit fakes them against these same types.
 import type { AutoFacts, AutoNotification, AutoRunRecord, PreviousDecision } from './autoPolicy';
 import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from './probe';
-import type { RecoveryType, SegmentPlan } from './recovery';
+import type { RecoveryType, SegmentPlan, SegmentState } from './recovery';
 import type { Location, SegmentRow } from './segment';
 
 /** Every activity input names its cluster: the worker reads everything else about it from its own configuration. */
@@ -161,6 +161,22 @@ export interface ProgressFileInput extends ClusterInput {
   logDirectory?: string;
 }
 
+/** The run's segments as its workflow knows them, for its ETA: the running ones' heartbeats say the rest. */
+export interface RunEtaInput extends ClusterInput {
+  segments: Array<{ dbid: number; state: SegmentState; childWorkflowId: string; startedAt?: string; endedAt?: string }>;
+  hostParallelism: number;
+  segmentParallelism: number;
+}
+
+export interface RunEtaEstimate {
+  seconds?: number;
+  /** When, ISO 8601; absent while nothing running has a rate. */
+  at?: string;
+  basis: string;
+  /** Whether the namespace has the RecoveryEta search attribute (an older setup may not have registered it). */
+  searchAttribute: boolean;
+}
+
 export interface ReplayLagInput extends ClusterInput {
   primaryDbid: number;
 }
@@ -205,8 +221,10 @@ export interface ActivityProgress {
   percent?: number;
   /** Bytes of WAL a recovered mirror has still to replay. */
   walBytesBehind?: number;
-  /** Bytes per second over the last few reports. */
+  /** Bytes per second over the last minute of reports (domain/eta.ts). */
   rateBytesPerSec?: number;
+  /** Seconds until the copy is done, or the mirror has caught up, at that rate. */
+  etaSeconds?: number;
   /** The tool's own last progress line, as gprecoverseg's progress files show it. */
   line?: string;
 }
@@ -231,6 +249,7 @@ export interface RecoveryActivities {
   waitForSync(input: DbidInput): Promise<SyncState>;
   removeOldLocation(input: SegmentStepInput): Promise<RemovalOutcome>;
   writeRecoveryProgress(input: ProgressFileInput): Promise<void>;
+  estimateRunEta(input: RunEtaInput): Promise<RunEtaEstimate>;
   replayLagBytes(input: ReplayLagInput): Promise<number | null>;
   stopPrimaryForRebalance(input: DbidInput): Promise<StopOutcome>;
   waitForPromotion(input: DbidInput): Promise<void>;

@@ -7,8 +7,17 @@ export const RecoveryTypeKey = defineSearchAttributeKey('RecoveryType', SearchAt
 export const RecoveryOutcomeKey = defineSearchAttributeKey('RecoveryOutcome', SearchAttributeType.KEYWORD);
 /** What an automatic run decided: started, skipped or failed (its memo says why). */
 export const AutoDecisionKey = defineSearchAttributeKey('AutoDecision', SearchAttributeType.KEYWORD);
+/** When a running recovery should be done, by its copies' rates: a column the Web UI's list can show. */
+export const RecoveryEtaKey = defineSearchAttributeKey('RecoveryEta', SearchAttributeType.DATETIME);
 
-export const ALL_SEARCH_ATTRIBUTES = [ClusterNameKey, ContentIdsKey, RecoveryTypeKey, RecoveryOutcomeKey, AutoDecisionKey];
+export const ALL_SEARCH_ATTRIBUTES = [ClusterNameKey, ContentIdsKey, RecoveryTypeKey, RecoveryOutcomeKey, AutoDecisionKey, RecoveryEtaKey];
+
+/** Each type as `temporal operator search-attribute create --type` and `temporal server start-dev --search-attribute` spell it. */
+export const CLI_TYPE_NAMES: Partial<Record<SearchAttributeType, string>> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+};
 
 /** Values of RecoveryType: a run's recovery type, 'mixed' for several (-i with per-line types), or a rebalance. */
 export const RECOVERY_TYPES = ['full', 'incremental', 'differential', 'rebalance', 'mixed'] as const;

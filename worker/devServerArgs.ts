@@ -1,10 +1,6 @@
-import { SearchAttributeType } from '@temporalio/common';
-import { ALL_SEARCH_ATTRIBUTES } from '../domain/searchAttributes';
+import { ALL_SEARCH_ATTRIBUTES, CLI_TYPE_NAMES } from '../domain/searchAttributes';
 
 /** `--search-attribute` flags for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {
-  return ALL_SEARCH_ATTRIBUTES.flatMap((k) => [
-    '--search-attribute',
-    `${k.name}=${k.type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : 'Keyword'}`,
-  ]);
+  return ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${CLI_TYPE_NAMES[k.type]}`]);
 }

@@ -87,6 +87,13 @@ export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
       retry: retry({ initialInterval: '2s', maximumInterval: '30s' }),
     }, outageSeconds),
 
+    /** The run's ETA for its visibility record: a quick read of Temporal, skipped for a round when it fails. */
+    eta: profile<'estimateRunEta'>({
+      startToCloseTimeout: '1 minute',
+      heartbeatTimeout: HEARTBEAT,
+      retry: { maximumAttempts: 2 },
+    }, outageSeconds),
+
     /** A moved mirror that still shows 'u', a mirror not yet promoted: FTS gets there within a few probe intervals. */
     ftsWait: profile<'verifySegmentDown' | 'waitForPromotion'>({
       startToCloseTimeout: '2 minutes',

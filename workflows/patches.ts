@@ -5,4 +5,6 @@
 export const PATCHES = {
   /** 0.2.0: a full in-place recovery keeps the failed segment's evidence before it wipes and copies over it. */
   evidenceBeforeWipe: 'evidence-before-wipe',
+  /** 0.2.0: while copies run, the run's ETA is kept in its memo and the RecoveryEta search attribute. */
+  etaInVisibility: 'eta-in-visibility',
 } as const;

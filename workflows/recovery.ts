@@ -1,6 +1,6 @@
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, log, ParentClosePolicy, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, condition, executeChild, log, ParentClosePolicy, patched, setHandler, sleep,
+  upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType, InvalidRequestError } from '../domain/failures';
 import type { ClusterSnapshot } from '../domain/probe';
@@ -11,10 +11,11 @@ import type { RunControls } from '../domain/liveControls';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
 import { liveControls } from './liveControls';
+import { PATCHES } from './patches';
 import { plannedItemsQuery, recoveryStatusQuery } from './messages';
 import { probeRequests, selectTargets, validateTargets } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
-import { ClusterNameKey, ContentIdsKey, contentIdsThatFit, OUTCOMES, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
+import { ClusterNameKey, ContentIdsKey, contentIdsThatFit, OUTCOMES, RecoveryEtaKey, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { recordFailure, releaseRunLock } from './runRecord';
 import { segmentRecoveryWorkflow } from './segmentRecovery';
 
@@ -85,7 +86,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       }
       toRun = plan.items.filter((i) => !hba.refused.some((r) => r.dbid === i.dbid));
     }
-    await withProgressFile(input, plan, activities, () => runSegments(input, toRun, status.segments, controls));
+    await withProgressFile(input, plan, activities, () => withEta(input.cluster, status, controls, activities, () => runSegments(input, toRun, status.segments, controls)));
     const failed = status.segments.filter((s) => s.state === 'failed');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -142,6 +143,53 @@ async function withProgressFile(input: RecoveryInput, plan: RecoveryPlan, activi
   } finally {
     scope.cancel();
     await writer;
+  }
+}
+
+/** The first ETA once copies have had a minute to show a rate, then one every few minutes: a few events each. */
+const ETA_FIRST_MS = 60_000;
+const ETA_EVERY_MS = 5 * 60_000;
+
+/**
+ * The run's ETA on its visibility record while copies run: the RecoveryEta search attribute (a column the Web UI's
+ * list can show) and the memo's eta, removed when the copies are over. Runs started before it existed do without.
+ */
+async function withEta(cluster: string, status: RecoveryStatus, controls: RunControls, activities: ActivityProfiles, copies: () => Promise<void>): Promise<void> {
+  if (!status.segments.length || !patched(PATCHES.etaInVisibility)) return copies();
+  let shown = false;
+  const scope = new CancellationScope();
+  const loop = scope.run(async () => {
+    await sleep(ETA_FIRST_MS);
+    for (;;) {
+      const eta = await activities.eta.estimateRunEta({
+        cluster, hostParallelism: controls.hostParallelism, segmentParallelism: controls.segmentParallelism,
+        segments: status.segments.map((s) => ({ dbid: s.dbid, state: s.state, childWorkflowId: s.childWorkflowId, startedAt: s.startedAt, endedAt: s.endedAt })),
+      }).catch((err: unknown) => {
+        if (cancelledCause(err)) throw err;
+        log.warn(`ETA not estimated this round: ${rootMessage(err)}`);
+        return undefined;
+      });
+      if (eta) {
+        upsertMemo({ eta: { at: eta.at ?? null, seconds: eta.seconds ?? null, basis: eta.basis } });
+        if (eta.searchAttribute && eta.at) {
+          upsertSearchAttributes([{ key: RecoveryEtaKey, value: new Date(eta.at) }]);
+          shown = true;
+        }
+      }
+      await sleep(ETA_EVERY_MS);
+    }
+  }).catch((err: unknown) => {
+    if (!cancelledCause(err)) log.warn(`ETA no longer kept up: ${rootMessage(err)}`);
+  });
+  try {
+    await copies();
+  } finally {
+    scope.cancel();
+    await loop;
+    await CancellationScope.nonCancellable(async () => {
+      if (shown) upsertSearchAttributes([{ key: RecoveryEtaKey, value: null }]);
+      upsertMemo({ eta: null });
+    });
   }
 }
 

@@ -67,6 +67,9 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/dbid 6 +content 0 +full .* copying {2}\[[#-]{20}\] pg_basebackup \d+\/\d+ kB \(\d+%\)/);
+    // Once the copy has a rate: its own ETA, and the run's.
+    expect(r.stdout).toMatch(/pg_basebackup \d+\/\d+ kB \(\d+%\), [\d.]+ MB\/s, ETA \d+(s|m\d\ds)/);
+    expect(r.stdout).toMatch(/ETA: about \d+(s|m\d\ds) \(\d\d:\d\d:\d\dZ\): 1 running segment\(s\) by their rates/);
     expect(r.stdout).toMatch(/recovery finished/);
     expect(healthy(await cluster.segments())).toBe(true);
 

@@ -15,7 +15,7 @@ import { clustersFilePath, readClustersFile } from '../../cluster/config';
 import { endpointFromEnv } from '../../worker/connection';
 import { portOpen } from '../../worker/devServer';
 import { resolveTemporalCli } from '../../worker/temporalCli';
-import { ALL_SEARCH_ATTRIBUTES } from '../../domain/searchAttributes';
+import { ALL_SEARCH_ATTRIBUTES, CLI_TYPE_NAMES } from '../../domain/searchAttributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
@@ -205,8 +205,7 @@ describe('docker-compose.yml', () => {
     expect(envOf(setup).SEARCH_ATTRIBUTES, 'the list is the file beside the script, for compose and the script tier alike').toBeUndefined();
     const listFile = mounts(setup).find((m) => m.target === '/setup/search-attributes')!;
     const declared = read(listFile.source).split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((p) => p.trim().split('='));
-    const cliType: Record<string, string> = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.KEYWORD_LIST]: 'KeywordList' };
-    const expected = ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, cliType[k.type as string] ?? `unmapped ${String(k.type)}`]);
+    const expected = ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, CLI_TYPE_NAMES[k.type] ?? `unmapped ${String(k.type)}`]);
     expect(declared.sort()).toEqual(expected.sort());
     const script = (setup.entrypoint as string[]).find((a) => a.endsWith('.sh'))!;
     const mount = mounts(setup).find((m) => m.target === script)!;
@@ -313,7 +312,7 @@ describe('deploy/temporal/setup-namespace.sh against a real Temporal server', ()
     try {
       const { customAttributes: keys } = await connection.operatorService.listSearchAttributes({ namespace: 'gprecover-compose-test' });
       for (const k of ALL_SEARCH_ATTRIBUTES) {
-        const want = k.type === SearchAttributeType.KEYWORD_LIST ? 'INDEXED_VALUE_TYPE_KEYWORD_LIST' : 'INDEXED_VALUE_TYPE_KEYWORD';
+        const want = `INDEXED_VALUE_TYPE_${k.type === SearchAttributeType.KEYWORD_LIST ? 'KEYWORD_LIST' : k.type === SearchAttributeType.DATETIME ? 'DATETIME' : 'KEYWORD'}`;
         const code = keys?.[k.name];
         expect(code, `${k.name} registered`).toBeDefined();
         const { temporal } = await import('@temporalio/proto');

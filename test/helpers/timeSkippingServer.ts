@@ -11,6 +11,7 @@ const TEST_SERVER = path.join(PROJECT_ROOT, 'scripts', 'test-server', 'run.sh');
 const INDEXED: Partial<Record<string, temporal.api.enums.v1.IndexedValueType>> = {
   [SearchAttributeType.KEYWORD]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   [SearchAttributeType.KEYWORD_LIST]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  [SearchAttributeType.DATETIME]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
 /**

@@ -238,4 +238,34 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       expect(count(calls, 'keepEvidence')).toBe(0);
     }
   });
+
+  it('while copies run, the run keeps its ETA in its memo and RecoveryEta, and removes both when they are over', async () => {
+    const calls = freshCalls();
+    let attempts = 0;
+    let workflowId = '';
+    // Each failed attempt lets the server's clock run on through the retry's backoff, past the ETA's first minute.
+    const res = await run(mockActivities([6], calls, {
+      copySegment: async () => {
+        if (++attempts < 8) throw new Error('connection reset by peer');
+        return { method: 'pg_rewind', attached: false };
+      },
+    }), {}, async (id) => {
+      workflowId = id;
+    });
+    expect(res.ok).toBe(true);
+    expect(count(calls, 'estimateRunEta')).toBeGreaterThan(0);
+    const history = await env().client.workflow.getHandle(workflowId).fetchHistory();
+    const upserts = (history.events ?? []).flatMap((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      return 'RecoveryEta' in fields ? [Buffer.from(fields.RecoveryEta.data ?? []).toString()] : [];
+    });
+    expect(upserts.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(upserts[0])).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(upserts.at(-1), 'removed at the end').toMatch(/^(null)?$/);
+    // Gone from the closed run (the Java test server reads a removed Datetime back as the epoch).
+    const left = (await env().client.workflow.getHandle(workflowId).describe()).searchAttributes.RecoveryEta as Date[] | undefined;
+    expect(left === undefined || left[0].getTime() === 0, `RecoveryEta left: ${String(left)}`).toBe(true);
+    const memos = (history.events ?? []).flatMap((e) => (e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.eta ? [e] : []));
+    expect(memos.length).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -1,0 +1,94 @@
+// How long a recovery has left, from what its activities report: a copy's bytes done of its total and its rate, a
+// mirror's WAL bytes behind and how fast that shrinks. Pure; the activities feed it samples, the client and the
+// workflow's visibility record read its answers. An estimate is absent rather than wrong: no rate yet, no ETA.
+
+export interface Sample {
+  atMs: number;
+  value: number;
+}
+
+/** Rates are measured over the last minute of samples: long enough to smooth a copy's bursts, short enough to follow it. */
+export const RATE_WINDOW_MS = 60_000;
+
+/** Keeps the samples of the last window (and the one just before it, so a window always has a start). */
+export function addSample(samples: Sample[], s: Sample, windowMs = RATE_WINDOW_MS): Sample[] {
+  const out = [...samples, s];
+  while (out.length > 2 && out[1].atMs <= s.atMs - windowMs) out.shift();
+  return out;
+}
+
+/** Units per second over the window: positive while the value grows; undefined before two samples a second apart. */
+export function rateOf(samples: Sample[]): number | undefined {
+  if (samples.length < 2) return undefined;
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const dt = (last.atMs - first.atMs) / 1000;
+  if (dt < 1) return undefined;
+  return (last.value - first.value) / dt;
+}
+
+/** Seconds until a copy of `total` bytes is done at `rate` bytes/s; undefined without a usable rate. */
+export function copyEtaSeconds(done: number, total: number, rate: number | undefined): number | undefined {
+  if (rate === undefined || rate <= 0 || total <= 0) return undefined;
+  return Math.max(0, Math.round((total - done) / rate));
+}
+
+/** Seconds until a mirror has replayed `behind` bytes, at the rate that backlog shrinks (a negative growth). */
+export function catchUpEtaSeconds(behind: number, growth: number | undefined): number | undefined {
+  if (behind <= 0) return 0;
+  if (growth === undefined || growth >= 0) return undefined;
+  return Math.round(behind / -growth);
+}
+
+export interface SegmentEtaInput {
+  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  /** For a running segment: what its heartbeat says is left. */
+  etaSeconds?: number;
+  /** For a finished one: how long it took, start to end. */
+  tookSeconds?: number;
+}
+
+export interface RunEta {
+  /** Seconds until the last segment is done; undefined when nothing running has an estimate. */
+  seconds?: number;
+  /** How it was reached, in a few words, for the DBA to weigh it. */
+  basis: string;
+}
+
+/**
+ * The run's ETA: the segments running now end at their own ETAs; the pending ones start as slots free (at most -B
+ * times -b at once; which host a segment waits for is not modelled) and each takes as long as the segments seen so far took (or are expected to take), on average. A rough
+ * figure by design: segments differ in size, and the first minutes of a copy give no rate.
+ */
+export function runEta(segments: SegmentEtaInput[], limits: { hostParallelism: number; segmentParallelism: number }): RunEta {
+  const running = segments.filter((s) => s.state === 'running');
+  const pending = segments.filter((s) => s.state === 'pending');
+  const known = running.filter((s) => s.etaSeconds !== undefined);
+  if (!running.length && !pending.length) return { seconds: 0, basis: 'nothing left to do' };
+  if (!known.length) return { basis: running.length ? 'no copy rate yet' : 'nothing running yet' };
+  const seen = [...segments.filter((s) => s.state === 'succeeded' && s.tookSeconds !== undefined).map((s) => s.tookSeconds!), ...known.map((s) => s.etaSeconds!)];
+  const each = seen.reduce((a, b) => a + b, 0) / seen.length;
+  // Slots free as running segments end; every pending segment takes one, in turn, for `each` seconds.
+  const slots = known.map((s) => s.etaSeconds!).sort((a, b) => a - b);
+  const capacity = Math.max(1, Math.min(limits.hostParallelism * limits.segmentParallelism, running.length + pending.length));
+  while (slots.length < capacity && slots.length < running.length + pending.length) slots.push(0);
+  let end = Math.max(0, ...slots);
+  for (let i = 0; i < pending.length; i++) {
+    slots.sort((a, b) => a - b);
+    slots[0] += each;
+    end = Math.max(end, slots[0]);
+  }
+  const unknown = running.length - known.length;
+  return {
+    seconds: Math.round(end),
+    basis: `${known.length} running segment(s) by their rates${unknown ? `, ${unknown} without a rate yet` : ''}${pending.length ? `, ${pending.length} pending at about ${Math.round(each)} s each` : ''}`,
+  };
+}
+
+/** '1h05m', '4m10s', '35s'. */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
