@@ -98,5 +98,5 @@ export async function releaseLock(exec: Executor, path: string, owner: string): 
 
 /** Ends the holder of another gprecover run's lock (its run is over) and removes the directory. */
 export async function breakLock(exec: Executor, path: string, pid: number): Promise<void> {
-  await runChecked(exec, ['sh', '-c', 'rm -rf "$1"; kill "$2" 2>/dev/null; exit 0', 'sh', path, String(pid)], { timeoutMs: 30_000 });
+  await runChecked(exec, ['sh', '-c', 'rm -rf "$1"; kill "$2" 2>/dev/null; exit 0', 'gprecover-unlock', path, String(pid)], { timeoutMs: 30_000 });
 }

@@ -92,5 +92,5 @@ export async function verifyIdentity(req: CopyRequest, expectedTablespaces: Tabl
 
 /** Writes `content` to `file` on the host through a temporary file, so a crash never leaves half a file. */
 export async function writeFileOn(exec: Executor, file: string, content: string): Promise<void> {
-  await runChecked(exec, ['sh', '-c', 'cat > "$1.tmp" && mv "$1.tmp" "$1"', 'sh', file], { input: content });
+  await runChecked(exec, ['sh', '-c', 'cat > "$1.tmp" && mv "$1.tmp" "$1"', 'gprecover-write', file], { input: content });
 }

@@ -40,7 +40,7 @@ async function rsyncStep(req: CopyRequest, exec: Executor, args: string[]): Prom
 
 /** gpsegrecovery sync_tablespaces: the target's links go, each tablespace is synced into its own dbid's directory. */
 async function syncTablespaces(req: CopyRequest, exec: Executor, source: TablespaceLink[], target: TablespaceLink[]): Promise<void> {
-  await runChecked(exec, ['sh', '-c', 'mkdir -p "$1/pg_tblspc" && find "$1/pg_tblspc" -mindepth 1 -maxdepth 1 -type l -delete', 'sh', req.target.datadir]);
+  await runChecked(exec, ['sh', '-c', 'mkdir -p "$1/pg_tblspc" && find "$1/pg_tblspc" -mindepth 1 -maxdepth 1 -type l -delete', 'gprecover-tblspc-reset', req.target.datadir]);
   for (const src of source) {
     const dst = target.find((t) => t.oid === src.oid)!;
     await runChecked(exec, ['mkdir', '-p', '-m', '0700', dst.link]);
@@ -133,7 +133,7 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
   await rsyncStep(req, exec, ['--exclude=archive_status/*', fromSource(req, `${req.source.datadir}/pg_wal/`), `${dir}/pg_wal/`]);
   await runChecked(exec, ['mkdir', '-p', `${dir}/global`]);
   await rsyncStep(req, exec, [fromSource(req, `${req.source.datadir}/global/pg_control`), `${dir}/global/pg_control`]);
-  await runChecked(exec, ['sh', '-c', 'for d in pg_replslot pg_stat_tmp pg_dynshmem pg_notify pg_serial pg_snapshots pg_subtrans log; do mkdir -p "$1/$d"; done; chmod 0700 "$1"', 'sh', dir]);
+  await runChecked(exec, ['sh', '-c', 'for d in pg_replslot pg_stat_tmp pg_dynshmem pg_notify pg_serial pg_snapshots pg_subtrans log; do mkdir -p "$1/$d"; done; chmod 0700 "$1"', 'gprecover-dirs', dir]);
   await verifyIdentity(req, targetLinks);
   return { method: 'rsync', attached };
 }

@@ -36,5 +36,5 @@ export interface MirrorSettings {
 export async function configureAsMirror(exec: Executor, datadir: string, s: MirrorSettings): Promise<void> {
   await setAutoConf(exec, datadir, { port: s.port, primary_conninfo: s.primaryConninfo, primary_slot_name: REPLICATION_SLOT });
   // A slot left from the days this directory was a primary would pin WAL on the mirror for ever.
-  await runChecked(exec, ['sh', '-c', ': > "$1/standby.signal"; rm -f "$1/recovery.signal"; rm -rf "$1/pg_replslot"/*', 'sh', datadir]);
+  await runChecked(exec, ['sh', '-c', ': > "$1/standby.signal"; rm -f "$1/recovery.signal"; rm -rf "$1/pg_replslot"/*', 'gprecover-standby', datadir]);
 }

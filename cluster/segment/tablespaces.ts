@@ -58,7 +58,7 @@ export async function prepareTablespacesForRewind(exec: Executor, datadir: strin
   for (const t of wanted) {
     const current = have.get(t.oid);
     if (current === undefined) {
-      await runChecked(exec, ['sh', '-c', 'mkdir -p -m 0700 "$2" && ln -s "$2" "$1/pg_tblspc/$3"', 'sh', datadir, t.link, t.oid]);
+      await runChecked(exec, ['sh', '-c', 'mkdir -p -m 0700 "$2" && ln -s "$2" "$1/pg_tblspc/$3"', 'gprecover-tblspc-link', datadir, t.link, t.oid]);
     } else if (current.replace(/\/+$/, '') !== t.link) {
       throw new PermanentError(
         `dbid ${dbid}: tablespace ${t.oid} in ${datadir} links to ${current}, not to its own ${t.link}; incremental recovery cannot repair that, run again with -F (full)`,

@@ -5,8 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readClustersFile, saveClusterConfig } from '../../cluster/config';
-import { commandLog } from '../../cluster/exec/commandLog';
+import { PROJECT_ROOT, readClustersFile, saveClusterConfig } from '../../cluster/config';
+import { commandLog, type CommandRecord } from '../../cluster/exec/commandLog';
 import type { DemoCluster } from '../../demo';
 import { runCli } from '../helpers/cli';
 import { byDbid, createTestCluster, healthy, killAndWaitDown } from '../helpers/demo';
@@ -15,8 +15,13 @@ import { connectHarness, type RunningWorker, type TemporalHarness } from '../hel
 const TASK_QUEUE = 'gp-recovery-reach';
 const PREFIX = '127.0.211';
 
-/** What may run on each kind of host in a full recovery (docs/ssh-reach.md). */
-const SOURCE_HOST_COMMANDS = ['ifaddrs', 'cat', 'gprecover-hba', 'pg_ctl'];
+/** The commands docs/ssh-reach.md's table lists for each role of a host. */
+function documentedCommands(): Record<'coordinator' | 'target' | 'source', Set<string>> {
+  const out = { coordinator: new Set<string>(), target: new Set<string>(), source: new Set<string>() };
+  const doc = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'ssh-reach.md'), 'utf8');
+  for (const m of doc.matchAll(/^\| (coordinator|target|source) \| `([^`]+)` \|/gm)) out[m[1] as keyof typeof out].add(m[2]);
+  return out;
+}
 
 describe('SSH only where gprecoverseg needs it', () => {
   let cluster: DemoCluster;
@@ -103,22 +108,33 @@ describe('SSH only where gprecoverseg needs it', () => {
     await cluster.waitFor(healthy, 60_000, 'every segment up again');
   }, 300_000);
 
-  it('a full recovery reaches the source\'s host only for pg_hba.conf; the copy, start and checks run on the target host and over libpq', async () => {
-    await killAndWaitDown(cluster, 8);
-    commandLog.enable();
-    let records: ReturnType<typeof commandLog.disable>;
-    try {
-      const r = await runCli(['start-recovery', '-F', '--wait', '-s'], env, 150_000);
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-    } finally {
-      records = commandLog.disable();
+  it('full, incremental and differential recoveries reach each host only with what docs/ssh-reach.md lists for its role', async () => {
+    // dbid 8 lives on sdw1 (the target); its primary, dbid 4, on sdw2 (the source); the coordinator on cdw.
+    const documented = documentedCommands();
+    const source = byDbid(await cluster.segments(), 4);
+    const hbaFile = path.join(source.datadir, 'pg_hba.conf');
+    // Without its mirror host's entries, the source's pg_hba.conf is written and reloaded, as gprecoverseg does.
+    const sdw1 = cluster.hostIps('sdw1');
+    fs.writeFileSync(hbaFile, fs.readFileSync(hbaFile, 'utf8').split('\n').filter((l) => !sdw1.some((ip) => l.includes(` ${ip}/`))).join('\n'));
+    const records: CommandRecord[] = [];
+    for (const args of [['-F'], [], ['--differential']]) {
+      await killAndWaitDown(cluster, 8);
+      commandLog.enable();
+      try {
+        const r = await runCli(['start-recovery', ...args, '--wait', '-s'], env, 150_000);
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+      } finally {
+        records.push(...commandLog.disable());
+      }
+      await cluster.waitFor(healthy, 60_000, `dbid 8 in sync after start-recovery ${args.join(' ')}`);
     }
     const on = (host: string) => [...new Set(records.filter((x) => x.host === host).map((x) => x.what))].sort();
-    // dbid 8 lives on sdw1; its primary, dbid 4, on sdw2.
-    expect(on('sdw2').every((c) => SOURCE_HOST_COMMANDS.includes(c)), `on the source host: ${on('sdw2').join(', ')}`).toBe(true);
-    expect(on('sdw2')).toEqual(expect.arrayContaining(['gprecover-hba', 'ifaddrs', 'pg_ctl']));
-    expect(on('sdw1')).toEqual(expect.arrayContaining(['gprecover-probe', 'gprecover-job', 'ifaddrs']));
-    expect(on('cdw')).toEqual(expect.arrayContaining(['gprecover-lock-acquire', 'gprecover-lock-release']));
-    expect(healthy(await cluster.segments())).toBe(true);
-  }, 180_000);
+    for (const [host, role] of [['cdw', 'coordinator'], ['sdw1', 'target'], ['sdw2', 'source']] as const) {
+      const undocumented = on(host).filter((c) => !documented[role].has(c));
+      expect(undocumented, `${host} (${role}) ran commands docs/ssh-reach.md does not list for a ${role} host`).toEqual([]);
+    }
+    expect(on('sdw2')).toEqual(['cat', 'gprecover-hba', 'ifaddrs', 'pg_ctl']);
+    expect(on('sdw1')).toEqual(expect.arrayContaining(['gprecover-probe', 'gprecover-evidence', 'gprecover-job', 'pg_ctl', 'rsync']));
+    expect(on('cdw')).toEqual(expect.arrayContaining(['gprecover-lock-acquire', 'gprecover-lock-release', 'gprecover-progress']));
+  }, 400_000);
 });
