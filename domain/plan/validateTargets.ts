@@ -54,8 +54,9 @@ function rsyncProblem(it: SegmentPlan, dir: DirProbe): string | undefined {
 }
 
 /**
- * gprecoverseg's heap checksum check: every source and every failed directory that can be read must have the
- * coordinator's data page checksum setting; a copy would otherwise carry the wrong one into the cluster.
+ * gprecoverseg's heap checksum check (validate_heap_checksum_consistency): every source must have the coordinator's
+ * data page checksum setting, or a copy carries the wrong one into the cluster. A failed directory that an incremental
+ * or differential recovery keeps must have it too; one that -F copies over need not (-F is what repairs it).
  */
 function checksumProblem(items: SegmentPlan[], probe: ProbeResult): string | undefined {
   const want = probe.coordinatorChecksumVersion;
@@ -68,7 +69,7 @@ function checksumProblem(items: SegmentPlan[], probe: ProbeResult): string | und
       seen.add(src.dbid);
       differing.push(`${it.source.hostname} (dbid ${src.dbid}) checksum set to ${src.checksumVersion} differs from coordinator checksum set to ${want}`);
     }
-    const dir = it.moved ? undefined : probe.dirs.find((d) => d.location.address === it.target.address && d.location.datadir === it.target.datadir);
+    const dir = it.moved || it.type === 'full' ? undefined : probe.dirs.find((d) => d.location.address === it.target.address && d.location.datadir === it.target.datadir);
     if (dir?.checksumVersion !== undefined && dir.checksumVersion !== want && !seen.has(it.dbid)) {
       seen.add(it.dbid);
       differing.push(`${it.target.hostname} (dbid ${it.dbid}) checksum set to ${dir.checksumVersion} differs from coordinator checksum set to ${want}`);

@@ -123,6 +123,10 @@ describe('validateTargets', () => {
       .toThrow(/^Heap checksum setting differences reported on segments: sdw2 \(dbid 4\) checksum set to 0 differs from coordinator checksum set to 1$/);
     expect(() => validateTargets('c1', items, probe(1, 0)))
       .toThrow(/^Heap checksum setting differences reported on segments: sdw1 \(dbid 2\) checksum set to 0 differs from coordinator checksum set to 1$/);
+    // -F copies over the failed directory: its setting is about to go, and -F is the recovery that repairs it.
+    const full = items.map((it) => ({ ...it, type: 'full' as const }));
+    expect(validateTargets('c1', full, probe(0, 1)).items).toHaveLength(1);
+    expect(() => validateTargets('c1', full, probe(1, 0))).toThrow(/^Heap checksum setting differences reported on segments: sdw1 \(dbid 2\)/);
   });
 
   it('refuses a move onto a port in use or a non-empty directory', () => {
