@@ -3,7 +3,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { readHistory, readSegments, withCoordinator, type ConfigHistoryRow } from '../cluster/catalog';
 import type { SegmentRow } from '../domain/segment';
-import { removeClusterConfig, saveClusterConfig, type ClusterConfig } from '../cluster/config';
+import { readClustersFile, removeClusterConfig, saveClusterConfig, type ClusterConfig } from '../cluster/config';
 import { runChecked, type Executor } from '../cluster/exec/executor';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { createCluster } from './createCluster';
@@ -121,7 +121,10 @@ export class DemoCluster {
     return this.proberPid() !== undefined && (await this.segmentsIfReachable()) !== undefined;
   }
 
-  /** gpstart, then the prober; segments the catalog holds down stay down. Also re-registers the ClusterConfig. */
+  /**
+   * gpstart, then the prober; segments the catalog holds down stay down. Registers the ClusterConfig again only when
+   * the clusters file lost it: an entry edited since (by the DBA, or a test's SSH host) is the worker's, and kept.
+   */
   async start(): Promise<StartReport> {
     await addHostNames(this.rootDir, hostNamesOf(this.state.layout));
     const report = await this.withPool(async (pool) => {
@@ -129,7 +132,7 @@ export class DemoCluster {
       await startInstance(pool.forHost(c.hostname, c.address), demoBin(this.state), c, this.state.layout.gpHome ? 'dispatch' : undefined);
       return startSegments(this.state, pool, await this.segments());
     });
-    saveClusterConfig(this.state.config, this.state.clustersFile);
+    if (!(this.name in readClustersFile(this.state.clustersFile).clusters)) saveClusterConfig(this.state.config, this.state.clustersFile);
     await this.startProberAndWait();
     return report;
   }
