@@ -103,7 +103,8 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
   it('pause, skip, set and resume steer a running recovery; refusals are one line, exit 2; show lists who asked', async () => {
     for (const d of [6, 7, 8]) await cluster.kill(d);
     await cluster.waitFor((rows) => [6, 7, 8].every((d) => byDbid(rows, d).status === 'd'), 30_000, 'dbid 6, 7 and 8 down');
-    const start = await runCli(['start-recovery', '-F', '-B', '1', '-b', '1', '--json'], env);
+    // Throttled, so that the first copy is still running while the run is steered around it.
+    const start = await runCli(['start-recovery', '-F', '-B', '1', '-b', '1', '--max-rate', '2M', '--json'], env);
     expect(start.code, start.stderr).toBe(0);
     const { workflowId } = JSON.parse(start.stdout) as { workflowId: string };
     const ok = async (args: string[]) => {
@@ -122,11 +123,12 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     for (let i = 0; i < 300 && !(await view()).run?.segments?.some((s) => s.state === 'running'); i++) await sleep(100);
 
     expect(await ok(['pause'])).toMatch(/^gprecover-cli: paused: no new segment starts until resumed \(running ones go on\); now -B 1 -b 1, paused$/);
+    const steered = (await view()).run.segments;
+    const pending = steered.find((s) => s.state === 'pending')!.dbid;
+    const running = steered.find((s) => s.state === 'running')!.dbid;
+    expect(await refused(['skip', String(running)])).toMatch(new RegExp(`dbid ${running} is running: only a segment not yet started can be skipped`));
     expect(await refused(['pause', workflowId])).toMatch(/^gprecover pause: gprecover-cli: the run is paused already \(by \S+@\S+\)$/);
     expect(await ok(['status'])).toMatch(/controls: -B 1 -b 1, paused \(gprecover resume gprecover-cli\)/);
-    const pending = (await view()).run.segments.find((s) => s.state === 'pending')!.dbid;
-    const running = (await view()).run.segments.find((s) => s.state === 'running')!.dbid;
-    expect(await refused(['skip', String(running)])).toMatch(new RegExp(`dbid ${running} is running: only a segment not yet started can be skipped`));
     expect(await ok(['skip', workflowId, String(pending)])).toMatch(new RegExp(`^gprecover-cli: dbid ${pending} skipped: it is not recovered by this run; now -B 1 -b 1, paused$`));
     expect(await refused(['set', '--hosts', '99'])).toBe("gprecover set: --hosts must be a whole number from 1 to 64, not '99'");
     expect(await ok(['set', '--hosts', '2', '--per-host', '2'])).toMatch(/^gprecover-cli: -B 2 -b 2 for segments not yet started \(was -B 1 -b 1\); now -B 2 -b 2, paused$/);
