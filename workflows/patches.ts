@@ -7,4 +7,6 @@ export const PATCHES = {
   evidenceBeforeWipe: 'evidence-before-wipe',
   /** 0.2.0: while copies run, the run's ETA is kept in its memo and the RecoveryEta search attribute. */
   etaInVisibility: 'eta-in-visibility',
+  /** 0.2.0: segments take free -B/-b slots largest source first, not in catalog order. */
+  largestFirst: 'largest-first',
 } as const;

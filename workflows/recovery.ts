@@ -13,7 +13,7 @@ import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures
 import { liveControls } from './liveControls';
 import { PATCHES } from './patches';
 import { plannedItemsQuery, recoveryStatusQuery } from './messages';
-import { probeRequests, selectTargets, validateTargets } from '../domain/plan';
+import { largestFirst, probeRequests, selectTargets, validateTargets, type StartOrder } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
 import { ClusterNameKey, ContentIdsKey, contentIdsThatFit, OUTCOMES, RecoveryEtaKey, RecoveryOutcomeKey, RecoveryTypeKey } from '../domain/searchAttributes';
 import { recordFailure, releaseRunLock } from './runRecord';
@@ -59,7 +59,8 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
     const lock = locked.value;
     lockHeld = lock.held;
     if (planned.status === 'rejected') throw planned.reason;
-    plan = planned.value;
+    plan = planned.value.plan;
+    const startOrder = planned.value.startOrder;
     status.skipped = plan.skipped;
     status.warnings = [...(lock.note ? [lock.note] : []), ...plan.warnings];
     status.segments = plan.items.map((it) => segmentStatus(it));
@@ -86,7 +87,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       }
       toRun = plan.items.filter((i) => !hba.refused.some((r) => r.dbid === i.dbid));
     }
-    await withProgressFile(input, plan, activities, () => withEta(input.cluster, status, controls, activities, () => runSegments(input, toRun, status.segments, controls)));
+    await withProgressFile(input, plan, activities, () => withEta(input.cluster, status, controls, activities, () => runSegments(input, inStartOrder(toRun, startOrder), status.segments, controls)));
     const failed = status.segments.filter((s) => s.state === 'failed');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -193,7 +194,13 @@ async function withEta(cluster: string, status: RecoveryStatus, controls: RunCon
   }
 }
 
-async function makePlan(input: RecoveryInput, snapshot: ClusterSnapshot, activities: ActivityProfiles): Promise<RecoveryPlan> {
+interface Planned {
+  plan: RecoveryPlan;
+  /** The plan's items by the size of their sources, largest first. */
+  startOrder: StartOrder;
+}
+
+async function makePlan(input: RecoveryInput, snapshot: ClusterSnapshot, activities: ActivityProfiles): Promise<Planned> {
   let lines: RecoverConfigLine[] | undefined;
   try {
     lines = input.recoverConfig !== undefined ? parseRecoverConfig(input.recoverConfig) : undefined;
@@ -210,7 +217,8 @@ async function makePlan(input: RecoveryInput, snapshot: ClusterSnapshot, activit
   const sources = [...new Map(items.map((i) => [i.source.dbid, i.source])).values()];
   const probe = items.length ? await activities.host.probeTargets({ cluster: input.cluster, dirs: probeRequests(items), sources }) : { dirs: [], sources: [] };
   try {
-    return validateTargets(input.cluster, items, probe);
+    const plan = validateTargets(input.cluster, items, probe);
+    return { plan, startOrder: largestFirst(plan.items, probe) };
   } catch (err) {
     if (err instanceof InvalidRequestError) throw invalid(err.message);
     throw err;
@@ -228,6 +236,16 @@ function segmentStatus(it: SegmentPlan): SegmentStatus {
     state: 'pending',
     childWorkflowId: `${info.workflowId}-${info.runId.slice(0, 8)}-dbid${it.dbid}`,
   };
+}
+
+/**
+ * The segments to run, in the order they take free slots: largest first since 0.2.0; a run started before keeps the
+ * catalog's order it was started with.
+ */
+function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan[] {
+  if (items.length < 2 || !patched(PATCHES.largestFirst)) return items;
+  log.info(startOrder.reason);
+  return startOrder.order.filter((it) => items.includes(it));
 }
 
 /**

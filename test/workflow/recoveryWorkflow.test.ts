@@ -111,6 +111,23 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect({ hosts: wide.maxHosts, perHost: wide.maxPerHost }).toEqual({ hosts: 2, perHost: 1 });
   });
 
+  it('segments take free slots largest source first, each as soon as a slot frees; unknown sizes go last', async () => {
+    const GB = 1024 ** 3;
+    // Sources of the mirrors 6-9 are the primaries 2-5; dbid 4's size is unknown.
+    const sizes = new Map([[2, 1 * GB], [3, 400 * GB], [5, 2048 * GB]]);
+    const calls = freshCalls();
+    const base = fakeActivities({ snapshot: (c) => fakeSnapshot(c, shape([6, 7, 8, 9])), progress: 'returns' });
+    const res = await run(mockActivities([6, 7, 8, 9], calls, {
+      async probeTargets(input) {
+        const probe = await base.probeTargets(input);
+        return { ...probe, sources: probe.sources.map((s) => ({ ...s, ...(sizes.has(s.dbid) ? { sizeBytes: sizes.get(s.dbid) } : {}) })) };
+      },
+    }), { hostParallelism: 1, segmentParallelism: 1 });
+    expect(res.ok).toBe(true);
+    const started = calls.log.filter((c) => c.name === 'copySegment').map((c) => (c.input as { item: { dbid: number } }).item.dbid);
+    expect(started).toEqual([9, 7, 6, 8]);
+  });
+
   it('a non-retryable failure type runs once; an error that may pass is retried', async () => {
     const calls = freshCalls();
     const res = await run(mockActivities([6], calls, {
