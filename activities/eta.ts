@@ -4,7 +4,7 @@ import type { RecoveryActivities, RunEtaEstimate, RunEtaInput } from '../domain/
 import { runEta } from '../domain/eta';
 import { RecoveryEtaKey } from '../domain/searchAttributes';
 
-/** Per worker process and namespace: whether RecoveryEta is registered (checked once; registering needs a restart of the setup). */
+/** Per worker process and namespace: whether RecoveryEta is registered (registering it needs a restart of the setup). */
 const registered = new Map<string, Promise<boolean>>();
 
 function etaAttributeRegistered(client: Client): Promise<boolean> {
@@ -16,10 +16,24 @@ function etaAttributeRegistered(client: Client): Promise<boolean> {
       .then((ok) => {
         if (!ok) log.warn(`search attribute ${RecoveryEtaKey.name} is not registered in namespace ${ns}: runs keep their ETA in their memo only (register it: temporal operator search-attribute create --name ${RecoveryEtaKey.name} --type Datetime)`);
         return ok;
-      }, () => false);
+      }, (err: unknown) => {
+        // Not an answer: asked again next round, not taken for "not registered" for the life of the worker.
+        registered.delete(ns);
+        log.warn(`cannot tell whether ${RecoveryEtaKey.name} is registered in namespace ${ns} (${(err as Error).message}); this round keeps the ETA in the memo only`);
+        return false;
+      });
     registered.set(ns, known);
   }
   return known;
+}
+
+/** At most this many children are described at once: a run of thousands must not flood the frontend every round. */
+const DESCRIBE_AT_ONCE = 16;
+
+async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += DESCRIBE_AT_ONCE) out.push(...await Promise.all(items.slice(i, i + DESCRIBE_AT_ONCE).map(fn)));
+  return out;
 }
 
 async function runningEta(client: Client, childWorkflowId: string): Promise<number | undefined> {
@@ -41,15 +55,15 @@ export function createEtaActivities() {
      */
     async estimateRunEta(input: RunEtaInput): Promise<RunEtaEstimate> {
       const client = Context.current().client;
-      const segments = await Promise.all(input.segments.map(async (s) => ({
-        state: s.state,
-        etaSeconds: s.state === 'running' ? await runningEta(client, s.childWorkflowId) : undefined,
-        tookSeconds: s.startedAt && s.endedAt ? (Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000 : undefined,
-      })));
-      const eta = runEta(segments, input);
+      const now = Date.now();
+      const running = await inBatches(input.running, async (r) => ({
+        etaSeconds: await runningEta(client, r.childWorkflowId),
+        elapsedSeconds: r.startedAt ? Math.max(0, (now - Date.parse(r.startedAt)) / 1000) : 0,
+      }));
+      const eta = runEta({ running, pending: input.pending, finished: input.finished }, input);
       return {
         ...eta,
-        ...(eta.seconds !== undefined ? { at: new Date(Date.now() + eta.seconds * 1000).toISOString() } : {}),
+        ...(eta.seconds !== undefined ? { at: new Date(now + eta.seconds * 1000).toISOString() } : {}),
         searchAttribute: await etaAttributeRegistered(client),
       };
     },

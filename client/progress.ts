@@ -5,7 +5,7 @@ import type { RecoveryStatus, SegmentStatus } from '../domain/recovery';
 import { where } from '../domain/segment';
 import { recoveryStatusQuery, segmentProgressQuery } from '../workflows/messages';
 import { formatProgress } from './progressText';
-import { formatEta, runEta } from '../domain/eta';
+import { etaSegmentsOf, formatEta, runEta } from '../domain/eta';
 import { HOST_PARALLELISM, SEGMENT_PARALLELISM } from '../domain/options';
 
 type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
@@ -128,8 +128,7 @@ export function runSummary(v: RunView): string[] {
 /** The run's ETA while it recovers segments: from the running ones' rates and what the finished ones took. */
 export function runEtaOf(v: RunView, now = new Date()): { seconds?: number; basis: string; at?: string } | undefined {
   if (v.status !== 'RUNNING' || v.run?.phase !== 'recovering') return undefined;
-  const took = (s: SegmentView) => (s.startedAt && s.endedAt ? (Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000 : undefined);
-  const e = runEta(v.segments.map((s) => ({ state: s.state, etaSeconds: s.etaSeconds, tookSeconds: took(s) })), {
+  const e = runEta(etaSegmentsOf(v.segments, now.getTime()), {
     hostParallelism: v.run.controls?.hostParallelism ?? HOST_PARALLELISM.default,
     segmentParallelism: v.run.controls?.segmentParallelism ?? SEGMENT_PARALLELISM.default,
   });

@@ -3,7 +3,7 @@
 // timeout profile may run, and the test kit fakes them against these same types.
 import type { AutoFacts, AutoNotification, AutoRunRecord, PreviousDecision } from './autoPolicy';
 import type { ClusterSnapshot, DirProbeRequest, ProbeResult } from './probe';
-import type { RecoveryType, SegmentPlan, SegmentState } from './recovery';
+import type { RecoveryType, SegmentPlan } from './recovery';
 import type { Location, SegmentRow } from './segment';
 
 /** Every activity input names its cluster: the worker reads everything else about it from its own configuration. */
@@ -163,7 +163,11 @@ export interface ProgressFileInput extends ClusterInput {
 
 /** The run's segments as its workflow knows them, for its ETA: the running ones' heartbeats say the rest. */
 export interface RunEtaInput extends ClusterInput {
-  segments: Array<{ dbid: number; state: SegmentState; childWorkflowId: string; startedAt?: string; endedAt?: string }>;
+  /** The running children only, so that the input (in the run's history every round) stays small at any run size. */
+  running: Array<{ childWorkflowId: string; startedAt?: string }>;
+  pending: number;
+  /** The segments that succeeded: how many, and how long they took in all. */
+  finished: { count: number; totalSeconds: number };
   hostParallelism: number;
   segmentParallelism: number;
 }

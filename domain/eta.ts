@@ -40,12 +40,13 @@ export function catchUpEtaSeconds(behind: number, growth: number | undefined): n
   return Math.round(behind / -growth);
 }
 
-export interface SegmentEtaInput {
-  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-  /** For a running segment: what its heartbeat says is left. */
-  etaSeconds?: number;
-  /** For a finished one: how long it took, start to end. */
-  tookSeconds?: number;
+/** What the run's ETA is made of: no more than the running segments, a count and a sum, whatever the run's size. */
+export interface RunEtaSegments {
+  /** Each running segment: what its heartbeat says is left (absent until its copy has a rate) and how long it has run. */
+  running: Array<{ etaSeconds?: number; elapsedSeconds: number }>;
+  pending: number;
+  /** The segments that succeeded: how many, and how long they took in all, start to end. */
+  finished: { count: number; totalSeconds: number };
 }
 
 export interface RunEta {
@@ -57,23 +58,25 @@ export interface RunEta {
 
 /**
  * The run's ETA: the segments running now end at their own ETAs; the pending ones start as slots free (at most -B
- * times -b at once; which host a segment waits for is not modelled) and each takes as long as the segments seen so far took (or are expected to take), on average. A rough
- * figure by design: segments differ in size, and the first minutes of a copy give no rate.
+ * times -b at once; which host a segment waits for is not modelled) and each takes as long as a whole segment has
+ * taken on average: a finished one start to end, a running one what it has run plus what it has left. A running
+ * segment without a rate yet holds its slot for about that long too. A rough figure by design: segments differ in
+ * size (the largest start first), and the first minutes of a copy give no rate.
  */
-export function runEta(segments: SegmentEtaInput[], limits: { hostParallelism: number; segmentParallelism: number }): RunEta {
-  const running = segments.filter((s) => s.state === 'running');
-  const pending = segments.filter((s) => s.state === 'pending');
+export function runEta(segs: RunEtaSegments, limits: { hostParallelism: number; segmentParallelism: number }): RunEta {
+  const { running, pending } = segs;
   const known = running.filter((s) => s.etaSeconds !== undefined);
-  if (!running.length && !pending.length) return { seconds: 0, basis: 'nothing left to do' };
+  if (!running.length && !pending) return { seconds: 0, basis: 'nothing left to do' };
   if (!known.length) return { basis: running.length ? 'no copy rate yet' : 'nothing running yet' };
-  const seen = [...segments.filter((s) => s.state === 'succeeded' && s.tookSeconds !== undefined).map((s) => s.tookSeconds!), ...known.map((s) => s.etaSeconds!)];
-  const each = seen.reduce((a, b) => a + b, 0) / seen.length;
-  // Slots free as running segments end; every pending segment takes one, in turn, for `each` seconds.
-  const slots = known.map((s) => s.etaSeconds!).sort((a, b) => a - b);
-  const capacity = Math.max(1, Math.min(limits.hostParallelism * limits.segmentParallelism, running.length + pending.length));
-  while (slots.length < capacity && slots.length < running.length + pending.length) slots.push(0);
-  let end = Math.max(0, ...slots);
-  for (let i = 0; i < pending.length; i++) {
+  const whole = known.map((s) => Math.max(0, s.elapsedSeconds) + Math.max(0, s.etaSeconds!));
+  const each = (segs.finished.totalSeconds + whole.reduce((a, b) => a + b, 0)) / (segs.finished.count + whole.length);
+  const ends = running.map((s) => Math.max(0, s.etaSeconds ?? each - Math.max(0, s.elapsedSeconds))).sort((a, b) => a - b);
+  const capacity = Math.max(1, limits.hostParallelism * limits.segmentParallelism);
+  // A pending segment takes a slot when one frees: with more running than the limits allow now (lowered by
+  // gprecover set), only the ends past the excess free one.
+  const slots = ends.length >= capacity ? ends.slice(ends.length - capacity) : [...ends, ...Array<number>(capacity - ends.length).fill(0)];
+  let end = Math.max(0, ...ends);
+  for (let i = 0; i < pending; i++) {
     slots.sort((a, b) => a - b);
     slots[0] += each;
     end = Math.max(end, slots[0]);
@@ -81,7 +84,21 @@ export function runEta(segments: SegmentEtaInput[], limits: { hostParallelism: n
   const unknown = running.length - known.length;
   return {
     seconds: Math.round(end),
-    basis: `${known.length} running segment(s) by their rates${unknown ? `, ${unknown} without a rate yet` : ''}${pending.length ? `, ${pending.length} pending at about ${Math.round(each)} s each` : ''}`,
+    basis: `${known.length} running segment(s) by their rates${unknown ? `, ${unknown} without a rate yet` : ''}${pending ? `, ${pending} pending at about ${Math.round(each)} s each` : ''}`,
+  };
+}
+
+/** A run's segments as runEta takes them, from their states and times (ISO 8601). */
+export function etaSegmentsOf(
+  segments: Array<{ state: string; startedAt?: string; endedAt?: string; etaSeconds?: number }>,
+  nowMs: number,
+): RunEtaSegments {
+  const secs = (from: string, toMs: number) => Math.max(0, (toMs - Date.parse(from)) / 1000);
+  const done = segments.filter((s) => s.state === 'succeeded' && s.startedAt && s.endedAt);
+  return {
+    running: segments.filter((s) => s.state === 'running').map((s) => ({ etaSeconds: s.etaSeconds, elapsedSeconds: s.startedAt ? secs(s.startedAt, nowMs) : 0 })),
+    pending: segments.filter((s) => s.state === 'pending').length,
+    finished: { count: done.length, totalSeconds: done.reduce((a, s) => a + secs(s.startedAt!, Date.parse(s.endedAt!)), 0) },
   };
 }
 

@@ -99,8 +99,8 @@ export function fakeActivities(opts: FakeOptions): RecoveryActivities {
       // The activity's sleep throws once the workflow cancels it.
       for (;;) await sleep(1000);
     },
-    async estimateRunEta({ segments }) {
-      const left = segments.filter((s) => s.state === 'running' || s.state === 'pending').length;
+    async estimateRunEta({ running, pending }) {
+      const left = running.length + pending;
       return { seconds: left * 60, at: new Date(Date.now() + left * 60_000).toISOString(), basis: 'fake: a minute a segment', searchAttribute: true };
     },
     async replayLagBytes() {

@@ -82,6 +82,8 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       if (hba.warning) status.warnings.push(hba.warning);
       for (const r of hba.refused) {
         const st = status.segments.find((s) => s.dbid === r.dbid)!;
+        // Skipped meanwhile (gprecover skip during this step): the DBA's word stands, it is not a failure of the run.
+        if (st.state === 'skipped') continue;
         Object.assign(st, { state: 'failed', error: r.reason });
         log.warn(`dbid ${r.dbid} failed: ${r.reason}`);
       }
@@ -162,9 +164,15 @@ async function withEta(cluster: string, status: RecoveryStatus, controls: RunCon
   const loop = scope.run(async () => {
     await sleep(ETA_FIRST_MS);
     for (;;) {
+      // Nothing running (paused, or every copy over and the rest skipped): no rounds, no events, until one runs.
+      await condition(() => status.segments.some((s) => s.state === 'running'));
+      const running = status.segments.filter((s) => s.state === 'running');
+      const done = status.segments.filter((s) => s.state === 'succeeded' && s.startedAt && s.endedAt);
       const eta = await activities.eta.estimateRunEta({
         cluster, hostParallelism: controls.hostParallelism, segmentParallelism: controls.segmentParallelism,
-        segments: status.segments.map((s) => ({ dbid: s.dbid, state: s.state, childWorkflowId: s.childWorkflowId, startedAt: s.startedAt, endedAt: s.endedAt })),
+        running: running.map((s) => ({ childWorkflowId: s.childWorkflowId, startedAt: s.startedAt })),
+        pending: status.segments.filter((s) => s.state === 'pending').length,
+        finished: { count: done.length, totalSeconds: done.reduce((a, s) => a + (Date.parse(s.endedAt!) - Date.parse(s.startedAt!)) / 1000, 0) },
       }).catch((err: unknown) => {
         if (cancelledCause(err)) throw err;
         log.warn(`ETA not estimated this round: ${rootMessage(err)}`);

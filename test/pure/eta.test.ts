@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addSample, catchUpEtaSeconds, copyEtaSeconds, formatEta, rateOf, runEta } from '../../domain/eta';
+import { addSample, catchUpEtaSeconds, copyEtaSeconds, etaSegmentsOf, formatEta, rateOf, runEta } from '../../domain/eta';
 import { formatProgress } from '../../client/progressText';
 
 describe('ETA from rates (domain/eta.ts)', () => {
@@ -23,16 +23,33 @@ describe('ETA from rates (domain/eta.ts)', () => {
     expect(catchUpEtaSeconds(0, undefined)).toBe(0);
   });
 
-  it('a run: running segments end at their ETAs, pending ones take the free slots at the average seen so far', () => {
+  it('a run: running segments end at their ETAs, pending ones take the free slots for as long as a whole segment takes', () => {
     const limits = { hostParallelism: 1, segmentParallelism: 2 };
-    expect(runEta([{ state: 'running', etaSeconds: 100 }, { state: 'running', etaSeconds: 300 }], limits)).toMatchObject({ seconds: 300 });
+    const none = { count: 0, totalSeconds: 0 };
+    const r = (etaSeconds: number | undefined, elapsedSeconds = 0) => ({ etaSeconds, elapsedSeconds });
+    expect(runEta({ running: [r(100), r(300)], pending: 0, finished: none }, limits)).toMatchObject({ seconds: 300 });
     // Two slots: one frees at 100 s, the pending segment takes it for (100 + 300) / 2 = 200 s: done at 300 s.
-    const three = runEta([{ state: 'running', etaSeconds: 100 }, { state: 'running', etaSeconds: 300 }, { state: 'pending' }], limits);
+    const three = runEta({ running: [r(100), r(300)], pending: 1, finished: none }, limits);
     expect(three).toEqual({ seconds: 300, basis: '2 running segment(s) by their rates, 1 pending at about 200 s each' });
-    const queued = runEta([{ state: 'running', etaSeconds: 60 }, { state: 'succeeded', tookSeconds: 60 }, { state: 'pending' }, { state: 'pending' }], { hostParallelism: 1, segmentParallelism: 1 });
+    const queued = runEta({ running: [r(60)], pending: 2, finished: { count: 1, totalSeconds: 60 } }, { hostParallelism: 1, segmentParallelism: 1 });
     expect(queued.seconds).toBe(180);
-    expect(runEta([{ state: 'running' }], limits)).toEqual({ basis: 'no copy rate yet' });
-    expect(runEta([{ state: 'succeeded', tookSeconds: 5 }], limits)).toEqual({ seconds: 0, basis: 'nothing left to do' });
+    // A whole segment is what it has run plus what it has left: three hour-long segments, 50 minutes into the first.
+    expect(runEta({ running: [r(600, 3000)], pending: 2, finished: none }, { hostParallelism: 1, segmentParallelism: 1 }).seconds).toBe(600 + 2 * 3600);
+    // A running segment without a rate yet holds its slot too (for about a whole segment), it does not free it at once.
+    expect(runEta({ running: [r(600), r(undefined)], pending: 1, finished: none }, limits).seconds).toBe(1200);
+    // Limits lowered below what runs: a pending one waits for the running to drop under them.
+    expect(runEta({ running: [r(100), r(200), r(300)], pending: 1, finished: none }, { hostParallelism: 1, segmentParallelism: 1 }).seconds).toBe(300 + 200);
+    expect(runEta({ running: [r(undefined)], pending: 0, finished: none }, limits)).toEqual({ basis: 'no copy rate yet' });
+    expect(runEta({ running: [], pending: 0, finished: { count: 1, totalSeconds: 5 } }, limits)).toEqual({ seconds: 0, basis: 'nothing left to do' });
+  });
+
+  it('takes a run\'s segments as the client sees them: elapsed from the start, finished ones start to end', () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 0, 0, s)).toISOString();
+    const segs = etaSegmentsOf([
+      { state: 'succeeded', startedAt: at(0), endedAt: at(40) }, { state: 'running', startedAt: at(10), etaSeconds: 5 },
+      { state: 'pending' }, { state: 'skipped' }, { state: 'failed', startedAt: at(0), endedAt: at(1) },
+    ], Date.parse(at(50)));
+    expect(segs).toEqual({ running: [{ etaSeconds: 5, elapsedSeconds: 40 }], pending: 1, finished: { count: 1, totalSeconds: 40 } });
   });
 
   it('status shows the rate and the ETA after the progress', () => {

@@ -271,6 +271,10 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     });
     expect(res.ok).toBe(true);
     expect(count(calls, 'estimateRunEta')).toBeGreaterThan(0);
+    // Its input, in the run's history every round, names only what runs: small at any run size.
+    const input = calls.log.find((c) => c.name === 'estimateRunEta')!.input as Record<string, unknown>;
+    expect(Object.keys(input).sort()).toEqual(['cluster', 'finished', 'hostParallelism', 'outageSeconds', 'pending', 'running', 'segmentParallelism']);
+    expect(input).toMatchObject({ running: [{ childWorkflowId: expect.stringMatching(/-dbid6$/) }], pending: 0 });
     const history = await env().client.workflow.getHandle(workflowId).fetchHistory();
     const upserts = (history.events ?? []).flatMap((e) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
