@@ -120,7 +120,7 @@ export type AutoReasonCode =
   | 'recover' | 'rebalance'
   | 'nothing-to-do' | 'not-synchronized' | 'waiting-for-fts' | 'run-in-progress' | 'down-too-short' | 'quiet-hours'
   | 'double-fault' | 'lock-held' | 'replay-lag' | 'max-runs' | 'no-allowed-type' | 'check-failed'
-  | 'awaiting-approval' | 'approval-expired';
+  | 'awaiting-approval' | 'approval-expired' | 'approval-stale';
 
 export type AutoDecision =
   | { action: 'recover'; type: RecoveryType; contents: number[]; dbids: number[]; reason: string }

@@ -23,11 +23,15 @@ export function approvalGate() {
     },
   });
   return {
-    /** The approval, or undefined once `minutes` have passed without one. */
-    async wait(minutes: number): Promise<ApprovalRecord | undefined> {
+    /** From now on an approval is taken. */
+    open(): void {
+      waiting = true;
+    },
+    /** The approval, or undefined once the deadline (epoch ms, workflow time) has passed without one. */
+    async wait(untilMs: number): Promise<ApprovalRecord | undefined> {
       waiting = true;
       try {
-        await condition(() => approved !== undefined, minutes * 60_000);
+        await condition(() => approved !== undefined, Math.max(1, untilMs - Date.now()));
       } finally {
         waiting = false;
       }

@@ -59,25 +59,28 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
     return { decision: 'skipped', code: d.code, reason: d.reason, actionable: d.actionable, notified };
   };
 
-  const now = new Date();
-  let previous: PreviousDecision | undefined;
-  let decision: AutoDecision;
-  try {
-    const runs = await look.automaticRuns({ cluster, since: new Date(now.getTime() - DAY_MS).toISOString(), thisRunId: info.runId });
-    previous = runs.previous;
-    const snapshot = await activities.catalog.readCluster({ cluster });
-    const needs = autoNeeds(snapshot, policy);
-    const facts = await gatherFacts(cluster, policy, activities, look, { downSince: {}, sources: [], recentRuns: runs.started, runInProgress: runs.runInProgress }, needs);
-    decision = decide(snapshot, policy, facts, now);
-  } catch (err) {
-    if (cancelledCause(err)) throw err;
-    const failure = runFailure(err);
-    const reason = `the check failed: ${failure.message}`;
-    const key = keyOf('check-failed', []);
-    recordDecision(requestedBy, 'failed', { reason: reason.slice(0, 500), code: 'check-failed', actionable: true, key }, []);
-    if (previous?.key !== key) await notify('skipped', { code: 'check-failed', reason, actionable: true, contents: [] });
-    throw failure;
-  }
+  /** The catalog and the facts the policy asks about, as they are now, and what the policy makes of them. */
+  const lookAndDecide = async (): Promise<{ decision: AutoDecision; previous: PreviousDecision | undefined }> => {
+    const now = new Date();
+    let previous: PreviousDecision | undefined;
+    try {
+      const runs = await look.automaticRuns({ cluster, since: new Date(now.getTime() - DAY_MS).toISOString(), thisRunId: info.runId });
+      previous = runs.previous;
+      const snapshot = await activities.catalog.readCluster({ cluster });
+      const needs = autoNeeds(snapshot, policy);
+      const facts = await gatherFacts(cluster, policy, activities, look, { downSince: {}, sources: [], recentRuns: runs.started, runInProgress: runs.runInProgress }, needs);
+      return { decision: decide(snapshot, policy, facts, now), previous };
+    } catch (err) {
+      if (cancelledCause(err)) throw err;
+      const failure = runFailure(err);
+      const reason = `the check failed: ${failure.message}`;
+      const key = keyOf('check-failed', []);
+      recordDecision(requestedBy, 'failed', { reason: reason.slice(0, 500), code: 'check-failed', actionable: true, key }, []);
+      if (previous?.key !== key) await notify('skipped', { code: 'check-failed', reason, actionable: true, contents: [] });
+      throw failure;
+    }
+  };
+  let { decision, previous } = await lookAndDecide();
   if (decision.action === 'skip') return skipped(decision, previous);
 
   const type = decision.action === 'recover' ? decision.type : 'rebalance';
@@ -89,13 +92,17 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
   if (decision.action === 'recover' && policy.approval && needsApproval(policy, decision.type)) {
     // Only a policy with an approval reaches here: runs recorded before it existed never take this path.
     const minutes = policy.approval.expiresAfterMinutes;
-    const until = new Date(Date.now() + minutes * 60_000).toISOString();
+    const untilMs = Date.now() + minutes * 60_000;
+    const until = new Date(untilMs).toISOString();
     const command = `gprecover approve ${info.workflowId}`;
     const reason = `${decision.reason}; waiting until ${until} for an approval: ${command}`;
+    // Open before anyone is told: a DBA who acts on the first message (a webhook may arrive before the command hook
+    // ends) is not refused, and the deadline told is the one kept.
+    gate.open();
     recordDecision(requestedBy, 'awaiting-approval', { reason, code: 'awaiting-approval', actionable: true, key: keyOf('awaiting-approval', decision.contents) }, decision.contents, type);
     log.info(`waiting for an approval of the ${type} recovery (${command}, until ${until})`);
     await notify('approval-needed', { code: 'awaiting-approval', reason, actionable: true, type, contents: decision.contents, dbids, approve: { command, until } });
-    const approval = await gate.wait(minutes);
+    const approval = await gate.wait(untilMs);
     if (!approval) {
       return skipped({
         action: 'skip', code: 'approval-expired', actionable: true, contents: decision.contents,
@@ -103,6 +110,17 @@ export async function autoRecoveryWorkflow(input: AutoRecoveryInput): Promise<Au
       }, previous);
     }
     approvedBy = approval.by;
+    // What was approved is what was shown: the cluster may have changed while the approval was awaited (another
+    // segment down, quiet hours begun, a run started), so the policy decides again and anything else is not run.
+    const approved = decision;
+    ({ decision, previous } = await lookAndDecide());
+    if (decision.action !== 'recover' || decision.type !== approved.type || decision.dbids.join(',') !== approved.dbids.join(',')) {
+      const now = decision.action === 'recover' ? `a ${decision.type} recovery of dbid(s) ${decision.dbids.join(', ')}` : decision.action === 'skip' ? `${decision.code}: ${decision.reason}` : `a rebalance: ${decision.reason}`;
+      return skipped({
+        action: 'skip', code: 'approval-stale', actionable: true, contents: approved.contents,
+        reason: `approved by ${approval.by}: the ${approved.type} recovery of dbid(s) ${approved.dbids.join(', ')}, but the cluster changed meanwhile and the policy now decides ${now}; nothing was started, the next check asks again`,
+      }, previous);
+    }
   }
   let child;
   try {

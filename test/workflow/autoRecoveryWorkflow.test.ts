@@ -299,4 +299,17 @@ describe('autoRecoveryWorkflow with an approval gate (mocked activities, time-sk
     expect(attrs).toMatchObject({ AutoDecision: ['started'], RecoveryType: ['full'] });
     expect(w.notified.map((n) => [n.event, n.approvedBy])).toEqual([['approval-needed', undefined], ['started', 'dba@cdw'], ['ended', 'dba@cdw']]);
   });
+
+  it('an approval of what the cluster no longer is starts nothing: another mirror went down while it waited', async () => {
+    const w: World = { down: [6], notified: [] };
+    const { cluster, out, memo } = await check(w, fullOnly, undefined, {}, async (handle) => {
+      await awaitingApproval(handle);
+      w.down = [6, 7];
+      await handle.executeUpdate(approveUpdate, { args: [{ requestedBy: 'dba@cdw' }] });
+    });
+    expect((out as { r: AutoRecoveryResult }).r).toMatchObject({ decision: 'skipped', code: 'approval-stale', actionable: true, notified: true });
+    expect(memo.reason).toMatch(/^approved by dba@cdw: the full recovery of dbid\(s\) 6, but the cluster changed meanwhile and the policy now decides a full recovery of dbid\(s\) 6, 7; nothing was started/);
+    expect(w.notified.map((n) => n.event)).toEqual(['approval-needed', 'skipped']);
+    expect(await env().client.workflow.getHandle(`gprecover-${cluster}`).describe().then(() => 'started', () => 'not started')).toBe('not started');
+  });
 });
