@@ -5,7 +5,7 @@ import type { ClusterContext } from '../context';
 /** Where bundles go on a segment host unless the cluster's evidenceDirectory says: beside gprecoverseg's own logs. */
 export const EVIDENCE_ROOT = 'gpAdminLogs/gprecover_evidence';
 
-/** What one bundle may hold at most: 8 server logs' last MiB, small files, listings; about 12 MiB in all. */
+/** What one bundle may hold at most: 8 server logs' last MiB, 12 small files, 32 timeline files, a listing; 13.5 MiB in all. */
 export const EVIDENCE_LIMITS = { logs: 8, logBytes: 1 << 20, fileBytes: 256 << 10, timelines: 32, timelineBytes: 64 << 10, listingBytes: 512 << 10 };
 
 // Reads the data directory and writes only under the bundle directory (<root>/<name>, a relative root under $HOME),

@@ -7,7 +7,8 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { Worker } from '@temporalio/worker';
 import { failureTypeInterceptor } from '../../activities/failureInterceptor';
 import type { RecoveryActivities } from '../../domain/activities';
-import type { RecoveryResult } from '../../domain/recovery';
+import type { RecoveryResult, RecoveryStatus } from '../../domain/recovery';
+import { parallelismRefusal, pauseRefusal, resumeRefusal, skipRefusal, type RunControls } from '../../domain/liveControls';
 import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot } from '../../testkit/fakeCluster';
 import { recoveryWorkflow } from '../../workflows';
@@ -142,7 +143,20 @@ describe('live controls of a running recovery (updates, time-skipping server)', 
     expect(updates).toHaveLength(1);
   });
 
-  it('a run that is over takes no control', async () => {
+  it('a run past its segments, or a dry run, refuses every control in one line (the validators themselves)', () => {
+    const status = (phase: RecoveryStatus['phase'], dryRun = false): RecoveryStatus => ({ cluster: 'c', phase, dryRun, segments: [], skipped: [], warnings: [] });
+    const controls: RunControls = { hostParallelism: 16, segmentParallelism: 64, paused: false, changes: [] };
+    for (const phase of ['rebalancing', 'done', 'failed'] as const) {
+      const why = `the run is ${phase}: only a run that is planning or recovering segments takes live controls`;
+      expect(pauseRefusal(status(phase), controls, {})).toBe(why);
+      expect(resumeRefusal(status(phase), { ...controls, paused: true }, {})).toBe(why);
+      expect(parallelismRefusal(status(phase), { hostParallelism: 2 })).toBe(why);
+      expect(skipRefusal(status(phase), { dbid: 6 })).toBe(why);
+    }
+    expect(pauseRefusal(status('recovering', true), controls, {})).toBe('a dry run starts no segment');
+  });
+
+  it('a run that is over: the server takes no update at all', async () => {
     const w = world();
     for (const d of [6, 7, 8, 9]) w.release(d);
     const taskQueue = `controls-${++seq}`;
