@@ -40,6 +40,17 @@ export interface BenchConfig {
   /** Each simulated activity only sleeps this long. */
   simSleepMs: number;
   simPerHost: number;
+  /** The commit whose workflows/ and domain/ the simulations also run, for a side-by-side ratio (default: HEAD~1). */
+  baselineRef: string;
+  /** Largest-first simulation: `lfBig` segments of `lfBigGb` GB and `lfSmall` of `lfSmallGb` GB, the big ones last in catalog order. */
+  lfBig: number;
+  lfBigGb: number;
+  lfSmall: number;
+  lfSmallGb: number;
+  /** Slots: -B lfSlots -b 1 over one segment per host. */
+  lfSlots: number;
+  /** Simulated copy time: seconds per TB (1e12 bytes) of the source. */
+  lfSecPerTb: number;
   /** Each real measurement is taken this many times; the report gives the median and the range. */
   repeat: number;
   sections: Section[];
@@ -50,7 +61,7 @@ export function loadConfig(): BenchConfig {
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of only ?? []) if (!SECTIONS.includes(s as Section)) throw new Error(`BENCH_ONLY: unknown section '${s}' (one of ${SECTIONS.join(', ')})`);
   return {
-    gib: num('BENCH_GIB', 1),
+    gib: num('BENCH_GIB', 4),
     bigGib: num('BENCH_BIG_GIB', 4),
     changePct: num('BENCH_CHANGE_PCT', 1),
     segMb: num('BENCH_SEG_MB', 256),
@@ -60,6 +71,13 @@ export function loadConfig(): BenchConfig {
     simSegments: list('BENCH_SIM_SEGMENTS', [100, 1000]),
     simSleepMs: num('BENCH_SIM_SLEEP_MS', 5),
     simPerHost: num('BENCH_SIM_PER_HOST', 8),
+    baselineRef: process.env.BENCH_BASELINE_REF || 'HEAD~1',
+    lfBig: Math.round(num('BENCH_LF_BIG', 2)),
+    lfBigGb: num('BENCH_LF_BIG_GB', 2000),
+    lfSmall: Math.round(num('BENCH_LF_SMALL', 30)),
+    lfSmallGb: num('BENCH_LF_SMALL_GB', 400),
+    lfSlots: Math.round(num('BENCH_LF_SLOTS', 8)),
+    lfSecPerTb: num('BENCH_LF_SEC_PER_TB', 10),
     repeat: Math.round(num('BENCH_REPEAT', 3)),
     sections: (only as Section[] | undefined) ?? [...SECTIONS],
     out: process.env.BENCH_OUT ?? 'docs/benchmarks.md',

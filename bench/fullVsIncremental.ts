@@ -1,15 +1,19 @@
 // Sections 1 and 2, on one 2-host x 2-primary demo cluster:
-// 1. content 0 holds ~BENCH_GIB GiB: the flavour's pg_basebackup run by hand vs a -F recovery through the workflow;
+// 1. a content of ~BENCH_GIB GiB: the flavour's pg_basebackup run by hand vs a -F recovery through the workflow;
 // 2. content 1 holds ~BENCH_BIG_GIB GiB (large, so fixed costs do not hide the copy): -F recoveries, then incremental
-//    recoveries after ~BENCH_CHANGE_PCT % of it changed.
+//    recoveries after ~BENCH_CHANGE_PCT % of it changed, the failover ones beside a bare pg_rewind of the same
+//    divergence. When BENCH_GIB equals BENCH_BIG_GIB (the default, 4), section 1 runs on content 1 too, so the data is
+//    loaded once and its -F runs are section 2's full runs.
 // Each measurement is taken BENCH_REPEAT times, raw and workflow runs interleaved, because other work on a shared
 // machine skews single samples.
 import type { SegmentRow } from '../domain/segment';
 import type { DemoCluster } from '../demo';
 import { loginOf } from '../demo/sql';
 import { progress, type BenchConfig } from './config';
+import { cpuSeconds } from './procStats';
 import { withClusterAndWorker, expectSynced, killAndWaitDown, rowOf } from './demoCluster';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
+import { rawRewind, type RawRewind } from './rawRewind';
 import type { BenchTemporal } from './temporal';
 import { timedRecovery, type TimedRecovery } from './timedRecovery';
 import { sampleTool, type ToolSpan } from './toolSampler';
@@ -21,12 +25,17 @@ export interface MeasuredRecovery {
   tool?: ToolSpan;
   /** Kill to FTS marking it down (or failing over): before the recovery starts, so not part of it. */
   ftsDetectMs: number;
+  /** CPU seconds during the run: the bench process (the worker runs in it, beside the driver) and the dev server. */
+  benchCpuSec?: number;
+  serverCpuSec?: number;
 }
 
 export interface IncrementalRun extends MeasuredRecovery {
   scenario: 'behind' | 'failover';
   changedRows: number;
   walBytes: number;
+  /** Failover runs: the bare pg_rewind of the same divergence, just before. */
+  bare?: RawRewind;
 }
 
 export interface LoadedContent extends Loaded {
@@ -36,10 +45,22 @@ export interface LoadedContent extends Loaded {
 }
 
 export interface FullSection {
-  /** Section 1: content 0. */
+  /** Section 1: content 0, or content 1 when it is the same size (then `big.full` are these runs). */
   small: LoadedContent & { raw: RawCopy[]; full: MeasuredRecovery[] };
   /** Section 2: content 1. */
-  big?: LoadedContent & { full: MeasuredRecovery[]; incremental: IncrementalRun[] };
+  big?: LoadedContent & { full: MeasuredRecovery[]; incremental: IncrementalRun[]; fullShared?: boolean };
+}
+
+/** CPU used from now until the returned function is called: this process (driver + in-process worker) and the dev server. */
+export function cpuMeter(t: BenchTemporal): () => { benchCpuSec: number; serverCpuSec?: number } {
+  const c0 = process.cpuUsage();
+  const pid = t.server.process.pid;
+  const s0 = pid ? cpuSeconds(pid) : undefined;
+  return () => {
+    const c = process.cpuUsage(c0);
+    const s1 = pid ? cpuSeconds(pid) : undefined;
+    return { benchCpuSec: (c.user + c.system) / 1e6, ...(s0 !== undefined && s1 !== undefined ? { serverCpuSec: s1 - s0 } : {}) };
+  };
 }
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -71,36 +92,41 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
     const login = loginOf(cluster.layout);
     const scratch = scratchDir(workDir, cluster.layout.osUser);
     const recover = async (id: string, full: boolean, ftsDetectMs: number): Promise<MeasuredRecovery> => {
+      const cpu = cpuMeter(t);
       const sampler = sampleTool(cluster.rootDir);
       let tool: ToolSpan | undefined;
       const run = await timedRecovery(t.client, taskQueue, `${name}-${id}`, { cluster: name, full }).finally(() => {
         tool = sampler.stop();
       });
+      const used = cpu();
       if (run.result.succeeded !== 1) throw new Error(`${id}: recovery did not succeed: ${JSON.stringify(run.result.segments)}`);
       await expectSynced(cluster);
-      return { run, tool, ftsDetectMs };
+      return { run, tool, ftsDetectMs, ...used };
     };
 
-    const smallLoad = await load(cluster, 0, cfg.gib);
+    const shared = cfg.gib === cfg.bigGib;
     const bigLoad = await load(cluster, 1, cfg.bigGib);
+    const smallLoad = shared ? bigLoad : await load(cluster, 0, cfg.gib);
+    const smallContent = smallLoad.content;
     progress('waiting for the mirrors to replay the loads');
     await cluster.waitForMirrorsCaughtUp(1_800_000);
 
     // 1. Raw and workflow both copy while the mirror is down, from the same primary onto the same host.
     const small: FullSection['small'] = { ...smallLoad, raw: [], full: [] };
     for (let i = 1; i <= cfg.repeat; i++) {
-      const { p, m } = await pair(cluster, 0);
-      progress(`[${i}/${cfg.repeat}] content 0: kill mirror dbid ${m.dbid}; the flavour's pg_basebackup by hand into a scratch directory on ${m.hostname}`);
+      const { p, m } = await pair(cluster, smallContent);
+      progress(`[${i}/${cfg.repeat}] content ${smallContent} (${cfg.gib} GiB): kill mirror dbid ${m.dbid}; the flavour's pg_basebackup by hand into a scratch directory on ${m.hostname}`);
       const det = await killAndWaitDown(cluster, [m.dbid]);
       small.raw.push(await rawBasebackup(cluster, [{ source: p, target: m }], scratch));
       progress(`  raw ${sec(small.raw[small.raw.length - 1].ms)}, ${(small.raw[small.raw.length - 1].bytes / 2 ** 20).toFixed(0)} MiB; -F recovery through the workflow`);
       small.full.push(await recover(`small-full-${i}`, true, det));
-      progress(`  workflow ${sec(small.full[small.full.length - 1].run.wallMs)}`);
+      const last = small.full[small.full.length - 1];
+      progress(`  workflow ${sec(last.run.wallMs)}; copy tool ${last.tool ? sec(last.tool.ms) : '?'}`);
     }
 
     // 2. The large content: -F, then incremental after a small change, twice over.
-    const big: NonNullable<FullSection['big']> = { ...bigLoad, full: [], incremental: [] };
-    for (let i = 1; i <= cfg.repeat; i++) {
+    const big: NonNullable<FullSection['big']> = { ...bigLoad, full: shared ? small.full : [], incremental: [], fullShared: shared };
+    for (let i = 1; i <= (shared ? 0 : cfg.repeat); i++) {
       const { m } = await pair(cluster, 1);
       progress(`[${i}/${cfg.repeat}] content 1 (${cfg.bigGib} GiB): kill mirror dbid ${m.dbid}, -F recovery`);
       const det = await killAndWaitDown(cluster, [m.dbid]);
@@ -123,10 +149,14 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
       await cluster.kill(p.dbid);
       const rows = await cluster.waitFor((r) => rowOf(r, m.dbid).role === 'p' && rowOf(r, p.dbid).status === 'd', 60_000, 'FTS failover of content 1');
       const det = Date.now() - tf;
-      const ch = await changeRows(rowOf(rows, m.dbid) as SegmentRow, login, big.rows, cfg.changePct);
+      const promoted = rowOf(rows, m.dbid) as SegmentRow;
+      const ch = await changeRows(promoted, login, big.rows, cfg.changePct);
+      progress(`  copy dbid ${p.dbid}'s diverged directory (untimed), then the flavour's bare pg_rewind on the copy`);
+      const bare = await rawRewind(cluster, rowOf(rows, p.dbid) as SegmentRow, promoted, scratch);
+      progress(`  bare pg_rewind ${sec(bare.ms)} (copy ${sec(bare.copyMs)}); incremental recovery through the workflow`);
       const r = await recover(`inc-rewind-${i}`, false, det);
-      big.incremental.push({ scenario: 'failover', changedRows: ch.rows, walBytes: ch.walBytes, ...r });
-      progress(`  ${sec(r.run.wallMs)}`);
+      big.incremental.push({ scenario: 'failover', changedRows: ch.rows, walBytes: ch.walBytes, bare, ...r });
+      progress(`  workflow ${sec(r.run.wallMs)} (${(r.run.wallMs / bare.ms).toFixed(2)}x the bare pg_rewind)`);
     }
     return { small, big };
   });

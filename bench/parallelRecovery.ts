@@ -2,7 +2,7 @@
 import { loginOf } from '../demo/sql';
 import { progress, type BenchConfig } from './config';
 import { withClusterAndWorker, expectSynced, killAndWaitDown, spreadOverHosts } from './demoCluster';
-import type { MeasuredRecovery } from './fullVsIncremental';
+import { cpuMeter, type MeasuredRecovery } from './fullVsIncremental';
 import { rawBasebackup, scratchDir, type RawCopy } from './rawBasebackup';
 import type { BenchTemporal } from './temporal';
 import { timedRecovery } from './timedRecovery';
@@ -51,6 +51,7 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
         c.raw.push(await rawBasebackup(cluster, pairs, scratch));
         progress(`  raw ${sec(c.raw[c.raw.length - 1].ms)}; kill mirrors ${mirrors.map((m) => m.dbid).join(',')}, recover with -F`);
         const det = await killAndWaitDown(cluster, mirrors.map((m) => m.dbid));
+        const cpu = cpuMeter(t);
         const sampler = sampleTool(cluster.rootDir);
         let tool: ToolSpan | undefined;
         const run = await timedRecovery(t.client, taskQueue, `${name}-${ci}-n${p.n}-${i}`, {
@@ -58,10 +59,11 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
         }).finally(() => {
           tool = sampler.stop();
         });
+        const used = cpu();
         if (run.result.succeeded !== p.n) throw new Error(`${label}: ${run.result.succeeded} of ${p.n} succeeded`);
         await expectSynced(cluster);
-        c.runs.push({ run, tool, ftsDetectMs: det });
-        progress(`  workflow ${sec(run.wallMs)}`);
+        c.runs.push({ run, tool, ftsDetectMs: det, ...used });
+        progress(`  workflow ${sec(run.wallMs)}; copies span ${tool ? sec(tool.ms) : '?'}; overhead ${tool ? sec(run.wallMs - tool.ms) : '?'}`);
       }
       cases.push(c);
     }

@@ -1,6 +1,7 @@
 // SIMULATION ONLY. The test kit's fake activities (testkit/fakeActivities.ts), answering from a synthetic catalog and
 // only sleeping, so the real workflows can be timed at hundreds or thousands of segments with no cluster at all.
 // Nothing measured with these says anything about copying data; it measures Temporal and the workflow code.
+import { heartbeat, sleep } from '@temporalio/activity';
 import type { RecoveryActivities } from '../domain/activities';
 import { fakeActivities } from '../testkit/fakeActivities';
 import { fakeSnapshot } from '../testkit/fakeCluster';
@@ -10,17 +11,70 @@ export function simClusterName(segments: number, tag: string): string {
   return `sim-${segments}-${tag}`;
 }
 
+/**
+ * A cluster of mixed sizes for the largest-first simulation: `small` contents of `smallGb` GB first in catalog order,
+ * then `big` of `bigGb` GB (the worst case for catalog order), one primary per host. The name carries the shape.
+ */
+export function sizedClusterName(shape: SizedShape, tag: string): string {
+  return `simlf-${shape.small}x${shape.smallGb}-${shape.big}x${shape.bigGb}-${tag}`;
+}
+
+export interface SizedShape {
+  small: number;
+  smallGb: number;
+  big: number;
+  bigGb: number;
+}
+
+function sizedShape(cluster: string): SizedShape | undefined {
+  const m = /^simlf-(\d+)x([\d.]+)-(\d+)x([\d.]+)-/.exec(cluster);
+  return m ? { small: Number(m[1]), smallGb: Number(m[2]), big: Number(m[3]), bigGb: Number(m[4]) } : undefined;
+}
+
+/** Source size of content c of a sized cluster, in bytes. */
+export function contentBytes(shape: SizedShape, content: number): number {
+  return (content < shape.small ? shape.smallGb : shape.bigGb) * 1e9;
+}
+
 function sizeOf(cluster: string): number {
+  const sized = sizedShape(cluster);
+  if (sized) return sized.small + sized.big;
   const m = /^sim-(\d+)-/.exec(cluster);
   if (!m) throw new Error(`not a simulated cluster: ${cluster}`);
   return Number(m[1]);
 }
 
-/** n contents, `perHost` primaries per host, group mirroring; every mirror is down. */
-export function simActivities(opts: { sleepMs: number; perHost: number }): RecoveryActivities {
+/**
+ * n contents, `perHost` primaries per host (one per host on a sized cluster), group mirroring; every mirror is down.
+ * On a sized cluster probeTargets reports each source's size (as the real probe does) and copySegment sleeps
+ * `secPerTb` seconds per TB of its source, heartbeating as the real copy does.
+ */
+export function simActivities(opts: { sleepMs: number; perHost: number; secPerTb?: number }): RecoveryActivities {
   const snapshot = (cluster: string) => {
     const n = sizeOf(cluster);
-    return fakeSnapshot(cluster, { contents: n, perHost: opts.perHost, down: Array.from({ length: n }, (_, c) => 2 + n + c) });
+    const perHost = sizedShape(cluster) ? 1 : opts.perHost;
+    return fakeSnapshot(cluster, { contents: n, perHost, down: Array.from({ length: n }, (_, c) => 2 + n + c) });
   };
-  return fakeActivities({ snapshot, sleepMs: opts.sleepMs, progress: 'runs' });
+  const base = fakeActivities({ snapshot, sleepMs: opts.sleepMs, progress: 'runs' });
+  return {
+    ...base,
+    async probeTargets(input) {
+      const out = await base.probeTargets(input);
+      const shape = sizedShape(input.cluster);
+      if (!shape) return out;
+      const n = shape.small + shape.big;
+      // Primaries are dbid 2 .. n+1 (testkit/fakeCluster.ts), content = dbid - 2.
+      return { ...out, sources: out.sources.map((s) => (s.dbid >= 2 && s.dbid <= n + 1 ? { ...s, sizeBytes: contentBytes(shape, s.dbid - 2) } : s)) };
+    },
+    async copySegment(input) {
+      const shape = sizedShape(input.cluster);
+      if (!shape || !opts.secPerTb) return base.copySegment(input);
+      const until = Date.now() + (contentBytes(shape, input.item.content) / 1e12) * opts.secPerTb * 1000;
+      for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
+        heartbeat();
+        await sleep(Math.min(left, 1000));
+      }
+      return { method: 'pg_basebackup', attached: false, note: 'simulated: slept in proportion to the source size' };
+    },
+  };
 }

@@ -15,7 +15,7 @@ async function main() {
     namespace: env('SIM_NAMESPACE'),
     taskQueue: env('SIM_TASK_QUEUE'),
     workflowBundle: { codePath: env('SIM_BUNDLE') },
-    activities: simActivities({ sleepMs: Number(env('SIM_SLEEP_MS')), perHost: Number(env('SIM_PER_HOST')) }),
+    activities: simActivities({ sleepMs: Number(env('SIM_SLEEP_MS')), perHost: Number(env('SIM_PER_HOST')), secPerTb: Number(process.env.SIM_SEC_PER_TB ?? 0) }),
     // As worker/createWorker.ts sets it for the real worker.
     maxConcurrentActivityTaskExecutions: 200,
   });

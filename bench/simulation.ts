@@ -1,18 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 // Section 4, SIMULATION: the real recoveryWorkflow and segmentRecoveryWorkflow at 100 / 1,000 segments, every
 // activity a few-ms sleep (simActivities.ts). Measures Temporal plus workflow orchestration cost only.
+import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { bundleAtCommit, resolveCommit } from '../testkit/workflowBuild';
 import { atExit } from './cleanup';
 import { progress, type BenchConfig } from './config';
 import { cpuSeconds, memory } from './procStats';
-import { simClusterName } from './simActivities';
+import { contentBytes, simClusterName, sizedClusterName, type SizedShape } from './simActivities';
 import { startRaisedLimitServer, type SimServer } from './raisedLimitServer';
 import type { BenchTemporal } from './temporal';
 import { timedRecovery, type TimedRecovery } from './timedRecovery';
 
 export interface SimRun {
   segments: number;
+  /** Which workflow bundle ran: today's, or the baseline commit's (BENCH_BASELINE_REF). Older results: current. */
+  bundle?: 'current' | 'baseline';
   hosts: number;
   /** Which dev server ran it: the one every other section uses, or the one with the raised search-attribute limit. */
   server: 'default' | 'raised-limit';
@@ -28,11 +32,35 @@ export interface SimRun {
   serverCpuSec?: number;
 }
 
+export interface LargestFirstRun {
+  bundle: 'current' | 'baseline';
+  run?: TimedRecovery;
+  error?: string;
+  /** First child start to last child end, from the run's own segment statuses (workflow time). */
+  childrenSpanMs?: number;
+  /** When each big segment's child started, ms after the first child start. */
+  bigStartsMs?: number[];
+  workerCpuSec?: number;
+  serverCpuSec?: number;
+}
+
+export interface LargestFirstSection {
+  shape: SizedShape;
+  slots: number;
+  secPerTb: number;
+  /** max(largest, total / slots), in seconds of simulated copy. */
+  lowerBoundMs: number;
+  runs: LargestFirstRun[];
+}
+
 export interface SimSection {
   sleepMs: number;
   perHost: number;
   raisedLimitNote?: string;
+  /** The baseline commit and what it is; error when its bundle could not be built. */
+  baseline?: { ref: string; commit?: string; subject?: string; error?: string };
   runs: SimRun[];
+  largestFirst?: LargestFirstSection;
 }
 
 async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: string, cfg: BenchConfig) {
@@ -41,7 +69,7 @@ async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: 
     env: {
       ...process.env,
       SIM_ADDRESS: server.address, SIM_NAMESPACE: server.namespace, SIM_TASK_QUEUE: taskQueue, SIM_BUNDLE: bundlePath,
-      SIM_SLEEP_MS: String(cfg.simSleepMs), SIM_PER_HOST: String(cfg.simPerHost),
+      SIM_SLEEP_MS: String(cfg.simSleepMs), SIM_PER_HOST: String(cfg.simPerHost), SIM_SEC_PER_TB: String(cfg.lfSecPerTb),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -70,13 +98,16 @@ async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: 
   };
 }
 
-async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['server'], bundlePath: string, n: number): Promise<SimRun> {
-  const taskQueue = `bench-sim-${process.pid}-${n}-${which}`;
+let simSeq = 0;
+
+async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['server'], bundlePath: string, n: number, bundle: 'current' | 'baseline' = 'current'): Promise<SimRun> {
+  const seq = ++simSeq;
+  const taskQueue = `bench-sim-${process.pid}-${n}-${which}-${bundle}-${seq}`;
   const hosts = Math.max(2, Math.ceil(n / cfg.simPerHost));
-  progress(`SIMULATION ${n} segments on the ${which} dev server: sim worker process on task queue ${taskQueue}`);
+  progress(`SIMULATION ${n} segments on the ${which} dev server, ${bundle} workflow bundle: sim worker process on task queue ${taskQueue}`);
   const w = await startSimWorker(server, bundlePath, taskQueue, cfg);
   const unWorker = atExit('sim worker', () => w.stop());
-  const cluster = simClusterName(n, `${process.pid}-${which}`);
+  const cluster = simClusterName(n, `${process.pid}-${which}-${bundle}-${seq}`);
   const workflowId = `${cluster}-run`;
   try {
     // Let the worker settle (isolate creation, first polls) so its start-up is not billed to the run.
@@ -90,14 +121,14 @@ async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['serve
       const desc = await server.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
       const message = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
       progress(`  did not complete: ${message} (workflow ${desc?.status.name ?? 'unknown'})`);
-      return { segments: n, hosts, server: which, error: message, status: desc?.status.name };
+      return { segments: n, bundle, hosts, server: which, error: message, status: desc?.status.name };
     }
     const [wCpu1, sCpu1] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
     const mem = memory(w.pid);
     if (run.result.succeeded !== n) throw new Error(`SIMULATION ${n}: ${run.result.succeeded} of ${n} children succeeded`);
     progress(`  ${n} simulated segments in ${(run.wallMs / 1000).toFixed(1)} s; parent history ${run.parentEvents} events`);
     return {
-      segments: n, hosts, server: which, run,
+      segments: n, bundle, hosts, server: which, run,
       workerRssBeforeBytes: rssBefore, workerPeakRssBytes: mem.peakRss, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0,
     };
   } finally {
@@ -113,12 +144,22 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
   let raised: SimServer | undefined;
   let unRaised: (() => void) | undefined;
   const runs: SimRun[] = [];
+  const baseline = await baselineBundle(cfg, workDir);
+  const largest = Math.max(...cfg.simSegments);
+  let largestFirst: LargestFirstSection | undefined;
   try {
+    largestFirst = await benchLargestFirst(cfg, plain, t.bundlePath, baseline.path);
     for (const n of cfg.simSegments) {
       const first = await simOnce(cfg, plain, 'default', t.bundlePath, n);
       runs.push(first);
+      // The baseline commit's bundle beside today's at the largest size, interleaved, on the same server.
+      const withBaseline = n === largest && baseline.path && !first.error;
+      if (withBaseline) runs.push(await simOnce(cfg, plain, 'default', baseline.path!, n, 'baseline'));
       if (!first.error) {
-        for (let i = 2; i <= cfg.repeat; i++) runs.push(await simOnce(cfg, plain, 'default', t.bundlePath, n));
+        for (let i = 2; i <= cfg.repeat; i++) {
+          runs.push(await simOnce(cfg, plain, 'default', t.bundlePath, n));
+          if (withBaseline) runs.push(await simOnce(cfg, plain, 'default', baseline.path!, n, 'baseline'));
+        }
       } else if (/BadSearchAttributes/.test(first.error)) {
         if (!raised) {
           progress('starting a second dev server with a raised search-attribute value limit');
@@ -142,5 +183,67 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
     unRaised?.();
     await raised?.close();
   }
-  return { sleepMs: cfg.simSleepMs, perHost: cfg.simPerHost, raisedLimitNote: raised?.note, runs };
+  return { sleepMs: cfg.simSleepMs, perHost: cfg.simPerHost, raisedLimitNote: raised?.note, baseline: baseline.info, runs, largestFirst };
+}
+
+/** The baseline commit's workflow bundle (testkit/workflowBuild.ts), written next to today's for the sim workers. */
+async function baselineBundle(cfg: BenchConfig, workDir: string): Promise<{ path?: string; info: NonNullable<SimSection['baseline']> }> {
+  try {
+    const commit = resolveCommit(cfg.baselineRef);
+    const subject = execFileSync('git', ['log', '-1', '--format=%h %s', commit], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }).trim();
+    progress(`baseline workflow bundle: ${cfg.baselineRef} = ${subject.slice(0, 100)}`);
+    const bundle = await bundleAtCommit(commit, `BENCH_BASELINE_REF ${cfg.baselineRef}`);
+    const file = path.join(workDir, `workflows-${commit.slice(0, 12)}.js`);
+    fs.writeFileSync(file, bundle.code);
+    return { path: file, info: { ref: cfg.baselineRef, commit, subject } };
+  } catch (err) {
+    const error = (err as Error).message;
+    progress(`no baseline bundle: ${error}`);
+    return { info: { ref: cfg.baselineRef, error } };
+  }
+}
+
+/**
+ * Largest first: a cluster of mixed sizes, the biggest last in catalog order, one segment per host and -B slots -b 1,
+ * so exactly `slots` copies run at once; copySegment sleeps in proportion to its source's size (simActivities.ts).
+ * Today's bundle against the baseline's, which (before largest-first) takes the slots in catalog order.
+ */
+async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath: string, baselinePath: string | undefined): Promise<LargestFirstSection> {
+  const shape: SizedShape = { small: cfg.lfSmall, smallGb: cfg.lfSmallGb, big: cfg.lfBig, bigGb: cfg.lfBigGb };
+  const n = shape.small + shape.big;
+  const sizes = Array.from({ length: n }, (_, c) => contentBytes(shape, c));
+  const msOf = (bytes: number) => (bytes / 1e12) * cfg.lfSecPerTb * 1000;
+  const lowerBoundMs = Math.max(msOf(Math.max(...sizes)), msOf(sizes.reduce((a, b) => a + b, 0)) / cfg.lfSlots);
+  const out: LargestFirstSection = { shape, slots: cfg.lfSlots, secPerTb: cfg.lfSecPerTb, lowerBoundMs, runs: [] };
+  const bundles: Array<['current' | 'baseline', string]> = [['current', bundlePath], ...(baselinePath ? [['baseline', baselinePath] as ['baseline', string]] : [])];
+  for (let i = 1; i <= cfg.repeat; i++) {
+    for (const [bundle, file] of bundles) {
+      const seq = ++simSeq;
+      const taskQueue = `bench-lf-${process.pid}-${bundle}-${seq}`;
+      progress(`SIMULATION largest first [${i}/${cfg.repeat}], ${bundle} bundle: ${shape.small} x ${shape.smallGb} GB then ${shape.big} x ${shape.bigGb} GB, -B ${cfg.lfSlots} -b 1, ${cfg.lfSecPerTb} s per TB (lower bound ${(lowerBoundMs / 1000).toFixed(1)} s)`);
+      const w = await startSimWorker(server, file, taskQueue, cfg);
+      const unWorker = atExit('sim worker', () => w.stop());
+      const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
+      try {
+        await sleep(2000);
+        const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
+        const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true, hostParallelism: cfg.lfSlots, segmentParallelism: 1 }, 'sample');
+        const [wCpu1, sCpu1] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
+        const segs = run.result.segments;
+        const starts = segs.map((x) => Date.parse(x.startedAt ?? '')).filter((v) => !Number.isNaN(v));
+        const ends = segs.map((x) => Date.parse(x.endedAt ?? '')).filter((v) => !Number.isNaN(v));
+        const first = Math.min(...starts);
+        const bigStartsMs = segs.filter((x) => x.content >= shape.small).map((x) => Date.parse(x.startedAt ?? '') - first);
+        out.runs.push({ bundle, run, childrenSpanMs: Math.max(...ends) - first, bigStartsMs, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0 });
+        progress(`  makespan ${(run.wallMs / 1000).toFixed(1)} s; big segments started at ${bigStartsMs.map((v) => (v / 1000).toFixed(1)).join(', ')} s`);
+      } catch (err) {
+        progress(`  failed: ${(err as Error).message}`);
+        out.runs.push({ bundle, error: (err as Error).message });
+      } finally {
+        unWorker();
+        await w.stop();
+      }
+    }
+  }
+  return out;
 }

@@ -13,11 +13,22 @@ export interface SegmentTiming {
   steps: Record<string, number>;
   copyMethod?: string;
   childEvents: number;
+  /** Epoch milliseconds of the child's start and close, and of each activity's schedule and close (the last run of it). */
+  startMs?: number;
+  endMs?: number;
+  at?: Record<string, { scheduledMs: number; startedMs?: number; endedMs?: number }>;
 }
 
 export interface TimedRecovery {
   /** Client's start call to the result arriving: what an operator waits. */
   wallMs: number;
+  /** Epoch milliseconds of the client's start call and of the result arriving. */
+  startedAtMs?: number;
+  endedAtMs?: number;
+  /** Epoch milliseconds of the parent's first and last child start, and its last child close. */
+  firstChildStartMs?: number;
+  lastChildStartMs?: number;
+  lastChildEndMs?: number;
   result: RecoveryResult;
   /** Parent's readCluster + probeTargets. */
   planningMs: number;
@@ -46,10 +57,12 @@ const stepsOf = (steps: ActivityStep[]) => {
 export async function timedRecovery(
   client: Client, taskQueue: string, workflowId: string, input: RecoveryInput, childHistories: 'all' | 'sample' = 'all',
 ): Promise<TimedRecovery> {
+  const startedAtMs = Date.now();
   const t0 = performance.now();
   const handle = await client.workflow.start(recoveryWorkflow, { taskQueue, workflowId, args: [input] });
   const result = await handle.result();
   const wallMs = performance.now() - t0;
+  const endedAtMs = startedAtMs + wallMs;
 
   const history = await handle.fetchHistory();
   const desc = await handle.describe();
@@ -73,10 +86,23 @@ export async function timedRecovery(
       steps: stepsOf(c.steps),
       copyMethod: (copy?.result as { method?: string } | undefined)?.method,
       childEvents: childMap[childKey(c.workflowId, c.runId)]?.events?.length ?? 0,
+      ...(c.startedAt ? { startMs: Date.parse(c.startedAt) } : {}),
+      ...(c.endedAt ? { endMs: Date.parse(c.endedAt) } : {}),
+      at: Object.fromEntries(c.steps.map((x) => [x.activity, {
+        scheduledMs: Date.parse(x.scheduledAt),
+        ...(x.startedAt ? { startedMs: Date.parse(x.startedAt) } : {}),
+        ...(x.endedAt ? { endedMs: Date.parse(x.endedAt) } : {}),
+      }])),
     };
   });
+  const starts = tl.children.map((c) => (c.startedAt ? Date.parse(c.startedAt) : NaN)).filter((v) => !Number.isNaN(v));
+  const ends = tl.children.map((c) => (c.endedAt ? Date.parse(c.endedAt) : NaN)).filter((v) => !Number.isNaN(v));
   return {
     wallMs,
+    startedAtMs,
+    endedAtMs,
+    ...(starts.length ? { firstChildStartMs: Math.min(...starts), lastChildStartMs: Math.max(...starts) } : {}),
+    ...(ends.length ? { lastChildEndMs: Math.max(...ends) } : {}),
     result,
     planningMs: (parentSteps.readCluster ?? 0) + (parentSteps.probeTargets ?? 0),
     parentSteps,

@@ -1,0 +1,52 @@
+// The baseline of an incremental recovery after a failover: the flavour's pg_rewind, run by hand as the cluster's OS
+// user on the ex-primary's host, over a copy of its diverged data directory (made first, untimed), so the workflow's
+// own run afterwards finds the same divergence in the real directory.
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { SegmentRow } from '../domain/segment';
+import type { DemoCluster } from '../demo';
+import { loginOf, withInstance } from '../demo/sql';
+import { runChecked } from '../cluster/exec/executor';
+import { ExecutorPool } from '../cluster/exec/pool';
+import { commandArgv, flavorNamed } from '../cluster/flavor';
+import { toolsDir } from '../cluster/config';
+
+export interface RawRewind {
+  /** The bare pg_rewind, start to exit. */
+  ms: number;
+  /** The untimed copy of the diverged directory it ran on. */
+  copyMs: number;
+  /** Bytes of that directory. */
+  dirBytes: number;
+  argv: string[];
+}
+
+/**
+ * `target` is the failed ex-primary (down, diverged), `source` the promoted mirror. The command line is the one the
+ * workflow's copySegment runs (cluster/segment/incrementalCopy.ts: the flavour's rewind()) minus --progress; as the
+ * workflow does first, postmaster.pid is removed and the source is CHECKPOINTed (here before the clock starts, so the
+ * workflow's own CHECKPOINT afterwards finds little to write: the bare run is not charged for it either).
+ */
+export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source: SegmentRow, scratch: string): Promise<RawRewind> {
+  const cfg = cluster.config();
+  const flavor = flavorNamed(cluster.layout.flavor);
+  const pool = new ExecutorPool(cfg);
+  const exec = pool.forHost(target.hostname, target.address);
+  const dir = path.join(scratch, `rewind-dbid${target.dbid}-${Date.now()}`);
+  try {
+    const c0 = performance.now();
+    await runChecked(exec, ['cp', '-a', target.datadir, dir], { timeoutMs: 3_600_000 });
+    const copyMs = performance.now() - c0;
+    await runChecked(exec, ['rm', '-f', `${dir}/postmaster.pid`]);
+    const dirBytes = Number((await runChecked(exec, ['du', '-sb', dir])).stdout.split(/\s/)[0]);
+    await withInstance(source, loginOf(cluster.layout), (c) => c.query('CHECKPOINT'));
+    const argv = commandArgv(flavor.rewind({ bin: toolsDir(cfg), targetDir: dir, source, user: cfg.replicationUser })).filter((a) => a !== '--progress');
+    const t0 = performance.now();
+    await runChecked(exec, argv, { timeoutMs: 3_600_000 });
+    const ms = performance.now() - t0;
+    return { ms, copyMs, dirBytes, argv };
+  } finally {
+    await runChecked(exec, ['rm', '-rf', dir]).catch(() => undefined);
+    await pool.closeAll();
+  }
+}
