@@ -66,6 +66,10 @@ export function simActivities(opts: { sleepMs: number; perHost: number; secPerTb
       // Primaries are dbid 2 .. n+1 (testkit/fakeCluster.ts), content = dbid - 2.
       return { ...out, sources: out.sources.map((s) => (s.dbid >= 2 && s.dbid <= n + 1 ? { ...s, sizeBytes: contentBytes(shape, s.dbid - 2) } : s)) };
     },
+    // Answered without reading its input: a baseline bundle of an older commit calls it with that commit's input.
+    async estimateRunEta() {
+      return { basis: 'simulated', searchAttribute: false };
+    },
     async copySegment(input) {
       const shape = sizedShape(input.cluster);
       if (!shape || !opts.secPerTb) return base.copySegment(input);
