@@ -9,6 +9,7 @@ import { PermanentError, UnavailableError } from '../../domain/failures';
 import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot, type FakeClusterShape } from '../../testkit/fakeCluster';
 import { autoRecoveryWorkflow, rebalanceWorkflow, recoveryWorkflow } from '../../workflows';
+import { approveUpdate, pauseUpdate, recoveryStatusQuery, resumeUpdate, setParallelismUpdate, skipSegmentUpdate } from '../../workflows/messages';
 
 export interface Scenario {
   name: string;
@@ -19,6 +20,8 @@ export interface Scenario {
   start(client: Client, taskQueue: string, workflowId: string): Promise<WorkflowHandle>;
   /** Done while the run runs (a cancel). */
   during?(handle: WorkflowHandle, client: Client): Promise<void>;
+  /** The first release whose workers could take this path; older releases have no history of it. */
+  since?: string;
 }
 
 /** Two hosts, four contents (primaries dbid 2-5, mirrors dbid 6-9), a spare host sdw3. */
@@ -124,7 +127,66 @@ export const SCENARIOS: Scenario[] = [
     },
     start: recovery({ outageSeconds: 600 }),
   },
+  {
+    name: 'steered',
+    since: '0.2.0',
+    what: 'three mirrors of sizes 1, 400 and 2000 GB under -B 1 -b 1, largest first; paused, one skipped, -B/-b raised, resumed',
+    activities: () => {
+      const base = kit(shape({ down: [6, 7, 8] }));
+      const sizes: Record<number, number> = { 2: 1e9, 3: 400e9, 4: 2000e9 };
+      return {
+        ...base,
+        async probeTargets(input) {
+          const probe = await base.probeTargets(input);
+          return { ...probe, sources: probe.sources.map((src) => ({ ...src, sizeBytes: sizes[src.dbid] })) };
+        },
+        async copySegment() {
+          for (let i = 0; i < 10; i++) {
+            heartbeat({ phase: 'copying', tool: 'pg_basebackup', bytesDone: i * 1024, bytesTotal: 10240 });
+            await sleep(200);
+          }
+          return { method: 'pg_basebackup', attached: false };
+        },
+      };
+    },
+    start: recovery({ full: true, hostParallelism: 1, segmentParallelism: 1 }),
+    async during(handle) {
+      const running = async () => (await handle.query(recoveryStatusQuery)).segments.some((x) => x.state === 'running');
+      while (!(await running())) await new Promise((r) => setTimeout(r, 50));
+      await handle.executeUpdate(pauseUpdate, { args: [{ requestedBy: 'dba@cdw' }] });
+      const pending = (await handle.query(recoveryStatusQuery)).segments.find((x) => x.state === 'pending')!;
+      await handle.executeUpdate(skipSegmentUpdate, { args: [{ dbid: pending.dbid, requestedBy: 'dba@cdw' }] });
+      await handle.executeUpdate(setParallelismUpdate, { args: [{ hostParallelism: 2, segmentParallelism: 2, requestedBy: 'dba@cdw' }] });
+      await handle.executeUpdate(resumeUpdate, { args: [{ requestedBy: 'dba@cdw' }] });
+    },
+  },
+  {
+    name: 'approved',
+    since: '0.2.0',
+    what: 'an automatic check whose full recovery waited for gprecover approve, was approved, decided again and started',
+    activities: () => kit(shape(), {
+      async notify() {
+        return { delivered: ['command'], failed: [] };
+      },
+    }),
+    start: (client, taskQueue, workflowId) => client.workflow.start(autoRecoveryWorkflow, {
+      taskQueue, workflowId, memo: { requestedBy: 'schedule:gprecover-auto-replay' },
+      args: [{ cluster: 'replay', policy: { notify: 'pager', downForMinutes: 0, types: ['full'], approval: { expiresAfterMinutes: 30 } } }],
+    }),
+    async during(handle) {
+      // describe() does not let the time-skipping server skip ahead past the approval's bound; result() would.
+      while ((await handle.describe()).searchAttributes.AutoDecision?.[0] !== 'awaiting-approval') await new Promise((r) => setTimeout(r, 50));
+      await handle.executeUpdate(approveUpdate, { args: [{ requestedBy: 'dba@cdw' }] });
+    },
+  },
 ];
+
+/** The scenarios a release's workers could run: those older than it (by `since`) and its own. */
+export function scenariosOf(release: string): Scenario[] {
+  const num = (v: string) => v.replace(/^v/, '').split('.').map(Number);
+  const atLeast = (a: number[], b: number[]) => a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] >= b[2];
+  return SCENARIOS.filter((x) => !x.since || atLeast(num(release), num(x.since)));
+}
 
 /** The child workflows a run started, from its history (recovery, rebalance, automatic check alike). */
 export async function childIds(client: Client, handle: WorkflowHandle): Promise<string[]> {

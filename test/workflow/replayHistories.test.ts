@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { quietRuntime } from '../../worker/quietRuntime';
 import { workflowBundle } from '../helpers/temporal';
 import { HISTORIES } from '../replay/histories';
-import { SCENARIOS } from '../replay/scenarios';
+import { scenariosOf } from '../replay/scenarios';
 
 const releases = fs.readdirSync(HISTORIES).filter((d) => /^v\d+\.\d+\.\d+$/.test(d)).sort();
 
@@ -24,12 +24,12 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(releases.length).toBeGreaterThan(0);
     for (const r of releases) {
       const recorded = fs.readdirSync(path.join(HISTORIES, r)).filter((d) => fs.statSync(path.join(HISTORIES, r, d)).isDirectory());
-      expect(recorded.sort(), `${r}: npm run record:histories records them all`).toEqual(SCENARIOS.map((s) => s.name).sort());
+      expect(recorded.sort(), `${r}: npm run record:histories records them all`).toEqual(scenariosOf(r).map((s) => s.name).sort());
     }
   });
 
   for (const release of releases) {
-    for (const s of SCENARIOS) {
+    for (const s of scenariosOf(release)) {
       const dir = path.join(HISTORIES, release, s.name);
       it(`${release} ${s.name}: ${s.what}`, async () => {
         quietRuntime();
