@@ -41,10 +41,26 @@ async function withLock<T>(fn: () => T): Promise<T> {
   }
 }
 
-/** In place (the file may be a bind mount), keeping every line that is not this cluster's. */
+/**
+ * Keeps every line that is not this cluster's. Every resolver on the machine reads the file at any moment, so it is
+ * never seen half written: a new file renamed over it. A bind-mounted file (a container's /etc/hosts) cannot be
+ * replaced, only rewritten in place: then lines only added are appended, so that no reader misses the others.
+ */
 function rewrite(file: string, keep: (line: string) => boolean, add: string[]): void {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l, i, all) => keep(l) && !(i === all.length - 1 && l === ''));
-  fs.writeFileSync(file, [...lines, ...add, ''].join('\n'));
+  const before = fs.readFileSync(file, 'utf8');
+  const lines = before.split('\n').filter((l, i, all) => keep(l) && !(i === all.length - 1 && l === ''));
+  const after = [...lines, ...add, ''].join('\n');
+  if (after === before) return;
+  const tmp = `${file}.gprecover-new`;
+  try {
+    fs.writeFileSync(tmp, after, { mode: fs.statSync(file).mode & 0o777 });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    if (!['EBUSY', 'EXDEV', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    if (after.startsWith(before)) fs.appendFileSync(file, after.slice(before.length));
+    else fs.writeFileSync(file, after);
+  }
 }
 
 /** Names each host of the cluster with its addresses, the first the one its name resolves to first. */
