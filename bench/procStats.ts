@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let ticks: number | undefined;
-function clockTicks(): number {
+/** The kernel's clock ticks per second, the unit of /proc/<pid>/stat's times. */
+export function clockTicks(): number {
   if (ticks === undefined) {
     try {
       ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

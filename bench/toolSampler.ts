@@ -4,7 +4,7 @@
 // saw it and the first that did not (+-10 ms). The demo's GPHOME wrappers (node running demo/gphome/*.ts under the
 // tool's name) are recorded apart from the PostgreSQL programs they run, so the report can say what the wrapper costs.
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { clockTicks } from './procStats';
 
 const TOOLS = new Set(['pg_basebackup', 'pg_rewind', 'rsync']);
 const base = (p: string | undefined) => (p ?? '').split('/').pop() ?? '';
@@ -31,18 +31,6 @@ export interface ToolSpan {
   /** How the span was measured: 'proc' (start times from /proc/<pid>/stat) or the older 'ps' sampling every 0.1 s. */
   method?: 'proc' | 'ps';
   spans?: ToolProcess[];
-}
-
-let ticks: number | undefined;
-function clockTicks(): number {
-  if (ticks === undefined) {
-    try {
-      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      ticks = 100;
-    }
-  }
-  return ticks;
 }
 
 /** Epoch milliseconds of the machine's boot, from /proc/uptime (10 ms resolution). */

@@ -78,23 +78,18 @@ export async function setCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function pauseCommand(argv: string[]): Promise<number> {
-  const { values, positionals, help } = helped(PAUSE, argv);
+/** pause and resume: no argument but the run, the same request. */
+async function holdCommand(def: typeof PAUSE, usage: string, update: typeof pauseUpdate, argv: string[]): Promise<number> {
+  const { values, positionals, help } = helped(def, argv);
   if (help) return 0;
-  const workflowId = runOf(positionals, values.cluster, 0, 'gprecover pause [RUN]');
-  const c = await control(workflowId, (client) => client.workflow.getHandle(workflowId).executeUpdate(pauseUpdate, { args: [{ requestedBy: localRequester() }] }));
+  const workflowId = runOf(positionals, values.cluster, 0, usage);
+  const c = await control(workflowId, (client) => client.workflow.getHandle(workflowId).executeUpdate(update, { args: [{ requestedBy: localRequester() }] }));
   console.log(summary(workflowId, c));
   return 0;
 }
 
-export async function resumeCommand(argv: string[]): Promise<number> {
-  const { values, positionals, help } = helped(RESUME, argv);
-  if (help) return 0;
-  const workflowId = runOf(positionals, values.cluster, 0, 'gprecover resume [RUN]');
-  const c = await control(workflowId, (client) => client.workflow.getHandle(workflowId).executeUpdate(resumeUpdate, { args: [{ requestedBy: localRequester() }] }));
-  console.log(summary(workflowId, c));
-  return 0;
-}
+export const pauseCommand = (argv: string[]) => holdCommand(PAUSE, 'gprecover pause [RUN]', pauseUpdate, argv);
+export const resumeCommand = (argv: string[]) => holdCommand(RESUME, 'gprecover resume [RUN]', resumeUpdate, argv);
 
 export async function skipCommand(argv: string[]): Promise<number> {
   const { values, positionals, help } = helped(SKIP, argv);
