@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { clockTicks } from './procStats';
 
 const TOOLS = new Set(['pg_basebackup', 'pg_rewind', 'rsync']);
+const SHELLS = new Set(['sh', 'bash', 'dash']);
 const base = (p: string | undefined) => (p ?? '').split('/').pop() ?? '';
 
 export interface ToolProcess {
@@ -23,9 +24,16 @@ export interface ToolProcess {
 }
 
 export interface ToolSpan {
-  /** First start to last end of the tool processes (not the wrappers). */
+  /**
+   * First start to last end of the programs the copy jobs started: `$GPHOME/bin/<tool>` (on the demo a shell script
+   * running the node wrapper around the PostgreSQL tool), or the tool itself where nothing wraps it (rsync). A real
+   * Greenplum's pg_basebackup does in its one process what the demo's wrapper does around PostgreSQL's.
+   */
   ms: number;
+  /** How many such programs ran. */
   processes: number;
+  /** The PostgreSQL (or rsync) processes alone, inside the programs. Absent in results older than 2026-12-02. */
+  tool?: { ms: number; firstStartMs: number; lastEndMs: number };
   firstStartMs?: number;
   lastEndMs?: number;
   /** How the span was measured: 'proc' (start times from /proc/<pid>/stat) or the older 'ps' sampling every 0.1 s. */
@@ -57,6 +65,21 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The processes not inside another one of the same segment: each wrapper's outermost, and tools nothing wraps. */
+export function outermost(procs: ToolProcess[]): ToolProcess[] {
+  // A shell script and the node it starts have nearly the same times: the parent (the lower pid) is the outer one.
+  const contains = (w: ToolProcess, p: ToolProcess) => w !== p && w.kind === 'wrapper' && (p.kind === 'tool' || w.pid < p.pid)
+    && w.startMs <= p.startMs + 10 && w.endMs >= p.endMs - 10 && sameTarget(p, w);
+  return procs.filter((p) => !procs.some((w) => contains(w, p)));
+}
+
+/** Whether two processes work on the same directory: the `-D` / `--target-pgdata` one (or one inside it) of either. */
+function sameTarget(a: ToolProcess, b: ToolProcess): boolean {
+  const dir = (p: ToolProcess) => /(?:-D |--pgdata[= ]|--target-pgdata[= ])(\S+)/.exec(p.args)?.[1];
+  const names = (p: ToolProcess, d: string | undefined) => d !== undefined && new RegExp(`(^| |=)${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/| |$)`).test(p.args);
+  return names(a, dir(b)) || names(b, dir(a));
 }
 
 export function sampleTool(pathPart: string, everyMs = 20) {
@@ -95,7 +118,9 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       // `env VAR=... tool` execs the tool in the same process: look again on the next scan.
       if (base(argv[0]) === 'env') continue;
       const direct = TOOLS.has(base(argv[0]));
-      const wrapped = !direct && /^node/.test(base(argv[0])) && TOOLS.has(base(argv[1]));
+      // The demo's $GPHOME/bin/<tool> is a shell script (`sh <path>/bin/<tool> args`) running node on
+      // `<gphome>/lib/<tool>.cjs`: both are the program the job started, around the PostgreSQL tool.
+      const wrapped = !direct && (/^node/.test(base(argv[0])) || SHELLS.has(base(argv[0]))) && TOOLS.has(base(argv[1]).replace(/\.cjs$/, ''));
       const args = argv.join(' ');
       if (!(direct || wrapped) || !args.includes(pathPart)) {
         // A pid that is still a shell or node at start-up may exec the tool later; only settled commands are ignored.
@@ -106,7 +131,7 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       if (start === undefined) continue;
       const dbidAt = argv.indexOf('--target-gp-dbid');
       tracked.set(pid, {
-        pid, kind: direct ? 'tool' : 'wrapper', name: base(direct ? argv[0] : argv[1]), startMs: boot + (start / hz) * 1000, endMs: now,
+        pid, kind: direct ? 'tool' : 'wrapper', name: base(direct ? argv[0] : argv[1]).replace(/\.cjs$/, ''), startMs: boot + (start / hz) * 1000, endMs: now,
         ...(dbidAt >= 0 ? { dbid: Number(argv[dbidAt + 1]) } : {}), args: args.slice(0, 400), lastSeen: now, start,
       });
     }
@@ -122,9 +147,15 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       tracked.clear();
       const tools = done.filter((p) => p.kind === 'tool');
       if (!tools.length) return undefined;
-      const firstStartMs = Math.min(...tools.map((p) => p.startMs));
-      const lastEndMs = Math.max(...tools.map((p) => p.endMs));
-      return { ms: lastEndMs - firstStartMs, processes: tools.length, firstStartMs, lastEndMs, method: 'proc', spans: [...done].sort((a, b) => a.startMs - b.startMs) };
+      const programs = outermost(done);
+      const firstStartMs = Math.min(...programs.map((p) => p.startMs));
+      const lastEndMs = Math.max(...programs.map((p) => p.endMs));
+      const pgFirst = Math.min(...tools.map((p) => p.startMs));
+      const pgLast = Math.max(...tools.map((p) => p.endMs));
+      return {
+        ms: lastEndMs - firstStartMs, processes: programs.length, firstStartMs, lastEndMs, method: 'proc',
+        tool: { ms: pgLast - pgFirst, firstStartMs: pgFirst, lastEndMs: pgLast }, spans: [...done].sort((a, b) => a.startMs - b.startMs),
+      };
     },
   };
 }
