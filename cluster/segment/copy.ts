@@ -76,13 +76,14 @@ export async function verifyIdentity(req: CopyRequest, expectedTablespaces: Tabl
   const exec = targetExecutor(req);
   const { identityFile } = req.ctx.flavor;
   const where = `${req.target.hostname}:${req.target.datadir}`;
-  if (identityFile) {
-    const dbid = await identityOf(exec, req.target.datadir, identityFile);
-    if (dbid !== req.targetDbid) {
-      throw new PermanentError(`${where} carries gp_dbid=${dbid ?? 'nothing'} in ${identityFile} after the copy, not its own dbid ${req.targetDbid}`);
-    }
+  // Both read-only, so they share one round trip's time; the dbid is judged first.
+  const linksRead = tablespaceLinks(exec, req.target.datadir);
+  linksRead.catch(() => undefined);
+  const dbid = identityFile ? await identityOf(exec, req.target.datadir, identityFile) : undefined;
+  if (identityFile && dbid !== req.targetDbid) {
+    throw new PermanentError(`${where} carries gp_dbid=${dbid ?? 'nothing'} in ${identityFile} after the copy, not its own dbid ${req.targetDbid}`);
   }
-  const links = new Map((await tablespaceLinks(exec, req.target.datadir)).map((t) => [t.oid, t.link.replace(/\/+$/, '')]));
+  const links = new Map((await linksRead).map((t) => [t.oid, t.link.replace(/\/+$/, '')]));
   for (const t of expectedTablespaces) {
     if (links.get(t.oid) !== t.link) {
       throw new PermanentError(`${where}: tablespace ${t.oid} links to ${links.get(t.oid) ?? 'nothing'} after the copy, not to ${t.link}`);

@@ -11,18 +11,21 @@ import { sourceTablespaces, targetTablespaces } from './tablespaces';
  */
 export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
   const { ctx } = req;
-  const wanted = targetTablespaces(ctx, await sourceTablespaces(ctx, req.source), req.source.dbid, req.targetDbid);
+  // Read beside the look at an earlier attempt's job; a failed read still stops a new copy before it starts.
+  const wanted = sourceTablespaces(ctx, req.source).then((ts) => targetTablespaces(ctx, ts, req.source.dbid, req.targetDbid));
+  wanted.catch(() => undefined);
   let createSlot = true;
   const res = await runCopyJob(jobContext(req, targetExecutor(req)), 'pg_basebackup', () => commandArgv(ctx.flavor.fullCopy({
     bin: ctx.bin, targetDir: req.target.datadir, targetDbid: req.targetDbid, source: req.source, createSlot,
     user: ctx.replicationUser, maxRate: req.maxRate ?? ctx.cfg.copyMaxRate,
   })), async () => {
+    await wanted;
     // --force-overwrite writes over the directory: the same checks as a wipe, in this attempt, right before it.
     await req.assertWritable();
     if (!ctx.flavor.copiesOverExistingDirectory) await req.clearTarget();
     createSlot = await freeReplicationSlot(ctx, req.source);
   });
   if (res.code !== 0) throw copyFailed(`pg_basebackup into ${req.target.hostname}:${req.target.datadir}`, res.code, res.output, res.run);
-  await verifyIdentity(req, wanted);
+  await verifyIdentity(req, await wanted);
   return { method: 'pg_basebackup', attached: res.attached };
 }

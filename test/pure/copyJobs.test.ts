@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,5 +63,20 @@ describe('detached jobs on a segment host', () => {
     await sleep(200);
     expect({ job: alive(pid), child: alive(child) }).toEqual({ job: false, child: false });
     expect((await jobState(exec, dir)).state).toBe('vanished');
+  });
+  it('a job holds a lock for its life, so a waiting status call wakes at its end, also when it is killed', async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg4'), 'copy');
+    const lockFree = () => spawnSync('flock', ['-n', path.join(dir, 'lock'), 'true']).status === 0;
+    await startJob(exec, dir, 'run-6', ['sleep', '30']);
+    // Without the lock a waiter could only look again every 50 ms.
+    expect(fs.existsSync(path.join(dir, 'lock'))).toBe(true);
+    expect(lockFree()).toBe(false);
+    const waiting = jobState(exec, dir, 20_000);
+    await sleep(300);
+    const t0 = Date.now();
+    process.kill(-Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8')), 'SIGKILL');
+    expect((await waiting).state).toBe('vanished');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(lockFree()).toBe(true);
   });
 });
