@@ -18,25 +18,34 @@ d=$1; owner=$2; run=$3; shift 3
 rm -rf "$d" && mkdir -p "$d" || exit 1
 printf '%s\n' "$owner" > "$d/owner"
 printf '%s\n' "$run" > "$d/run"
-setsid sh -c 'd=$1; shift; if command -v flock > /dev/null 2>&1; then exec 9> "$d/lock.tmp" && flock -n 9 && mv "$d/lock.tmp" "$d/lock"; fi; echo $$ > "$d/pid.tmp"; mv "$d/pid.tmp" "$d/pid"; "$@" > "$d/out" 2>&1 < /dev/null 9>&-; echo $? > "$d/rc.tmp"; mv "$d/rc.tmp" "$d/rc"' job "$d" "$@" > /dev/null 2>&1 < /dev/null &
+setsid sh -c 'd=$1; shift; if command -v flock > /dev/null 2>&1; then command exec 9> "$d/lock.tmp" && flock -n 9 && mv "$d/lock.tmp" "$d/lock"; fi; echo $$ > "$d/pid.tmp"; mv "$d/pid.tmp" "$d/pid"; "$@" > "$d/out" 2>&1 < /dev/null 9>&-; echo $? > "$d/rc.tmp"; mv "$d/rc.tmp" "$d/rc"' job "$d" "$@" > /dev/null 2>&1 < /dev/null &
 i=0
 while [ ! -f "$d/pid" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done
 cat "$d/pid"
 `;
 
 // With a wait budget ($2, in 50 ms ticks) the host waits for a running job to end before answering, at the cost of
-// one command per second. The job holds an flock on $d/lock for its whole life (the file exists only while locked),
-// so a waiter wakes the moment the job's process exits, even killed; without flock(1), or for a job started before
-// the lock was, it looks every 50 ms. The job writes rc before it exits, and an exited job may linger as a zombie
-// (kill -0 still succeeds) where nothing reaps orphans promptly: a zombie holds no lock.
+// one command per second. A job holds an flock on $d/lock from before it publishes its pid until it exits (the file
+// appears only once locked), so a waiter wakes the moment the job's process ends, even killed; without flock(1), for
+// a job started before the lock was, or when flock refuses, it looks every 50 ms. The lock is opened read-only and
+// never created (flock FILE would create one inside a directory being removed), and read in the C locale (flock
+// parses -w with strtod: "1,00" under a decimal-comma locale is refused). The job writes rc before it exits, and an
+// exited job may linger as a zombie (kill -0 still succeeds) where nothing reaps orphans promptly: a zombie holds no
+// lock.
 const STATE = String.raw`
 d=$1; ticks=$2; [ -n "$ticks" ] || ticks=0
 [ -d "$d" ] || { echo absent; exit 0; }
 i=0
 if [ $ticks -gt 0 ] && [ -f "$d/pid" ] && pid=$(cat "$d/pid"); then
+  waited=1
   if [ ! -f "$d/rc" ] && [ -f "$d/lock" ] && command -v flock > /dev/null 2>&1; then
-    flock -s -w "$(printf '%d.%02d' $((ticks / 20)) $(( (ticks % 20) * 5 )))" "$d/lock" true 2>/dev/null
+    { LC_ALL=C flock -s -w "$(printf '%d.%02d' $((ticks / 20)) $(( (ticks % 20) * 5 )))" 9; } 2>/dev/null 9< "$d/lock"
+    # 0: the job ended; 1: the budget ran out; anything else: flock could not wait.
+    [ $? -le 1 ] || waited=
   else
+    waited=
+  fi
+  if [ -z "$waited" ]; then
     while [ $i -lt $ticks ] && [ ! -f "$d/rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
   fi
 fi

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../cluster/exec/local';
+import type { Executor } from '../../cluster/exec/executor';
 import { jobDirFor, jobState, jobTails, killJob, removeJob, startJob } from '../../cluster/jobs';
 
 /** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
@@ -78,5 +79,27 @@ describe('detached jobs on a segment host', () => {
     expect((await waiting).state).toBe('vanished');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(lockFree()).toBe(true);
+  });
+  it('a job started without the lock (by an older worker) is still waited for, every 50 ms', async () => {
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg5'), 'copy');
+    await startJob(exec, dir, 'run-7', ['sleep', '0.5']);
+    fs.rmSync(path.join(dir, 'lock'));
+    const t0 = Date.now();
+    expect(await jobState(exec, dir, 10_000)).toMatchObject({ state: 'exited', code: 0 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  // A segment host's login may set a locale whose decimal separator is a comma; flock reads -w with strtod.
+  const localedef = spawnSync('sh', ['-c', 'command -v localedef && [ -d /usr/share/i18n/locales ] && [ -f /usr/share/i18n/locales/de_DE ]']).status === 0;
+  it.skipIf(!localedef)('the wait is the same under a decimal-comma locale', async () => {
+    const locales = path.join(base, 'locales');
+    fs.mkdirSync(locales);
+    expect(spawnSync('localedef', ['-i', 'de_DE', '-f', 'UTF-8', path.join(locales, 'de_DE.UTF-8')]).status).toBeLessThanOrEqual(1);
+    const german: Executor = { host: 'localhost', kind: 'local', close: async () => undefined,
+      run: (argv, o) => exec.run(['env', `LOCPATH=${locales}`, 'LC_ALL=de_DE.UTF-8', ...argv], o) };
+    const dir = jobDirFor(path.join(base, 'data', 'gpseg6'), 'copy');
+    await startJob(german, dir, 'run-8', ['sleep', '0.5']);
+    // Before, flock refused "1.00" at once and the status call answered 'running' without waiting.
+    expect(await jobState(german, dir, 10_000)).toMatchObject({ state: 'exited', code: 0 });
   });
 });
