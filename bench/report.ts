@@ -348,7 +348,7 @@ function parallelSection(p: ParallelSection, cfg: BenchConfig): string {
     rowsB.push(['**overhead(N)**', ...cuts.map((v) => `**${st2(v.mid.run.wallMs - v.mid.tool!.ms)}**`)]);
     rowsB.push(['the copy programs\' span', ...cuts.map((v) => st2(v.mid.tool!.ms))]);
     rowsB.push(['children\'s starts spread (first to last child start)', ...cuts.map((v) => st2((v.mid.run.lastChildStartMs ?? NaN) - (v.mid.run.firstChildStartMs ?? NaN)))]);
-    rowsB.push(['copy tool starts spread (first to last tool start)', ...cuts.map((v) => {
+    rowsB.push(['PostgreSQL tool starts spread (first to last start of a PostgreSQL pg_basebackup)', ...cuts.map((v) => {
       const starts = (v.mid.tool!.spans ?? []).filter((q) => q.kind === 'tool').map((q) => q.startMs);
       return st2(Math.max(...starts) - Math.min(...starts));
     })]);
@@ -515,8 +515,9 @@ function targets(r: BenchResults): Target[] {
   if (small?.raw.length && small.full.length) {
     const f = fullFigures(small);
     out.push({ what: `1. -F of a ${small.gib} GiB segment through the workflow vs the bare pg_basebackup (start call to up and in sync), section 1`, target: '<= 1.10x', measured: x(f.ratio, 1), met: f.ratio <= 1.1 });
-    out.push({ what: '1. fixed overhead of one segment: wall time minus the copy program\'s own time (`$GPHOME/bin/pg_basebackup`), section 1', target: '<= 0.6 s', measured: f.fixedMed !== undefined ? st2(f.fixedMed) : 'not measured', met: f.fixedMed !== undefined ? f.fixedMed <= 600 : undefined });
-    out.push({ what: '1. time around the tool inside the copy step (copySegment minus the copy program), section 1', target: '<= 0.1 s', measured: f.aroundMed !== undefined ? st2(f.aroundMed) : 'not measured', met: f.aroundMed !== undefined ? f.aroundMed <= 100 : undefined });
+    const pgOnly = (v: number[]) => (v.length ? ` (against the PostgreSQL process alone: ${st2(median(v))})` : '');
+    out.push({ what: '1. fixed overhead of one segment: wall time minus the copy program\'s own time (`$GPHOME/bin/pg_basebackup`), section 1', target: '<= 0.6 s', measured: f.fixedMed !== undefined ? `${st2(f.fixedMed)}${pgOnly(f.fixedPg)}` : 'not measured', met: f.fixedMed !== undefined ? f.fixedMed <= 600 : undefined });
+    out.push({ what: '1. time around the tool inside the copy step (copySegment minus the copy program), section 1', target: '<= 0.1 s', measured: f.aroundMed !== undefined ? `${st2(f.aroundMed)}${pgOnly(f.aroundPg)}` : 'not measured', met: f.aroundMed !== undefined ? f.aroundMed <= 100 : undefined });
   }
   const par = r.parallel?.cases.filter((c) => !c.hostParallelism) ?? [];
   const o1 = par.find((c) => c.segments === 1);
@@ -590,6 +591,8 @@ function summarySection(r: BenchResults): string {
     table(['measurement', 'target', 'this run', 'met'], t.map((v) => [v.what, v.target, `**${v.measured}**`, v.met === undefined ? 'not measured' : v.met ? 'yes' : '**no**'])),
     '',
     'Targets 1-5 are issue 23\'s; a target not met is explained in its section (the overhead cut into parts, the CPU behind the simulation).',
+    '',
+    '**What "the copy tool" is.** Since 2026-12-02 (commit 31c84f3) the copy tool\'s own time is the program the copy job starts, `$GPHOME/bin/pg_basebackup` (or `pg_rewind`), from its start to its exit. On the demo that program is a shell script running the demo\'s node wrapper, which runs PostgreSQL\'s tool and then does what Greenplum\'s tool does inside its one process (with --force-overwrite, putting the copy in place over the old directory). Reports before that date subtracted only the PostgreSQL process, so the wrapper\'s work counted as the workflow\'s overhead: the figures of this run against the PostgreSQL process alone are given beside, and they are the ones to compare with older reports. The bare copies of every ratio run the same program.',
   ].join('\n');
 }
 

@@ -20,6 +20,8 @@ export interface ToolProcess {
   endMs: number;
   /** --target-gp-dbid when the command line names it. */
   dbid?: number;
+  /** Parent pid, which tells a wrapper inside another (node under its shell script) from one beside it. */
+  ppid?: number;
   args: string;
 }
 
@@ -47,16 +49,19 @@ function bootEpochMs(): number {
   return Date.now() - up * 1000;
 }
 
-function startTicks(pid: number): number | undefined {
+/** starttime (clock ticks since boot) and parent pid of a live process, from /proc/<pid>/stat. */
+function statOf(pid: number): { start: number; ppid: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (rest[0] === 'Z') return undefined;
-    return Number(rest[19]); // field 22 overall: starttime
+    return { start: Number(rest[19]), ppid: Number(rest[1]) }; // fields 22 and 4 overall
   } catch {
     return undefined;
   }
 }
+
+const startTicks = (pid: number) => statOf(pid)?.start;
 
 function alive(pid: number): boolean {
   try {
@@ -69,8 +74,9 @@ function alive(pid: number): boolean {
 
 /** The processes not inside another one of the same segment: each wrapper's outermost, and tools nothing wraps. */
 export function outermost(procs: ToolProcess[]): ToolProcess[] {
-  // A shell script and the node it starts have nearly the same times: the parent (the lower pid) is the outer one.
-  const contains = (w: ToolProcess, p: ToolProcess) => w !== p && w.kind === 'wrapper' && (p.kind === 'tool' || w.pid < p.pid)
+  // A shell script and the node it starts have nearly the same times: the parent is the outer one.
+  const outer = (w: ToolProcess, p: ToolProcess) => p.kind === 'tool' || (p.ppid !== undefined ? p.ppid === w.pid : w.pid < p.pid);
+  const contains = (w: ToolProcess, p: ToolProcess) => w !== p && w.kind === 'wrapper' && outer(w, p)
     && w.startMs <= p.startMs + 10 && w.endMs >= p.endMs - 10 && sameTarget(p, w);
   return procs.filter((p) => !procs.some((w) => contains(w, p)));
 }
@@ -127,12 +133,13 @@ export function sampleTool(pathPart: string, everyMs = 20) {
         if (argv.length && !['sh', 'bash', 'sudo', 'runuser', 'su', 'ssh'].includes(base(argv[0]))) ignored.add(pid);
         continue;
       }
-      const start = startTicks(pid);
-      if (start === undefined) continue;
+      const st = statOf(pid);
+      if (st === undefined) continue;
+      const { start, ppid } = st;
       const dbidAt = argv.indexOf('--target-gp-dbid');
       tracked.set(pid, {
         pid, kind: direct ? 'tool' : 'wrapper', name: base(direct ? argv[0] : argv[1]).replace(/\.cjs$/, ''), startMs: boot + (start / hz) * 1000, endMs: now,
-        ...(dbidAt >= 0 ? { dbid: Number(argv[dbidAt + 1]) } : {}), args: args.slice(0, 400), lastSeen: now, start,
+        ...(dbidAt >= 0 ? { dbid: Number(argv[dbidAt + 1]) } : {}), args: args.slice(0, 400), ppid, lastSeen: now, start,
       });
     }
   };

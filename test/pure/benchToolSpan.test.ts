@@ -12,8 +12,8 @@ function proc(pid: number, kind: ToolProcess['kind'], startMs: number, endMs: nu
 
 function recovery(base: number, dir: string, at: number): ToolProcess[] {
   return [
-    proc(base, 'wrapper', at, at + 5000, `/bin/sh ${GPHOME}/bin/pg_basebackup -c fast -D ${dir} -h 127.0.0.1 --target-gp-dbid 7`),
-    proc(base + 1, 'wrapper', at + 2, at + 4998, `node ${GPHOME}/lib/pg_basebackup.cjs -c fast -D ${dir} -h 127.0.0.1 --target-gp-dbid 7`),
+    { ...proc(base, 'wrapper', at, at + 5000, `/bin/sh ${GPHOME}/bin/pg_basebackup -c fast -D ${dir} -h 127.0.0.1 --target-gp-dbid 7`), ppid: base - 1 },
+    { ...proc(base + 1, 'wrapper', at + 2, at + 4998, `node ${GPHOME}/lib/pg_basebackup.cjs -c fast -D ${dir} -h 127.0.0.1 --target-gp-dbid 7`), ppid: base },
     proc(base + 5, 'tool', at + 150, at + 4200, `/usr/lib/postgresql/15/bin/pg_basebackup -D ${dir}/.gpdemo-incoming -c fast -h 127.0.0.1`),
     proc(base + 6, 'tool', at + 170, at + 4190, `/usr/lib/postgresql/15/bin/pg_basebackup -D ${dir}/.gpdemo-incoming -c fast -h 127.0.0.1`),
   ];
@@ -23,6 +23,15 @@ describe('the copy programs of a bench run', () => {
   it('are the shell scripts the jobs started, with the node wrapper and the PostgreSQL tool inside them', () => {
     const out = outermost(recovery(100, '/data/mirror/gpseg1', 1000));
     expect(out.map((p) => p.pid)).toEqual([100]);
+  });
+
+  it('take the parent as the outer one, whatever the pids (they wrap)', () => {
+    const procs = recovery(100, '/data/mirror/gpseg1', 1000);
+    procs[0].pid = 32760;
+    procs[0].ppid = 32759;
+    procs[1].ppid = 32760;
+    procs[1].pid = 12;
+    expect(outermost(procs).map((p) => p.pid)).toEqual([32760]);
   });
 
   it('keep segments apart whose directories share a prefix, even when they overlap in time', () => {
