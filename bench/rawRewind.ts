@@ -16,6 +16,8 @@ export interface RawRewind {
   ms: number;
   /** The untimed copy of the diverged directory it ran on. */
   copyMs: number;
+  /** The copy was synced to disk before the timed run (since 2026-12-02). */
+  synced?: boolean;
   /** Bytes of that directory. */
   dirBytes: number;
   argv: string[];
@@ -37,6 +39,9 @@ export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source
     const c0 = performance.now();
     await runChecked(exec, ['cp', '-a', target.datadir, dir], { timeoutMs: 3_600_000 });
     const copyMs = performance.now() - c0;
+    // pg_rewind syncs the whole target directory at its end: without this, the bare run would also pay for writing
+    // back the untimed copy (GBs cp left dirty), which the workflow's long-written directory does not.
+    await runChecked(exec, ['sync'], { timeoutMs: 3_600_000 });
     await runChecked(exec, ['rm', '-f', `${dir}/postmaster.pid`]);
     const dirBytes = Number((await runChecked(exec, ['du', '-sb', dir])).stdout.split(/\s/)[0]);
     await withInstance(source, loginOf(cluster.layout), (c) => c.query('CHECKPOINT'));
@@ -44,7 +49,7 @@ export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source
     const t0 = performance.now();
     await runChecked(exec, argv, { timeoutMs: 3_600_000 });
     const ms = performance.now() - t0;
-    return { ms, copyMs, dirBytes, argv };
+    return { ms, copyMs, synced: true, dirBytes, argv };
   } finally {
     await runChecked(exec, ['rm', '-rf', dir]).catch(() => undefined);
     await pool.closeAll();

@@ -265,7 +265,7 @@ function rewindVsBare(failover: IncrementalRun[]): string[] {
   const argv = midRun.bare!.argv.map((a) => a.replace(/\/tmp\/[^ ]*scratch\/[^ ]*/, '<copy>')).join(' ');
   return [
     '',
-    `**Incremental after a failover vs a bare pg_rewind of the same divergence.** In each failover round, after the change on the promoted primary, the ex-primary's data directory (${mib(midRun.bare!.dirBytes)}) was copied untimed (${mr(fig.runs.map((r) => r.bare!.copyMs))}) to a scratch directory on its host; the source was CHECKPOINTed (as the workflow's copy step does first), and the flavour's pg_rewind was run on the copy by hand, as the cluster's OS user, with the command line the workflow runs minus --progress (\`${argv}\`). Then the incremental recovery of the real directory through the workflow, start call to up and in sync.`,
+    `**Incremental after a failover vs a bare pg_rewind of the same divergence.** In each failover round, after the change on the promoted primary, the ex-primary's data directory (${mib(midRun.bare!.dirBytes)}) was copied untimed (${mr(fig.runs.map((r) => r.bare!.copyMs))}) to a scratch directory on its host${midRun.bare!.synced ? ' and synced to disk (`sync`, untimed: pg_rewind syncs the whole target directory at its end, and would otherwise also write back the fresh copy)' : ''}; the source was CHECKPOINTed (as the workflow's copy step does first), and the flavour's pg_rewind was run on the copy by hand, as the cluster's OS user, with the command line the workflow runs minus --progress (\`${argv}\`). Then the incremental recovery of the real directory through the workflow, start call to up and in sync.`,
     '',
     table(['round', 'bare pg_rewind', 'workflow: start call to result', 'pg_rewind process inside it', 'copySegment step', 'workflow / bare'], fig.runs.map((r, i) => [
       String(i + 1), st2(r.bare!.ms), st2(r.run.wallMs), r.tool ? st2(r.tool.ms) : '-', st2(phaseSplit(r.run.segments[0]).copy), x(r.run.wallMs, r.bare!.ms),
@@ -348,8 +348,13 @@ function parallelSection(p: ParallelSection, cfg: BenchConfig): string {
     rowsB.push(['**overhead(N)**', ...cuts.map((v) => `**${st2(v.mid.run.wallMs - v.mid.tool!.ms)}**`)]);
     rowsB.push(['the copy programs\' span', ...cuts.map((v) => st2(v.mid.tool!.ms))]);
     rowsB.push(['children\'s starts spread (first to last child start)', ...cuts.map((v) => st2((v.mid.run.lastChildStartMs ?? NaN) - (v.mid.run.firstChildStartMs ?? NaN)))]);
-    rowsB.push(['PostgreSQL tool starts spread (first to last start of a PostgreSQL pg_basebackup)', ...cuts.map((v) => {
-      const starts = (v.mid.tool!.spans ?? []).filter((q) => q.kind === 'tool').map((q) => q.startMs);
+    rowsB.push(['PostgreSQL tool starts spread (first to last segment\'s first PostgreSQL pg_basebackup start; its WAL-streaming child not counted)', ...cuts.map((v) => {
+      const first = new Map<number | undefined, number>();
+      for (const q of (v.mid.tool!.spans ?? []).filter((p2) => p2.kind === 'tool')) {
+        const d = dbidOfProcess(v.mid.run, q);
+        first.set(d, Math.min(first.get(d) ?? Infinity, q.startMs));
+      }
+      const starts = [...first.values()];
       return st2(Math.max(...starts) - Math.min(...starts));
     })]);
     rowsB.push(['startRecoveredSegment, longest', ...cuts.map((v) => st2(Math.max(...v.mid.run.segments.map((g) => g.steps.startRecoveredSegment ?? 0))))]);
