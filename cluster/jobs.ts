@@ -37,17 +37,12 @@ d=$1; ticks=$2; [ -n "$ticks" ] || ticks=0
 [ -d "$d" ] || { echo absent; exit 0; }
 i=0
 if [ $ticks -gt 0 ] && [ -f "$d/pid" ] && pid=$(cat "$d/pid"); then
-  waited=1
   if [ ! -f "$d/rc" ] && [ -f "$d/lock" ] && command -v flock > /dev/null 2>&1; then
     { LC_ALL=C flock -s -w "$(printf '%d.%02d' $((ticks / 20)) $(( (ticks % 20) * 5 )))" 9; } 2>/dev/null 9< "$d/lock"
-    # 0: the job ended; 1: the budget ran out; anything else: flock could not wait.
-    [ $? -le 1 ] || waited=
-  else
-    waited=
+    # 0: the job ended; 1: the budget ran out; anything else: flock could not wait, so the loop below does.
+    [ $? -le 1 ] && ticks=0
   fi
-  if [ -z "$waited" ]; then
-    while [ $i -lt $ticks ] && [ ! -f "$d/rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
-  fi
+  while [ $i -lt $ticks ] && [ ! -f "$d/rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; i=$((i+1)); done
 fi
 # Liveness before the exit code: a job that ends between the two checks then reads as exited, never as vanished.
 if [ -f "$d/pid" ] && pid=$(cat "$d/pid") && [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF -- "$d"; then echo "running $pid"
