@@ -93,6 +93,20 @@ export async function jobState(exec: Executor, jobDir: string, waitMs = 0): Prom
   return { state: 'absent' };
 }
 
+// The lines of a job's whole output that match an ERE, each from its match on, up to a byte budget: the tail the
+// state shows keeps the last 16 KiB, and hours of progress lines push an early error out of it.
+const GREP = String.raw`
+d=$1; pattern=$2; max=$3
+[ -f "$d/out" ] || exit 0
+tr '\r' '\n' < "$d/out" | LC_ALL=C grep -aoE -- "$pattern" | head -c "$max"
+`;
+
+/** Every line of the job's output with a match of `pattern` (ERE), from the match on; `complete` false if cut. */
+export async function jobLines(exec: Executor, jobDir: string, pattern: string, maxBytes = 65_536): Promise<{ lines: string; complete: boolean }> {
+  const res = await runChecked(exec, ['sh', '-c', GREP, 'gprecover-job-lines', jobDir, pattern, String(maxBytes)], { timeoutMs: 600_000 });
+  return { lines: res.stdout, complete: Buffer.byteLength(res.stdout) < maxBytes };
+}
+
 export async function killJob(exec: Executor, jobDir: string): Promise<void> {
   await runChecked(exec, ['sh', '-c', KILL, 'gprecover-job', jobDir], { timeoutMs: 30_000 });
 }

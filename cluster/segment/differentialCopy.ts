@@ -1,19 +1,18 @@
 import type pg from 'pg';
 import { DIFFERENTIAL_APPLICATION_NAME, REPLICATION_SLOT } from '../../domain/names';
 import { PermanentError } from '../../domain/failures';
+import { RSYNC_DIAGNOSTIC_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
 import { hostProblem } from '../../domain/values';
 import { maxRateKbPerSec } from '../config';
 import { runChecked, type Executor } from '../exec/executor';
 import { commandArgv } from '../flavor';
 import { copyFailed, jobContext, targetExecutor, verifyIdentity, writeFileOn, type CopyOutcome, type CopyRequest } from './copy';
 import { runCopyJob } from './copyJob';
+import { jobLines } from '../jobs';
 import { configureAsMirror } from './recoveryConf';
 import { replicationConninfo, segmentClient } from './sql';
 import { sourceTablespaces, targetTablespaces, type TablespaceLink } from './tablespaces';
 import { freeReplicationSlot } from './walsenders';
-
-/** unix.py Rsync.validate: exit 24 ("some files vanished", WAL recycled on a busy primary) is success, for every rsync. */
-const RSYNC_OK = new Set([0, 24]);
 
 /**
  * rsync's own flags: archive, checksums, one overall progress line (rsync >= 3.1), and --protect-args, so that the
@@ -33,18 +32,21 @@ function fromSource(req: CopyRequest, path: string): string {
   return `${req.source.address}:${path}`;
 }
 
-async function rsyncStep(req: CopyRequest, exec: Executor, args: string[]): Promise<void> {
+/** An rsync that runs to its end in one command; what it noted (files that shrank) is added to `notes`. */
+async function rsyncStep(req: CopyRequest, exec: Executor, args: string[], notes: string[]): Promise<void> {
   const res = await exec.run([...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
-  if (!RSYNC_OK.has(res.code)) throw copyFailed(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}`);
+  const verdict = rsyncVerdict(res.code, `${res.stderr}\n${res.stdout}`);
+  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}`);
+  if (verdict.note) notes.push(verdict.note);
 }
 
 /** gpsegrecovery sync_tablespaces: the target's links go, each tablespace is synced into its own dbid's directory. */
-async function syncTablespaces(req: CopyRequest, exec: Executor, source: TablespaceLink[], target: TablespaceLink[]): Promise<void> {
+async function syncTablespaces(req: CopyRequest, exec: Executor, source: TablespaceLink[], target: TablespaceLink[], notes: string[]): Promise<void> {
   await runChecked(exec, ['sh', '-c', 'mkdir -p "$1/pg_tblspc" && find "$1/pg_tblspc" -mindepth 1 -maxdepth 1 -type l -delete', 'gprecover-tblspc-reset', req.target.datadir]);
   for (const src of source) {
     const dst = target.find((t) => t.oid === src.oid)!;
     await runChecked(exec, ['mkdir', '-p', '-m', '0700', dst.link]);
-    await rsyncStep(req, exec, [fromSource(req, `${src.link}/`), `${dst.link}/`]);
+    await rsyncStep(req, exec, [fromSource(req, `${src.link}/`), `${dst.link}/`], notes);
     await runChecked(exec, ['ln', '-s', dst.link, `${req.target.datadir}/pg_tblspc/${src.oid}`]);
   }
 }
@@ -83,6 +85,7 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
   if (!ctx.flavor.differential) throw new PermanentError(`${ctx.summary.title} has no differential recovery; use incremental or -F (full)`);
   const exec = targetExecutor(req);
   const dir = req.target.datadir;
+  const notes: string[] = [];
   const sourceLinks = await sourceTablespaces(ctx, req.source);
   const targetLinks = targetTablespaces(ctx, sourceLinks, req.source.dbid, req.targetDbid);
   await freeReplicationSlot(ctx, req.source);
@@ -97,7 +100,8 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
     let stopped = false;
     try {
       await session.query('SELECT pg_create_physical_replication_slot($1, true, false)', [REPLICATION_SLOT]);
-      const res = await runCopyJob(jobContext(req, exec), 'rsync',
+      const job = jobContext(req, exec);
+      const res = await runCopyJob(job, 'rsync',
         [...rsyncArgs(req), ...ctx.flavor.differentialExcludes.map((e) => `--exclude=${e}`),
           // pg_wal and pg_control go last; the target keeps its own identity. An exclusive backup's label travels
           // with the data, as gpsegrecovery copies it; a non-exclusive one's comes from pg_backup_stop.
@@ -110,8 +114,12 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
           await runChecked(exec, ['mkdir', '-p', '-m', '0700', dir]);
         }, { restart: true });
       attached = res.attached;
-      if (!RSYNC_OK.has(res.code)) throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, res.output, res.run);
-      await syncTablespaces(req, exec, sourceLinks, targetLinks);
+      // An exit 23 is judged on every diagnostic of the run: the output the job's state keeps is only its tail.
+      const diagnostics = res.code === 23 ? await jobLines(exec, job.jobDir, RSYNC_DIAGNOSTIC_ERE) : undefined;
+      const verdict = diagnostics && !diagnostics.complete ? { ok: false as const } : rsyncVerdict(res.code, diagnostics?.lines ?? res.output);
+      if (!verdict.ok) throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, res.output, res.run);
+      if (verdict.note) notes.push(verdict.note);
+      await syncTablespaces(req, exec, sourceLinks, targetLinks, notes);
       if (dropped) throw new Error(`the session holding the backup on dbid ${req.source.dbid} was lost (${dropped.message}); the copy starts over`);
       // tablespace_map stays out: it would point the target's links back at the source's directories.
       const label = await backup.stop();
@@ -130,10 +138,10 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
   } else {
     await configureAsMirror(exec, dir, { port: req.target.port, primaryConninfo: replicationConninfo(ctx.cfg, req.source) });
   }
-  await rsyncStep(req, exec, ['--exclude=archive_status/*', fromSource(req, `${req.source.datadir}/pg_wal/`), `${dir}/pg_wal/`]);
+  await rsyncStep(req, exec, ['--exclude=archive_status/*', fromSource(req, `${req.source.datadir}/pg_wal/`), `${dir}/pg_wal/`], notes);
   await runChecked(exec, ['mkdir', '-p', `${dir}/global`]);
-  await rsyncStep(req, exec, [fromSource(req, `${req.source.datadir}/global/pg_control`), `${dir}/global/pg_control`]);
+  await rsyncStep(req, exec, [fromSource(req, `${req.source.datadir}/global/pg_control`), `${dir}/global/pg_control`], notes);
   await runChecked(exec, ['sh', '-c', 'for d in pg_replslot pg_stat_tmp pg_dynshmem pg_notify pg_serial pg_snapshots pg_subtrans log; do mkdir -p "$1/$d"; done; chmod 0700 "$1"', 'gprecover-dirs', dir]);
   await verifyIdentity(req, targetLinks);
-  return { method: 'rsync', attached };
+  return { method: 'rsync', attached, ...(notes.length ? { note: notes.join('; ') } : {}) };
 }
