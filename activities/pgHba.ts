@@ -12,6 +12,8 @@ import { endWalSenders } from '../cluster/segment/walsenders';
 import type { SegmentPlan } from '../domain/recovery';
 import type { ActivityContext } from './context';
 import { reportProgress } from './progress';
+import { PROBE_CONCURRENCY } from './cluster';
+import { mapLimited } from '../cluster/limit';
 
 /** What one source primary gets: the mirror host's addresses (or name) for all and replication, its own for replication. */
 async function entriesFor(ctx: ClusterContext, user: string, item: SegmentPlan, hostnames: boolean): Promise<string[]> {
@@ -41,39 +43,53 @@ export function createPgHbaActivities(actx: ActivityContext) {
       const out: TrustHostsOutcome = { changed: [], refused: [] };
       const unreachable = new Set<string>();
       let done = 0;
-      for (const item of input.items) {
-        reportProgress({ phase: `pg_hba.conf of dbid ${item.source.dbid} (${++done} of ${input.items.length})` });
-        const refusal = planRefusal('before', item, segments);
-        if (refusal) {
-          out.refused.push({ dbid: item.dbid, reason: refusal });
-          continue;
+      type ItemOutcome = { changed?: number; refused?: { dbid: number; reason: string } };
+      // Each source primary has its own pg_hba.conf: hosts are done at once, a few files per host at a time, as the
+      // probe is (a run of 334 segments waited for each file in turn). Results keep the plan's order.
+      // Two segments of one source (never in one plan today) would read and write the same file: they take turns.
+      const turns = new Map<number, Promise<unknown>>();
+      const outcomes = await mapLimited(input.items, async (item): Promise<ItemOutcome> => {
+        const before = turns.get(item.source.dbid) ?? Promise.resolve();
+        const mine = before.catch(() => undefined).then(() => trustOne(item));
+        turns.set(item.source.dbid, mine);
+        try {
+          return await mine;
+        } finally {
+          reportProgress({ phase: `pg_hba.conf of the source primaries: ${++done} of ${input.items.length} done` });
         }
-        if (unreachable.has(item.source.hostname)) continue;
+      }, { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (item) => item.source.hostname });
+      for (const o of outcomes) {
+        if (o.changed !== undefined) out.changed.push(o.changed);
+        if (o.refused) out.refused.push(o.refused);
+      }
+
+      async function trustOne(item: SegmentPlan): Promise<ItemOutcome> {
+        const refusal = planRefusal('before', item, segments);
+        if (refusal) return { refused: { dbid: item.dbid, reason: refusal } };
+        if (unreachable.has(item.source.hostname)) return {};
         try {
           const entries = await entriesFor(ctx, user, item, !!input.hostnames);
           const file = await readHbaFile(ctx, item.source);
           const next = withHbaEntries(file.text, entries, ctx.flavor.removesStaleReplicationEntries);
-          if (next !== undefined) {
-            await writeHbaFile(ctx, item.source, next);
-            const errors = await reloadHba(ctx, item.source);
-            if (errors.length) {
-              // What PostgreSQL would not load stays on no disk: the file goes back, and the server reloads it.
-              await writeHbaFile(ctx, item.source, file.text);
-              await reloadHba(ctx, item.source);
-              out.refused.push({ dbid: item.dbid, reason: `pg_hba.conf of dbid ${item.source.dbid} on ${item.source.hostname} would not load with gprecoverseg's entries (${errors.join('; ')}); the previous file is back in place` });
-              continue;
-            }
-            out.changed.push(item.source.dbid);
-            log.info(`dbid ${item.source.dbid}: pg_hba.conf has gprecoverseg's ${entries.length} entries for dbid ${item.dbid}'s copy; reloaded`);
+          if (next === undefined) return {};
+          await writeHbaFile(ctx, item.source, next);
+          const errors = await reloadHba(ctx, item.source);
+          if (errors.length) {
+            // What PostgreSQL would not load stays on no disk: the file goes back, and the server reloads it.
+            await writeHbaFile(ctx, item.source, file.text);
+            await reloadHba(ctx, item.source);
+            return { refused: { dbid: item.dbid, reason: `pg_hba.conf of dbid ${item.source.dbid} on ${item.source.hostname} would not load with gprecoverseg's entries (${errors.join('; ')}); the previous file is back in place` } };
           }
+          log.info(`dbid ${item.source.dbid}: pg_hba.conf has gprecoverseg's ${entries.length} entries for dbid ${item.dbid}'s copy; reloaded`);
+          return { changed: item.source.dbid };
         } catch (err) {
           if (err instanceof ExecutorUnavailableError) {
             unreachable.add(item.source.hostname);
-            continue;
+            return {};
           }
           if (!(err instanceof GprecoverError)) throw err;
           // This segment's entries cannot be made (a host that lists no address, a name that does not resolve).
-          out.refused.push({ dbid: item.dbid, reason: err.message });
+          return { refused: { dbid: item.dbid, reason: err.message } };
         }
       }
       // kill_existing_walsenders_on_primary: over libpq, so it reaches a primary whose host's sshd does not answer.
