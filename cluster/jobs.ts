@@ -93,17 +93,17 @@ export async function jobState(exec: Executor, jobDir: string, waitMs = 0): Prom
   return { state: 'absent' };
 }
 
-// The lines of a job's whole output that match an ERE, each from its match on, up to a byte budget: the tail the
+// A job's whole output but the lines that match an ERE (an rsync's progress), up to a byte budget: the tail the
 // state shows keeps the last 16 KiB, and hours of progress lines push an early error out of it.
-const GREP = String.raw`
-d=$1; pattern=$2; max=$3
+const LINES = String.raw`
+d=$1; drop=$2; max=$3
 [ -f "$d/out" ] || exit 0
-tr '\r' '\n' < "$d/out" | LC_ALL=C grep -aoE -- "$pattern" | head -c "$max"
+tr '\r' '\n' < "$d/out" | LC_ALL=C grep -avE -- "$drop" | head -c "$max"
 `;
 
-/** Every line of the job's output with a match of `pattern` (ERE), from the match on; `complete` false if cut. */
-export async function jobLines(exec: Executor, jobDir: string, pattern: string, maxBytes = 65_536): Promise<{ lines: string; complete: boolean }> {
-  const res = await runChecked(exec, ['sh', '-c', GREP, 'gprecover-job-lines', jobDir, pattern, String(maxBytes)], { timeoutMs: 600_000 });
+/** The job's output lines that do not match `drop` (ERE); `complete` false if the budget cut them. */
+export async function jobOutputLines(exec: Executor, jobDir: string, drop: string, maxBytes = 65_536): Promise<{ lines: string; complete: boolean }> {
+  const res = await runChecked(exec, ['sh', '-c', LINES, 'gprecover-job-lines', jobDir, drop, String(maxBytes)], { timeoutMs: 600_000 });
   return { lines: res.stdout, complete: Buffer.byteLength(res.stdout) < maxBytes };
 }
 

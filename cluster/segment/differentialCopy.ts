@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import { DIFFERENTIAL_APPLICATION_NAME, REPLICATION_SLOT } from '../../domain/names';
 import { PermanentError } from '../../domain/failures';
-import { RSYNC_DIAGNOSTIC_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
+import { RSYNC_PROGRESS_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
 import { hostProblem } from '../../domain/values';
 import { maxRateKbPerSec } from '../config';
 import { runChecked, type Executor } from '../exec/executor';
 import { commandArgv } from '../flavor';
 import { copyFailed, jobContext, targetExecutor, verifyIdentity, writeFileOn, type CopyOutcome, type CopyRequest } from './copy';
 import { runCopyJob } from './copyJob';
-import { jobLines } from '../jobs';
+import { jobOutputLines } from '../jobs';
 import { configureAsMirror } from './recoveryConf';
 import { replicationConninfo, segmentClient } from './sql';
 import { sourceTablespaces, targetTablespaces, type TablespaceLink } from './tablespaces';
@@ -33,10 +33,13 @@ function fromSource(req: CopyRequest, path: string): string {
 }
 
 /** An rsync that runs to its end in one command; what it noted (files that shrank) is added to `notes`. */
+/** A line that is only rsync's progress, or blank. */
+const PROGRESS_ONLY = `^(${RSYNC_PROGRESS_ERE.slice(1)})?[[:space:]]*$`;
+
 async function rsyncStep(req: CopyRequest, exec: Executor, args: string[], notes: string[]): Promise<void> {
   const res = await exec.run([...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
   const verdict = rsyncVerdict(res.code, `${res.stderr}\n${res.stdout}`);
-  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}`);
+  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}\n${verdict.unexplained ?? ''}`);
   if (verdict.note) notes.push(verdict.note);
 }
 
@@ -114,10 +117,14 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
           await runChecked(exec, ['mkdir', '-p', '-m', '0700', dir]);
         }, { restart: true });
       attached = res.attached;
-      // An exit 23 is judged on every diagnostic of the run: the output the job's state keeps is only its tail.
-      const diagnostics = res.code === 23 ? await jobLines(exec, job.jobDir, RSYNC_DIAGNOSTIC_ERE) : undefined;
-      const verdict = diagnostics && !diagnostics.complete ? { ok: false as const } : rsyncVerdict(res.code, diagnostics?.lines ?? res.output);
-      if (!verdict.ok) throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, res.output, res.run);
+      // An exit 23 is judged on every line of the run but its progress: the output the job's state keeps is its tail.
+      const lines = res.code === 23 ? await jobOutputLines(exec, job.jobDir, PROGRESS_ONLY) : undefined;
+      const verdict = lines && !lines.complete ? { ok: false as const } : rsyncVerdict(res.code, lines?.lines ?? res.output);
+      if (!verdict.ok) {
+        // The line nothing accounts for goes last, where the failure's message (the output's tail) shows it.
+        const said = [lines ? lines.lines : res.output, lines && !lines.complete ? '(more lines than could be read)' : '', verdict.unexplained ?? ''].join('\n');
+        throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, said, res.run);
+      }
       if (verdict.note) notes.push(verdict.note);
       await syncTablespaces(req, exec, sourceLinks, targetLinks, notes);
       if (dropped) throw new Error(`the session holding the backup on dbid ${req.source.dbid} was lost (${dropped.message}); the copy starts over`);

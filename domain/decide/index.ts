@@ -7,4 +7,4 @@ export { autoNeeds, type AutoNeeds, type RebalanceCandidate } from './autoNeeds'
 export { DAY_MS, decide } from './autoDecision';
 export { inQuietHours, minutesOfDay } from './quietHours';
 export { recoveryInputFor } from './autoRecoveryInput';
-export { rsyncVerdict, RSYNC_DIAGNOSTIC_ERE, type RsyncVerdict } from './rsyncExit';
+export { rsyncVerdict, RSYNC_PROGRESS_ERE, type RsyncVerdict } from './rsyncExit';

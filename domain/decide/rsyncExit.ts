@@ -2,41 +2,44 @@
  * Whether an rsync of a live data directory inside a backup copied what WAL replay needs.
  *
  * - Exit 24 (files vanished: WAL recycled, tables dropped) is success, as gpMgmt's unix.py Rsync.validate has it.
- * - Exit 23 is success only when every error is a file that shrank while rsync read it ("read errors mapping ...:
- *   No data available (61)": a VACUUM or TRUNCATE cut a relation on a busy primary) and rsync still did its deletions.
- *   PostgreSQL's own base backup does the same with such a file (basebackup.c pads it and goes on): the truncation
- *   is in the WAL after the backup's start point, and replay applies it. Anything else in exit 23 (a file rsync
- *   could not open, a directory it could not list) is a copy with holes, and fails.
+ * - Exit 23 is success only when every line rsync printed besides its progress is a relation file that shrank while
+ *   rsync read it ("read errors mapping ...: No data available (61)": a VACUUM or TRUNCATE on a busy primary), a
+ *   vanished file, rsync's resend of a file whose checksum failed, or its closing summary, and it did its deletions.
+ *   rsync sends such a file again in its redo phase (a failed resend says "ERROR: ... failed verification"), and
+ *   whatever it holds, the truncation is in the WAL after the backup's start point: replay applies it, as it does to
+ *   a file PostgreSQL's own base backup read while it shrank (basebackup.c pads it and goes on). Any other line (a
+ *   file rsync could not open or replace, a directory it could not list, one it does not know) fails the copy.
  */
-export type RsyncVerdict = { ok: true; note?: string } | { ok: false };
+/** A failure names the first line nothing accounts for, when there is one. */
+export type RsyncVerdict = { ok: true; note?: string } | { ok: false; unexplained?: string };
 
-const SHRANK = /^rsync: (?:\[\w+\] )?read errors mapping "(.+)": .*\(61\)$/;
-const VANISHED = /^file has vanished: "(.+)"$/;
-/** The receiver's checksum of a changed file did not match: rsync sends that file again in its redo phase. */
-const REDONE = /^WARNING: .* failed verification -- update discarded \(will try again\)\.?$/;
-const SUMMARY = /^rsync (?:error|warning): some files(?:\/attrs were not transferred \(see previous errors\) \(code 23\)| vanished before they could be transferred \(code 24\))/;
-/** What rsync prints instead of deleting when it met an I/O error: the target would keep files the source dropped. */
-const DELETIONS_SKIPPED = /IO error encountered -- skipping file deletion/;
-/**
- * Where one of rsync's own diagnostics starts in a line (an ERE, for grep on the host too); everything else in its
- * output is progress. A progress line without its newline may run into a diagnostic written after it.
- */
-export const RSYNC_DIAGNOSTIC_ERE = '(rsync( error| warning)?: |ERROR|WARNING|file has vanished|IO error encountered).*';
-const DIAGNOSTIC = new RegExp(RSYNC_DIAGNOSTIC_ERE);
+/** A relation's file (main fork, FSM, VM, init fork, 1 GB segment, AO segment) in base/, global/ or a tablespace. */
+const RELATION_FILE = /(?:^|\/)(?:base\/\d+|global|(?:PG|GPDB)_[^/]+\/\d+)\/(?:t\d+_)?\d+(?:_fsm|_vm|_init)?(?:\.\d+)?$/;
+const SHRANK = /^rsync: (?:\[\w+\] )?read errors mapping "([^"]*)": [^"]*\(61\)$/;
+const ALLOWED = [
+  /^file has vanished: "[^"]*"$/,
+  /^WARNING: [^"]* failed verification -- update discarded \(will try again\)\.?$/,
+  /^rsync error: some files\/attrs were not transferred \(see previous errors\) \(code 23\) at /,
+  /^rsync warning: some files vanished before they could be transferred \(code 24\) at /,
+  // The target host's own ssh to the source host, the first time it meets it.
+  /^Warning: Permanently added .* to the list of known hosts\.$/,
+];
+/** rsync --info=progress2: bytes, percent, rate, time, and the file counts (a diagnostic may follow on the line). */
+export const RSYNC_PROGRESS_ERE = '^ *[0-9,]+ +[0-9]+% +[0-9.]+[kMGTP]?B/s +[0-9]+:[0-9]{2}:[0-9]{2}( +\\((xfr#[0-9]+, )?(to|ir)-chk=[0-9]+/[0-9]+\\))?';
+const PROGRESS = new RegExp(RSYNC_PROGRESS_ERE);
 
 export function rsyncVerdict(code: number, output: string): RsyncVerdict {
   if (code === 0 || code === 24) return { ok: true };
-  if (code !== 23 || DELETIONS_SKIPPED.test(output)) return { ok: false };
+  if (code !== 23) return { ok: false };
   const shrank: string[] = [];
   for (const raw of output.split(/[\r\n]+/)) {
-    const found = DIAGNOSTIC.exec(raw);
-    if (!found) continue;
-    const line = found[0].trim();
+    const line = raw.replace(PROGRESS, '').trim();
+    if (!line) continue;
     const m = SHRANK.exec(line);
-    if (m) shrank.push(m[1]);
-    else if (!VANISHED.test(line) && !REDONE.test(line) && !SUMMARY.test(line)) return { ok: false };
+    if (m && RELATION_FILE.test(m[1])) shrank.push(m[1]);
+    else if (!ALLOWED.some((a) => a.test(line))) return { ok: false, unexplained: line };
   }
   if (shrank.length === 0) return { ok: false };
   const named = shrank.slice(0, 3).join(', ') + (shrank.length > 3 ? ` and ${shrank.length - 3} more` : '');
-  return { ok: true, note: `${shrank.length} file(s) shrank while rsync read them (${named}); WAL replay from the backup's start applies the truncation` };
+  return { ok: true, note: `${shrank.length} relation file(s) shrank while rsync read them (${named}); rsync sent them again, and WAL replay from the backup's start applies the truncation` };
 }

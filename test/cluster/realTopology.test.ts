@@ -115,9 +115,9 @@ describe('a demo that is not kind: host names in the catalog, two addresses per 
     const m = byDbid(await cluster.segments(), 8);
     const p = (await cluster.segments()).find((r) => r.content === m.content && r.role === 'p')!;
     await cluster.query(p.dbid, 'CREATE TABLE shrinking (id int, pad text) WITH (autovacuum_enabled = false)');
-    await cluster.query(p.dbid, "INSERT INTO shrinking SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g");
+    await cluster.query(p.dbid, "INSERT INTO shrinking SELECT g, repeat('x', 200) FROM generate_series(1, 150000) g");
     const [{ file, bytes }] = await cluster.query<{ file: string; bytes: string }>(p.dbid, "SELECT pg_relation_filepath('shrinking') AS file, pg_relation_size('shrinking') AS bytes");
-    expect(Number(bytes)).toBeGreaterThan(20 * 2 ** 20);
+    expect(Number(bytes)).toBeGreaterThan(30 * 2 ** 20);
     saveClusterConfig({ ...cluster.config(), copyMaxRate: '4M' }, clustersFile);
     const workflowId = `gprecover-${cluster.name}-${seq + 1}`;
     try {
