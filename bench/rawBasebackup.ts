@@ -10,6 +10,7 @@ import { osIdentity } from '../cluster/exec/local';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { commandArgv, flavorNamed } from '../cluster/flavor';
 import { toolsDir } from '../cluster/config';
+import { sampleTool } from './toolSampler';
 
 export interface RawCopy {
   ms: number;
@@ -54,8 +55,11 @@ export async function rawBasebackup(cluster: DemoCluster, pairs: Array<{ source:
       return { dir, exec: pool.forHost(target.hostname, target.address), argv: withoutRecoveryFlags(commandArgv(cmd)) };
     });
     if (flavor.copiesOverExistingDirectory) await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 })));
+    // The workflow's runs are timed with the /proc sampler running beside them (bench/toolSampler.ts): so are these,
+    // so that its CPU weighs on both sides of every ratio.
+    const sampler = sampleTool(scratch);
     const t0 = performance.now();
-    await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 })));
+    await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 }))).finally(() => sampler.stop());
     const ms = performance.now() - t0;
     let bytes = 0;
     for (const r of runs) bytes += Number((await runChecked(r.exec, ['du', '-sb', r.dir])).stdout.split(/\s/)[0]);

@@ -10,6 +10,7 @@ import { runChecked } from '../cluster/exec/executor';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { commandArgv, flavorNamed } from '../cluster/flavor';
 import { toolsDir } from '../cluster/config';
+import { sampleTool } from './toolSampler';
 
 export interface RawRewind {
   /** The bare pg_rewind, start to exit. */
@@ -46,8 +47,10 @@ export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source
     const dirBytes = Number((await runChecked(exec, ['du', '-sb', dir])).stdout.split(/\s/)[0]);
     await withInstance(source, loginOf(cluster.layout), (c) => c.query('CHECKPOINT'));
     const argv = commandArgv(flavor.rewind({ bin: toolsDir(cfg), targetDir: dir, source, user: cfg.replicationUser })).filter((a) => a !== '--progress');
+    // As in rawBasebackup: the /proc sampler runs beside the bare run, as it does beside the workflow's.
+    const sampler = sampleTool(scratch);
     const t0 = performance.now();
-    await runChecked(exec, argv, { timeoutMs: 3_600_000 });
+    await runChecked(exec, argv, { timeoutMs: 3_600_000 }).finally(() => sampler.stop());
     const ms = performance.now() - t0;
     return { ms, copyMs, synced: true, dirBytes, argv };
   } finally {
