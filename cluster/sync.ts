@@ -15,6 +15,8 @@ const MIN_ROUND_GAP_MS = 200;
 
 interface Waiter {
   dbid: number;
+  /** When it started waiting (epoch ms). */
+  since: number;
   /** Registered since the last probe request: FTS is asked to look at it at once. */
   fresh: boolean;
   /** Seen streaming with nothing left to replay: the round that asks FTS about it comes at once, once. */
@@ -28,23 +30,42 @@ export interface SyncWatcherOptions {
   intervalMs?: number;
   /** The loop and its connections stay this long after the last waiter, for the next one. */
   idleMs?: number;
-  /** With waiters left, FTS is asked to probe at least every this many rounds. */
+  /** With waiters left, FTS is asked to probe at least every this many rounds' time (intervalMs each). */
   probeEveryRounds?: number;
+  /** Rounds this far apart while a mirror that started waiting less than settleWindowMs ago has not caught up. */
+  settleIntervalMs?: number;
+  settleWindowMs?: number;
+}
+
+export interface RoundTiming {
+  intervalMs: number;
+  settleIntervalMs: number;
+  settleWindowMs: number;
 }
 
 /**
- * One look per second at every recovered mirror waiting for FTS to mark it up and in sync (u/s), whatever their
- * number: one coordinator session (catalog read, FTS probe requests) and one session per primary (its
- * pg_stat_replication), all kept open between rounds. FTS is asked to probe when a mirror starts waiting, when one
- * has caught up without being marked in sync yet (the first such round follows at once), and every tenth round;
- * never once per mirror.
+ * The wait before the next round. A mirror just started is usually streaming within a second, and FTS marks it in
+ * sync only after a round has seen that and asked it to probe: those first seconds are looked at every
+ * settleIntervalMs, so the run ends a fraction of a second after the mirror caught up, not up to a whole interval
+ * later. A mirror that has been catching up for longer (hours of WAL on a real cluster) is looked at every intervalMs.
+ */
+export function roundGapMs(waiters: Array<Pick<Waiter, 'since' | 'caughtUp'>>, now: number, t: RoundTiming): number {
+  const settling = waiters.some((w) => !w.caughtUp && now - w.since < t.settleWindowMs);
+  return Math.max(MIN_ROUND_GAP_MS, settling ? t.settleIntervalMs : t.intervalMs);
+}
+
+/**
+ * One look per second (every 250 ms in a mirror's first seconds, until it has caught up) at every recovered mirror
+ * waiting for FTS to mark it up and in sync (u/s), whatever their number: one coordinator session (catalog read, FTS
+ * probe requests) and one session per primary (its pg_stat_replication), all kept open between rounds. FTS is asked
+ * to probe when a mirror starts waiting, when one has caught up without being marked in sync yet (the first such
+ * round follows at once), and every ten seconds; never once per mirror.
  */
 export class SyncWatcher {
   private readonly waiters = new Set<Waiter>();
   private coordinator: pg.Client | undefined;
   private readonly primaries = new Map<string, pg.Client>();
   private loop: Promise<void> | undefined;
-  private round = 0;
   private caughtUp = false;
   /** A mirror has just caught up: the next round (FTS probe, catalog read) follows after the minimum gap only. */
   private hurry = false;
@@ -52,11 +73,14 @@ export class SyncWatcher {
   private readonly intervalMs: number;
   private readonly idleMs: number;
   private readonly probeEveryRounds: number;
+  private readonly timing: RoundTiming;
+  private lastProbeAt = 0;
 
   constructor(private readonly context: () => Promise<ClusterContext>, opts: SyncWatcherOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.idleMs = opts.idleMs ?? 5000;
     this.probeEveryRounds = opts.probeEveryRounds ?? 10;
+    this.timing = { intervalMs: this.intervalMs, settleIntervalMs: opts.settleIntervalMs ?? 250, settleWindowMs: opts.settleWindowMs ?? 10_000 };
   }
 
   /** Resolves when the catalog says u/s for dbid; `update` hears every round's look at it. */
@@ -64,6 +88,7 @@ export class SyncWatcher {
     return new Promise<SyncState>((resolve, reject) => {
       const waiter: Waiter = {
         dbid,
+        since: Date.now(),
         fresh: true,
         caughtUp: false,
         update,
@@ -106,8 +131,9 @@ export class SyncWatcher {
         this.hurry = false;
         continue;
       }
+      const gap = roundGapMs([...this.waiters], Date.now(), this.timing);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.intervalMs - MIN_ROUND_GAP_MS);
+        const timer = setTimeout(resolve, gap - MIN_ROUND_GAP_MS);
         this.wake = () => { clearTimeout(timer); resolve(); };
       });
       this.wake = undefined;
@@ -122,9 +148,11 @@ export class SyncWatcher {
     try {
       ctx = await this.context();
       const coordinator = await this.coordinatorSession(ctx);
-      const probe = waiting.some((w) => w.fresh) || this.caughtUp || this.round % this.probeEveryRounds === 0;
-      if (probe) {
+      // The periodic probe goes by time, not rounds: settling rounds come faster, probes do not.
+      const due = Date.now() - this.lastProbeAt >= this.probeEveryRounds * this.intervalMs;
+      if (waiting.some((w) => w.fresh) || this.caughtUp || due) {
         for (const w of waiting) w.fresh = false;
+        this.lastProbeAt = Date.now();
         await requestFtsProbe(coordinator);
       }
       segments = await readSegments(coordinator);
@@ -134,8 +162,6 @@ export class SyncWatcher {
       const e = err instanceof CoordinatorUnavailableError ? err : new CoordinatorUnavailableError('the coordinator', shortError(err), `reading the catalog for the sync wait: ${(err as Error).message}`);
       for (const w of waiting) w.reject(e);
       return;
-    } finally {
-      this.round++;
     }
     this.caughtUp = false;
     const lags = new Map<number, Promise<{ streaming: boolean; walBytesBehind?: number }>>();
