@@ -26,6 +26,11 @@ export async function writeHbaFile(ctx: ClusterContext, seg: Location, text: str
  */
 export async function reloadHba(ctx: ClusterContext, seg: Location): Promise<string[]> {
   await runChecked(ctx.host(seg), [`${ctx.bin}/pg_ctl`, 'reload', '-D', seg.datadir], { timeoutMs: 60_000 });
+  return hbaLoadErrors(ctx, seg);
+}
+
+/** The lines of the pg_hba.conf on disk that the server would not load (pg_hba_file_rules reads the file as it is). */
+export async function hbaLoadErrors(ctx: ClusterContext, seg: Location): Promise<string[]> {
   return withSegment(ctx, seg, async (c) => (await c.query(
     'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number')).rows
     .map((r) => `line ${r.line_number}: ${r.error}`));

@@ -39,6 +39,8 @@ describe('trustRecoveryHosts', () => {
     const ctx = ClusterContext.of(cfg, 'postgres');
     let reading = 0;
     let mostAtOnce = 0;
+    let readsDone = 0;
+    const fault: { failWith?: { content: number; stderr: string } } = {};
     const hostOf = (at: { hostname: string }): Executor => ({
       host: at.hostname,
       kind: 'ssh',
@@ -47,10 +49,15 @@ describe('trustRecoveryHosts', () => {
         if (argv[0] === 'cat') {
           reading++;
           mostAtOnce = Math.max(mostAtOnce, reading);
+          const item = items.find((i) => argv[1] === `${i.source.datadir}/pg_hba.conf`)!;
+          if (fault.failWith?.content === item.content) {
+            reading--;
+            return { code: 1, stdout: '', stderr: fault.failWith.stderr };
+          }
           await sleep(100);
           reading--;
+          readsDone++;
           // Every entry is there already; the files of contents 1 and 2 cannot be read.
-          const item = items.find((i) => argv[1] === `${i.source.datadir}/pg_hba.conf`)!;
           if (item.content === 1 || item.content === 2) return { code: 1, stdout: '', stderr: 'cat: Permission denied' };
           const entries = hbaEntries({ user: 'gpadmin', mirror: [ip(item.target.hostname)], primary: [ip(item.source.hostname)] });
           return { code: 0, stdout: withHbaEntries('', entries, false)!, stderr: '' };
@@ -69,6 +76,14 @@ describe('trustRecoveryHosts', () => {
     expect(out.refused.map((r) => [r.dbid, r.reason])).toEqual([102, 101].map((d) => [d, expect.stringMatching(/^cat failed on sdw[23] \(exit 1\): cat: Permission denied/)]));
     expect(mostAtOnce, 'files on different hosts read at the same time').toBe(4);
     expect(took, 'four reads of 100 ms at once').toBeLessThan(300);
+
+    // Review: a failure that is not the DBA's (an I/O error) failed the activity at once, while the other files were
+    // still being read, written or put back; the retry could then find a file half done. Every item ends first now.
+    readsDone = 0;
+    fault.failWith = { content: 0, stderr: 'cat: read error: Input/output error' };
+    const failed = await new MockActivityEnvironment().run(trustRecoveryHosts, { cluster: 'fake', items }).catch((e: unknown) => e);
+    expect(String(failed)).toMatch(/cat failed on sdw1 \(exit 1\): cat: read error: Input\/output error/);
+    expect(readsDone, 'the other three files were read to the end before the activity failed').toBe(3);
     await ctx.close();
   });
 });
