@@ -15,12 +15,15 @@ const MIN_ROUND_GAP_MS = 200;
 
 interface Waiter {
   dbid: number;
-  /** When it started waiting (epoch ms). */
+  /** When it started waiting, and when its primary was last asked how far behind it is (epoch ms). */
   since: number;
+  lookedAt: number;
   /** Registered since the last probe request: FTS is asked to look at it at once. */
   fresh: boolean;
   /** Seen streaming with nothing left to replay: the round that asks FTS about it comes at once, once. */
   caughtUp: boolean;
+  /** What its primary said the last time it was asked: streaming, nothing left to replay. */
+  caughtUpAtLastLook: boolean;
   update: (state: SyncState) => void;
   resolve: (state: SyncState) => void;
   reject: (err: Error) => void;
@@ -41,6 +44,13 @@ export interface RoundTiming {
   intervalMs: number;
   settleIntervalMs: number;
   settleWindowMs: number;
+  /** Above this many settling mirrors, rounds stay intervalMs apart: the worker's queries, not FTS, would dominate. */
+  maxSettling: number;
+}
+
+/** A mirror in its first seconds that has not caught up yet. */
+export function settling(w: Pick<Waiter, 'since' | 'caughtUp'>, now: number, t: RoundTiming): boolean {
+  return !w.caughtUp && now - w.since < t.settleWindowMs;
 }
 
 /**
@@ -50,8 +60,13 @@ export interface RoundTiming {
  * later. A mirror that has been catching up for longer (hours of WAL on a real cluster) is looked at every intervalMs.
  */
 export function roundGapMs(waiters: Array<Pick<Waiter, 'since' | 'caughtUp'>>, now: number, t: RoundTiming): number {
-  const settling = waiters.some((w) => !w.caughtUp && now - w.since < t.settleWindowMs);
-  return Math.max(MIN_ROUND_GAP_MS, settling ? t.settleIntervalMs : t.intervalMs);
+  const n = waiters.filter((w) => settling(w, now, t)).length;
+  return Math.max(MIN_ROUND_GAP_MS, n > 0 && n <= t.maxSettling ? t.settleIntervalMs : t.intervalMs);
+}
+
+/** The waiters whose primary a round asks: the settling ones, and the others once per interval (the catalog read covers all). */
+export function dueForALook(waiters: Array<Pick<Waiter, 'since' | 'caughtUp' | 'lookedAt'>>, now: number, t: RoundTiming): boolean[] {
+  return waiters.map((w) => settling(w, now, t) || now - w.lookedAt >= t.intervalMs - MIN_ROUND_GAP_MS);
 }
 
 /**
@@ -69,6 +84,8 @@ export class SyncWatcher {
   private caughtUp = false;
   /** A mirror has just caught up: the next round (FTS probe, catalog read) follows after the minimum gap only. */
   private hurry = false;
+  /** That next round asks FTS at once, however recently it last asked. */
+  private probeNow = false;
   private wake: (() => void) | undefined;
   private readonly intervalMs: number;
   private readonly idleMs: number;
@@ -80,7 +97,7 @@ export class SyncWatcher {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.idleMs = opts.idleMs ?? 5000;
     this.probeEveryRounds = opts.probeEveryRounds ?? 10;
-    this.timing = { intervalMs: this.intervalMs, settleIntervalMs: opts.settleIntervalMs ?? 250, settleWindowMs: opts.settleWindowMs ?? 10_000 };
+    this.timing = { intervalMs: this.intervalMs, settleIntervalMs: opts.settleIntervalMs ?? 250, settleWindowMs: opts.settleWindowMs ?? 10_000, maxSettling: 32 };
   }
 
   /** Resolves when the catalog says u/s for dbid; `update` hears every round's look at it. */
@@ -89,8 +106,10 @@ export class SyncWatcher {
       const waiter: Waiter = {
         dbid,
         since: Date.now(),
+        lookedAt: 0,
         fresh: true,
         caughtUp: false,
+        caughtUpAtLastLook: false,
         update,
         resolve: (s) => { done(); resolve(s); },
         reject: (e) => { done(); reject(e); },
@@ -148,9 +167,12 @@ export class SyncWatcher {
     try {
       ctx = await this.context();
       const coordinator = await this.coordinatorSession(ctx);
-      // The periodic probe goes by time, not rounds: settling rounds come faster, probes do not.
-      const due = Date.now() - this.lastProbeAt >= this.probeEveryRounds * this.intervalMs;
-      if (waiting.some((w) => w.fresh) || this.caughtUp || due) {
+      // Probes go by time, not rounds: settling rounds come faster, probes do not, but for a new waiter and the first
+      // round after one caught up.
+      const since = Date.now() - this.lastProbeAt;
+      const due = since >= this.probeEveryRounds * this.intervalMs || (this.caughtUp && since >= this.intervalMs);
+      if (waiting.some((w) => w.fresh) || this.probeNow || due) {
+        this.probeNow = false;
         for (const w of waiting) w.fresh = false;
         this.lastProbeAt = Date.now();
         await requestFtsProbe(coordinator);
@@ -164,19 +186,27 @@ export class SyncWatcher {
       return;
     }
     this.caughtUp = false;
+    const now = Date.now();
+    const look = dueForALook(waiting, now, this.timing);
     const lags = new Map<number, Promise<{ streaming: boolean; walBytesBehind?: number }>>();
-    await Promise.all(waiting.map(async (w) => {
+    await Promise.all(waiting.map(async (w, i) => {
       const me = segments.find((s) => s.dbid === w.dbid);
       if (!me) return w.reject(new Error(`dbid ${w.dbid} is not in gp_segment_configuration`));
       if (me.status === 'u' && me.mode === 's') return w.resolve({ status: me.status, mode: me.mode, streaming: true, walBytesBehind: 0 });
+      if (!look[i]) {
+        if (w.caughtUpAtLastLook) this.caughtUp = true;
+        return;
+      }
+      w.lookedAt = now;
       const primary = segments.find((s) => s.content === me.content && s.dbid !== me.dbid && s.role === 'p');
       if (!primary) return w.update({ status: me.status, mode: me.mode, streaming: false });
       if (!lags.has(primary.dbid)) lags.set(primary.dbid, this.replicationLag(ctx, primary));
       const lag = await lags.get(primary.dbid)!;
       // Streaming with nothing left to replay, but not marked in sync: FTS has not looked since; ask it to.
-      if (lag.streaming && lag.walBytesBehind === 0) {
+      w.caughtUpAtLastLook = lag.streaming && lag.walBytesBehind === 0;
+      if (w.caughtUpAtLastLook) {
         this.caughtUp = true;
-        if (!w.caughtUp) this.hurry = true;
+        if (!w.caughtUp) this.hurry = this.probeNow = true;
         w.caughtUp = true;
       }
       w.update({ status: me.status, mode: me.mode, ...lag });

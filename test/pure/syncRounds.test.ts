@@ -1,8 +1,8 @@
 // How far apart the sync watcher's rounds are (cluster/sync.ts roundGapMs).
 import { describe, expect, it } from 'vitest';
-import { roundGapMs } from '../../cluster/sync';
+import { dueForALook, roundGapMs } from '../../cluster/sync';
 
-const timing = { intervalMs: 1000, settleIntervalMs: 250, settleWindowMs: 10_000 };
+const timing = { intervalMs: 1000, settleIntervalMs: 250, settleWindowMs: 10_000, maxSettling: 32 };
 
 describe('the sync watcher between rounds', () => {
   // The hole: a mirror that started streaming just after a round waited for the next one a second later, and FTS was
@@ -16,6 +16,20 @@ describe('the sync watcher between rounds', () => {
     expect(roundGapMs([{ since: 0, caughtUp: true }], 500, timing)).toBe(1000);
     expect(roundGapMs([{ since: 0, caughtUp: false }], 10_000, timing)).toBe(1000);
     expect(roundGapMs([], 0, timing)).toBe(1000);
+  });
+
+  // Review: 334 mirrors registered in one second would have had every primary asked 4 times a second for 10 s.
+  it('stays at a second when more mirrors settle than the bound, and asks only the settling mirrors\' primaries in between', () => {
+    const many = Array.from({ length: 33 }, () => ({ since: 0, caughtUp: false }));
+    expect(roundGapMs(many, 500, timing)).toBe(1000);
+    expect(roundGapMs(many.slice(1), 500, timing)).toBe(250);
+    const now = 20_000;
+    expect(dueForALook([
+      { since: now - 1_000, caughtUp: false, lookedAt: now - 250 },
+      { since: 0, caughtUp: false, lookedAt: now - 250 },
+      { since: 0, caughtUp: true, lookedAt: now - 900 },
+      { since: now - 500, caughtUp: true, lookedAt: now - 250 },
+    ], now, timing)).toEqual([true, false, true, false]);
   });
 
   it('never closer than the minimum gap', () => {
