@@ -16,6 +16,8 @@ export interface RawCopy {
   ms: number;
   /** Size of what pg_basebackup wrote (data directory plus the WAL it streamed). */
   bytes: number;
+  /** The /proc sampler ran beside it, as beside the workflow's runs (absent in results before 2026-12-02). */
+  sampled?: boolean;
 }
 
 /** A directory the cluster's OS user may write into (the bench itself runs as root). */
@@ -59,12 +61,17 @@ export async function rawBasebackup(cluster: DemoCluster, pairs: Array<{ source:
     // so that its CPU weighs on both sides of every ratio.
     const sampler = sampleTool(scratch);
     const t0 = performance.now();
-    await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 }))).finally(() => sampler.stop());
-    const ms = performance.now() - t0;
+    let ms: number;
+    try {
+      await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 })));
+    } finally {
+      ms = performance.now() - t0;
+      sampler.stop();
+    }
     let bytes = 0;
     for (const r of runs) bytes += Number((await runChecked(r.exec, ['du', '-sb', r.dir])).stdout.split(/\s/)[0]);
     await Promise.all(runs.map((r) => runChecked(r.exec, ['rm', '-rf', r.dir])));
-    return { ms, bytes };
+    return { ms, bytes, sampled: true };
   } finally {
     await pool.closeAll();
   }

@@ -19,6 +19,8 @@ export interface RawRewind {
   copyMs: number;
   /** The copy was synced to disk before the timed run (since 2026-12-02). */
   synced?: boolean;
+  /** The /proc sampler ran beside it, as beside the workflow's runs (since 2026-12-02). */
+  sampled?: boolean;
   /** Bytes of that directory. */
   dirBytes: number;
   argv: string[];
@@ -50,9 +52,14 @@ export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source
     // As in rawBasebackup: the /proc sampler runs beside the bare run, as it does beside the workflow's.
     const sampler = sampleTool(scratch);
     const t0 = performance.now();
-    await runChecked(exec, argv, { timeoutMs: 3_600_000 }).finally(() => sampler.stop());
-    const ms = performance.now() - t0;
-    return { ms, copyMs, synced: true, dirBytes, argv };
+    let ms: number;
+    try {
+      await runChecked(exec, argv, { timeoutMs: 3_600_000 });
+    } finally {
+      ms = performance.now() - t0;
+      sampler.stop();
+    }
+    return { ms, copyMs, synced: true, sampled: true, dirBytes, argv };
   } finally {
     await runChecked(exec, ['rm', '-rf', dir]).catch(() => undefined);
     await pool.closeAll();

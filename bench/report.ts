@@ -587,6 +587,12 @@ function targets(r: BenchResults): Target[] {
   return out;
 }
 
+/** Whether every bare copy of the run was timed with the /proc sampler running, as the workflow's runs are. */
+function bareSampled(r: BenchResults): boolean {
+  const raws = [...(r.full?.small.raw ?? []), ...(r.parallel?.cases.flatMap((c) => c.raw) ?? [])];
+  return raws.length > 0 && raws.every((x) => x.sampled === true);
+}
+
 function summarySection(r: BenchResults): string {
   const t = targets(r);
   if (!t.length) return '';
@@ -597,7 +603,11 @@ function summarySection(r: BenchResults): string {
     '',
     'Targets 1-5 are issue 23\'s; a target not met is explained in its section (the overhead cut into parts, the CPU behind the simulation).',
     '',
-    '**What "the copy tool" is.** Since 2026-12-02 (commit 31c84f3) the copy tool\'s own time is the program the copy job starts, `$GPHOME/bin/pg_basebackup` (or `pg_rewind`), from its start to its exit. On the demo that program is a shell script running the demo\'s node wrapper, which runs PostgreSQL\'s tool and then does what Greenplum\'s tool does inside its one process (with --force-overwrite, putting the copy in place over the old directory). Reports before that date subtracted only the PostgreSQL process, so the wrapper\'s work counted as the workflow\'s overhead: the figures of this run against the PostgreSQL process alone are given beside, and they are the ones to compare with older reports. The bare copies of every ratio run the same program. The /proc sampler that times the program (a scan of every process every 20 ms, in the bench process) also runs beside the bare copies since the second run of 2026-12-02 (bench/rawBasebackup.ts, bench/rawRewind.ts), so its CPU weighs on both sides of every ratio; before, it ran beside the workflow\'s runs only.',
+    '**What "the copy tool" is.** Since 2026-12-02 (commit 31c84f3) the copy tool\'s own time is the program the copy job starts, `$GPHOME/bin/pg_basebackup` (or `pg_rewind`), from its start to its exit. On the demo that program is a shell script running the demo\'s node wrapper, which runs PostgreSQL\'s tool and then does what Greenplum\'s tool does inside its one process (with --force-overwrite, putting the copy in place over the old directory). Reports before that date subtracted only the PostgreSQL process, so the wrapper\'s work counted as the workflow\'s overhead: the figures of this run against the PostgreSQL process alone are given beside, and they are the ones to compare with older reports. The bare copies of every ratio run the same program.',
+    '',
+    bareSampled(r)
+      ? 'The /proc sampler that times the program (in the bench process, a look at the process list every 20 ms) ran beside the bare copies of this run too (bench/rawBasebackup.ts, bench/rawRewind.ts), so its CPU weighs on both sides of every ratio; in reports before 2026-12-02 it ran beside the workflow\'s runs only.'
+      : 'The /proc sampler that times the program (in the bench process, a look at the process list every 20 ms) ran beside the workflow\'s runs only, not beside the bare copies: its CPU weighs on the workflow\'s side of the ratios.',
   ].join('\n');
 }
 
