@@ -503,7 +503,7 @@ function syncSection(sy: SyncSection, cfg: BenchConfig): string {
     '',
     table(['mirrors waiting', 'window', 'coordinator sessions opened (per second)', 'peak coordinator sessions', 'of them the sync watcher\'s', 'primary sessions opened', 'coordinator transactions'], rows),
     '',
-    'Every waitForSync activity of a worker hands its segment to the worker\'s one sync watcher for the cluster (cluster/sync.ts): once a second (every 250 ms in a mirror\'s first 10 s, until it has caught up) it reads the catalog over one coordinator session it keeps open, and each waiting mirror\'s primary over one session per primary, also kept open; FTS is asked to probe when a mirror starts waiting, when one has caught up but is not marked in sync yet, and every ten seconds. The coordinator sees the same single session whatever the number of mirrors waiting. test/syncWatch.test.ts checks the count on every test run.',
+    'Every waitForSync activity of a worker hands its segment to the worker\'s one sync watcher for the cluster (cluster/sync.ts): once a second it reads the catalog over one coordinator session it keeps open, and each waiting mirror\'s primary over one session per primary, also kept open (every 250 ms, asking only their primaries, while 1 to 32 mirrors are in their first 10 s and not caught up); FTS is asked to probe when a mirror starts waiting and when one has caught up, then at most once a second while it is not marked in sync, and every ten seconds. The coordinator sees the same single session whatever the number of mirrors waiting. test/syncWatch.test.ts checks the count on every test run.',
   ].join('\n');
 }
 
