@@ -2,7 +2,6 @@
 // nothing around it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { SegmentRow } from '../domain/segment';
 import type { DemoCluster } from '../demo';
 import { runChecked } from '../cluster/exec/executor';
@@ -10,7 +9,7 @@ import { osIdentity } from '../cluster/exec/local';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { commandArgv, flavorNamed } from '../cluster/flavor';
 import { toolsDir } from '../cluster/config';
-import { sampleTool } from './toolSampler';
+import { timedBesideSampler } from './toolSampler';
 
 export interface RawCopy {
   ms: number;
@@ -57,17 +56,8 @@ export async function rawBasebackup(cluster: DemoCluster, pairs: Array<{ source:
       return { dir, exec: pool.forHost(target.hostname, target.address), argv: withoutRecoveryFlags(commandArgv(cmd)) };
     });
     if (flavor.copiesOverExistingDirectory) await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 })));
-    // The workflow's runs are timed with the /proc sampler running beside them (bench/toolSampler.ts): so are these,
-    // so that its CPU weighs on both sides of every ratio.
-    const sampler = sampleTool(scratch);
-    const t0 = performance.now();
-    let ms: number;
-    try {
-      await Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 })));
-    } finally {
-      ms = performance.now() - t0;
-      sampler.stop();
-    }
+    // The workflow's runs are timed with the /proc sampler running beside them: so are these.
+    const ms = await timedBesideSampler(scratch, () => Promise.all(runs.map((r) => runChecked(r.exec, r.argv, { timeoutMs: 3_600_000 }))));
     let bytes = 0;
     for (const r of runs) bytes += Number((await runChecked(r.exec, ['du', '-sb', r.dir])).stdout.split(/\s/)[0]);
     await Promise.all(runs.map((r) => runChecked(r.exec, ['rm', '-rf', r.dir])));

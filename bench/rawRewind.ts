@@ -10,7 +10,7 @@ import { runChecked } from '../cluster/exec/executor';
 import { ExecutorPool } from '../cluster/exec/pool';
 import { commandArgv, flavorNamed } from '../cluster/flavor';
 import { toolsDir } from '../cluster/config';
-import { sampleTool } from './toolSampler';
+import { timedBesideSampler } from './toolSampler';
 
 export interface RawRewind {
   /** The bare pg_rewind, start to exit. */
@@ -50,15 +50,7 @@ export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source
     await withInstance(source, loginOf(cluster.layout), (c) => c.query('CHECKPOINT'));
     const argv = commandArgv(flavor.rewind({ bin: toolsDir(cfg), targetDir: dir, source, user: cfg.replicationUser })).filter((a) => a !== '--progress');
     // As in rawBasebackup: the /proc sampler runs beside the bare run, as it does beside the workflow's.
-    const sampler = sampleTool(scratch);
-    const t0 = performance.now();
-    let ms: number;
-    try {
-      await runChecked(exec, argv, { timeoutMs: 3_600_000 });
-    } finally {
-      ms = performance.now() - t0;
-      sampler.stop();
-    }
+    const ms = await timedBesideSampler(scratch, () => runChecked(exec, argv, { timeoutMs: 3_600_000 }));
     return { ms, copyMs, synced: true, sampled: true, dirBytes, argv };
   } finally {
     await runChecked(exec, ['rm', '-rf', dir]).catch(() => undefined);

@@ -4,6 +4,7 @@
 // saw it and the first that did not (+-10 ms). The demo's GPHOME wrappers (node running demo/gphome/*.ts under the
 // tool's name) are recorded apart from the PostgreSQL programs they run, so the report can say what the wrapper costs.
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { clockTicks } from './procStats';
 
 const TOOLS = new Set(['pg_basebackup', 'pg_rewind', 'rsync']);
@@ -63,14 +64,7 @@ function statOf(pid: number): { start: number; ppid: number } | undefined {
 
 const startTicks = (pid: number) => statOf(pid)?.start;
 
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number) => statOf(pid) !== undefined;
 
 /** The processes not inside another one of the same segment: each wrapper's outermost, and tools nothing wraps. */
 export function outermost(procs: ToolProcess[]): ToolProcess[] {
@@ -165,4 +159,19 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       };
     },
   };
+}
+
+/**
+ * Milliseconds `run` takes with the sampler running beside it and the time taken before the sampler stops: the bare
+ * copies bear the sampler's CPU as the workflow's runs do.
+ */
+export async function timedBesideSampler(pathPart: string, run: () => Promise<unknown>): Promise<number> {
+  const sampler = sampleTool(pathPart);
+  const t0 = performance.now();
+  try {
+    await run();
+    return performance.now() - t0;
+  } finally {
+    sampler.stop();
+  }
 }

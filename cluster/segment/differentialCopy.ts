@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { DIFFERENTIAL_APPLICATION_NAME, REPLICATION_SLOT } from '../../domain/names';
 import { PermanentError } from '../../domain/failures';
-import { RSYNC_PROGRESS_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
+import { RSYNC_PROGRESS_ONLY_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
 import { hostProblem } from '../../domain/values';
 import { maxRateKbPerSec } from '../config';
 import { runChecked, type Executor } from '../exec/executor';
@@ -33,13 +33,11 @@ function fromSource(req: CopyRequest, path: string): string {
 }
 
 /** An rsync that runs to its end in one command; what it noted (files that shrank) is added to `notes`. */
-/** A line that is only rsync's progress, or blank. */
-const PROGRESS_ONLY = `^(${RSYNC_PROGRESS_ERE.slice(1)})?[[:space:]]*$`;
-
 async function rsyncStep(req: CopyRequest, exec: Executor, args: string[], notes: string[]): Promise<void> {
   const res = await exec.run([...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
-  const verdict = rsyncVerdict(res.code, `${res.stderr}\n${res.stdout}`);
-  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}\n${verdict.unexplained ?? ''}`);
+  const output = `${res.stderr}\n${res.stdout}`;
+  const verdict = rsyncVerdict(res.code, output);
+  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, `${output}\n${verdict.unexplained ?? ''}`);
   if (verdict.note) notes.push(verdict.note);
 }
 
@@ -118,7 +116,7 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
         }, { restart: true });
       attached = res.attached;
       // An exit 23 is judged on every line of the run but its progress: the output the job's state keeps is its tail.
-      const lines = res.code === 23 ? await jobOutputLines(exec, job.jobDir, PROGRESS_ONLY) : undefined;
+      const lines = res.code === 23 ? await jobOutputLines(exec, job.jobDir, RSYNC_PROGRESS_ONLY_ERE) : undefined;
       const verdict = lines && !lines.complete ? { ok: false as const } : rsyncVerdict(res.code, lines?.lines ?? res.output);
       if (!verdict.ok) {
         // The line nothing accounts for goes last, where the failure's message (the output's tail) shows it.

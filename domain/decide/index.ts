@@ -7,4 +7,3 @@ export { autoNeeds, type AutoNeeds, type RebalanceCandidate } from './autoNeeds'
 export { DAY_MS, decide } from './autoDecision';
 export { inQuietHours, minutesOfDay } from './quietHours';
 export { recoveryInputFor } from './autoRecoveryInput';
-export { rsyncVerdict, RSYNC_PROGRESS_ERE, type RsyncVerdict } from './rsyncExit';

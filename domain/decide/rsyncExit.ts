@@ -25,8 +25,10 @@ const ALLOWED = [
   /^Warning: Permanently added .* to the list of known hosts\.$/,
 ];
 /** rsync --info=progress2: bytes, percent, rate, time, and the file counts (a diagnostic may follow on the line). */
-export const RSYNC_PROGRESS_ERE = '^ *[0-9,]+ +[0-9]+% +[0-9.]+[kMGTP]?B/s +[0-9]+:[0-9]{2}:[0-9]{2}( +\\((xfr#[0-9]+, )?(to|ir)-chk=[0-9]+/[0-9]+\\))?';
-const PROGRESS = new RegExp(RSYNC_PROGRESS_ERE);
+const PROGRESS_ERE = ' *[0-9,]+ +[0-9]+% +[0-9.]+[kMGTP]?B/s +[0-9]+:[0-9]{2}:[0-9]{2}( +\\((xfr#[0-9]+, )?(to|ir)-chk=[0-9]+/[0-9]+\\))?';
+const PROGRESS = new RegExp(`^${PROGRESS_ERE}`);
+/** A line that is only progress, or blank (an ERE, for grep on the host, which leaves such lines out). */
+export const RSYNC_PROGRESS_ONLY_ERE = `^(${PROGRESS_ERE})?[[:space:]]*$`;
 
 export function rsyncVerdict(code: number, output: string): RsyncVerdict {
   if (code === 0 || code === 24) return { ok: true };

@@ -6,9 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../cluster/exec/local';
 import { jobDirFor, jobOutputLines, jobState, startJob } from '../../cluster/jobs';
-import { RSYNC_PROGRESS_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
-
-const PROGRESS_ONLY = `^(${RSYNC_PROGRESS_ERE.slice(1)})?[[:space:]]*$`;
+import { RSYNC_PROGRESS_ONLY_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
 
 const SUMMARY_23 = 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]';
 const shrank = (p: string) => `rsync: [sender] read errors mapping "${p}": No data available (61)`;
@@ -80,12 +78,12 @@ printf '%s\\n%s\\n' '${shrank('/d/base/5/1')}' '${SUMMARY_23}' >&2; exit 23`;
     const tail = (st as { output: string }).output;
     expect(tail).not.toContain('could not make way');
     expect(rsyncVerdict(23, tail).ok, 'the tail alone hides the error').toBe(true);
-    const all = await jobOutputLines(exec, dir, PROGRESS_ONLY);
+    const all = await jobOutputLines(exec, dir, RSYNC_PROGRESS_ONLY_ERE);
     expect(all.complete).toBe(true);
     // A progress line without its newline stays with the line run into it; the verdict strips it.
     expect(all.lines.split('\n').filter(Boolean)).toEqual(['could not make way for new regular file: base/5/2', ` 40,000,000 200%    7.97MB/s    0:00:04 (xfr#1, to-chk=0/4)${shrank('/d/base/5/1')}`, SUMMARY_23]);
     expect(rsyncVerdict(23, all.lines)).toEqual({ ok: false, unexplained: 'could not make way for new regular file: base/5/2' });
-    expect((await jobOutputLines(exec, dir, PROGRESS_ONLY, 20)).complete).toBe(false);
+    expect((await jobOutputLines(exec, dir, RSYNC_PROGRESS_ONLY_ERE, 20)).complete).toBe(false);
     spawnSync('rm', ['-rf', base]);
   });
 });
