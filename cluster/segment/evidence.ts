@@ -10,11 +10,14 @@ export const EVIDENCE_LIMITS = { logs: 8, logBytes: 1 << 20, fileBytes: 256 << 1
 
 // Reads the data directory and writes only under the bundle directory (<root>/<name>, a relative root under $HOME),
 // which appears whole or
-// not at all (built as <name>.partial, then renamed): a retry finds a finished bundle and keeps it. Every read is
+// not at all (built as <name>.partial, then renamed): a retry finds a finished bundle of the same dbid and run, under
+// whatever time its attempt was scheduled at (a local activity run again after a crash is scheduled anew), and keeps it. Every read is
 // bounded by size; nothing walks the whole directory tree (du of a terabyte segment could take an hour).
 const KEEP = String.raw`
 set -u
-d=$1; case $2 in /*) root=$2 ;; *) root="$HOME/$2" ;; esac; out="$root/$3"; bin=$4; logs=$5; logBytes=$6; fileBytes=$7; timelines=$8; timelineBytes=$9; listingBytes=${10}
+d=$1; case $2 in /*) root=$2 ;; *) root="$HOME/$2" ;; esac; name=$3; out="$root/$3"; bin=$4; logs=$5; logBytes=$6; fileBytes=$7; timelines=$8; timelineBytes=$9
+shift 9; listingBytes=$1; kin=$2
+for e in "$root"/*_"$kin"; do [ -d "$e" ] && out=$e && break; done
 umask 077
 if [ ! -d "$out" ]; then
   rm -rf "$out.partial" && mkdir -p "$out.partial" && cd "$out.partial" || exit 3
@@ -37,12 +40,12 @@ if [ ! -d "$out" ]; then
     echo "the data directory does not exist" >> README
     ls -la "$(dirname "$d")" 2>&1 | head -c "$listingBytes" > listing.txt
   fi
-  cd .. && mv "$3.partial" "$3" || exit 3
+  cd .. && mv "$name.partial" "$name" || exit 3
 fi
 cd "$out" && echo "dir=$out" && echo "kb=$(du -sk . | cut -f1)" && find . -type f | sed 's#^\./##' | sort
 `;
 
-/** The bundle's name: when the step was first scheduled, the dbid and the run, the same on every retry. */
+/** The bundle's name: when the step was first scheduled, the dbid and the run; a retry keeps the bundle of its dbid and run. */
 export function evidenceName(dbid: number, scheduledAt: Date, runId: string): string {
   if (!/^[0-9a-f-]{36}$/i.test(runId)) throw new Error(`not a run id: ${runId}`);
   const stamp = scheduledAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '_');
@@ -59,7 +62,9 @@ export async function keepEvidence(ctx: ClusterContext, item: SegmentPlan, name:
   const l = EVIDENCE_LIMITS;
   const root = ctx.cfg.evidenceDirectory ?? EVIDENCE_ROOT;
   const res = await exec.run(['sh', '-c', KEEP, 'gprecover-evidence', item.target.datadir, root, name, ctx.bin,
-    String(l.logs), String(l.logBytes), String(l.fileBytes), String(l.timelines), String(l.timelineBytes), String(l.listingBytes)], { timeoutMs: 10 * 60_000 });
+    String(l.logs), String(l.logBytes), String(l.fileBytes), String(l.timelines), String(l.timelineBytes), String(l.listingBytes),
+    // What every bundle of this dbid in this run ends with, whenever its step was scheduled.
+    name.replace(/^[^_]*_[^_]*_/, '')], { timeoutMs: 10 * 60_000 });
   if (res.code !== 0) {
     return { kept: false, host: item.target.hostname, note: `no evidence kept in ${root}: ${(res.stderr || res.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${res.code}`}` };
   }
