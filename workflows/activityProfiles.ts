@@ -1,4 +1,7 @@
-import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityInterfaceFor, type ActivityOptions, type LocalActivityInterfaceFor,
+  type LocalActivityOptions, type RetryPolicy,
+} from '@temporalio/workflow';
 import type { RecoveryActivities } from '../domain/activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failures';
 
@@ -32,6 +35,10 @@ function bounded<T extends object>(proxy: T, outageSeconds: number): T {
 
 function profile<K extends keyof RecoveryActivities>(options: ActivityOptions, outageSeconds: number): ActivityInterfaceFor<Pick_<K>> {
   return bounded(proxyActivities<Pick_<K>>(options), outageSeconds);
+}
+
+function localProfile<K extends keyof RecoveryActivities>(options: LocalActivityOptions, outageSeconds: number): LocalActivityInterfaceFor<Pick_<K>> {
+  return bounded(proxyLocalActivities<Pick_<K>>(options), outageSeconds);
 }
 
 /** The activity proxies of one run, one per timeout profile, each typed to the activities it may run. */
@@ -92,6 +99,24 @@ export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
       startToCloseTimeout: '1 minute',
       heartbeatTimeout: HEARTBEAT,
       retry: { maximumAttempts: 2 },
+    }, outageSeconds),
+
+    /**
+     * A segment's short steps, run by the worker that runs its workflow task (local activities, since 0.3.0 behind
+     * PATCHES.shortStepsLocal): each is a few catalog reads or one command, and as an activity task it cost two round
+     * trips through the server and a workflow task more than its own work. A worker that dies in one is noticed by
+     * the workflow task's timeout instead of a heartbeat, and the step runs again on the next worker: every one of
+     * them is idempotent and checks the catalog before it acts. What runs long or must show its progress (the wipe,
+     * the copy, the wait for sync, the FTS waits) stays an activity task.
+     */
+    localCatalog: localProfile<'admitSegmentPlan' | 'verifySegmentDown' | 'updateCatalog'>({
+      startToCloseTimeout: '10 minutes',
+      retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
+    }, outageSeconds),
+    /** Stop (gpsegstop's 600 s and its kill sequence), the evidence bundle (bounded reads) and start (pg_ctl waits up to 600 s). */
+    localHost: localProfile<'stopFailedSegment' | 'keepEvidence' | 'startRecoveredSegment'>({
+      startToCloseTimeout: '15 minutes',
+      retry: retry({ initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' }),
     }, outageSeconds),
 
     /** A moved mirror that still shows 'u', a mirror not yet promoted: FTS gets there within a few probe intervals. */

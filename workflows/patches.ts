@@ -9,4 +9,6 @@ export const PATCHES = {
   etaInVisibility: 'eta-in-visibility',
   /** 0.2.0: segments take free -B/-b slots largest source first, not in catalog order. */
   largestFirst: 'largest-first',
+  /** 0.3.0: a segment's short steps (admit, stop, verify 'd', catalog, evidence, start) run as local activities. */
+  shortStepsLocal: 'short-steps-local',
 } as const;

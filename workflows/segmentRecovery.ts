@@ -50,27 +50,31 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   ]);
   const runTag = `run ${info.parent.workflowId}/${info.parent.runId.slice(0, 8)}`;
   const step = { cluster, item };
+  // Decided once, before the first step: a run keeps the kind of step it started with.
+  const short = patched(PATCHES.shortStepsLocal)
+    ? { catalog: activities.localCatalog, host: activities.localHost }
+    : { catalog: activities.catalog, host: activities.host };
 
-  await activities.catalog.admitSegmentPlan({ ...step, parent: { workflowId: info.parent.workflowId, runId: info.parent.runId } });
+  await short.catalog.admitSegmentPlan({ ...step, parent: { workflowId: info.parent.workflowId, runId: info.parent.runId } });
 
   phase = 'stopping';
-  await activities.host.stopFailedSegment(step);
+  await short.host.stopFailedSegment(step);
 
   phase = 'verifying-down';
   if (item.failed.status === 'u') {
     await activities.ftsWait.verifySegmentDown({ ...step, waitForFts: true });
   } else {
-    await activities.catalog.verifySegmentDown({ ...step, waitForFts: false });
+    await short.catalog.verifySegmentDown({ ...step, waitForFts: false });
   }
 
   phase = 'updating-catalog';
-  await activities.catalog.updateCatalog({ ...step, runTag });
+  await short.catalog.updateCatalog({ ...step, runTag });
 
   let evidence: string | undefined;
   try {
     if (item.type === 'full' && !item.moved && patched(PATCHES.evidenceBeforeWipe)) {
       phase = 'keeping-evidence';
-      const kept = await activities.host.keepEvidence(step);
+      const kept = await short.host.keepEvidence(step);
       if (kept.kept) evidence = `${kept.host}:${kept.directory}`;
     }
     if (item.type === 'full') {
@@ -95,7 +99,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   try {
     // A good copy keeps its new location even if it then fails to start: the data is there, a restart may do.
     phase = 'starting';
-    await activities.host.startRecoveredSegment(step);
+    await short.host.startRecoveredSegment(step);
     phase = 'syncing';
     await waitForSync(activities, cluster, item.dbid, input.syncTimeoutMinutes);
   } catch (err) {

@@ -28,7 +28,8 @@ function stepLine(s: ActivityStep, indent: string): string {
   const dur = s.outcome === 'running' ? 'running' : formatDuration(s.durationMs);
   const tail = s.failure ? `  ${oneLine(s.failure)}` : s.heartbeat !== undefined ? `  ${oneLine(formatProgress(s.heartbeat) ?? '')}` : '';
   const earlier = s.lastFailure ? `\n${indent}                  earlier attempt failed: ${oneLine(s.lastFailure)}` : '';
-  return `${indent}${clock(s.scheduledAt)}  ${s.activity.padEnd(24)} ${s.outcome.padEnd(9)} ${dur.padStart(8)}${attempts}${tail}${earlier}`;
+  const local = s.local ? '  (local)' : '';
+  return `${indent}${clock(s.scheduledAt)}  ${s.activity.padEnd(24)} ${s.outcome.padEnd(9)} ${dur.padStart(8)}${attempts}${local}${tail}${earlier}`;
 }
 
 function executionLines(ex: ExecutionTimeline, indent: string): string[] {

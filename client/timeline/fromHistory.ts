@@ -82,11 +82,67 @@ function closeStatus(e: HistoryEvent): { status: ExecutionStatus; failure?: Fail
   return undefined;
 }
 
+/** The SDK's record of a local activity (sdk-core's LocalActivityMarkerData, as JSON in the marker's `data`). */
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+interface LocalActivityMarkerData {
+  attempt?: number;
+  activity_id?: string;
+  activity_type?: string;
+  complete_time?: { seconds?: number; nanos?: number } | null;
+  /** Set on an attempt that failed and is tried again after a timer: not the step's end. */
+  backoff?: unknown;
+  original_schedule_time?: { seconds?: number; nanos?: number } | null;
+}
+
+/** A local activity's marker as a step; undefined for any other marker. `retried` carries a failure to its next attempt. */
+function localActivityStep(e: HistoryEvent, conv: PayloadConverter, retried: Map<string, string>): ActivityStep | undefined {
+  const m = e.markerRecordedEventAttributes;
+  if (m?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const data = asObject(first(conv, m.details?.data)) as LocalActivityMarkerData | undefined;
+  const activity = data?.activity_type ?? '?';
+  const failure = failureText(m.failure);
+  if (data?.backoff && failure) {
+    retried.set(activity, failure);
+    return undefined;
+  }
+  // The marker's complete_time is the workflow's clock, not when the step ended (it can read before its schedule): the
+  // end is taken from what follows (localEnds), the marker's own time (its workflow task's completion) at the latest.
+  const scheduledAt = timeOf(data?.original_schedule_time) ?? timeOf(e.eventTime) ?? '';
+  const endedAt = timeOf(e.eventTime);
+  const step: ActivityStep = {
+    activity, activityId: `local-${data?.activity_id ?? String(e.eventId)}`, scheduledAt, endedAt, durationMs: msBetween(scheduledAt, endedAt),
+    attempts: data?.attempt ?? 1, outcome: failure ? 'failed' : 'completed', local: true,
+    ...(failure ? { failure } : { result: first(conv, m.details?.result) }),
+    ...(retried.has(activity) ? { lastFailure: retried.get(activity) } : {}),
+  };
+  retried.delete(activity);
+  return step;
+}
+
+/**
+ * A local step ends at the latest when the workflow's next step was scheduled (the workflow goes on as soon as it
+ * has the result), and no later than its marker was recorded.
+ */
+function localEnds(steps: ActivityStep[]): void {
+  steps.forEach((s, i) => {
+    const next = steps[i + 1]?.scheduledAt;
+    if (!s.local || !next || !s.endedAt || next < s.scheduledAt || next >= s.endedAt) return;
+    s.endedAt = next;
+    s.durationMs = msBetween(s.scheduledAt, next);
+  });
+}
+
 function activitySteps(events: HistoryEvent[], conv: PayloadConverter, pending: PendingActivity[] = []): ActivityStep[] {
   const byScheduled = new Map<number, ActivityStep>();
   const steps: ActivityStep[] = [];
+  const retried = new Map<string, string>();
   for (const e of events) {
     const at = timeOf(e.eventTime);
+    const local = localActivityStep(e, conv, retried);
+    if (local) {
+      steps.push(local);
+      continue;
+    }
     const sch = e.activityTaskScheduledEventAttributes;
     if (sch) {
       const step: ActivityStep = {
@@ -133,6 +189,7 @@ function activitySteps(events: HistoryEvent[], conv: PayloadConverter, pending: 
       step.outcome = 'cancelled';
     }
   }
+  localEnds(steps);
   for (const p of pending) {
     const step = steps.find((s) => s.outcome === 'running' && s.activityId === p.activityId);
     if (!step) continue;
@@ -161,6 +218,9 @@ function executionTimeline(history: History, src: TimelineSources, depth: number
     steps: activitySteps(events, conv, src.pending?.[childKey(workflowId, runId)]),
     children: [],
   };
+  // A local step's input is not in the history; a segment's steps all take the segment's own cluster and item.
+  const own = asObject(t.input);
+  for (const s of t.steps) if (s.local && own?.item) s.input = { cluster: own.cluster, item: own.item };
   const last = events[events.length - 1];
   const close = last && closeStatus(last);
   if (close) {

@@ -25,6 +25,11 @@ export interface ActivityStep {
   /** Running only: latest heartbeat (copy progress, WAL left). */
   heartbeat?: unknown;
   cancelRequestedAt?: string;
+  /**
+   * Run by the worker inside a workflow task (a local activity): its history has only its end, as a marker, without
+   * its input (the segment's own input stands in) and without a start.
+   */
+  local?: boolean;
 }
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed-out' | 'continued-as-new';

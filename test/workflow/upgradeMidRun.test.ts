@@ -1,10 +1,12 @@
 // A worker upgrade in the middle of a run (docs/upgrades.md): a full recovery started by the oldest kept release's
 // build (its workflow code taken out of git) is copying when that worker stops; a worker of today's build takes the
 // run over, replays its history and finishes it the old way, while the run it starts next takes the new way. Today's
-// build differs from that release by the evidence kept before a full copy (PATCHES.evidenceBeforeWipe).
+// build differs from that release by the evidence kept before a full copy (PATCHES.evidenceBeforeWipe) and by a
+// segment's short steps run as local activities (PATCHES.shortStepsLocal).
 import { describe, expect, it } from 'vitest';
 import { cancelled, heartbeat, sleep } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { failureTypeInterceptor } from '../../activities/failureInterceptor';
 import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
@@ -18,6 +20,7 @@ import { workflowBundle } from '../helpers/temporal';
 import { releaseBundle } from '../helpers/releaseBuild';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { childIds } from '../replay/scenarios';
+import { buildRunTimeline } from '../../client/timeline/fromHistory';
 
 const OLDEST_KEPT = 'v0.1.0';
 const TASK_QUEUE = 'upgrade-mid-run';
@@ -46,9 +49,15 @@ function world() {
 
 async function activityNames(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes);
   return {
     activities: (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
-    markers: (history.events ?? []).flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []),
+    patches: markers.filter((e) => e.markerRecordedEventAttributes!.markerName === 'core_patch')
+      // sdk-core keeps the patch's id in the marker's first detail, as JSON.
+      .map((e) => Object.values(e.markerRecordedEventAttributes!.details!).map((d) => defaultPayloadConverter.fromPayload<unknown>(d.payloads![0] as never))[0])
+      .map((d) => (typeof d === 'object' && d && 'id' in d ? (d as { id: string }).id : d)),
+    /** Steps run as local activities, in order (their markers). */
+    local: buildRunTimeline(history).steps.filter((s) => s.local).map((s) => s.activity),
   };
 }
 
@@ -89,14 +98,17 @@ describe('a worker upgrade in the middle of a run', () => {
     const oldSteps = await activityNames(client, child);
     // The copy's retry after the takeover is the same scheduled activity: no new event, nothing kept.
     expect(oldSteps.activities).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'wipeTarget', 'copySegment', 'startRecoveredSegment', 'waitForSync']);
-    expect(oldSteps.markers).toEqual([]);
+    expect(oldSteps.patches).toEqual([]);
+    expect(oldSteps.local).toEqual([]);
 
     expect(newResult).toMatchObject({ phase: 'done', succeeded: 1 });
     expect(newResult.segments[0].evidence).toMatch(/^sdw2:\/.*gprecover_evidence\/fake_dbid6$/);
     const [newChild] = await childIds(client, client.workflow.getHandle('upgrade-new'));
     const newSteps = await activityNames(client, newChild);
-    expect(newSteps.activities.indexOf('keepEvidence')).toBe(newSteps.activities.indexOf('wipeTarget') - 1);
-    expect(newSteps.markers).toEqual(['core_patch']);
+    // The short steps run as local activities (PATCHES.shortStepsLocal), the evidence among them, right before the wipe.
+    expect(newSteps.activities).toEqual(['wipeTarget', 'copySegment', 'waitForSync']);
+    expect(newSteps.local).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'keepEvidence', 'startRecoveredSegment']);
+    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal, PATCHES.evidenceBeforeWipe]);
     expect(PATCHES.evidenceBeforeWipe).toBe('evidence-before-wipe');
   });
 });
