@@ -262,13 +262,22 @@ function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan
  * every child has ended, backing out included: the run holds gprecoverseg's lock until then.
  */
 async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[], controls: RunControls): Promise<void> {
+  // The wait below is evaluated on every workflow activation (each child's start and end), over every pending
+  // segment: each test is kept O(1), or a run of 1,000 segments spends its worker's CPU here.
   const active = new Map<string, number>();
+  let busyHosts = 0;
+  const take = (host: string, by: 1 | -1) => {
+    const before = active.get(host) ?? 0;
+    const after = Math.max(0, before + by);
+    active.set(host, after);
+    busyHosts += Number(after > 0) - Number(before > 0);
+  };
   const canStart = (it: SegmentPlan) => {
     const n = active.get(it.target.hostname) ?? 0;
-    const hosts = [...active.values()].filter((v) => v > 0).length;
-    return n < controls.segmentParallelism && (n > 0 || hosts < controls.hostParallelism);
+    return n < controls.segmentParallelism && (n > 0 || busyHosts < controls.hostParallelism);
   };
-  const statusOf = (it: SegmentPlan) => statuses.find((s) => s.dbid === it.dbid)!;
+  const byDbid = new Map(statuses.map((s) => [s.dbid, s]));
+  const statusOf = (it: SegmentPlan) => byDbid.get(it.dbid)!;
   const skipped = (it: SegmentPlan) => statusOf(it).state === 'skipped';
   const pending = [...items];
   const running: Promise<void>[] = [];
@@ -292,7 +301,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
       if (pending.some(skipped)) continue;
       const it = pending.splice(pending.findIndex(canStart), 1)[0];
       const st = statusOf(it);
-      active.set(it.target.hostname, (active.get(it.target.hostname) ?? 0) + 1);
+      take(it.target.hostname, 1);
       st.state = 'running';
       st.startedAt = new Date().toISOString();
       running.push(
@@ -316,7 +325,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
           },
         ).finally(() => {
           st.endedAt = new Date().toISOString();
-          active.set(it.target.hostname, (active.get(it.target.hostname) ?? 1) - 1);
+          take(it.target.hostname, -1);
         }),
       );
     }
