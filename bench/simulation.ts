@@ -64,7 +64,7 @@ export interface SimSection {
 }
 
 async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: string, cfg: BenchConfig) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'simWorker.ts')], {
+  const child = spawn(process.execPath, [...(process.env.SIM_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.SIM_CPU_PROF] : []), '--import', 'tsx', path.join(__dirname, 'simWorker.ts')], {
     cwd: path.resolve(__dirname, '..'),
     env: {
       ...process.env,

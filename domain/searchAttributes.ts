@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair, type TypedSearchAttributes } from '@temporalio/common';
 
 /** Custom search attributes every run carries, for the audit trail (`gprecover history`). */
 export const ClusterNameKey = defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD);
@@ -46,4 +46,18 @@ export function contentIdsThatFit(contents: number[], budget = SEARCH_ATTRIBUTE_
     size += item;
   }
   return out;
+}
+
+/** What a segment's child workflow carries: its parent gives them at its start, an older parent's child upserts them. */
+export function segmentSearchAttributes(cluster: string, item: { content: number; type: string }): SearchAttributePair[] {
+  return [
+    { key: ClusterNameKey, value: cluster },
+    { key: ContentIdsKey, value: [String(item.content)] },
+    { key: RecoveryTypeKey, value: item.type },
+  ];
+}
+
+/** Whether a run started with these attributes already (an upsert of them would add an event and a visibility write). */
+export function startedWith(attributes: TypedSearchAttributes, pairs: SearchAttributePair[]): boolean {
+  return pairs.every((p) => JSON.stringify(attributes.get(p.key as never)) === JSON.stringify(p.value));
 }

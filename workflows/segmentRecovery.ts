@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, log, patched, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
-import { ClusterNameKey, ContentIdsKey, RecoveryTypeKey } from '../domain/searchAttributes';
+import { segmentSearchAttributes, startedWith } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
 import { segmentProgressQuery } from './messages';
@@ -43,17 +43,16 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   const activities = activityProfiles(input.outageSeconds);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
-  upsertSearchAttributes([
-    { key: ClusterNameKey, value: cluster },
-    { key: ContentIdsKey, value: [String(item.content)] },
-    { key: RecoveryTypeKey, value: item.type },
-  ]);
-  const runTag = `run ${info.parent.workflowId}/${info.parent.runId.slice(0, 8)}`;
-  const step = { cluster, item };
-  // Decided once, before the first step: a run keeps the kind of step it started with.
-  const short = patched(PATCHES.shortStepsLocal)
+  // Decided once, first: a run keeps the kind of step it started with.
+  const since030 = patched(PATCHES.shortStepsLocal);
+  const short = since030
     ? { catalog: activities.localCatalog, host: activities.localHost }
     : { catalog: activities.catalog, host: activities.host };
+  // A parent of 0.3.0 gives them at the child's start; an older one's child (or a rebalance's) upserts them.
+  const attributes = segmentSearchAttributes(cluster, item);
+  if (!since030 || !startedWith(info.typedSearchAttributes, attributes)) upsertSearchAttributes(attributes);
+  const runTag = `run ${info.parent.workflowId}/${info.parent.runId.slice(0, 8)}`;
+  const step = { cluster, item };
 
   await short.catalog.admitSegmentPlan({ ...step, parent: { workflowId: info.parent.workflowId, runId: info.parent.runId } });
 
@@ -72,7 +71,8 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
 
   let evidence: string | undefined;
   try {
-    if (item.type === 'full' && !item.moved && patched(PATCHES.evidenceBeforeWipe)) {
+    // 0.3.0 keeps evidence as 0.2.0 did: asking evidenceBeforeWipe again would only add a marker and an upsert.
+    if (item.type === 'full' && !item.moved && (since030 || patched(PATCHES.evidenceBeforeWipe))) {
       phase = 'keeping-evidence';
       const kept = await short.host.keepEvidence(step);
       if (kept.kept) evidence = `${kept.host}:${kept.directory}`;

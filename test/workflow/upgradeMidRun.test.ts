@@ -16,6 +16,7 @@ import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot } from '../../testkit/fakeCluster';
 import { recoveryWorkflow } from '../../workflows';
 import { PATCHES } from '../../workflows/patches';
+import { ClusterNameKey, ContentIdsKey, RecoveryTypeKey } from '../../domain/searchAttributes';
 import { workflowBundle } from '../helpers/temporal';
 import { releaseBundle } from '../helpers/releaseBuild';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
@@ -108,7 +109,12 @@ describe('a worker upgrade in the middle of a run', () => {
     // The short steps run as local activities (PATCHES.shortStepsLocal), the evidence among them, right before the wipe.
     expect(newSteps.activities).toEqual(['wipeTarget', 'copySegment', 'waitForSync']);
     expect(newSteps.local).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'keepEvidence', 'startRecoveredSegment']);
-    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal, PATCHES.evidenceBeforeWipe]);
+    // 0.3.0 implies the evidence of 0.2.0 without asking its patch again (a marker and an upsert less per child).
+    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal]);
+    // The parent gave the child its search attributes at its start: the audit finds it, with no upsert of its own.
+    const attrs = (await client.workflow.getHandle(newChild).describe()).typedSearchAttributes;
+    expect([attrs.get(ClusterNameKey), attrs.get(ContentIdsKey), attrs.get(RecoveryTypeKey)]).toEqual(['c', ['0'], 'full']);
+    expect((await client.workflow.getHandle(child).describe()).typedSearchAttributes.get(ClusterNameKey)).toBe('c');
     expect(PATCHES.evidenceBeforeWipe).toBe('evidence-before-wipe');
   });
 });
