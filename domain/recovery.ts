@@ -127,6 +127,8 @@ export interface SegmentRecoveryInput {
   outageSeconds?: number;
   /** --max-rate of the run (full copies only). */
   maxRate?: string;
+  /** Signal the parent (copyEndedSignal) once the copy is over: a recovery of 0.3.0 frees the slot then. */
+  reportCopyEnd?: boolean;
 }
 
 export interface SegmentRecoveryResult {

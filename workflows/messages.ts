@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalRecord, ApprovalRequest } from '../domain/autoPolicy';
 import type { ControlRequest, ParallelismChange, RunControls, SkipRequest } from '../domain/liveControls';
 import type { RecoveryStatus, SegmentPlan, SegmentProgress } from '../domain/recovery';
@@ -7,6 +7,13 @@ export const recoveryStatusQuery = defineQuery<RecoveryStatus>('recoveryStatus')
 export const segmentProgressQuery = defineQuery<SegmentProgress>('segmentProgress');
 /** The segments a recovery or rebalance planned: a child is admitted only for an item of its parent's plan. */
 export const plannedItemsQuery = defineQuery<SegmentPlan[]>('plannedItems');
+
+/**
+ * A segment's child tells its recovery that its copy is over: its -B/-b slot goes to the next segment while it starts
+ * and waits for sync (gprecoverseg's -b bounds the copies, gpsegrecovery's pool). Only a running segment's first one
+ * counts; anyone who may signal the run could as well raise -B/-b with setParallelism.
+ */
+export const copyEndedSignal = defineSignal<[{ dbid: number }]>('copyEnded');
 
 /** Live controls of a running recovery (domain/liveControls.ts decides what each may do). */
 export const setParallelismUpdate = defineUpdate<RunControls, [ParallelismChange]>('setParallelism');

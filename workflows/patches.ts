@@ -11,4 +11,6 @@ export const PATCHES = {
   largestFirst: 'largest-first',
   /** 0.3.0: a segment's short steps (admit, stop, verify 'd', catalog, evidence, start) run as local activities. */
   shortStepsLocal: 'short-steps-local',
+  /** 0.3.0: a segment's -B/-b slot frees when its copy ends (its child signals), not when it is in sync. */
+  slotAtCopyEnd: 'slot-at-copy-end',
 } as const;

@@ -12,7 +12,7 @@ import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
 import { liveControls } from './liveControls';
 import { PATCHES } from './patches';
-import { plannedItemsQuery, recoveryStatusQuery } from './messages';
+import { copyEndedSignal, plannedItemsQuery, recoveryStatusQuery } from './messages';
 import { largestFirst, probeRequests, selectTargets, validateTargets, type StartOrder } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
 import {
@@ -259,7 +259,8 @@ function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan
 }
 
 /**
- * Children under -B hosts at once and -b segments per host; each segment starts as soon as its own copy ends. The
+ * Children under -B hosts at once and -b copies per host: since 0.3.0 a slot frees when its copy ends (the child
+ * signals), as gprecoverseg's -b bounds its copies, and the next segment starts while that one starts and syncs. The
  * limits, a pause and skipped segments are the run's live controls, read each time a slot frees. Returns only when
  * every child has ended, backing out included: the run holds gprecoverseg's lock until then.
  */
@@ -280,6 +281,16 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   };
   const byDbid = new Map(statuses.map((s) => [s.dbid, s]));
   const statusOf = (it: SegmentPlan) => byDbid.get(it.dbid)!;
+  // dbid -> its slot's host, while it holds one; a copy's end (0.3.0) or the child's end gives it back, once.
+  const holding = new Map<number, string>();
+  const release = (dbid: number) => {
+    const host = holding.get(dbid);
+    if (host === undefined) return;
+    holding.delete(dbid);
+    take(host, -1);
+  };
+  const reportCopyEnd = items.length > 1 && patched(PATCHES.slotAtCopyEnd);
+  if (reportCopyEnd) setHandler(copyEndedSignal, ({ dbid }) => release(dbid));
   const skipped = (it: SegmentPlan) => statusOf(it).state === 'skipped';
   const pending = [...items];
   const running: Promise<void>[] = [];
@@ -304,6 +315,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
       const it = pending.splice(pending.findIndex(canStart), 1)[0];
       const st = statusOf(it);
       take(it.target.hostname, 1);
+      holding.set(it.dbid, it.target.hostname);
       st.state = 'running';
       st.startedAt = new Date().toISOString();
       running.push(
@@ -311,7 +323,10 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
           workflowId: st.childWorkflowId,
           // Set at its start rather than upserted by the child: an event and a visibility write less per segment.
           typedSearchAttributes: segmentSearchAttributes(input.cluster, it),
-          args: [{ cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate }],
+          args: [{
+            cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate,
+            ...(reportCopyEnd ? { reportCopyEnd } : {}),
+          }],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         }).then(
           (r) => {
@@ -329,7 +344,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
           },
         ).finally(() => {
           st.endedAt = new Date().toISOString();
-          take(it.target.hostname, -1);
+          release(it.dbid);
         }),
       );
     }

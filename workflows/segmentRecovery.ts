@@ -1,10 +1,12 @@
-import { ApplicationFailure, CancellationScope, log, patched, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure, CancellationScope, getExternalWorkflowHandle, log, patched, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
 import { segmentSearchAttributes, startedWith } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
-import { segmentProgressQuery } from './messages';
+import { copyEndedSignal, segmentProgressQuery } from './messages';
 import { PATCHES } from './patches';
 
 /**
@@ -83,6 +85,11 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     }
     phase = 'copying';
     await activities.copy.copySegment({ ...step, maxRate: input.maxRate });
+    // Not awaited: the signal leaves with the next workflow task's commands, and the start does not wait for it.
+    if (input.reportCopyEnd) {
+      void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(copyEndedSignal, { dbid: item.dbid })
+        .catch((err) => log.warn(`dbid ${item.dbid}: the run was not told the copy is over (its slot frees when this segment ends): ${rootMessage(err)}`));
+    }
   } catch (err) {
     // As gprecoverseg: only a move whose copy failed goes back to where it was; an in-place recovery changed nothing
     // of where the catalog says the segment lives.

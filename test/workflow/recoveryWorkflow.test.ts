@@ -128,6 +128,28 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect(started).toEqual([9, 7, 6, 8]);
   });
 
+  it('a slot frees when its copy ends: under -B 1 -b 1 the next copy runs while the first segment starts and syncs', async () => {
+    const calls = freshCalls();
+    const events: string[] = [];
+    let copies = 0;
+    const res = await run(mockActivities([6, 7], calls, {
+      async copySegment(input) {
+        events.push(`copy ${input.item.dbid}`);
+        copies++;
+        await sleep(100);
+        return { method: 'pg_rewind', attached: false };
+      },
+      async waitForSync(input) {
+        // The first segment stays out of sync until the second one's copy has started.
+        while (input.dbid === 6 && copies < 2) await sleep(50);
+        events.push(`synced ${input.dbid}`);
+        return { status: 'u', mode: 's', walBytesBehind: 0, streaming: true };
+      },
+    }), { hostParallelism: 1, segmentParallelism: 1 });
+    expect(res.ok).toBe(true);
+    expect(events).toEqual(['copy 6', 'copy 7', 'synced 6', 'synced 7']);
+  });
+
   it('a non-retryable failure type runs once; an error that may pass is retried', async () => {
     const calls = freshCalls();
     const res = await run(mockActivities([6], calls, {
