@@ -37,7 +37,7 @@ async function rsyncStep(req: CopyRequest, exec: Executor, args: string[], notes
   const res = await exec.run([...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
   const output = `${res.stderr}\n${res.stdout}`;
   const verdict = rsyncVerdict(res.code, output);
-  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, `${output}\n${verdict.unexplained ?? ''}`);
+  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, output, 1, verdict.unexplained);
   if (verdict.note) notes.push(verdict.note);
 }
 
@@ -119,9 +119,8 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
       const lines = res.code === 23 ? await jobOutputLines(exec, job.jobDir, RSYNC_PROGRESS_ONLY_ERE) : undefined;
       const verdict = lines && !lines.complete ? { ok: false as const } : rsyncVerdict(res.code, lines?.lines ?? res.output);
       if (!verdict.ok) {
-        // The line nothing accounts for goes last, where the failure's message (the output's tail) shows it.
-        const said = [lines ? lines.lines : res.output, lines && !lines.complete ? '(more lines than could be read)' : '', verdict.unexplained ?? ''].join('\n');
-        throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, said, res.run);
+        const said = [lines ? lines.lines : res.output, lines && !lines.complete ? '(more lines than could be read)' : ''].join('\n');
+        throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, said, res.run, verdict.unexplained);
       }
       if (verdict.note) notes.push(verdict.note);
       await syncTablespaces(req, exec, sourceLinks, targetLinks, notes);

@@ -24,8 +24,12 @@ const ALLOWED = [
   // The target host's own ssh to the source host, the first time it meets it.
   /^Warning: Permanently added .* to the list of known hosts\.$/,
 ];
-/** rsync --info=progress2: bytes, percent, rate, time, and the file counts (a diagnostic may follow on the line). */
-const PROGRESS_ERE = ' *[0-9,]+ +[0-9]+% +[0-9.]+[kMGTP]?B/s +[0-9]+:[0-9]{2}:[0-9]{2}( +\\((xfr#[0-9]+, )?(to|ir)-chk=[0-9]+/[0-9]+\\))?';
+/**
+ * rsync --info=progress2: bytes, percent, rate, time left, and the file counts (a diagnostic may follow on the line).
+ * The time left is ??:??:?? when it is negative: in the redo phase the bytes sent pass the total (a shrunk file is sent
+ * twice), and rsync 3.x prints it so (progress.c rprint_progress).
+ */
+const PROGRESS_ERE = ' *[0-9,]+ +[0-9]+% +[0-9.]+[kMGTP]?B/s +([0-9]+:[0-9]{2}:[0-9]{2}|[?]{2}:[?]{2}:[?]{2})( +\\((xfr#[0-9]+, )?(to|ir)-chk=[0-9]+/[0-9]+\\))?';
 const PROGRESS = new RegExp(`^${PROGRESS_ERE}`);
 /** A line that is only progress, or blank (an ERE, for grep on the host, which leaves such lines out). */
 export const RSYNC_PROGRESS_ONLY_ERE = `^(${PROGRESS_ERE})?[[:space:]]*$`;
