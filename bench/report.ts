@@ -1,5 +1,6 @@
 // Turns one run's measurements into docs/benchmarks.md. Every number printed is computed here from that run.
 import type { BenchConfig } from './config';
+import { CATEGORIES, type Category, type ThreadSummary } from './cpuProfile';
 import type { FullSection, IncrementalRun, MeasuredRecovery } from './fullVsIncremental';
 import type { LoadSample, MachineInfo } from './machine';
 import type { ParallelSection } from './parallelRecovery';
@@ -405,6 +406,30 @@ function simProfile(sim: SimSection, cores: number): string[] {
   ];
 }
 
+/** The profiled run's threads: busy time per segment by category, the main thread and the busiest other (workflows). */
+function workerThreads(sim: SimSection): string[] {
+  const pr = sim.profile;
+  if (!pr) return [];
+  if (pr.error) return [`**Where the sim worker's time goes.** The profiled run did not give a profile: ${pr.error}`, ''];
+  const main = pr.threads.find((t) => t.file.split('.').at(-3) === '0');
+  const wf = pr.threads.filter((t) => t !== main).sort((a, b) => b.busyMs - a.busyMs)[0];
+  const shown = [main, wf].filter((t): t is ThreadSummary => !!t);
+  const per = (ms: number) => ms1(ms / pr.segments);
+  const rows = (Object.keys(CATEGORIES) as Category[]).map((c) => [CATEGORIES[c], ...shown.map((t) => per(t.byCategory[c]))]);
+  rows.push(['**busy (sampled, not idle)**', ...shown.map((t) => `**${per(t.busyMs)}**`)]);
+  rows.push(['idle', ...shown.map((t) => per(t.idleMs))]);
+  const others = pr.threads.filter((t) => !shown.includes(t));
+  const watchdog = wf ? wf.byCategory.watchdog / Math.max(wf.busyMs, 1) : 0;
+  return [
+    `**Where the sim worker's time goes.** One more run of today's bundle at ${pr.segments.toLocaleString('en-US')} segments${pr.wallMs !== undefined ? ` (${s(pr.wallMs)}, not counted above: the profiler slows it)` : ''}, its worker process under \`node --cpu-prof\`, which samples each JavaScript thread (wall time: a thread blocked in a native call counts as busy there). Milliseconds per segment, by what the sampled frame was running (bench/cpuProfile.ts):`,
+    '',
+    table(['', 'main thread (activities, the SDK\'s worker, the core bridge)', 'workflow thread (the sandbox that runs every workflow task)'], rows),
+    '',
+    `${wf ? `${(watchdog * 100).toFixed(0)}% of the workflow thread's busy time is in vm.runInContext itself, where it waits while Node creates and joins a watchdog thread for every call into a context with a timeout (nodejs/node#47739); the SDK makes several such calls per activation (activate, each round of unblocking conditions, concluding) and offers no way to make them without the timeout. Waiting there is not all CPU: whether it bounds the run shows in the worker and dev server CPU above, which are measured, not sampled. ` : ''}${others.length ? `Other threads (${others.map((t) => `${per(t.busyMs)} busy`).join(', ')}) are node's helpers. ` : ''}The Rust core's own threads (gRPC, history decoding) are not JavaScript and are not sampled: they are in the worker CPU figure above, not here.`,
+    '',
+  ];
+}
+
 function lfFigures(lf: NonNullable<SimSection['largestFirst']>) {
   const of = (b: 'current' | 'baseline') => lf.runs.filter((r) => r.bundle === b && r.run);
   const med = (rs: typeof lf.runs) => (rs.length ? median(rs.map((r) => r.run!.wallMs)) : undefined);
@@ -484,6 +509,7 @@ function simSection(sim: SimSection, cores: number): string {
       '',
     ] : []),
     ...simProfile(sim, cores),
+    ...workerThreads(sim),
     ...largestFirstSection(sim),
     `Per segment, the sleeps add ${7 * sim.sleepMs} ms of activity time to each child, but children run up to ${16 * sim.perHost} at a time, so the per-segment figure is almost entirely Temporal round trips (workflow tasks, activity tasks, child start/complete events) on this machine. Worker RSS peak is the process's high-water mark (VmHWM), which includes its start-up; CPU figures are user+system seconds used during the parent run. Where a size ran more than once, times are median (min - max).`,
   ].join('\n');

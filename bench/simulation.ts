@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { bundleAtCommit, resolveCommit } from '../testkit/workflowBuild';
+import { summarizeProfileDir, type ThreadSummary } from './cpuProfile';
 import { atExit } from './cleanup';
 import { progress, type BenchConfig } from './config';
 import { cpuSeconds, memory } from './procStats';
@@ -53,6 +54,14 @@ export interface LargestFirstSection {
   runs: LargestFirstRun[];
 }
 
+/** One more run of today's bundle at the largest size, its worker under node --cpu-prof: untimed, it only splits the worker's time. */
+export interface SimProfile {
+  segments: number;
+  wallMs?: number;
+  threads: ThreadSummary[];
+  error?: string;
+}
+
 export interface SimSection {
   sleepMs: number;
   perHost: number;
@@ -61,10 +70,11 @@ export interface SimSection {
   baseline?: { ref: string; commit?: string; subject?: string; error?: string };
   runs: SimRun[];
   largestFirst?: LargestFirstSection;
+  profile?: SimProfile;
 }
 
-async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: string, cfg: BenchConfig) {
-  const child = spawn(process.execPath, [...(process.env.SIM_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.SIM_CPU_PROF] : []), '--import', 'tsx', path.join(__dirname, 'simWorker.ts')], {
+async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: string, cfg: BenchConfig, profileDir = process.env.SIM_CPU_PROF) {
+  const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', path.join(__dirname, 'simWorker.ts')], {
     cwd: path.resolve(__dirname, '..'),
     env: {
       ...process.env,
@@ -147,6 +157,7 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
   const baseline = await baselineBundle(cfg, workDir);
   const largest = Math.max(...cfg.simSegments);
   let largestFirst: LargestFirstSection | undefined;
+  let profile: SimProfile | undefined;
   try {
     largestFirst = await benchLargestFirst(cfg, plain, t.bundlePath, baseline.path);
     for (const n of cfg.simSegments) {
@@ -179,11 +190,37 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
       progress(`ContentIds for 0..N-1 fits ${saLimit} bytes up to N = ${edge}; running ${edge} and ${edge + 1} on the default server`);
       for (const n of [edge, edge + 1]) runs.push({ ...(await simOnce(cfg, plain, 'default', t.bundlePath, n)), boundary: true });
     }
+    if (runs.some((r) => r.segments === largest && r.run)) profile = await simProfiled(cfg, plain, t.bundlePath, largest, workDir);
   } finally {
     unRaised?.();
     await raised?.close();
   }
-  return { sleepMs: cfg.simSleepMs, perHost: cfg.simPerHost, raisedLimitNote: raised?.note, baseline: baseline.info, runs, largestFirst };
+  return { sleepMs: cfg.simSleepMs, perHost: cfg.simPerHost, raisedLimitNote: raised?.note, baseline: baseline.info, runs, largestFirst, profile };
+}
+
+/** The profiled run: its worker writes one profile per thread when it exits, read once it has. */
+async function simProfiled(cfg: BenchConfig, server: SimServer, bundlePath: string, n: number, workDir: string): Promise<SimProfile> {
+  const dir = fs.mkdtempSync(path.join(workDir, 'cpu-prof-'));
+  const seq = ++simSeq;
+  const taskQueue = `bench-sim-${process.pid}-${n}-profiled-${seq}`;
+  progress(`SIMULATION ${n} segments, profiled (node --cpu-prof, untimed): where the sim worker's threads spend their time`);
+  const w = await startSimWorker(server, bundlePath, taskQueue, cfg, dir);
+  const unWorker = atExit('sim worker', () => w.stop());
+  const cluster = simClusterName(n, `${process.pid}-profiled-${seq}`);
+  let wallMs: number | undefined;
+  try {
+    await sleep(2000);
+    wallMs = (await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true }, 'sample')).wallMs;
+  } catch (err) {
+    return { segments: n, threads: [], error: (err as Error).message };
+  } finally {
+    unWorker();
+    await w.stop();
+  }
+  const threads = summarizeProfileDir(dir);
+  if (!threads.length) return { segments: n, wallMs, threads, error: `no profile written: ${w.log().slice(-300)}` };
+  progress(`  profiled: ${threads.map((t) => `${t.file.split('.').at(-3)}: busy ${(t.busyMs / 1000).toFixed(1)} s`).join(', ')}`);
+  return { segments: n, wallMs, threads };
 }
 
 /** The baseline commit's workflow bundle (testkit/workflowBuild.ts), written next to today's for the sim workers. */
