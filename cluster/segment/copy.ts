@@ -52,9 +52,11 @@ export function outputTail(output: string, lines = 3): string {
  * A failed copy tool: permanent when its output says no retry can help (permission denied, disk full, …) or when it
  * has failed MAX_TOOL_RUNS times for this segment; else the next attempt runs it again.
  */
-export function copyFailed(what: string, code: number, output: string, run = 1, unexplained?: string): Error {
+export function copyFailed(what: string, code: number, output: string, opts: { run?: number; unexplained?: string } = {}): Error {
+  const run = opts.run ?? 1;
   // The line nothing accounts for is named apart: the tail leaves out lines that start like progress, and it may.
-  const message = `${what} failed (exit ${code}): ${outputTail(output)}${unexplained ? ` (not accounted for: ${unexplained})` : ''}`;
+  const apart = opts.unexplained ? ` (not accounted for: ${opts.unexplained.slice(0, 300)})` : '';
+  const message = `${what} failed (exit ${code}): ${outputTail(output)}${apart}`;
   const reason = permanentReason(output, code);
   if (reason) return new PermanentError(`${message} (${reason}; retrying cannot fix this)`);
   if (run >= MAX_TOOL_RUNS) return new PermanentError(`${message} (failed ${run} times)`);

@@ -18,9 +18,17 @@ import { freeReplicationSlot } from './walsenders';
  * rsync's own flags: archive, checksums, one overall progress line (rsync >= 3.1), and --protect-args, so that the
  * remote side never hands a path to a shell (rsync < 3.2.4 would).
  */
+export const RSYNC = ['rsync', '-a', '-c', '--delete', '--protect-args', '--info=progress2', '--no-inc-recursive'] as const;
+
 function rsyncArgs(req: CopyRequest): string[] {
   const rate = req.ctx.cfg.copyMaxRate ? maxRateKbPerSec(req.ctx.cfg.copyMaxRate) : undefined;
-  return ['rsync', '-a', '-c', '--delete', '--protect-args', '--info=progress2', '--no-inc-recursive', ...(rate ? [`--bwlimit=${rate}`] : [])];
+  return [...RSYNC, ...(rate ? [`--bwlimit=${rate}`] : [])];
+}
+
+/** An rsync's exit judged on `output`: nothing when it copied what WAL replay needs, else the copy's failure. */
+export function rsyncOutcome(what: string, code: number, output: string, run = 1): { note?: string } | Error {
+  const verdict = rsyncVerdict(code, output);
+  return verdict.ok ? { note: verdict.note } : copyFailed(what, code, output, { run, unexplained: verdict.unexplained });
 }
 
 /** The source path as rsync on the target host reads it: local when both are one machine, else over ssh. */
@@ -35,10 +43,9 @@ function fromSource(req: CopyRequest, path: string): string {
 /** An rsync that runs to its end in one command; what it noted (files that shrank) is added to `notes`. */
 async function rsyncStep(req: CopyRequest, exec: Executor, args: string[], notes: string[]): Promise<void> {
   const res = await exec.run([...rsyncArgs(req), ...args], { timeoutMs: 24 * 3_600_000, signal: req.signal });
-  const output = `${res.stderr}\n${res.stdout}`;
-  const verdict = rsyncVerdict(res.code, output);
-  if (!verdict.ok) throw copyFailed(`rsync on ${exec.host}`, res.code, output, 1, verdict.unexplained);
-  if (verdict.note) notes.push(verdict.note);
+  const outcome = rsyncOutcome(`rsync on ${exec.host}`, res.code, `${res.stderr}\n${res.stdout}`);
+  if (outcome instanceof Error) throw outcome;
+  if (outcome.note) notes.push(outcome.note);
 }
 
 /** gpsegrecovery sync_tablespaces: the target's links go, each tablespace is synced into its own dbid's directory. */
@@ -117,12 +124,11 @@ export async function differentialCopy(req: CopyRequest): Promise<CopyOutcome> {
       attached = res.attached;
       // An exit 23 is judged on every line of the run but its progress: the output the job's state keeps is its tail.
       const lines = res.code === 23 ? await jobOutputLines(exec, job.jobDir, RSYNC_PROGRESS_ONLY_ERE) : undefined;
-      const verdict = lines && !lines.complete ? { ok: false as const } : rsyncVerdict(res.code, lines?.lines ?? res.output);
-      if (!verdict.ok) {
-        const said = [lines ? lines.lines : res.output, lines && !lines.complete ? '(more lines than could be read)' : ''].join('\n');
-        throw copyFailed(`rsync into ${req.target.hostname}:${dir}`, res.code, said, res.run, verdict.unexplained);
-      }
-      if (verdict.note) notes.push(verdict.note);
+      const what = `rsync into ${req.target.hostname}:${dir}`;
+      if (lines && !lines.complete) throw copyFailed(what, res.code, `${lines.lines}\n(more lines than could be read)`, { run: res.run });
+      const outcome = rsyncOutcome(what, res.code, lines?.lines ?? res.output, res.run);
+      if (outcome instanceof Error) throw outcome;
+      if (outcome.note) notes.push(outcome.note);
       await syncTablespaces(req, exec, sourceLinks, targetLinks, notes);
       if (dropped) throw new Error(`the session holding the backup on dbid ${req.source.dbid} was lost (${dropped.message}); the copy starts over`);
       // tablespace_map stays out: it would point the target's links back at the source's directories.

@@ -25,7 +25,7 @@ export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
     if (!ctx.flavor.copiesOverExistingDirectory) await req.clearTarget();
     createSlot = await freeReplicationSlot(ctx, req.source);
   });
-  if (res.code !== 0) throw copyFailed(`pg_basebackup into ${req.target.hostname}:${req.target.datadir}`, res.code, res.output, res.run);
+  if (res.code !== 0) throw copyFailed(`pg_basebackup into ${req.target.hostname}:${req.target.datadir}`, res.code, res.output, { run: res.run });
   await verifyIdentity(req, await wanted);
   return { method: 'pg_basebackup', attached: res.attached };
 }

@@ -47,7 +47,7 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
     await prepareTablespacesForRewind(exec, req.target.datadir, wanted, req.targetDbid);
   });
   if (res.code !== 0) {
-    const failed = copyFailed(`pg_rewind of ${label}`, res.code, res.output, res.run);
+    const failed = copyFailed(`pg_rewind of ${label}`, res.code, res.output, { run: res.run });
     throw new IncrementalRecoveryFailedError(`${failed.message}; ${ADVICE}`);
   }
   await verifyIdentity(req, wanted);

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../cluster/exec/local';
-import { copyFailed } from '../../cluster/segment/copy';
-import { jobDirFor, jobOutputLines, jobState, startJob } from '../../cluster/jobs';
+import { RSYNC, rsyncOutcome } from '../../cluster/segment/differentialCopy';
+import { jobDirFor, jobOutputLines, jobState, killJob, startJob } from '../../cluster/jobs';
 import { RSYNC_PROGRESS_ONLY_ERE, rsyncVerdict } from '../../domain/decide/rsyncExit';
 
 const SUMMARY_23 = 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]';
@@ -69,44 +69,52 @@ describe('rsync exit codes of a differential copy', () => {
     expect(grep.stdout.trim()).toBe('1');
   });
 
-  it("a failure names the line nothing accounts for, even one that starts like progress", () => {
-    const msg = copyFailed('rsync into sdw1:/d', 23, `${shrank('/d/base/5/1')}\n  1,000  10%  1.00MB/s  ??:?? odd\n${SUMMARY_23}`, 1, '1,000  10%  1.00MB/s  ??:?? odd').message;
-    expect(msg).toContain('(not accounted for: 1,000  10%  1.00MB/s  ??:?? odd)');
+  it('a failure names the line nothing accounts for, even one that starts like progress', () => {
+    const odd = '  1,000  10%  1.00MB/s  ??:?? odd';
+    const outcome = rsyncOutcome('rsync into sdw1:/d', 23, `${shrank('/d/base/5/1')}\n${odd}\n${SUMMARY_23}`);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toContain('(not accounted for: 1,000  10%  1.00MB/s  ??:?? odd)');
+    expect(rsyncOutcome('rsync on sdw1', 24, 'file has vanished: "/d/pg_wal/1"')).toEqual({ note: undefined });
   });
 
   // rsync itself, through the job the copy step starts: a file cut while it is read, and resent long enough for the
-  // redo phase to print progress past 100%.
+  // redo phase to print progress past 100% (rsync prints progress about once a second; the resend takes 3 s).
   it('a real rsync of a file cut while read: exit 23, judged success from the job\'s whole output', async () => {
     const exec = new LocalExecutor('localhost');
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-rsyncshrink-'));
     const src = path.join(base, 'src');
     const dst = path.join(base, 'dst');
-    fs.mkdirSync(path.join(src, 'base', '5'), { recursive: true });
+    const rel = path.join('base', '5');
+    fs.mkdirSync(path.join(src, rel), { recursive: true });
     fs.mkdirSync(dst);
-    for (let i = 1; i <= 20; i++) fs.writeFileSync(path.join(src, 'base', '5', String(i)), Buffer.alloc(8192, i));
-    const big = path.join(src, 'base', '5', '16910');
-    fs.writeFileSync(big, Buffer.alloc(8_000_000, 7));
+    for (let i = 1; i <= 20; i++) fs.writeFileSync(path.join(src, rel, String(i)), Buffer.alloc(8192, i));
+    const big = path.join(src, rel, '16910');
+    // Cut at 1 MB read to 9 MB: at 3 MB/s the sender reaches the cut 2.7 s later, and resends 9 MB in 3 s.
+    fs.writeFileSync(big, Buffer.alloc(12_000_000, 7));
     const dir = jobDirFor(path.join(base, 'mirror', 'gpseg0'), 'copy');
+    const deadline = Date.now() + 40_000;
     try {
-      await startJob(exec, dir, 'run-1', ['rsync', '-a', '-c', '--delete', '--protect-args', '--info=progress2', '--no-inc-recursive', '--bwlimit=4000', `${src}/`, `${dst}/`]);
-      const reading = () => fs.readdirSync(path.join(dst, 'base', '5'), { withFileTypes: true })
-        .some((f) => f.name.startsWith('.16910.') && fs.statSync(path.join(dst, 'base', '5', f.name), { throwIfNoEntry: false })!.size > 1_000_000);
-      for (const deadline = Date.now() + 20_000; !fs.existsSync(path.join(dst, 'base', '5')) || !reading(); await new Promise((r) => setTimeout(r, 20))) {
+      await startJob(exec, dir, 'run-1', [...RSYNC, '--bwlimit=3000', `${src}/`, `${dst}/`]);
+      const reading = () => fs.existsSync(path.join(dst, rel)) && fs.readdirSync(path.join(dst, rel))
+        .some((f) => f.startsWith('.16910.') && (fs.statSync(path.join(dst, rel, f), { throwIfNoEntry: false })?.size ?? 0) > 1_000_000);
+      while (!reading()) {
         if (Date.now() > deadline) throw new Error('rsync never started on the big file');
+        await new Promise((r) => setTimeout(r, 20));
       }
-      fs.truncateSync(big, 6_000_000);
+      fs.truncateSync(big, 9_000_000);
       let st = await jobState(exec, dir, 5000);
-      for (let i = 0; i < 30 && st.state === 'running'; i++) st = await jobState(exec, dir, 1000);
+      while (st.state === 'running' && Date.now() < deadline) st = await jobState(exec, dir, 1000);
       expect(st).toMatchObject({ state: 'exited', code: 23 });
       const raw = fs.readFileSync(path.join(dir, 'out'), 'utf8');
       expect(raw, 'rsync printed progress past the total').toMatch(/\?\?:\?\?:\?\?/);
       const all = await jobOutputLines(exec, dir, RSYNC_PROGRESS_ONLY_ERE);
-      expect(rsyncVerdict(23, all.lines)).toMatchObject({ ok: true, note: expect.stringContaining(big) });
-      expect(fs.readFileSync(path.join(dst, 'base', '5', '16910')).equals(fs.readFileSync(big))).toBe(true);
+      expect(rsyncOutcome('rsync into localhost:dst', 23, all.lines)).toEqual({ note: expect.stringContaining(big) });
+      expect(fs.readFileSync(path.join(dst, rel, '16910')).equals(fs.readFileSync(big))).toBe(true);
     } finally {
+      await killJob(exec, dir).catch(() => undefined);
       spawnSync('rm', ['-rf', base]);
     }
-  }, 30_000);
+  }, 50_000);
 
   it('rsync 3.1 (no [sender] tag) reads the same', () => {
     expect(rsyncVerdict(23, `rsync: read errors mapping "/d/base/5/1": No data available (61)\nrsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1196) [generator=3.1.3]`).ok).toBe(true);
