@@ -11,13 +11,13 @@ export interface CpuProfileJson {
 }
 
 export const CATEGORIES = {
-  watchdog: 'vm runInContext itself: with a timeout, which the SDK passes on every call into the workflow sandbox (its isolateExecutionTimeout), Node starts and joins a watchdog thread per call',
+  watchdog: 'inside vm runInContext itself: entering the workflow sandbox and, with the timeout the SDK passes on every call (its isolateExecutionTimeout), the watchdog thread Node creates and joins per call',
   workflow: 'workflow code and the SDK\'s workflow runtime, inside the sandbox (the bundle)',
   sdk: 'the SDK\'s worker in JavaScript (activations, payloads, its rxjs pipelines)',
-  bridge: 'calls into the SDK\'s Rust core (core-bridge)',
+  bridge: 'the JavaScript side of the SDK\'s core bridge',
   activities: 'the simulated activities (bench/, testkit/)',
   gc: 'garbage collection',
-  other: 'Node and V8 internals, module loading, other',
+  other: 'native calls (into the SDK\'s Rust core, Node\'s bindings), V8 and Node internals, module loading',
 } as const;
 export type Category = keyof typeof CATEGORIES;
 
@@ -57,14 +57,16 @@ export function summarizeCpuProfile(profile: CpuProfileJson, file = ''): ThreadS
   return { file, sampledMs: sampledUs / 1000, idleMs: idleUs / 1000, busyMs: (sampledUs - idleUs) / 1000, byCategory };
 }
 
-/**
- * Every thread's profile in `dir`, main thread first (node names them CPU.<date>.<time>.<pid>.<thread>.<seq>, the
- * main thread 0), then by busy time.
- */
+/** The thread of a profile node wrote: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, the main thread 0. */
+export function threadOf(file: string): number {
+  return Number(path.basename(file).split('.').at(-3));
+}
+
+/** Every thread's profile in `dir`, main thread first, then by busy time. */
 export function summarizeProfileDir(dir: string): ThreadSummary[] {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  const threadOf = (f: string) => Number(f.split('.').at(-3));
+  const rank = (t: ThreadSummary) => (threadOf(t.file) === 0 ? 0 : 1);
   return files
     .map((f) => summarizeCpuProfile(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as CpuProfileJson, f))
-    .sort((a, b) => (threadOf(a.file) === 0 ? -1 : threadOf(b.file) === 0 ? 1 : b.busyMs - a.busyMs));
+    .sort((a, b) => rank(a) - rank(b) || b.busyMs - a.busyMs);
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { bundleAtCommit, resolveCommit } from '../testkit/workflowBuild';
-import { summarizeProfileDir, type ThreadSummary } from './cpuProfile';
+import { summarizeProfileDir, threadOf, type ThreadSummary } from './cpuProfile';
 import { atExit } from './cleanup';
 import { progress, type BenchConfig } from './config';
 import { cpuSeconds, memory } from './procStats';
@@ -96,16 +96,16 @@ async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: 
     }
     await sleep(100);
   }
-  return {
-    pid: child.pid!,
-    log: () => out,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+  const stop = async () => {
+    unregister();
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
   };
+  // An interrupted bench stops it too; stop() is the one way out either way.
+  const unregister = atExit('sim worker', stop);
+  return { pid: child.pid!, log: () => out, stop };
 }
 
 let simSeq = 0;
@@ -116,7 +116,6 @@ async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['serve
   const hosts = Math.max(2, Math.ceil(n / cfg.simPerHost));
   progress(`SIMULATION ${n} segments on the ${which} dev server, ${bundle} workflow bundle: sim worker process on task queue ${taskQueue}`);
   const w = await startSimWorker(server, bundlePath, taskQueue, cfg);
-  const unWorker = atExit('sim worker', () => w.stop());
   const cluster = simClusterName(n, `${process.pid}-${which}-${bundle}-${seq}`);
   const workflowId = `${cluster}-run`;
   try {
@@ -142,7 +141,6 @@ async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['serve
       workerRssBeforeBytes: rssBefore, workerPeakRssBytes: mem.peakRss, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0,
     };
   } finally {
-    unWorker();
     await w.stop();
   }
 }
@@ -205,21 +203,21 @@ async function simProfiled(cfg: BenchConfig, server: SimServer, bundlePath: stri
   const taskQueue = `bench-sim-${process.pid}-${n}-profiled-${seq}`;
   progress(`SIMULATION ${n} segments, profiled (node --cpu-prof, untimed): where the sim worker's threads spend their time`);
   const w = await startSimWorker(server, bundlePath, taskQueue, cfg, dir);
-  const unWorker = atExit('sim worker', () => w.stop());
   const cluster = simClusterName(n, `${process.pid}-profiled-${seq}`);
   let wallMs: number | undefined;
   try {
     await sleep(2000);
-    wallMs = (await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true }, 'sample')).wallMs;
+    const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true }, 'sample');
+    if (run.result.succeeded !== n) throw new Error(`${run.result.succeeded} of ${n} children succeeded`);
+    wallMs = run.wallMs;
   } catch (err) {
     return { segments: n, threads: [], error: (err as Error).message };
   } finally {
-    unWorker();
     await w.stop();
   }
   const threads = summarizeProfileDir(dir);
   if (!threads.length) return { segments: n, wallMs, threads, error: `no profile written: ${w.log().slice(-300)}` };
-  progress(`  profiled: ${threads.map((t) => `${t.file.split('.').at(-3)}: busy ${(t.busyMs / 1000).toFixed(1)} s`).join(', ')}`);
+  progress(`  profiled: ${threads.map((t) => `thread ${threadOf(t.file)}: busy ${(t.busyMs / 1000).toFixed(1)} s`).join(', ')}`);
   return { segments: n, wallMs, threads };
 }
 
@@ -259,8 +257,7 @@ async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath
       const taskQueue = `bench-lf-${process.pid}-${bundle}-${seq}`;
       progress(`SIMULATION largest first [${i}/${cfg.repeat}], ${bundle} bundle: ${shape.small} x ${shape.smallGb} GB then ${shape.big} x ${shape.bigGb} GB, -B ${cfg.lfSlots} -b 1, ${cfg.lfSecPerTb} s per TB (lower bound ${(lowerBoundMs / 1000).toFixed(1)} s)`);
       const w = await startSimWorker(server, file, taskQueue, cfg);
-      const unWorker = atExit('sim worker', () => w.stop());
-      const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
+          const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
       try {
         await sleep(2000);
         const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
@@ -277,7 +274,6 @@ async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath
         progress(`  failed: ${(err as Error).message}`);
         out.runs.push({ bundle, error: (err as Error).message });
       } finally {
-        unWorker();
         await w.stop();
       }
     }
