@@ -1,6 +1,6 @@
 // Turns one run's measurements into docs/benchmarks.md. Every number printed is computed here from that run.
 import type { BenchConfig } from './config';
-import { CATEGORIES, type Category, type ThreadSummary } from './cpuProfile';
+import { CATEGORIES, threadOf, type Category, type ThreadSummary } from './cpuProfile';
 import type { FullSection, IncrementalRun, MeasuredRecovery } from './fullVsIncremental';
 import type { LoadSample, MachineInfo } from './machine';
 import type { ParallelSection } from './parallelRecovery';
@@ -198,7 +198,19 @@ function fullFigures(f: FullSection['small']) {
   const withPg = withTool.filter((r) => r.tool!.tool);
   const fixedPg = withPg.map((r) => r.run.wallMs - r.tool!.tool!.ms);
   const aroundPg = withPg.map((r) => phaseSplit(r.run.segments[0]).copy - r.tool!.tool!.ms);
-  return { raw, wall, ratio: wall / raw, fixed, around, fixedPg, aroundPg, fixedMed: fixed.length ? median(fixed) : undefined, aroundMed: around.length ? median(around) : undefined };
+  // The bare copy runs the same program as the workflow's copy: a bare run much slower than that program inside the
+  // workflow was slowed by something else (kernel time on this machine), and its ratio would flatter the workflow.
+  const toolMed = withTool.length ? median(withTool.map((r) => r.tool!.ms)) : undefined;
+  const bareDisturbed = toolMed !== undefined && raw > 1.2 * toolMed;
+  return {
+    raw, wall, ratio: wall / raw, fixed, around, fixedPg, aroundPg, fixedMed: fixed.length ? median(fixed) : undefined, aroundMed: around.length ? median(around) : undefined,
+    toolMed, bareDisturbed,
+  };
+}
+
+/** What a disturbed bare copy means for the ratio, said where the ratio is. */
+function bareDisturbedNote(f: ReturnType<typeof fullFigures>): string {
+  return `the bare copies (median ${s(f.raw)}) took more than 1.2 times the same program inside the workflow's runs (median ${s(f.toolMed!)}): they were slowed by something outside the workflow, so the ratio flatters it and is not counted as met`;
 }
 
 function fullSection(f: FullSection['small'], cfg: BenchConfig): string {
@@ -228,7 +240,7 @@ function fullSection(f: FullSection['small'], cfg: BenchConfig): string {
       ...(pgTool.length ? [['    the PostgreSQL pg_basebackup process within the program', mr(pgTool), rate(bytes, median(pgTool)), x(median(pgTool), rawMed)]] : []),
     ]),
     '',
-    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}. The workflow figure includes starting the mirror and the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.`,
+    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}. The workflow figure includes starting the mirror and the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.${fig.bareDisturbed ? ` **Caveat:** ${bareDisturbedNote(fig)}. The same command by hand on this machine has taken 20.0 s with 17.6 s of it system time, then 9.2 s with 6.8 s (a check on 2026-12-07, not this run): the kernel's time in writing and removing gigabytes varies here, and the bare copy, which writes over an untimed copy made just before it, meets it more.` : ''}`,
     '',
     ...(fig.fixed.length ? [
       `**Fixed overhead** (wall time minus the copy program's own time): **${mr(fig.fixed, st2)}** (target <= 0.6 s). **Time around the tool inside the copy step** (copySegment activity, scheduled to closed, minus the copy program): **${mr(fig.around, st2)}** (target <= 0.1 s).${fig.fixedPg.length ? ` Against the PostgreSQL process alone, so that the demo wrapper's work counts as overhead: fixed ${mr(fig.fixedPg, st2)}, around the tool ${mr(fig.aroundPg, st2)}.` : ''}`,
@@ -411,7 +423,7 @@ function workerThreads(sim: SimSection): string[] {
   const pr = sim.profile;
   if (!pr) return [];
   if (pr.error) return [`**Where the sim worker's time goes.** The profiled run did not give a profile: ${pr.error}`, ''];
-  const main = pr.threads.find((t) => t.file.split('.').at(-3) === '0');
+  const main = pr.threads.find((t) => threadOf(t.file) === 0);
   const wf = pr.threads.filter((t) => t !== main).sort((a, b) => b.busyMs - a.busyMs)[0];
   const shown = [main, wf].filter((t): t is ThreadSummary => !!t);
   const per = (ms: number) => ms1(ms / pr.segments);
@@ -425,7 +437,7 @@ function workerThreads(sim: SimSection): string[] {
     '',
     table(['', 'main thread (activities, the SDK\'s worker, the core bridge)', 'workflow thread (the sandbox that runs every workflow task)'], rows),
     '',
-    `${wf ? `${(watchdog * 100).toFixed(0)}% of the workflow thread's busy time is in vm.runInContext itself, where it waits while Node creates and joins a watchdog thread for every call into a context with a timeout (nodejs/node#47739); the SDK makes several such calls per activation (activate, each round of unblocking conditions, concluding) and offers no way to make them without the timeout. Waiting there is not all CPU: whether it bounds the run shows in the worker and dev server CPU above, which are measured, not sampled. ` : ''}${others.length ? `Other threads (${others.map((t) => `${per(t.busyMs)} busy`).join(', ')}) are node's helpers. ` : ''}The Rust core's own threads (gRPC, history decoding) are not JavaScript and are not sampled: they are in the worker CPU figure above, not here.`,
+    `${wf ? `${(watchdog * 100).toFixed(0)}% of the workflow thread's busy time is inside vm.runInContext itself. With a timeout, Node creates and joins a watchdog thread for every such call (nodejs/node#47739), and that is most of a call's cost (test/pure/cpuProfile.test.ts: more than ten times a call without one); the SDK makes several calls per activation (activate, each round of unblocking conditions, concluding) and has no way to make them without the timeout. Time there is partly waiting, not CPU: whether it bounds the run shows in the worker and dev server CPU above, which are measured, not sampled. ` : ''}${others.length ? `The other JavaScript threads (${others.map((t) => `${per(t.busyMs)} busy`).join(', ')}) are Node's and tsx's helpers. ` : ''}The Rust core's own threads (gRPC, history decoding) are not JavaScript and are not sampled: they are in the worker CPU figure above, not here.`,
     '',
   ];
 }
@@ -499,7 +511,7 @@ function simSection(sim: SimSection, cores: number): string {
   return [
     `## 5. SIMULATION: orchestration overhead at ${[...new Set(sim.runs.filter((r) => !r.boundary).map((r) => r.segments.toLocaleString('en-US')))].join(' and ')} segments`,
     '',
-    `**This is a simulation. No PostgreSQL, no copy, no FTS.** The real recoveryWorkflow and segmentRecoveryWorkflow (the same bundle from workflows/index.ts) run on a bench-only worker (bench/simWorker.ts, its own process) whose activities (bench/simActivities.ts) have the names of createActivities() but only sleep ${sim.sleepMs} ms each: readCluster returns a synthetic catalog of N failed mirrors (${sim.perHost} per host, group mirroring), probeTargets healthy probes, and stop / verify / updateCatalog / wipe / copy / start / waitForSync just sleep. Run with -F (so every child runs all 7 steps) and the default -B 16 -b 64: at most 16 hosts x ${sim.perHost} = ${16 * sim.perHost} children run at once (all of them when N needs 16 hosts or fewer). The dev server and the worker share the 2 cores with everything else on the machine.`,
+    `**This is a simulation. No PostgreSQL, no copy, no FTS.** The real recoveryWorkflow and segmentRecoveryWorkflow (the same bundle from workflows/index.ts) run on a bench-only worker (bench/simWorker.ts, its own process) whose activities (bench/simActivities.ts) have the names of createActivities() but only sleep ${sim.sleepMs} ms each: readCluster returns a synthetic catalog of N failed mirrors (${sim.perHost} per host, group mirroring), probeTargets healthy probes, and stop / verify / updateCatalog / wipe / copy / start / waitForSync just sleep. Run with -F (so every child runs all 7 steps) and the default -B 16 -b 64: at most 16 hosts x ${sim.perHost} = ${16 * sim.perHost} children run at once (all of them when N needs 16 hosts or fewer). The dev server and the worker share the 2 cores with everything else on the machine. Since 2026-12-07 (commit 132774e) the simulated activities build their catalog once per cluster; before, every call that read one row rebuilt all of it, in O(N^2), which cost the sim worker about 10 ms of CPU per segment at 1,000 segments (a profile of it): reports before that date include that cost, on both bundles' runs.`,
     '',
     table(['segments', 'hosts', 'dev server', 'runs', 'parent wall time', 'per segment', 'parent history events (size)', 'child workflows', 'events per child', 'worker RSS idle / highest peak', 'worker CPU', 'dev server CPU'], rows),
     '',
@@ -545,7 +557,11 @@ function targets(r: BenchResults): Target[] {
   const small = r.full?.small;
   if (small?.raw.length && small.full.length) {
     const f = fullFigures(small);
-    out.push({ what: `1. -F of a ${small.gib} GiB segment through the workflow vs the bare pg_basebackup (start call to up and in sync), section 1`, target: '<= 1.10x', measured: x(f.ratio, 1), met: f.ratio <= 1.1 });
+    out.push({
+      what: `1. -F of a ${small.gib} GiB segment through the workflow vs the bare pg_basebackup (start call to up and in sync), section 1`, target: '<= 1.10x',
+      measured: `${x(f.ratio, 1)}${f.bareDisturbed ? `; ${bareDisturbedNote(f)}; against the workflow's own copy program instead: ${x(f.wall / f.toolMed!, 1)}` : ''}`,
+      met: f.ratio <= 1.1 && !f.bareDisturbed,
+    });
     const pgOnly = (v: number[]) => (v.length ? ` (against the PostgreSQL process alone: ${st2(median(v))})` : '');
     out.push({ what: '1. fixed overhead of one segment: wall time minus the copy program\'s own time (`$GPHOME/bin/pg_basebackup`), section 1', target: '<= 0.6 s', measured: f.fixedMed !== undefined ? `${st2(f.fixedMed)}${pgOnly(f.fixedPg)}` : 'not measured', met: f.fixedMed !== undefined ? f.fixedMed <= 600 : undefined });
     out.push({ what: '1. time around the tool inside the copy step (copySegment minus the copy program), section 1', target: '<= 0.1 s', measured: f.aroundMed !== undefined ? `${st2(f.aroundMed)}${pgOnly(f.aroundPg)}` : 'not measured', met: f.aroundMed !== undefined ? f.aroundMed <= 100 : undefined });
