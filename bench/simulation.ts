@@ -257,7 +257,7 @@ async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath
       const taskQueue = `bench-lf-${process.pid}-${bundle}-${seq}`;
       progress(`SIMULATION largest first [${i}/${cfg.repeat}], ${bundle} bundle: ${shape.small} x ${shape.smallGb} GB then ${shape.big} x ${shape.bigGb} GB, -B ${cfg.lfSlots} -b 1, ${cfg.lfSecPerTb} s per TB (lower bound ${(lowerBoundMs / 1000).toFixed(1)} s)`);
       const w = await startSimWorker(server, file, taskQueue, cfg);
-          const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
+      const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
       try {
         await sleep(2000);
         const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];

@@ -108,6 +108,7 @@ describe('rsync exit codes of a differential copy', () => {
       const raw = fs.readFileSync(path.join(dir, 'out'), 'utf8');
       expect(raw, 'rsync printed progress past the total').toMatch(/\?\?:\?\?:\?\?/);
       const all = await jobOutputLines(exec, dir, RSYNC_PROGRESS_ONLY_ERE);
+      expect(all.lines, 'the host left the redo phase\'s progress out').not.toMatch(/\?\?:\?\?:\?\?/);
       expect(rsyncOutcome('rsync into localhost:dst', 23, all.lines)).toEqual({ note: expect.stringContaining(big) });
       expect(fs.readFileSync(path.join(dst, rel, '16910')).equals(fs.readFileSync(big))).toBe(true);
     } finally {
