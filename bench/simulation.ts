@@ -110,12 +110,12 @@ async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: 
 
 let simSeq = 0;
 
-async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['server'], bundlePath: string, n: number, bundle: 'current' | 'baseline' = 'current'): Promise<SimRun> {
+async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['server'], bundlePath: string, n: number, bundle: 'current' | 'baseline' = 'current', profileDir?: string): Promise<SimRun> {
   const seq = ++simSeq;
   const taskQueue = `bench-sim-${process.pid}-${n}-${which}-${bundle}-${seq}`;
   const hosts = Math.max(2, Math.ceil(n / cfg.simPerHost));
   progress(`SIMULATION ${n} segments on the ${which} dev server, ${bundle} workflow bundle: sim worker process on task queue ${taskQueue}`);
-  const w = await startSimWorker(server, bundlePath, taskQueue, cfg);
+  const w = await startSimWorker(server, bundlePath, taskQueue, cfg, profileDir);
   const cluster = simClusterName(n, `${process.pid}-${which}-${bundle}-${seq}`);
   const workflowId = `${cluster}-run`;
   try {
@@ -196,29 +196,16 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
   return { sleepMs: cfg.simSleepMs, perHost: cfg.simPerHost, raisedLimitNote: raised?.note, baseline: baseline.info, runs, largestFirst, profile };
 }
 
-/** The profiled run: its worker writes one profile per thread when it exits, read once it has. */
+/** The profiled run: simOnce with its worker under --cpu-prof, which writes one profile per thread as it exits. */
 async function simProfiled(cfg: BenchConfig, server: SimServer, bundlePath: string, n: number, workDir: string): Promise<SimProfile> {
   const dir = fs.mkdtempSync(path.join(workDir, 'cpu-prof-'));
-  const seq = ++simSeq;
-  const taskQueue = `bench-sim-${process.pid}-${n}-profiled-${seq}`;
   progress(`SIMULATION ${n} segments, profiled (node --cpu-prof, untimed): where the sim worker's threads spend their time`);
-  const w = await startSimWorker(server, bundlePath, taskQueue, cfg, dir);
-  const cluster = simClusterName(n, `${process.pid}-profiled-${seq}`);
-  let wallMs: number | undefined;
-  try {
-    await sleep(2000);
-    const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true }, 'sample');
-    if (run.result.succeeded !== n) throw new Error(`${run.result.succeeded} of ${n} children succeeded`);
-    wallMs = run.wallMs;
-  } catch (err) {
-    return { segments: n, threads: [], error: (err as Error).message };
-  } finally {
-    await w.stop();
-  }
+  const r = await simOnce(cfg, server, 'default', bundlePath, n, 'current', dir).catch((err: Error) => ({ error: err.message, run: undefined }));
+  if (!r.run) return { segments: n, threads: [], error: r.error ?? 'the run did not complete' };
   const threads = summarizeProfileDir(dir);
-  if (!threads.length) return { segments: n, wallMs, threads, error: `no profile written: ${w.log().slice(-300)}` };
+  if (!threads.length) return { segments: n, wallMs: r.run.wallMs, threads, error: 'the worker wrote no profile' };
   progress(`  profiled: ${threads.map((t) => `thread ${threadOf(t.file)}: busy ${(t.busyMs / 1000).toFixed(1)} s`).join(', ')}`);
-  return { segments: n, wallMs, threads };
+  return { segments: n, wallMs: r.run.wallMs, threads };
 }
 
 /** The baseline commit's workflow bundle (testkit/workflowBuild.ts), written next to today's for the sim workers. */

@@ -34,17 +34,13 @@ export function fakeSegments(shape: FakeClusterShape): SegmentRow[] {
     const h = (Math.floor(c / shape.perHost) + 1) % hosts;
     rows.push({ dbid: 2 + n + c, content: c, role: 'm', preferredRole: 'm', mode: 's', status: 'u', port: 7000 + (c % shape.perHost), ...hostOf(h), datadir: `/data/mirror/gpseg${c}` });
   }
-  // Sets and the pair by content: the bench's simulation builds catalogs of thousands of contents, all of them down.
-  const swapped = new Set(shape.swapped ?? []);
-  const down = new Set(shape.down ?? []);
-  const pairOf = new Map<number, SegmentRow[]>();
-  for (const r of rows) pairOf.set(r.content, [...(pairOf.get(r.content) ?? []), r]);
   for (const r of rows) {
-    if (swapped.has(r.content)) r.role = r.role === 'p' ? 'm' : 'p';
-    if (down.has(r.dbid)) {
+    if (shape.swapped?.includes(r.content)) r.role = r.role === 'p' ? 'm' : 'p';
+    if (shape.down?.includes(r.dbid)) {
       r.status = 'd';
       if (r.role === 'p') r.role = 'm';
-      for (const p of pairOf.get(r.content)!) {
+      for (const p of rows) {
+        if (p.content !== r.content) continue;
         p.mode = 'n';
         if (p.dbid !== r.dbid) p.role = 'p';
       }
