@@ -80,7 +80,8 @@ export interface RecoveryPlan {
 export type SegmentState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export type SegmentPhase =
-  | 'queued' | 'stopping' | 'verifying-down' | 'updating-catalog' | 'keeping-evidence' | 'wiping' | 'copying' | 'starting' | 'syncing'
+  | 'queued' | 'stopping' | 'verifying-down' | 'updating-catalog' | 'keeping-evidence' | 'waiting-for-slot' | 'wiping' | 'copying'
+  | 'starting' | 'syncing'
   | 'removing-old' | 'backing-out' | 'done' | 'failed';
 
 export interface SegmentStatus {
@@ -129,6 +130,13 @@ export interface SegmentRecoveryInput {
   maxRate?: string;
   /** Signal the parent (copyEndedSignal) once the copy is over: a recovery of 0.3.0 frees the slot then. */
   reportCopyEnd?: boolean;
+  /** The short steps run as local activities (PATCHES.shortStepsLocal), told by a run of 0.4.0 instead of a patch marker. */
+  localShortSteps?: boolean;
+  /**
+   * Started before a -B/-b slot was free (0.4.0, domain/plan/startOrder.ts AHEAD_MIN_BYTES): the steps before the copy
+   * (the wipe included) run now, and the copy waits for the run's copySlotGrantedSignal.
+   */
+  startedAhead?: boolean;
 }
 
 export interface SegmentRecoveryResult {

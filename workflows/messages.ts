@@ -15,6 +15,13 @@ export const plannedItemsQuery = defineQuery<SegmentPlan[]>('plannedItems');
  */
 export const copyEndedSignal = defineSignal<[{ dbid: number }]>('copyEnded');
 
+/**
+ * A recovery tells a segment it started ahead of a free slot (SegmentRecoveryInput.startedAhead) that its wipe and copy
+ * may run now. As copyEnded, whoever may signal the child could as well raise the run's -B/-b: it bounds how many
+ * copies run at once, nothing the catalog or a host depends on.
+ */
+export const copySlotGrantedSignal = defineSignal('copySlotGranted');
+
 /** Live controls of a running recovery (domain/liveControls.ts decides what each may do). */
 export const setParallelismUpdate = defineUpdate<RunControls, [ParallelismChange]>('setParallelism');
 export const pauseUpdate = defineUpdate<RunControls, [ControlRequest]>('pause');

@@ -13,4 +13,6 @@ export const PATCHES = {
   shortStepsLocal: 'short-steps-local',
   /** 0.3.0: a segment's -B/-b slot frees when its copy ends (its child signals), not when it is in sync. */
   slotAtCopyEnd: 'slot-at-copy-end',
+  /** 0.4.0: a big full or differential segment runs its steps before the copy while it waits for a slot (startedAhead). */
+  copySlotAhead: 'copy-slot-ahead',
 } as const;

@@ -1,18 +1,20 @@
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, log, ParentClosePolicy, patched, setHandler, sleep,
-  upsertMemo, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, condition, executeChild, getExternalWorkflowHandle, log, ParentClosePolicy, patched, setHandler,
+  sleep, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType, InvalidRequestError } from '../domain/failures';
 import type { ClusterSnapshot } from '../domain/probe';
 import { recoveryInputProblems } from '../domain/recoveryInput';
-import type { RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentStatus } from '../domain/recovery';
+import type {
+  RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentRecoveryInput, SegmentStatus,
+} from '../domain/recovery';
 import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
 import type { RunControls } from '../domain/liveControls';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage, runFailure } from './failures';
 import { liveControls } from './liveControls';
 import { PATCHES } from './patches';
-import { copyEndedSignal, plannedItemsQuery, recoveryStatusQuery } from './messages';
+import { copyEndedSignal, copySlotGrantedSignal, plannedItemsQuery, recoveryStatusQuery } from './messages';
 import { largestFirst, probeRequests, selectTargets, validateTargets, type StartOrder } from '../domain/plan';
 import { rebalanceWorkflow } from './rebalance';
 import {
@@ -91,7 +93,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoveryRe
       }
       toRun = plan.items.filter((i) => !hba.refused.some((r) => r.dbid === i.dbid));
     }
-    await withProgressFile(input, plan, activities, () => withEta(input.cluster, status, controls, activities, () => runSegments(input, inStartOrder(toRun, startOrder), status.segments, controls)));
+    await withProgressFile(input, plan, activities, () => withEta(input.cluster, status, controls, activities, () => runSegments(input, inStartOrder(toRun, startOrder), status.segments, controls, startOrder)));
     const failed = status.segments.filter((s) => s.state === 'failed');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -260,11 +262,14 @@ function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan
 
 /**
  * Children under -B hosts at once and -b copies per host: since 0.3.0 a slot frees when its copy ends (the child
- * signals), as gprecoverseg's -b bounds its copies, and the next segment starts while that one starts and syncs. The
- * limits, a pause and skipped segments are the run's live controls, read each time a slot frees. Returns only when
- * every child has ended, backing out included: the run holds gprecoverseg's lock until then.
+ * signals), as gprecoverseg's -b bounds its copies, and the next segment starts while that one starts and syncs. Since
+ * 0.4.0 a big full or differential segment (startOrder.ahead) may start before a slot frees: its steps before the copy
+ * run while every slot is taken, at most -B segments at a time, and it copies when the run grants it a slot. Free slots
+ * go in start order to a waiting segment or a new one alike. The limits, a pause (no new start, no grant) and skipped
+ * segments are the run's live controls, read each time a slot frees. Returns only when every child has ended, backing
+ * out included: the run holds gprecoverseg's lock until then.
  */
-async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[], controls: RunControls): Promise<void> {
+async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[], controls: RunControls, startOrder: Pick<StartOrder, 'ahead' | 'aheadReason'>): Promise<void> {
   // The wait below is evaluated on every workflow activation (each child's start and end), over every pending
   // segment: each test is kept O(1), or a run of 1,000 segments spends its worker's CPU here.
   const active = new Map<string, number>();
@@ -291,8 +296,23 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   };
   const reportCopyEnd = items.length > 1 && patched(PATCHES.slotAtCopyEnd);
   if (reportCopyEnd) setHandler(copyEndedSignal, ({ dbid }) => release(dbid));
+  const startsAhead = reportCopyEnd && items.some((it) => startOrder.ahead.has(it.dbid)) && patched(PATCHES.copySlotAhead);
+  if (startsAhead) log.info(startOrder.aheadReason);
+  const rank = new Map(items.map((it, i) => [it.dbid, i]));
   const skipped = (it: SegmentPlan) => statusOf(it).state === 'skipped';
   const pending = [...items];
+  // Started ahead and not yet granted a slot, in start order.
+  const waiting: SegmentPlan[] = [];
+  const nextSlot = (): SegmentPlan | undefined => {
+    const w = waiting.find((it) => it !== startingAhead && canStart(it));
+    const p = pending.find(canStart);
+    return w && (!p || rank.get(w.dbid)! < rank.get(p.dbid)!) ? w : p;
+  };
+  // One at a time, each once the one before it has started: a burst of them would take the worker from the segments
+  // that hold a slot and have yet to reach their copy. Nor is one granted a slot before it exists to hear it.
+  let startingAhead: SegmentPlan | undefined;
+  const nextAhead = () => (startsAhead && !startingAhead && waiting.length < controls.hostParallelism
+    ? pending.find((it) => startOrder.ahead.has(it.dbid)) : undefined);
   const running: Promise<void>[] = [];
   let interrupted: unknown;
   try {
@@ -309,45 +329,87 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   async function startAll(): Promise<void> {
     for (;;) {
       for (let i = pending.length - 1; i >= 0; i--) if (skipped(pending[i])) pending.splice(i, 1);
-      if (!pending.length) return;
-      await condition(() => pending.some(skipped) || (!controls.paused && pending.some(canStart)));
+      if (!pending.length && !waiting.length) return;
+      await condition(() => pending.some(skipped) || (!controls.paused && (nextSlot() !== undefined || nextAhead() !== undefined)));
       if (pending.some(skipped)) continue;
-      const it = pending.splice(pending.findIndex(canStart), 1)[0];
-      const st = statusOf(it);
-      take(it.target.hostname, 1);
-      holding.set(it.dbid, it.target.hostname);
-      st.state = 'running';
-      st.startedAt = new Date().toISOString();
-      running.push(
-        executeChild(segmentRecoveryWorkflow, {
-          workflowId: st.childWorkflowId,
-          // Set at its start rather than upserted by the child: an event and a visibility write less per segment.
-          typedSearchAttributes: segmentSearchAttributes(input.cluster, it),
-          args: [{
-            cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate,
-            ...(reportCopyEnd ? { reportCopyEnd } : {}),
-          }],
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        }).then(
-          (r) => {
-            st.state = 'succeeded';
-            if (r.evidence) st.evidence = r.evidence;
-          },
-          (err) => {
-            if (cancelledCause(err)) {
-              st.state = 'cancelled';
-              throw err;
-            }
-            st.state = 'failed';
-            st.error = rootMessage(err);
-            log.warn(`dbid ${st.dbid} failed: ${st.error}`);
-          },
-        ).finally(() => {
-          st.endedAt = new Date().toISOString();
-          release(it.dbid);
-        }),
-      );
+      const it = nextSlot();
+      if (it) {
+        take(it.target.hostname, 1);
+        holding.set(it.dbid, it.target.hostname);
+        const w = waiting.indexOf(it);
+        if (w >= 0) {
+          waiting.splice(w, 1);
+          grant(it);
+          continue;
+        }
+        pending.splice(pending.indexOf(it), 1);
+        start(it, false);
+      } else {
+        const ahead = nextAhead()!;
+        pending.splice(pending.indexOf(ahead), 1);
+        waiting.push(ahead);
+        start(ahead, true);
+      }
     }
+  }
+
+  function grant(it: SegmentPlan): void {
+    // Not awaited: it leaves with this workflow task's commands. A child that ended meanwhile gives its slot back.
+    void getExternalWorkflowHandle(statusOf(it).childWorkflowId).signal(copySlotGrantedSignal)
+      .catch((err) => log.warn(`dbid ${it.dbid}: not told its copy slot is free: ${rootMessage(err)}`));
+  }
+
+  function start(it: SegmentPlan, ahead: boolean): void {
+    const st = statusOf(it);
+    st.state = 'running';
+    st.startedAt = new Date().toISOString();
+    const options = {
+      workflowId: st.childWorkflowId,
+      // Set at its start rather than upserted by the child: an event and a visibility write less per segment.
+      typedSearchAttributes: segmentSearchAttributes(input.cluster, it),
+      args: [{
+        cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate,
+        ...(reportCopyEnd ? { reportCopyEnd } : {}),
+        localShortSteps: true,
+        ...(ahead ? { startedAhead: true } : {}),
+      }] as [SegmentRecoveryInput],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    };
+    if (ahead) startingAhead = it;
+    const child = ahead
+      ? startChild(segmentRecoveryWorkflow, options).then(
+        (handle) => {
+          startingAhead = undefined;
+          return handle.result();
+        },
+        (err: unknown) => {
+          startingAhead = undefined;
+          throw err;
+        },
+      )
+      : executeChild(segmentRecoveryWorkflow, options);
+    running.push(
+      child.then(
+        (r) => {
+          st.state = 'succeeded';
+          if (r.evidence) st.evidence = r.evidence;
+        },
+        (err) => {
+          if (cancelledCause(err)) {
+            st.state = 'cancelled';
+            throw err;
+          }
+          st.state = 'failed';
+          st.error = rootMessage(err);
+          log.warn(`dbid ${st.dbid} failed: ${st.error}`);
+        },
+      ).finally(() => {
+        st.endedAt = new Date().toISOString();
+        const w = waiting.indexOf(it);
+        if (w >= 0) waiting.splice(w, 1);
+        release(it.dbid);
+      }),
+    );
   }
 }
 

@@ -1,12 +1,13 @@
 import {
-  ApplicationFailure, CancellationScope, getExternalWorkflowHandle, log, patched, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, patched, setHandler, sleep, upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures';
 import type { SegmentPhase, SegmentRecoveryInput, SegmentRecoveryResult } from '../domain/recovery';
 import { segmentSearchAttributes, startedWith } from '../domain/searchAttributes';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
 import { asCancelled, cancelledCause, rootMessage } from './failures';
-import { copyEndedSignal, segmentProgressQuery } from './messages';
+import { copyEndedSignal, copySlotGrantedSignal, segmentProgressQuery } from './messages';
 import { PATCHES } from './patches';
 
 /**
@@ -45,8 +46,14 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   const activities = activityProfiles(input.outageSeconds);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
-  // Decided once, first: a run keeps the kind of step it started with.
-  const since030 = patched(PATCHES.shortStepsLocal);
+  // Set before the first step: the grant may come while the steps before the copy still run.
+  let slotGranted = !input.startedAhead;
+  setHandler(copySlotGrantedSignal, () => {
+    slotGranted = true;
+  });
+  // Decided once, first: a run keeps the kind of step it started with. A run of 0.4.0 says so in the input, which spares
+  // each segment the patch's marker and its TemporalChangeVersion upsert (two events and a visibility write).
+  const since030 = input.localShortSteps ?? patched(PATCHES.shortStepsLocal);
   const short = since030
     ? { catalog: activities.localCatalog, host: activities.localHost }
     : { catalog: activities.catalog, host: activities.host };
@@ -82,6 +89,10 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     if (item.type === 'full') {
       phase = 'wiping';
       await activities.host.wipeTarget(step);
+    }
+    if (!slotGranted) {
+      phase = 'waiting-for-slot';
+      await condition(() => slotGranted);
     }
     phase = 'copying';
     await activities.copy.copySegment({ ...step, maxRate: input.maxRate });

@@ -6,7 +6,20 @@ export interface StartOrder {
   order: SegmentPlan[];
   /** Said once in the run's log. */
   reason: string;
+  /** dbids whose steps before the copy may run while they wait for a copy slot (see AHEAD_MIN_BYTES). */
+  ahead: ReadonlySet<number>;
+  /** Said once in the run's log, when a run starts segments ahead. */
+  aheadReason: string;
 }
+
+/**
+ * A full or differential copy of a source this big takes seconds to hours, longer than the steps before it (admit,
+ * stop, verify 'd', catalog, evidence, wipe: a fraction of a second each on Greenplum), so those steps run while the
+ * segment waits for its -B/-b slot and the slot goes straight to the copy, as gprecoverseg stops and updates every
+ * failed segment before its copies. Below it, or of unknown size, or incremental (its copy is the divergence, not the source), the
+ * segment starts when a slot frees: waiting costs a signal and a workflow task more than it saves.
+ */
+export const AHEAD_MIN_BYTES = GiB;
 
 const size = (bytes: number) => (bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GB` : `${Math.round(bytes / 1024 ** 2)} MB`);
 
@@ -21,5 +34,12 @@ export function largestFirst(items: SegmentPlan[], probe: Pick<ProbeResult, 'sou
   const bytesOf = (it: SegmentPlan) => bytes.get(it.source.dbid) ?? -1;
   const order = [...items].sort((a, b) => bytesOf(b) - bytesOf(a));
   const named = order.map((it) => `dbid ${it.dbid} (${bytes.has(it.source.dbid) ? size(bytesOf(it)) : 'size unknown'})`);
-  return { order, reason: `start order, largest source first: ${named.join(', ')}` };
+  const ahead = order.filter((it) => it.type !== 'incremental' && bytesOf(it) >= AHEAD_MIN_BYTES);
+  return {
+    order,
+    reason: `start order, largest source first: ${named.join(', ')}`,
+    ahead: new Set(ahead.map((it) => it.dbid)),
+    aheadReason: `while every copy slot is taken, the next of ${ahead.map((it) => `dbid ${it.dbid}`).join(', ')} (full or differential, source `
+      + `${size(AHEAD_MIN_BYTES)} or more) runs its steps before the copy (stop, verify down, catalog, evidence, wipe), then waits for a slot`,
+  };
 }

@@ -14,6 +14,7 @@ import { fakeSnapshot } from '../../testkit/fakeCluster';
 import { FailureType, NotReadyError, PermanentError, UnavailableError } from '../../domain/failures';
 import type { RecoveryInput } from '../../domain/recovery';
 import { recoveryWorkflow } from '../../workflows';
+import { pauseUpdate, resumeUpdate } from '../../workflows/messages';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { workflowBundle } from '../helpers/temporal';
 
@@ -72,6 +73,14 @@ function copyUntilCancelled(): { started: Promise<void>; run: () => Promise<neve
       }
     },
   };
+}
+
+async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const freshCalls = (): Calls => ({ log: [], backOuts: [], maxPerHost: 0, maxHosts: 0 });
@@ -148,6 +157,86 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     }), { hostParallelism: 1, segmentParallelism: 1 });
     expect(res.ok).toBe(true);
     expect(events).toEqual(['copy 6', 'copy 7', 'synced 6', 'synced 7']);
+  });
+
+  /** Every step of a -F run under -B 1 -b 1 as `<step> <dbid>`, copies marked at their start and end; sources sized. */
+  async function stepsOf(
+    sizes: Map<number, number>, input: Omit<RecoveryInput, 'cluster'> = {}, during?: (workflowId: string, events: string[]) => Promise<void>,
+    copying: (dbid: number) => Promise<void> = () => sleep(300),
+  ) {
+    const events: string[] = [];
+    const base = fakeActivities({ snapshot: (c) => fakeSnapshot(c, shape([6, 7, 8])), progress: 'returns' });
+    const dbidOf = (i: unknown) => (i as { item: { dbid: number } }).item.dbid;
+    const res = await run(mockActivities([6, 7, 8], freshCalls(), {
+      async probeTargets(i) {
+        const probe = await base.probeTargets(i);
+        return { ...probe, sources: probe.sources.map((s) => ({ ...s, ...(sizes.has(s.dbid) ? { sizeBytes: sizes.get(s.dbid) } : {}) })) };
+      },
+      async stopFailedSegment(i) {
+        events.push(`stop ${dbidOf(i)}`);
+        return base.stopFailedSegment(i);
+      },
+      async copySegment(i) {
+        events.push(`copy ${dbidOf(i)}`);
+        await copying(dbidOf(i));
+        events.push(`copied ${dbidOf(i)}`);
+        return { method: 'pg_basebackup', attached: false };
+      },
+    }), { full: true, hostParallelism: 1, segmentParallelism: 1, ...input }, during && ((id) => during(id, events)));
+    return { res, events };
+  }
+
+  it('a big full segment stops and is updated while every slot is taken, then copies as soon as a slot frees; copies never overlap', async () => {
+    const GB = 1024 ** 3;
+    // Mirrors 6, 7, 8 copy from primaries 2, 3, 4: 400 GB, 2 TB, 400 GB.
+    const { res, events } = await stepsOf(new Map([[2, 400 * GB], [3, 2048 * GB], [4, 400 * GB]]));
+    expect(res.ok && res.r.succeeded).toBe(3);
+    const copies = events.filter((e) => /^cop/.test(e));
+    expect(copies).toEqual(['copy 7', 'copied 7', 'copy 6', 'copied 6', 'copy 8', 'copied 8']);
+    // The next in start order has stopped before the copy ahead of it ended.
+    expect(events.indexOf('stop 6')).toBeLessThan(events.indexOf('copied 7'));
+    expect(events.indexOf('stop 8')).toBeLessThan(events.indexOf('copied 6'));
+    // At most -B segments wait: the third waits its turn to start until the first copy is over.
+    expect(events.indexOf('stop 8')).toBeGreaterThan(events.indexOf('copied 7'));
+  });
+
+  it('a segment of unknown or small size starts only when a slot frees, as before', async () => {
+    const { res, events } = await stepsOf(new Map([[2, 512 * 1024 ** 2]]));
+    expect(res.ok && res.r.succeeded).toBe(3);
+    expect(events.filter((e) => /^(stop|cop)/.test(e))).toEqual([
+      'stop 6', 'copy 6', 'copied 6', 'stop 7', 'copy 7', 'copied 7', 'stop 8', 'copy 8', 'copied 8',
+    ]);
+  });
+
+  it('a segment that waits for its slot is not granted one while the run is paused, and copies once resumed', async () => {
+    const GB = 1024 ** 3;
+    let firstMayEnd = false;
+    const { res, events } = await stepsOf(new Map([[2, 400 * GB], [3, 400 * GB], [4, 400 * GB]]), {}, async (workflowId, seen) => {
+      const handle = env().client.workflow.getHandle(workflowId);
+      await until('dbid 7 stopped ahead while dbid 6 copies', () => seen.includes('copy 6') && seen.includes('stop 7'));
+      await handle.executeUpdate(pauseUpdate, { args: [{ requestedBy: 'test' }] });
+      firstMayEnd = true;
+      await until('the first copy over', () => seen.includes('copied 6'));
+      await new Promise((r) => setTimeout(r, 1000));
+      seen.push('resume');
+      await handle.executeUpdate(resumeUpdate, { args: [{ requestedBy: 'test' }] });
+    }, async (dbid) => {
+      while (dbid === 6 && !firstMayEnd) await sleep(50);
+    });
+    expect(res.ok && res.r.succeeded).toBe(3);
+    expect(events.filter((e) => /^(copy|resume)/.test(e))).toEqual(['copy 6', 'resume', 'copy 7', 'copy 8']);
+  });
+
+  it("a segment's history holds no patch marker nor its search-attribute upsert: the run says in the input what it runs", async () => {
+    const res = await run(mockActivities([6, 7], freshCalls()), { full: true });
+    expect(res.ok).toBe(true);
+    if (!res.ok) return;
+    for (const s of res.r.segments) {
+      const { events } = await env().client.workflow.getHandle(s.childWorkflowId).fetchHistory();
+      const names = (events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName ?? (e.upsertWorkflowSearchAttributesEventAttributes ? 'upsert' : ''));
+      expect(names.filter((n) => n === 'core_patch' || n === 'upsert')).toEqual([]);
+      expect(names.filter((n) => n === 'core_local_activity').length).toBeGreaterThan(0);
+    }
   });
 
   it('a non-retryable failure type runs once; an error that may pass is retried', async () => {
