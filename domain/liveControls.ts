@@ -1,5 +1,5 @@
-// Live controls of a running recovery (Temporal updates of recoveryWorkflow): change -B / -b for the segments not yet
-// started, pause and resume the start of new segments, skip a pending segment. Pure: the run's status and a request
+// Live controls of a running recovery (Temporal updates of recoveryWorkflow): change -B / -b for the copies not yet
+// started, pause and resume the start of new segments and copies, skip a pending segment. Pure: the run's status and a request
 // in, a refusal (one line) or nothing out; the workflow applies what passes and records who asked.
 import { HOST_PARALLELISM, SEGMENT_PARALLELISM } from './options';
 import type { RecoveryStatus } from './recovery';
@@ -45,7 +45,8 @@ function notControllable(status: RecoveryStatus): string | undefined {
   return undefined;
 }
 
-const pendingSegments = (status: RecoveryStatus) => status.segments.filter((s) => s.state === 'pending');
+/** Segments whose copy has not started: not started at all, or started ahead and waiting for a slot (0.4.0). */
+const notCopyingYet = (status: RecoveryStatus) => status.segments.filter((s) => s.state === 'pending' || (s.state === 'running' && s.waitingForSlot));
 
 function boundProblem(name: string, flag: string, value: unknown, bounds: { min: number; max: number }): string | undefined {
   if (value === undefined) return undefined;
@@ -67,14 +68,14 @@ export function parallelismRefusal(status: RecoveryStatus, change: ParallelismCh
     ?? (shape.hostParallelism === undefined && shape.segmentParallelism === undefined ? 'give hostParallelism (-B) or segmentParallelism (-b) or both' : undefined)
     ?? boundProblem('hostParallelism', '-B', shape.hostParallelism, HOST_PARALLELISM)
     ?? boundProblem('segmentParallelism', '-b', shape.segmentParallelism, SEGMENT_PARALLELISM)
-    ?? (status.phase === 'recovering' && !pendingSegments(status).length ? 'every segment of the run has started: a new -B / -b applies to none' : undefined);
+    ?? (status.phase === 'recovering' && !notCopyingYet(status).length ? 'every segment of the run has started its copy: a new -B / -b applies to none' : undefined);
 }
 
 export function pauseRefusal(status: RecoveryStatus, controls: RunControls, request: ControlRequest): string | undefined {
   return notControllable(status)
     ?? requesterProblem(request ?? {})
     ?? (controls.paused ? `the run is paused already (by ${[...controls.changes].reverse().find((c) => c.what.startsWith('paused'))?.by ?? UNKNOWN_REQUESTER})` : undefined)
-    ?? (status.phase === 'recovering' && !pendingSegments(status).length ? 'every segment of the run has started: there is nothing left to hold back' : undefined);
+    ?? (status.phase === 'recovering' && !notCopyingYet(status).length ? 'every segment of the run has started its copy: there is nothing left to hold back' : undefined);
 }
 
 export function resumeRefusal(status: RecoveryStatus, controls: RunControls, request: ControlRequest): string | undefined {
@@ -88,6 +89,9 @@ export function skipRefusal(status: RecoveryStatus, request: SkipRequest): strin
   if (status.phase === 'planning') return 'the run is still planning: skip a segment once its plan is made (gprecover status lists it)';
   const seg = status.segments.find((s) => s.dbid === request.dbid);
   if (!seg) return `dbid ${request.dbid} is not in this run's plan (${status.segments.map((s) => s.dbid).join(', ') || 'no segments'})`;
+  if (seg.state === 'running' && seg.waitingForSlot) {
+    return `dbid ${request.dbid} has run its steps before the copy (stopped, catalog updated, wiped) and waits for a slot: only a segment not yet started can be skipped (cancel the run to stop it)`;
+  }
   if (seg.state !== 'pending') return `dbid ${request.dbid} is ${seg.state}: only a segment not yet started can be skipped (cancel the run to stop a running one)`;
   return undefined;
 }
@@ -96,5 +100,5 @@ export function skipRefusal(status: RecoveryStatus, request: SkipRequest): strin
 export function describeParallelism(before: RunControls, change: ParallelismChange): string {
   const B = change.hostParallelism ?? before.hostParallelism;
   const b = change.segmentParallelism ?? before.segmentParallelism;
-  return `-B ${B} -b ${b} for segments not yet started (was -B ${before.hostParallelism} -b ${before.segmentParallelism})`;
+  return `-B ${B} -b ${b} for copies not yet started (was -B ${before.hostParallelism} -b ${before.segmentParallelism})`;
 }

@@ -97,6 +97,8 @@ export interface SegmentStatus {
   evidence?: string;
   startedAt?: string;
   endedAt?: string;
+  /** Started ahead of a free slot (0.4.0): its steps before the copy run or are done, its copy waits for a slot. */
+  waitingForSlot?: boolean;
 }
 
 export type RunPhase = 'planning' | 'recovering' | 'rebalancing' | 'done' | 'failed' | 'cancelled';

@@ -40,12 +40,12 @@ export function liveControls(input: RecoveryInput, status: RecoveryStatus): RunC
 
   setHandler(pauseUpdate, (request) => {
     controls.paused = true;
-    return record(request, 'paused: no new segment starts until resumed (running ones go on)');
+    return record(request, 'paused: no new segment starts, and none waiting for a slot starts its copy, until resumed (running ones go on)');
   }, { validator: (request) => refuse(pauseRefusal(status, controls, request)) });
 
   setHandler(resumeUpdate, (request) => {
     controls.paused = false;
-    return record(request, 'resumed: segments not yet started may start');
+    return record(request, 'resumed: segments and copies not yet started may start');
   }, { validator: (request) => refuse(resumeRefusal(status, controls, request)) });
 
   setHandler(skipSegmentUpdate, (request) => {

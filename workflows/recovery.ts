@@ -339,6 +339,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
         const w = waiting.indexOf(it);
         if (w >= 0) {
           waiting.splice(w, 1);
+          delete statusOf(it).waitingForSlot;
           grant(it);
           continue;
         }
@@ -375,7 +376,10 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
       }] as [SegmentRecoveryInput],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     };
-    if (ahead) startingAhead = it;
+    if (ahead) {
+      startingAhead = it;
+      st.waitingForSlot = true;
+    }
     const child = ahead
       ? startChild(segmentRecoveryWorkflow, options).then(
         (handle) => {
@@ -407,6 +411,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
         st.endedAt = new Date().toISOString();
         const w = waiting.indexOf(it);
         if (w >= 0) waiting.splice(w, 1);
+        delete st.waitingForSlot;
         release(it.dbid);
       }),
     );

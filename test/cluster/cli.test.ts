@@ -122,7 +122,7 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     const view = async () => JSON.parse(await ok(['status', '--json'])) as { run: { segments: Array<{ dbid: number; state: string }> } };
     for (let i = 0; i < 300 && !(await view()).run?.segments?.some((s) => s.state === 'running'); i++) await sleep(100);
 
-    expect(await ok(['pause'])).toMatch(/^gprecover-cli: paused: no new segment starts until resumed \(running ones go on\); now -B 1 -b 1, paused$/);
+    expect(await ok(['pause'])).toMatch(/^gprecover-cli: paused: no new segment starts, and none waiting for a slot starts its copy, until resumed \(running ones go on\); now -B 1 -b 1, paused$/);
     const steered = (await view()).run.segments;
     const pending = steered.find((s) => s.state === 'pending')!.dbid;
     const running = steered.find((s) => s.state === 'running')!.dbid;
@@ -131,7 +131,7 @@ describe('the gprecover CLI against a worker and a demo cluster', () => {
     expect(await ok(['status'])).toMatch(/controls: -B 1 -b 1, paused \(gprecover resume gprecover-cli\)/);
     expect(await ok(['skip', workflowId, String(pending)])).toMatch(new RegExp(`^gprecover-cli: dbid ${pending} skipped: it is not recovered by this run; now -B 1 -b 1, paused$`));
     expect(await refused(['set', '--hosts', '99'])).toBe("gprecover set: --hosts must be a whole number from 1 to 64, not '99'");
-    expect(await ok(['set', '--hosts', '2', '--per-host', '2'])).toMatch(/^gprecover-cli: -B 2 -b 2 for segments not yet started \(was -B 1 -b 1\); now -B 2 -b 2, paused$/);
+    expect(await ok(['set', '--hosts', '2', '--per-host', '2'])).toMatch(/^gprecover-cli: -B 2 -b 2 for copies not yet started \(was -B 1 -b 1\); now -B 2 -b 2, paused$/);
     expect(await ok(['resume'])).toMatch(/^gprecover-cli: resumed/);
 
     await h.client.workflow.getHandle(workflowId).result();

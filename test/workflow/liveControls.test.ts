@@ -7,7 +7,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { Worker } from '@temporalio/worker';
 import { failureTypeInterceptor } from '../../activities/failureInterceptor';
 import type { RecoveryActivities } from '../../domain/activities';
-import type { RecoveryResult, RecoveryStatus } from '../../domain/recovery';
+import type { RecoveryResult, RecoveryStatus, SegmentStatus } from '../../domain/recovery';
 import { parallelismRefusal, pauseRefusal, resumeRefusal, skipRefusal, type RunControls } from '../../domain/liveControls';
 import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot } from '../../testkit/fakeCluster';
@@ -89,7 +89,7 @@ describe('live controls of a running recovery (updates, time-skipping server)', 
       await until('the first copy', () => w.started.length === 1);
       const controls = await h.executeUpdate(setParallelismUpdate, { args: [{ hostParallelism: 2, segmentParallelism: 2, requestedBy: 'dba@cdw' }] });
       expect(controls).toMatchObject({ hostParallelism: 2, segmentParallelism: 2, paused: false });
-      expect(controls.changes).toEqual([{ at: expect.any(String), by: 'dba@cdw', what: '-B 2 -b 2 for segments not yet started (was -B 1 -b 1)' }]);
+      expect(controls.changes).toEqual([{ at: expect.any(String), by: 'dba@cdw', what: '-B 2 -b 2 for copies not yet started (was -B 1 -b 1)' }]);
       await until('three more copies at once', () => w.started.length === 4);
       for (const d of [6, 7, 8, 9]) w.release(d);
     });
@@ -154,6 +154,22 @@ describe('live controls of a running recovery (updates, time-skipping server)', 
       expect(skipRefusal(status(phase), { dbid: 6 })).toBe(why);
     }
     expect(pauseRefusal(status('recovering', true), controls, {})).toBe('a dry run starts no segment');
+  });
+
+  it('a segment waiting for its copy slot still takes -B/-b and pause, but cannot be skipped: its steps before the copy are done', () => {
+    const seg = (dbid: number, state: SegmentStatus['state'], waitingForSlot?: boolean): SegmentStatus => ({
+      dbid, content: dbid - 6, type: 'full', target: { hostname: 'sdw2', address: 'sdw2', port: 7000, datadir: `/d/${dbid}` }, moved: false, state,
+      childWorkflowId: `c-${dbid}`, ...(waitingForSlot ? { waitingForSlot } : {}),
+    });
+    const status = (segments: SegmentStatus[]): RecoveryStatus => ({ cluster: 'c', phase: 'recovering', dryRun: false, segments, skipped: [], warnings: [] });
+    const controls: RunControls = { hostParallelism: 1, segmentParallelism: 1, paused: false, changes: [] };
+    const waiting = status([seg(6, 'running'), seg(7, 'running', true)]);
+    expect(parallelismRefusal(waiting, { hostParallelism: 2 })).toBeUndefined();
+    expect(pauseRefusal(waiting, controls, {})).toBeUndefined();
+    expect(skipRefusal(waiting, { dbid: 7 })).toMatch(/^dbid 7 has run its steps before the copy .* waits for a slot: only a segment not yet started can be skipped/);
+    const copying = status([seg(6, 'running'), seg(7, 'running')]);
+    expect(parallelismRefusal(copying, { hostParallelism: 2 })).toBe('every segment of the run has started its copy: a new -B / -b applies to none');
+    expect(pauseRefusal(copying, controls, {})).toBe('every segment of the run has started its copy: there is nothing left to hold back');
   });
 
   it('a run that is over: the server takes no update at all', async () => {
