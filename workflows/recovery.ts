@@ -153,6 +153,9 @@ async function withProgressFile(input: RecoveryInput, plan: RecoveryPlan, activi
   }
 }
 
+/** Segments started ahead of a slot begin this long after the run's first ones, which have their own steps to run first. */
+const AHEAD_AFTER_MS = 1000;
+
 /** The first ETA once copies have had a minute to show a rate, then one every few minutes: a few events each. */
 const ETA_FIRST_MS = 60_000;
 const ETA_EVERY_MS = 5 * 60_000;
@@ -311,7 +314,9 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   // One at a time, each once the one before it has started: a burst of them would take the worker from the segments
   // that hold a slot and have yet to reach their copy. Nor is one granted a slot before it exists to hear it.
   let startingAhead: SegmentPlan | undefined;
-  const nextAhead = () => (startsAhead && !startingAhead && waiting.length < controls.hostParallelism
+  let aheadOpen = false;
+  if (startsAhead) void sleep(AHEAD_AFTER_MS).then(() => { aheadOpen = true; }, () => undefined);
+  const nextAhead = () => (aheadOpen && !startingAhead && waiting.length < controls.hostParallelism
     ? pending.find((it) => startOrder.ahead.has(it.dbid)) : undefined);
   const running: Promise<void>[] = [];
   let interrupted: unknown;

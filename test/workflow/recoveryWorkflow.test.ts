@@ -162,7 +162,7 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
   /** Every step of a -F run under -B 1 -b 1 as `<step> <dbid>`, copies marked at their start and end; sources sized. */
   async function stepsOf(
     sizes: Map<number, number>, input: Omit<RecoveryInput, 'cluster'> = {}, during?: (workflowId: string, events: string[]) => Promise<void>,
-    copying: (dbid: number) => Promise<void> = () => sleep(300),
+    copying: (dbid: number, events: string[]) => Promise<void> = () => sleep(300),
   ) {
     const events: string[] = [];
     const base = fakeActivities({ snapshot: (c) => fakeSnapshot(c, shape([6, 7, 8])), progress: 'returns' });
@@ -178,7 +178,7 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       },
       async copySegment(i) {
         events.push(`copy ${dbidOf(i)}`);
-        await copying(dbidOf(i));
+        await copying(dbidOf(i), events);
         events.push(`copied ${dbidOf(i)}`);
         return { method: 'pg_basebackup', attached: false };
       },
@@ -189,7 +189,12 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
   it('a big full segment stops and is updated while every slot is taken, then copies as soon as a slot frees; copies never overlap', async () => {
     const GB = 1024 ** 3;
     // Mirrors 6, 7, 8 copy from primaries 2, 3, 4: 400 GB, 2 TB, 400 GB.
-    const { res, events } = await stepsOf(new Map([[2, 400 * GB], [3, 2048 * GB], [4, 400 * GB]]));
+    // Each copy runs until the next in start order has stopped (or 5 s): only a segment started ahead stops meanwhile.
+    const next: Record<number, string> = { 7: 'stop 6', 6: 'stop 8' };
+    const { res, events } = await stepsOf(new Map([[2, 400 * GB], [3, 2048 * GB], [4, 400 * GB]]), {}, undefined, async (dbid, seen) => {
+      const end = Date.now() + 5000;
+      while (next[dbid] && !seen.includes(next[dbid]) && Date.now() < end) await sleep(50);
+    });
     expect(res.ok && res.r.succeeded).toBe(3);
     const copies = events.filter((e) => /^cop/.test(e));
     expect(copies).toEqual(['copy 7', 'copied 7', 'copy 6', 'copied 6', 'copy 8', 'copied 8']);
