@@ -42,6 +42,11 @@ export interface BenchConfig {
   simPerHost: number;
   /** The commit whose workflows/ and domain/ the simulations also run, for a side-by-side ratio (default: HEAD~1). */
   baselineRef: string;
+  /**
+   * The largest-first simulation's baseline: the commit before largest first (9743a07), so that the comparison is with
+   * the catalog's order, as gprecoverseg takes it. BENCH_BASELINE_REF is newer and orders by size too.
+   */
+  lfBaselineRef: string;
   /** Largest-first simulation: `lfBig` segments of `lfBigGb` GB and `lfSmall` of `lfSmallGb` GB, the big ones last in catalog order. */
   lfBig: number;
   lfBigGb: number;
@@ -72,6 +77,7 @@ export function loadConfig(): BenchConfig {
     simSleepMs: num('BENCH_SIM_SLEEP_MS', 5),
     simPerHost: num('BENCH_SIM_PER_HOST', 8),
     baselineRef: process.env.BENCH_BASELINE_REF || 'HEAD~1',
+    lfBaselineRef: process.env.BENCH_LF_BASELINE_REF || '9743a07~1',
     lfBig: Math.round(num('BENCH_LF_BIG', 2)),
     lfBigGb: num('BENCH_LF_BIG_GB', 2000),
     lfSmall: Math.round(num('BENCH_LF_SMALL', 30)),

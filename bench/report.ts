@@ -456,6 +456,14 @@ function lfFigures(lf: NonNullable<SimSection['largestFirst']>) {
   return { cur, base, curRatio: cur !== undefined ? cur / lf.lowerBoundMs : undefined, baseRatio: base !== undefined ? base / lf.lowerBoundMs : undefined, of };
 }
 
+/** The baseline's row label: its commit and the order it was seen to take (its big segments started first, or not). */
+function lfBaselineLabel(lf: NonNullable<SimSection['largestFirst']>): string {
+  const commit = lf.baseline?.commit?.slice(0, 9) ?? '';
+  const starts = lf.runs.find((r) => r.bundle === 'baseline' && r.bigStartsMs)?.bigStartsMs;
+  const order = !starts ? '' : starts.every((v) => v < 1000) ? ' (largest first too)' : ' (catalog order)';
+  return `baseline ${commit}${order}`;
+}
+
 function largestFirstSection(sim: SimSection): string[] {
   const lf = sim.largestFirst;
   if (!lf) return [];
@@ -468,14 +476,31 @@ function largestFirstSection(sim: SimSection): string[] {
       `**${x(median(rs.map((r) => r.run!.wallMs)), lf.lowerBoundMs)}**`, rs[0].bigStartsMs?.map((v) => s(v)).join(', ') ?? '-'];
   };
   const failed = lf.runs.filter((r) => r.error).map((r) => `- ${r.bundle}: ${r.error}`);
+  const medianRun = (b: 'current' | 'baseline') => {
+    const rs = f.of(b).filter((r) => r.parts);
+    return rs.length ? [...rs].sort((a, b2) => a.run!.wallMs - b2.run!.wallMs)[Math.floor((rs.length - 1) / 2)] : undefined;
+  };
+  const partsRows = (['current', 'baseline'] as const).map((b) => {
+    const r = medianRun(b);
+    if (!r?.parts) return undefined;
+    const p = r.parts;
+    return [b === 'current' ? 'today\'s' : lfBaselineLabel(lf), s(r.run!.wallMs), s(p.headMs), `${s(p.copiesSpanMs)} (${x(p.copiesSpanMs, lf.lowerBoundMs)})`, `${s(p.idleSlotMs)} (${(p.idleSlotMs / Math.max(p.copiesMs + p.idleSlotMs, 1) * 100).toFixed(1)}%)`, s(p.tailMs)];
+  }).filter((r): r is string[] => !!r);
   return [
     `**Largest first (SIMULATION).** ${sh.small} segments of ${sh.smallGb} GB and then, last in catalog order, ${sh.big} of ${sh.bigGb} GB (gpdb #12139's shape), one segment per host under -B ${lf.slots} -b 1, so exactly ${lf.slots} copies run at once. The sim activities' probeTargets reports each source's size in SourceProbe.sizeBytes, as the real probe does, and the real workflow orders by it; copySegment sleeps ${lf.secPerTb} s per TB of its source (heartbeating), the other steps ${sim.sleepMs} ms. Lower bound on the makespan: max(largest, total / slots) = max(${s((sh.bigGb / 1000) * lf.secPerTb * 1000)}, ${s(((sh.small * sh.smallGb + sh.big * sh.bigGb) / 1000) * lf.secPerTb * 1000 / lf.slots)}) = **${s(lf.lowerBoundMs)}**. The makespan is the parent's wall time, start call to result.`,
     '',
     table(['workflow bundle', 'runs', 'makespan (start call to result)', 'first child start to last child end', 'vs lower bound', `the ${sh.bigGb} GB segments started at (first run)`], [
       row('current', 'today\'s (largest first)'),
-      row('baseline', `baseline ${sim.baseline?.commit?.slice(0, 9) ?? ''} (catalog order)`),
+      row('baseline', lfBaselineLabel(lf)),
     ]),
     '',
+    ...(lf.baseline ? [`The baseline is BENCH_LF_BASELINE_REF=${lf.baseline.ref}${lf.baseline.commit ? `, ${lf.baseline.subject ? (lf.baseline.subject.length > 120 ? `${lf.baseline.subject.slice(0, 120)}…` : lf.baseline.subject) : lf.baseline.commit}` : `: no bundle, ${lf.baseline.error ?? 'not built'}`}: the last commit before largest first, so that it takes the slots in the catalog's order, as gprecoverseg does (its row says which order it took, from when the ${sh.bigGb} GB segments started). The reports up to the one of 2026-12-07 01:12 compared with BENCH_BASELINE_REF instead, a newer commit that already ordered by size, and called it catalog order: it was not.`, ''] : []),
+    ...(partsRows.length ? [
+      `Where the makespan went (the median run of each bundle, from every child's copySegment, scheduled to closed): the head is the start call to the first copy (planning, the first children's start and their steps before the copy); the copies' span runs from the first copy to the last copy's end, and in it the slots' idle time is ${lf.slots} slots x the span minus the copies' own time (a slot between a copy's end and the next copy: the child's signal, the run's workflow task, the next segment's steps before its copy, or no segment left); the tail is the last copy's end to the result (that segment's start and sync, the run's end).`,
+      '',
+      table(['bundle', 'makespan', 'head', 'copies\' span (vs lower bound)', 'slots idle in the span', 'tail'], partsRows),
+      '',
+    ] : []),
     ...(failed.length ? ['Runs that did not complete:', '', ...failed, ''] : []),
   ];
 }
@@ -595,7 +620,7 @@ function targets(r: BenchResults): Target[] {
     out.push({
       what: `3. largest first (SIMULATION, ${lf.shape.big} x ${lf.shape.bigGb} GB + ${lf.shape.small} x ${lf.shape.smallGb} GB, ${lf.slots} slots): makespan vs the lower bound ${s(lf.lowerBoundMs)}, section 5`,
       target: '<= 1.10x',
-      measured: `${f.curRatio !== undefined ? x(f.curRatio, 1) : 'not measured'}${f.baseRatio !== undefined ? ` (catalog order, baseline bundle: ${x(f.baseRatio, 1)})` : ''}`,
+      measured: `${f.curRatio !== undefined ? x(f.curRatio, 1) : 'not measured'}${f.baseRatio !== undefined ? ` (${lfBaselineLabel(lf)}: ${x(f.baseRatio, 1)})` : ''}`,
       met: f.curRatio !== undefined ? f.curRatio <= 1.1 : undefined,
     });
   }
@@ -663,7 +688,7 @@ export function renderReport(r: BenchResults): string {
   const parts = [
     '# Benchmarks',
     '',
-    `Measured by one run of \`npm run bench\` (bench/run.ts) on ${r.machine.date.slice(0, 10)}; every figure and ratio below comes from that run and is regenerated by running it again, but for the checks made by hand that say so and give their date. Settings: BENCH_REPEAT=${r.config.repeat}, BENCH_GIB=${r.config.gib}, BENCH_BIG_GIB=${r.config.bigGib}, BENCH_CHANGE_PCT=${r.config.changePct}, BENCH_SEG_MB=${r.config.segMb}, BENCH_PARALLEL=${r.config.parallelCounts.join(',')}, BENCH_SYNC=${r.config.syncCounts.join(',')}, BENCH_SYNC_WINDOW_SEC=${r.config.syncWindowSec}, BENCH_SIM_SEGMENTS=${r.config.simSegments.join(',')}, BENCH_SIM_SLEEP_MS=${r.config.simSleepMs}, BENCH_BASELINE_REF=${r.config.baselineRef}, BENCH_LF_BIG=${r.config.lfBig}, BENCH_LF_BIG_GB=${r.config.lfBigGb}, BENCH_LF_SMALL=${r.config.lfSmall}, BENCH_LF_SMALL_GB=${r.config.lfSmallGb}, BENCH_LF_SLOTS=${r.config.lfSlots}, BENCH_LF_SEC_PER_TB=${r.config.lfSecPerTb}.`,
+    `Measured by one run of \`npm run bench\` (bench/run.ts) on ${r.machine.date.slice(0, 10)}; every figure and ratio below comes from that run and is regenerated by running it again, but for the checks made by hand that say so and give their date. Settings: BENCH_REPEAT=${r.config.repeat}, BENCH_GIB=${r.config.gib}, BENCH_BIG_GIB=${r.config.bigGib}, BENCH_CHANGE_PCT=${r.config.changePct}, BENCH_SEG_MB=${r.config.segMb}, BENCH_PARALLEL=${r.config.parallelCounts.join(',')}, BENCH_SYNC=${r.config.syncCounts.join(',')}, BENCH_SYNC_WINDOW_SEC=${r.config.syncWindowSec}, BENCH_SIM_SEGMENTS=${r.config.simSegments.join(',')}, BENCH_SIM_SLEEP_MS=${r.config.simSleepMs}, BENCH_BASELINE_REF=${r.config.baselineRef}, BENCH_LF_BASELINE_REF=${r.config.lfBaselineRef ?? '-'}, BENCH_LF_BIG=${r.config.lfBig}, BENCH_LF_BIG_GB=${r.config.lfBigGb}, BENCH_LF_SMALL=${r.config.lfSmall}, BENCH_LF_SMALL_GB=${r.config.lfSmallGb}, BENCH_LF_SLOTS=${r.config.lfSlots}, BENCH_LF_SEC_PER_TB=${r.config.lfSecPerTb}.`,
     '',
     summarySection(r),
     '',
@@ -685,7 +710,7 @@ export function renderReport(r: BenchResults): string {
     'BENCH_GIB=0.25 BENCH_BIG_GIB=0.25 BENCH_SEG_MB=20 BENCH_SIM_SEGMENTS=100 BENCH_REPEAT=1 npm run bench   # a quick run',
     '```',
     '',
-    'Other knobs: BENCH_REPEAT (3), BENCH_GIB (4; equal to BENCH_BIG_GIB, sections 1 and 2 share one content and one load), BENCH_BIG_GIB (4), BENCH_CHANGE_PCT (1), BENCH_SEG_MB (256), BENCH_PARALLEL (1,4,8; at most 8), BENCH_SYNC (4,16; at most 16), BENCH_SYNC_WINDOW_SEC (10), BENCH_SIM_SLEEP_MS (5), BENCH_SIM_PER_HOST (8), BENCH_BASELINE_REF (HEAD~1), BENCH_LF_BIG (2), BENCH_LF_BIG_GB (2000), BENCH_LF_SMALL (30), BENCH_LF_SMALL_GB (400), BENCH_LF_SLOTS (8), BENCH_LF_SEC_PER_TB (10), BENCH_OUT (docs/benchmarks.md). The bench starts its own in-memory Temporal dev server on free ports and its own demo clusters under a temporary directory, and removes all of them at the end. Progress goes to stderr; the raw measurements of a run are also written as JSON to the temporary directory (its path is printed last).',
+    'Other knobs: BENCH_REPEAT (3), BENCH_GIB (4; equal to BENCH_BIG_GIB, sections 1 and 2 share one content and one load), BENCH_BIG_GIB (4), BENCH_CHANGE_PCT (1), BENCH_SEG_MB (256), BENCH_PARALLEL (1,4,8; at most 8), BENCH_SYNC (4,16; at most 16), BENCH_SYNC_WINDOW_SEC (10), BENCH_SIM_SLEEP_MS (5), BENCH_SIM_PER_HOST (8), BENCH_BASELINE_REF (HEAD~1), BENCH_LF_BASELINE_REF (9743a07~1, before largest first), BENCH_LF_BIG (2), BENCH_LF_BIG_GB (2000), BENCH_LF_SMALL (30), BENCH_LF_SMALL_GB (400), BENCH_LF_SLOTS (8), BENCH_LF_SEC_PER_TB (10), BENCH_OUT (docs/benchmarks.md). The bench starts its own in-memory Temporal dev server on free ports and its own demo clusters under a temporary directory, and removes all of them at the end. Progress goes to stderr; the raw measurements of a run are also written as JSON to the temporary directory (its path is printed last).',
   ].join('\n'));
   return `${parts.join('\n')}\n`;
 }

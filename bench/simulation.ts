@@ -43,6 +43,38 @@ export interface LargestFirstRun {
   bigStartsMs?: number[];
   workerCpuSec?: number;
   serverCpuSec?: number;
+  /** Where the makespan went, from every child's copySegment (scheduled to closed) and the parent's start and end. */
+  parts?: LargestFirstParts;
+}
+
+export interface LargestFirstParts {
+  /** Start call to the first copy scheduled: planning, the first children's start and their steps before the copy. */
+  headMs: number;
+  /** First copy scheduled to the last copy closed. */
+  copiesSpanMs: number;
+  /** Slot time in that span with no copy in it: slots x span minus the copies' own time. */
+  idleSlotMs: number;
+  /** Copies' own time, summed. */
+  copiesMs: number;
+  /** The last copy closed to the result: its segment's start and sync, the run's end. */
+  tailMs: number;
+}
+
+/** Head, copies and tail of one run, from its children's copy steps; undefined when a child's copy is not known. */
+export function largestFirstParts(run: TimedRecovery, slots: number): LargestFirstParts | undefined {
+  const copies = run.segments.map((s) => s.at?.copySegment);
+  if (!copies.length || run.startedAtMs === undefined || run.endedAtMs === undefined) return undefined;
+  if (copies.some((c) => c?.endedMs === undefined)) return undefined;
+  const first = Math.min(...copies.map((c) => c!.scheduledMs));
+  const last = Math.max(...copies.map((c) => c!.endedMs!));
+  const copiesMs = copies.reduce((a, c) => a + (c!.endedMs! - c!.scheduledMs), 0);
+  return {
+    headMs: first - run.startedAtMs,
+    copiesSpanMs: last - first,
+    idleSlotMs: slots * (last - first) - copiesMs,
+    copiesMs,
+    tailMs: run.endedAtMs - last,
+  };
 }
 
 export interface LargestFirstSection {
@@ -52,6 +84,8 @@ export interface LargestFirstSection {
   /** max(largest, total / slots), in seconds of simulated copy. */
   lowerBoundMs: number;
   runs: LargestFirstRun[];
+  /** The baseline's commit (BENCH_LF_BASELINE_REF); error when its bundle could not be built. */
+  baseline?: { ref: string; commit?: string; subject?: string; error?: string };
 }
 
 /** One more run of today's bundle at the largest size, its worker under node --cpu-prof: untimed, it only splits the worker's time. */
@@ -152,12 +186,13 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
   let raised: SimServer | undefined;
   let unRaised: (() => void) | undefined;
   const runs: SimRun[] = [];
-  const baseline = await baselineBundle(cfg, workDir);
+  const baseline = await baselineBundle(cfg.baselineRef, 'BENCH_BASELINE_REF', workDir);
   const largest = Math.max(...cfg.simSegments);
   let largestFirst: LargestFirstSection | undefined;
   let profile: SimProfile | undefined;
   try {
-    largestFirst = await benchLargestFirst(cfg, plain, t.bundlePath, baseline.path);
+    const lfBaseline = await baselineBundle(cfg.lfBaselineRef, 'BENCH_LF_BASELINE_REF', workDir);
+    largestFirst = { ...await benchLargestFirst(cfg, plain, t.bundlePath, lfBaseline.path), baseline: lfBaseline.info };
     for (const n of cfg.simSegments) {
       const first = await simOnce(cfg, plain, 'default', t.bundlePath, n);
       runs.push(first);
@@ -209,26 +244,26 @@ async function simProfiled(cfg: BenchConfig, server: SimServer, bundlePath: stri
 }
 
 /** The baseline commit's workflow bundle (testkit/workflowBuild.ts), written next to today's for the sim workers. */
-async function baselineBundle(cfg: BenchConfig, workDir: string): Promise<{ path?: string; info: NonNullable<SimSection['baseline']> }> {
+async function baselineBundle(ref: string, knob: string, workDir: string): Promise<{ path?: string; info: NonNullable<SimSection['baseline']> }> {
   try {
-    const commit = resolveCommit(cfg.baselineRef);
+    const commit = resolveCommit(ref);
     const subject = execFileSync('git', ['log', '-1', '--format=%h %s', commit], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }).trim();
-    progress(`baseline workflow bundle: ${cfg.baselineRef} = ${subject.slice(0, 100)}`);
-    const bundle = await bundleAtCommit(commit, `BENCH_BASELINE_REF ${cfg.baselineRef}`);
+    progress(`baseline workflow bundle (${knob}): ${ref} = ${subject.slice(0, 100)}`);
+    const bundle = await bundleAtCommit(commit, `${knob} ${ref}`);
     const file = path.join(workDir, `workflows-${commit.slice(0, 12)}.js`);
     fs.writeFileSync(file, bundle.code);
-    return { path: file, info: { ref: cfg.baselineRef, commit, subject } };
+    return { path: file, info: { ref, commit, subject } };
   } catch (err) {
     const error = (err as Error).message;
-    progress(`no baseline bundle: ${error}`);
-    return { info: { ref: cfg.baselineRef, error } };
+    progress(`no baseline bundle (${knob}): ${error}`);
+    return { info: { ref, error } };
   }
 }
 
 /**
  * Largest first: a cluster of mixed sizes, the biggest last in catalog order, one segment per host and -B slots -b 1,
  * so exactly `slots` copies run at once; copySegment sleeps in proportion to its source's size (simActivities.ts).
- * Today's bundle against the baseline's, which (before largest-first) takes the slots in catalog order.
+ * Today's bundle against BENCH_LF_BASELINE_REF's, from before largest first, which takes the slots in catalog order.
  */
 async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath: string, baselinePath: string | undefined): Promise<LargestFirstSection> {
   const shape: SizedShape = { small: cfg.lfSmall, smallGb: cfg.lfSmallGb, big: cfg.lfBig, bigGb: cfg.lfBigGb };
@@ -248,14 +283,15 @@ async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath
       try {
         await sleep(2000);
         const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
-        const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true, hostParallelism: cfg.lfSlots, segmentParallelism: 1 }, 'sample');
+        const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true, hostParallelism: cfg.lfSlots, segmentParallelism: 1 });
         const [wCpu1, sCpu1] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
         const segs = run.result.segments;
         const starts = segs.map((x) => Date.parse(x.startedAt ?? '')).filter((v) => !Number.isNaN(v));
         const ends = segs.map((x) => Date.parse(x.endedAt ?? '')).filter((v) => !Number.isNaN(v));
         const first = Math.min(...starts);
         const bigStartsMs = segs.filter((x) => x.content >= shape.small).map((x) => Date.parse(x.startedAt ?? '') - first);
-        out.runs.push({ bundle, run, childrenSpanMs: Math.max(...ends) - first, bigStartsMs, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0 });
+        const parts = largestFirstParts(run, cfg.lfSlots);
+        out.runs.push({ bundle, run, childrenSpanMs: Math.max(...ends) - first, bigStartsMs, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0, parts });
         progress(`  makespan ${(run.wallMs / 1000).toFixed(1)} s; big segments started at ${bigStartsMs.map((v) => (v / 1000).toFixed(1)).join(', ')} s`);
       } catch (err) {
         progress(`  failed: ${(err as Error).message}`);
