@@ -90,14 +90,16 @@ export function runEta(segs: RunEtaSegments, limits: { hostParallelism: number; 
 
 /** A run's segments as runEta takes them, from their states and times (ISO 8601). */
 export function etaSegmentsOf(
-  segments: Array<{ state: string; startedAt?: string; endedAt?: string; etaSeconds?: number }>,
+  segments: Array<{ state: string; startedAt?: string; endedAt?: string; etaSeconds?: number; waitingForSlot?: boolean }>,
   nowMs: number,
 ): RunEtaSegments {
   const secs = (from: string, toMs: number) => Math.max(0, (toMs - Date.parse(from)) / 1000);
   const done = segments.filter((s) => s.state === 'succeeded' && s.startedAt && s.endedAt);
+  // A segment started ahead of its slot (0.4.0) counts as pending until its copy may run.
+  const copying = (s: { state: string; waitingForSlot?: boolean }) => s.state === 'running' && !s.waitingForSlot;
   return {
-    running: segments.filter((s) => s.state === 'running').map((s) => ({ etaSeconds: s.etaSeconds, elapsedSeconds: s.startedAt ? secs(s.startedAt, nowMs) : 0 })),
-    pending: segments.filter((s) => s.state === 'pending').length,
+    running: segments.filter(copying).map((s) => ({ etaSeconds: s.etaSeconds, elapsedSeconds: s.startedAt ? secs(s.startedAt, nowMs) : 0 })),
+    pending: segments.filter((s) => s.state === 'pending' || (s.state === 'running' && s.waitingForSlot)).length,
     finished: { count: done.length, totalSeconds: done.reduce((a, s) => a + secs(s.startedAt!, Date.parse(s.endedAt!)), 0) },
   };
 }

@@ -90,7 +90,7 @@ export function skipRefusal(status: RecoveryStatus, request: SkipRequest): strin
   const seg = status.segments.find((s) => s.dbid === request.dbid);
   if (!seg) return `dbid ${request.dbid} is not in this run's plan (${status.segments.map((s) => s.dbid).join(', ') || 'no segments'})`;
   if (seg.state === 'running' && seg.waitingForSlot) {
-    return `dbid ${request.dbid} has run its steps before the copy (stopped, catalog updated, wiped) and waits for a slot: only a segment not yet started can be skipped (cancel the run to stop it)`;
+    return `dbid ${request.dbid} started ahead of a free slot (its steps before the copy, stop and catalog update among them, run or have run) and waits for a slot for its copy: only a segment not yet started can be skipped (cancel the run to stop it)`;
   }
   if (seg.state !== 'pending') return `dbid ${request.dbid} is ${seg.state}: only a segment not yet started can be skipped (cancel the run to stop a running one)`;
   return undefined;

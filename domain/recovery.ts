@@ -97,7 +97,7 @@ export interface SegmentStatus {
   evidence?: string;
   startedAt?: string;
   endedAt?: string;
-  /** Started ahead of a free slot (0.4.0): its steps before the copy run or are done, its copy waits for a slot. */
+  /** Started ahead of a free slot (0.4.0): its steps before the copy run or have run, its copy waits for a slot. */
   waitingForSlot?: boolean;
 }
 
@@ -132,8 +132,6 @@ export interface SegmentRecoveryInput {
   maxRate?: string;
   /** Signal the parent (copyEndedSignal) once the copy is over: a recovery of 0.3.0 frees the slot then. */
   reportCopyEnd?: boolean;
-  /** The short steps run as local activities (PATCHES.shortStepsLocal), told by a run of 0.4.0 instead of a patch marker. */
-  localShortSteps?: boolean;
   /**
    * Started before a -B/-b slot was free (0.4.0, domain/plan/startOrder.ts AHEAD_MIN_BYTES): the steps before the copy
    * (the wipe included) run now, and the copy waits for the run's copySlotGrantedSignal.

@@ -153,9 +153,6 @@ async function withProgressFile(input: RecoveryInput, plan: RecoveryPlan, activi
   }
 }
 
-/** Segments started ahead of a slot begin this long after the run's first ones, which have their own steps to run first. */
-const AHEAD_AFTER_MS = 1000;
-
 /** The first ETA once copies have had a minute to show a rate, then one every few minutes: a few events each. */
 const ETA_FIRST_MS = 60_000;
 const ETA_EVERY_MS = 5 * 60_000;
@@ -173,12 +170,12 @@ async function withEta(cluster: string, status: RecoveryStatus, controls: RunCon
     for (;;) {
       // Nothing running (paused, or every copy over and the rest skipped): no rounds, no events, until one runs.
       await condition(() => status.segments.some((s) => s.state === 'running'));
-      const running = status.segments.filter((s) => s.state === 'running');
+      const running = status.segments.filter((s) => s.state === 'running' && !s.waitingForSlot);
       const done = status.segments.filter((s) => s.state === 'succeeded' && s.startedAt && s.endedAt);
       const eta = await activities.eta.estimateRunEta({
         cluster, hostParallelism: controls.hostParallelism, segmentParallelism: controls.segmentParallelism,
         running: running.map((s) => ({ childWorkflowId: s.childWorkflowId, startedAt: s.startedAt })),
-        pending: status.segments.filter((s) => s.state === 'pending').length,
+        pending: status.segments.filter((s) => s.state === 'pending' || s.waitingForSlot).length,
         finished: { count: done.length, totalSeconds: done.reduce((a, s) => a + (Date.parse(s.endedAt!) - Date.parse(s.startedAt!)) / 1000, 0) },
       }).catch((err: unknown) => {
         if (cancelledCause(err)) throw err;
@@ -298,7 +295,18 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
     take(host, -1);
   };
   const reportCopyEnd = items.length > 1 && patched(PATCHES.slotAtCopyEnd);
-  if (reportCopyEnd) setHandler(copyEndedSignal, ({ dbid }) => release(dbid));
+  if (reportCopyEnd) {
+    setHandler(copyEndedSignal, ({ dbid }) => {
+      // A segment still counted as waiting that copied anyway (a worker of 0.3.0 ran its first task, or a forged grant)
+      // is waiting no more: it must not be granted a slot it would hold until it ends.
+      const w = waiting.findIndex((it) => it.dbid === dbid);
+      if (w >= 0) {
+        delete statusOf(waiting[w]).waitingForSlot;
+        waiting.splice(w, 1);
+      }
+      release(dbid);
+    });
+  }
   const startsAhead = reportCopyEnd && items.some((it) => startOrder.ahead.has(it.dbid)) && patched(PATCHES.copySlotAhead);
   if (startsAhead) log.info(startOrder.aheadReason);
   const rank = new Map(items.map((it, i) => [it.dbid, i]));
@@ -314,9 +322,7 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   // One at a time, each once the one before it has started: a burst of them would take the worker from the segments
   // that hold a slot and have yet to reach their copy. Nor is one granted a slot before it exists to hear it.
   let startingAhead: SegmentPlan | undefined;
-  let aheadOpen = false;
-  if (startsAhead) void sleep(AHEAD_AFTER_MS).then(() => { aheadOpen = true; }, () => undefined);
-  const nextAhead = () => (aheadOpen && !startingAhead && waiting.length < controls.hostParallelism
+  const nextAhead = () => (startsAhead && !startingAhead && waiting.length < controls.hostParallelism
     ? pending.find((it) => startOrder.ahead.has(it.dbid)) : undefined);
   const running: Promise<void>[] = [];
   let interrupted: unknown;
@@ -335,7 +341,10 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
     for (;;) {
       for (let i = pending.length - 1; i >= 0; i--) if (skipped(pending[i])) pending.splice(i, 1);
       if (!pending.length && !waiting.length) return;
-      await condition(() => pending.some(skipped) || (!controls.paused && (nextSlot() !== undefined || nextAhead() !== undefined)));
+      // A segment waiting for its slot may end without one (its stop or catalog update failed, it was cancelled).
+      await condition(() => (!pending.length && !waiting.length) || pending.some(skipped)
+        || (!controls.paused && (nextSlot() !== undefined || nextAhead() !== undefined)));
+      if (!pending.length && !waiting.length) return;
       if (pending.some(skipped)) continue;
       const it = nextSlot();
       if (it) {
@@ -344,7 +353,10 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
         const w = waiting.indexOf(it);
         if (w >= 0) {
           waiting.splice(w, 1);
-          delete statusOf(it).waitingForSlot;
+          const st = statusOf(it);
+          delete st.waitingForSlot;
+          // The ETA's clock for a segment is its copy's: the time it waited is not part of its recovery.
+          st.startedAt = new Date().toISOString();
           grant(it);
           continue;
         }
@@ -376,7 +388,6 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
       args: [{
         cluster: input.cluster, item: it, syncTimeoutMinutes: input.syncTimeoutMinutes ?? 24 * 60, outageSeconds: input.outageSeconds, maxRate: input.maxRate,
         ...(reportCopyEnd ? { reportCopyEnd } : {}),
-        localShortSteps: true,
         ...(ahead ? { startedAhead: true } : {}),
       }] as [SegmentRecoveryInput],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

@@ -46,14 +46,15 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   const activities = activityProfiles(input.outageSeconds);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
+  // Decided once, first: a run keeps the kind of step it started with.
+  const since030 = patched(PATCHES.shortStepsLocal);
+  // A child started ahead by a run of 0.4.0 waits for its slot only where its own history says it does: a worker of
+  // 0.3.0 that ran its first task copied at once, and a worker of 0.4.0 replaying it must do the same.
+  let slotGranted = !(input.startedAhead && patched(PATCHES.copySlotAhead));
   // Set before the first step: the grant may come while the steps before the copy still run.
-  let slotGranted = !input.startedAhead;
   setHandler(copySlotGrantedSignal, () => {
     slotGranted = true;
   });
-  // Decided once, first: a run keeps the kind of step it started with. A run of 0.4.0 says so in the input, which spares
-  // each segment the patch's marker and its TemporalChangeVersion upsert (two events and a visibility write).
-  const since030 = input.localShortSteps ?? patched(PATCHES.shortStepsLocal);
   const short = since030
     ? { catalog: activities.localCatalog, host: activities.localHost }
     : { catalog: activities.catalog, host: activities.host };

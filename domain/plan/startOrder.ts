@@ -17,7 +17,8 @@ export interface StartOrder {
  * stop, verify 'd', catalog, evidence, wipe: a fraction of a second each on Greenplum), so those steps run while the
  * segment waits for its -B/-b slot and the slot goes straight to the copy, as gprecoverseg stops and updates every
  * failed segment before its copies. Below it, or of unknown size, or incremental (its copy is the divergence, not the source), the
- * segment starts when a slot frees: waiting costs a signal and a workflow task more than it saves.
+ * segment starts when a slot frees: waiting costs a signal and a workflow task more than it saves. A mirror still
+ * marked up (one being moved) is never stopped before its slot.
  */
 export const AHEAD_MIN_BYTES = GiB;
 
@@ -34,7 +35,9 @@ export function largestFirst(items: SegmentPlan[], probe: Pick<ProbeResult, 'sou
   const bytesOf = (it: SegmentPlan) => bytes.get(it.source.dbid) ?? -1;
   const order = [...items].sort((a, b) => bytesOf(b) - bytesOf(a));
   const named = order.map((it) => `dbid ${it.dbid} (${bytes.has(it.source.dbid) ? size(bytesOf(it)) : 'size unknown'})`);
-  const ahead = order.filter((it) => it.type !== 'incremental' && bytesOf(it) >= AHEAD_MIN_BYTES);
+  // Never one still marked up (a mirror being moved): stopped ahead, its content would lose a live mirror for as long
+  // as it waits.
+  const ahead = order.filter((it) => it.type !== 'incremental' && it.failed.status !== 'u' && bytesOf(it) >= AHEAD_MIN_BYTES);
   return {
     order,
     reason: `start order, largest source first: ${named.join(', ')}`,

@@ -48,8 +48,10 @@ describe('ETA from rates (domain/eta.ts)', () => {
     const segs = etaSegmentsOf([
       { state: 'succeeded', startedAt: at(0), endedAt: at(40) }, { state: 'running', startedAt: at(10), etaSeconds: 5 },
       { state: 'pending' }, { state: 'skipped' }, { state: 'failed', startedAt: at(0), endedAt: at(1) },
+      // Started ahead and waiting for its slot (0.4.0): pending for the ETA, its wait not a copy's elapsed time.
+      { state: 'running', startedAt: at(5), waitingForSlot: true },
     ], Date.parse(at(50)));
-    expect(segs).toEqual({ running: [{ etaSeconds: 5, elapsedSeconds: 40 }], pending: 1, finished: { count: 1, totalSeconds: 40 } });
+    expect(segs).toEqual({ running: [{ etaSeconds: 5, elapsedSeconds: 40 }], pending: 2, finished: { count: 1, totalSeconds: 40 } });
   });
 
   it('status shows the rate and the ETA after the progress', () => {

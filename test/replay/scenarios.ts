@@ -161,6 +161,38 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'ahead',
+    since: '0.4.0',
+    what: 'three mirrors of 400, 2000 and 400 GB under -B 1 -b 1: each next one stops, is updated and wiped while the copy before it runs, then is granted the slot',
+    activities: () => {
+      const base = kit(shape({ down: [6, 7, 8] }));
+      const sizes: Record<number, number> = { 2: 400e9, 3: 2000e9, 4: 400e9 };
+      const stopped = new Set<number>();
+      return {
+        ...base,
+        async probeTargets(input) {
+          const probe = await base.probeTargets(input);
+          return { ...probe, sources: probe.sources.map((src) => ({ ...src, sizeBytes: sizes[src.dbid] })) };
+        },
+        async stopFailedSegment(input) {
+          stopped.add(input.item.dbid);
+          return base.stopFailedSegment(input);
+        },
+        // Each copy runs until the segment after it in start order (7, then 6, then 8) has stopped: so it waits.
+        async copySegment(input) {
+          const next = ({ 7: 6, 6: 8 } as Record<number, number>)[input.item.dbid];
+          for (let i = 0; i < 100 && next !== undefined && !stopped.has(next); i++) {
+            heartbeat({ phase: 'copying', tool: 'pg_basebackup' });
+            await sleep(100);
+          }
+          await sleep(300);
+          return { method: 'pg_basebackup', attached: false };
+        },
+      };
+    },
+    start: recovery({ full: true, hostParallelism: 1, segmentParallelism: 1 }),
+  },
+  {
     name: 'approved',
     since: '0.2.0',
     what: 'an automatic check whose full recovery waited for gprecover approve, was approved, decided again and started',

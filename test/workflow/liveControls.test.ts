@@ -166,7 +166,7 @@ describe('live controls of a running recovery (updates, time-skipping server)', 
     const waiting = status([seg(6, 'running'), seg(7, 'running', true)]);
     expect(parallelismRefusal(waiting, { hostParallelism: 2 })).toBeUndefined();
     expect(pauseRefusal(waiting, controls, {})).toBeUndefined();
-    expect(skipRefusal(waiting, { dbid: 7 })).toMatch(/^dbid 7 has run its steps before the copy .* waits for a slot: only a segment not yet started can be skipped/);
+    expect(skipRefusal(waiting, { dbid: 7 })).toMatch(/^dbid 7 started ahead of a free slot .* waits for a slot for its copy: only a segment not yet started can be skipped/);
     const copying = status([seg(6, 'running'), seg(7, 'running')]);
     expect(parallelismRefusal(copying, { hostParallelism: 2 })).toBe('every segment of the run has started its copy: a new -B / -b applies to none');
     expect(pauseRefusal(copying, controls, {})).toBe('every segment of the run has started its copy: there is nothing left to hold back');

@@ -14,7 +14,7 @@ import { fakeSnapshot } from '../../testkit/fakeCluster';
 import { FailureType, NotReadyError, PermanentError, UnavailableError } from '../../domain/failures';
 import type { RecoveryInput } from '../../domain/recovery';
 import { recoveryWorkflow } from '../../workflows';
-import { pauseUpdate, resumeUpdate } from '../../workflows/messages';
+import { pauseUpdate, recoveryStatusQuery, resumeUpdate, segmentProgressQuery } from '../../workflows/messages';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { workflowBundle } from '../helpers/temporal';
 
@@ -78,6 +78,14 @@ function copyUntilCancelled(): { started: Promise<void>; run: () => Promise<neve
 async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function until2(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -189,10 +197,10 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
   it('a big full segment stops and is updated while every slot is taken, then copies as soon as a slot frees; copies never overlap', async () => {
     const GB = 1024 ** 3;
     // Mirrors 6, 7, 8 copy from primaries 2, 3, 4: 400 GB, 2 TB, 400 GB.
-    // Each copy runs until the next in start order has stopped (or 5 s): only a segment started ahead stops meanwhile.
+    // Each copy runs until the next in start order has stopped (or 20 s): only a segment started ahead stops meanwhile.
     const next: Record<number, string> = { 7: 'stop 6', 6: 'stop 8' };
     const { res, events } = await stepsOf(new Map([[2, 400 * GB], [3, 2048 * GB], [4, 400 * GB]]), {}, undefined, async (dbid, seen) => {
-      const end = Date.now() + 5000;
+      const end = Date.now() + 20_000;
       while (next[dbid] && !seen.includes(next[dbid]) && Date.now() < end) await sleep(50);
     });
     expect(res.ok && res.r.succeeded).toBe(3);
@@ -221,8 +229,16 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       await until('dbid 7 stopped ahead while dbid 6 copies', () => seen.includes('copy 6') && seen.includes('stop 7'));
       await handle.executeUpdate(pauseUpdate, { args: [{ requestedBy: 'test' }] });
       firstMayEnd = true;
-      await until('the first copy over', () => seen.includes('copied 6'));
-      await new Promise((r) => setTimeout(r, 1000));
+      // Once the run has seen dbid 6 end, it would have granted dbid 7 its slot in that same workflow task: still
+      // waiting a second later, it was not granted one.
+      await until('dbid 6 over', () => seen.includes('copied 6'));
+      const run = async () => handle.query(recoveryStatusQuery);
+      await until2('dbid 6 ended in the run', async () => (await run()).segments.find((x) => x.dbid === 6)?.state === 'succeeded');
+      const seven = env().client.workflow.getHandle((await run()).segments.find((x) => x.dbid === 7)!.childWorkflowId);
+      for (let i = 0; i < 10; i++) {
+        expect((await seven.query(segmentProgressQuery)).phase).toBe('waiting-for-slot');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       seen.push('resume');
       await handle.executeUpdate(resumeUpdate, { args: [{ requestedBy: 'test' }] });
     }, async (dbid) => {
@@ -232,17 +248,34 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect(events.filter((e) => /^(copy|resume)/.test(e))).toEqual(['copy 6', 'resume', 'copy 7', 'copy 8']);
   });
 
-  it("a segment's history holds no patch marker nor its search-attribute upsert: the run says in the input what it runs", async () => {
-    const res = await run(mockActivities([6, 7], freshCalls()), { full: true });
-    expect(res.ok).toBe(true);
-    if (!res.ok) return;
-    for (const s of res.r.segments) {
-      const { events } = await env().client.workflow.getHandle(s.childWorkflowId).fetchHistory();
-      const names = (events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName ?? (e.upsertWorkflowSearchAttributesEventAttributes ? 'upsert' : ''));
-      expect(names.filter((n) => n === 'core_patch' || n === 'upsert')).toEqual([]);
-      expect(names.filter((n) => n === 'core_local_activity').length).toBeGreaterThan(0);
-    }
-  });
+  it('a segment started ahead that fails before its copy ends its run normally: the run does not wait for it forever', async () => {
+    const GB = 1024 ** 3;
+    const base = fakeActivities({ snapshot: (c) => fakeSnapshot(c, shape([6, 7])), progress: 'returns' });
+    let stopped6 = false;
+    const res = await run(mockActivities([6, 7], freshCalls(), {
+      async probeTargets(i) {
+        const probe = await base.probeTargets(i);
+        return { ...probe, sources: probe.sources.map((s) => ({ ...s, sizeBytes: s.dbid === 2 ? 400 * GB : 2048 * GB })) };
+      },
+      async stopFailedSegment(i) {
+        if (i.item.dbid === 6) {
+          stopped6 = true;
+          throw new PermanentError('pg_ctl stop failed: the host refused it');
+        }
+        return base.stopFailedSegment(i);
+      },
+      async copySegment(i) {
+        // dbid 7 copies until dbid 6 (started ahead) has failed, so that 6 is the last segment and still waiting.
+        const end = Date.now() + 20_000;
+        while (i.item.dbid === 7 && !stopped6 && Date.now() < end) await sleep(50);
+        return { method: 'pg_basebackup', attached: false };
+      },
+    }), { full: true, hostParallelism: 1, segmentParallelism: 1 });
+    expect(stopped6).toBe(true);
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(((res.err as WorkflowFailedError).cause as Error).message).toMatch(/^1 of 2 segment\(s\) failed: dbid 6: pg_ctl stop failed/);
+  }, 60_000);
 
   it('a non-retryable failure type runs once; an error that may pass is retried', async () => {
     const calls = freshCalls();

@@ -109,9 +109,8 @@ describe('a worker upgrade in the middle of a run', () => {
     // The short steps run as local activities (PATCHES.shortStepsLocal), the evidence among them, right before the wipe.
     expect(newSteps.activities).toEqual(['wipeTarget', 'copySegment', 'waitForSync']);
     expect(newSteps.local).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'keepEvidence', 'startRecoveredSegment']);
-    // 0.3.0 implies the evidence of 0.2.0 without asking its patch again, and since 0.4.0 the run tells the child it
-    // runs local steps (SegmentRecoveryInput.localShortSteps): no patch marker at all (a marker and an upsert less).
-    expect(newSteps.patches).toEqual([]);
+    // 0.3.0 implies the evidence of 0.2.0 without asking its patch again (a marker and an upsert less per child).
+    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal]);
     // The parent gave the child its search attributes at its start: the audit finds it, with no upsert of its own.
     const attrs = (await client.workflow.getHandle(newChild).describe()).typedSearchAttributes;
     expect([attrs.get(ClusterNameKey), attrs.get(ContentIdsKey), attrs.get(RecoveryTypeKey)]).toEqual(['c', ['0'], 'full']);
