@@ -28,6 +28,13 @@ describe('recorded histories replay against today\'s workflow code', () => {
     }
   });
 
+  it('the ahead scenario holds what 0.4.0 added: children started ahead of a slot, and the grants they waited for', () => {
+    const dir = path.join(HISTORIES, 'v0.4.0', 'ahead');
+    const [parent, ...children] = historiesOf(dir).map((h) => h.history.events ?? []);
+    expect(parent.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'copySlotGranted').length).toBeGreaterThan(0);
+    expect(children.filter((ev) => ev.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copySlotGranted')).length).toBeGreaterThan(0);
+  });
+
   for (const release of releases) {
     for (const s of scenariosOf(release)) {
       const dir = path.join(HISTORIES, release, s.name);
