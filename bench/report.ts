@@ -460,7 +460,7 @@ function lfFigures(lf: NonNullable<SimSection['largestFirst']>) {
 function lfBaselineLabel(lf: NonNullable<SimSection['largestFirst']>): string {
   const commit = lf.baseline?.commit?.slice(0, 9) ?? '';
   const starts = lf.runs.find((r) => r.bundle === 'baseline' && r.bigStartsMs)?.bigStartsMs;
-  const order = !starts ? '' : starts.every((v) => v < 1000) ? ' (largest first too)' : ' (catalog order)';
+  const order = !starts?.length ? '' : starts.every((v) => v < 1000) ? ' (largest first too)' : ' (catalog order)';
   return `baseline ${commit}${order}`;
 }
 
@@ -494,7 +494,7 @@ function largestFirstSection(sim: SimSection): string[] {
       row('baseline', lfBaselineLabel(lf)),
     ]),
     '',
-    ...(lf.baseline ? [`The baseline is BENCH_LF_BASELINE_REF=${lf.baseline.ref}${lf.baseline.commit ? `, ${lf.baseline.subject ? (lf.baseline.subject.length > 120 ? `${lf.baseline.subject.slice(0, 120)}…` : lf.baseline.subject) : lf.baseline.commit}` : `: no bundle, ${lf.baseline.error ?? 'not built'}`}: the last commit before largest first, so that it takes the slots in the catalog's order, as gprecoverseg does (its row says which order it took, from when the ${sh.bigGb} GB segments started). The reports up to the one of 2026-12-07 01:12 compared with BENCH_BASELINE_REF instead, a newer commit that already ordered by size, and called it catalog order: it was not.`, ''] : []),
+    ...(lf.baseline ? [`The baseline is BENCH_LF_BASELINE_REF=${lf.baseline.ref}${lf.baseline.commit ? `, ${lf.baseline.subject ? (lf.baseline.subject.length > 120 ? `${lf.baseline.subject.slice(0, 120)}…` : lf.baseline.subject) : lf.baseline.commit}` : `: no bundle, ${lf.baseline.error ?? 'not built'}`}${lf.baseline.ref === '9743a07~1' ? ': the last commit before largest first, so that it takes the slots in the catalog\'s order, as gprecoverseg does' : ''} (its row says which order it took, from when the ${sh.bigGb} GB segments started). The reports up to the one of 2026-12-07 01:12 compared with BENCH_BASELINE_REF instead, a newer commit that already ordered by size, and called it catalog order: it was not.`, ''] : []),
     ...(partsRows.length ? [
       `Where the makespan went (the median run of each bundle, from every child's copySegment, scheduled to closed): the head is the start call to the first copy (planning, the first children's start and their steps before the copy); the copies' span runs from the first copy to the last copy's end, and in it the slots' idle time is ${lf.slots} slots x the span minus the copies' own time (a slot between a copy's end and the next copy: the child's signal, the run's workflow task, the next segment's steps before its copy, or no segment left); the tail is the last copy's end to the result (that segment's start and sync, the run's end).`,
       '',

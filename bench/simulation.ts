@@ -62,6 +62,8 @@ export interface LargestFirstParts {
 
 /** Head, copies and tail of one run, from its children's copy steps; undefined when a child's copy is not known. */
 export function largestFirstParts(run: TimedRecovery, slots: number): LargestFirstParts | undefined {
+  // A child whose history was not read would count as idle slot time: no parts rather than wrong ones.
+  if (run.segments.length !== run.children) return undefined;
   const copies = run.segments.map((s) => s.at?.copySegment);
   if (!copies.length || run.startedAtMs === undefined || run.endedAtMs === undefined) return undefined;
   if (copies.some((c) => c?.endedMs === undefined)) return undefined;
