@@ -294,15 +294,23 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
     holding.delete(dbid);
     take(host, -1);
   };
+  // Started ahead and not yet granted a slot, in start order; declared before the copyEnded handler, which a signal
+  // buffered before this point (a forged one, or one reapplied by a reset) runs as soon as it is set.
+  const waiting: SegmentPlan[] = [];
+  // One at a time, each once the one before it has started: a burst of them would take the worker from the segments
+  // that hold a slot and have yet to reach their copy. Nor is one granted a slot before it exists to hear it.
+  let startingAhead: SegmentPlan | undefined;
   const reportCopyEnd = items.length > 1 && patched(PATCHES.slotAtCopyEnd);
   if (reportCopyEnd) {
     setHandler(copyEndedSignal, ({ dbid }) => {
-      // A segment still counted as waiting that copied anyway (a worker of 0.3.0 ran its first task, or a forged grant)
-      // is waiting no more: it must not be granted a slot it would hold until it ends.
-      const w = waiting.findIndex((it) => it.dbid === dbid);
+      // A segment still counted as waiting that says its copy is over (a worker of 0.3.0 ran its first task and copied
+      // at once, or the signal is forged or stale) is granted its copy without a slot: one that copied ignores it, one
+      // that did not copies at once, which is no more than a forged signal may do, rather than wait for ever.
+      const w = waiting.findIndex((it) => it.dbid === dbid && it !== startingAhead);
       if (w >= 0) {
-        delete statusOf(waiting[w]).waitingForSlot;
-        waiting.splice(w, 1);
+        const [it] = waiting.splice(w, 1);
+        delete statusOf(it).waitingForSlot;
+        grant(it);
       }
       release(dbid);
     });
@@ -312,16 +320,11 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   const rank = new Map(items.map((it, i) => [it.dbid, i]));
   const skipped = (it: SegmentPlan) => statusOf(it).state === 'skipped';
   const pending = [...items];
-  // Started ahead and not yet granted a slot, in start order.
-  const waiting: SegmentPlan[] = [];
   const nextSlot = (): SegmentPlan | undefined => {
     const w = waiting.find((it) => it !== startingAhead && canStart(it));
     const p = pending.find(canStart);
     return w && (!p || rank.get(w.dbid)! < rank.get(p.dbid)!) ? w : p;
   };
-  // One at a time, each once the one before it has started: a burst of them would take the worker from the segments
-  // that hold a slot and have yet to reach their copy. Nor is one granted a slot before it exists to hear it.
-  let startingAhead: SegmentPlan | undefined;
   const nextAhead = () => (startsAhead && !startingAhead && waiting.length < controls.hostParallelism
     ? pending.find((it) => startOrder.ahead.has(it.dbid)) : undefined);
   const running: Promise<void>[] = [];
@@ -372,9 +375,18 @@ async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses:
   }
 
   function grant(it: SegmentPlan): void {
-    // Not awaited: it leaves with this workflow task's commands. A child that ended meanwhile gives its slot back.
+    // Not awaited: it leaves with this workflow task's commands. A child that ended meanwhile gives its slot back when
+    // its end is seen; one still running that was not told waits again, with its slot given back.
     void getExternalWorkflowHandle(statusOf(it).childWorkflowId).signal(copySlotGrantedSignal)
-      .catch((err) => log.warn(`dbid ${it.dbid}: not told its copy slot is free: ${rootMessage(err)}`));
+      .catch((err) => {
+        log.warn(`dbid ${it.dbid}: not told its copy slot is free: ${rootMessage(err)}`);
+        const st = statusOf(it);
+        if (st.state !== 'running' || waiting.includes(it)) return;
+        release(it.dbid);
+        st.waitingForSlot = true;
+        const at = waiting.findIndex((x) => rank.get(x.dbid)! > rank.get(it.dbid)!);
+        waiting.splice(at < 0 ? waiting.length : at, 0, it);
+      });
   }
 
   function start(it: SegmentPlan, ahead: boolean): void {

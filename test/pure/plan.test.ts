@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SegmentRow } from '../../domain/segment';
 import type { ClusterSnapshot, DirProbe, ProbeResult } from '../../domain/probe';
 import { parseRecoverConfig } from '../../domain/recoverConfig';
-import { probeRequests, selectTargets, validateTargets } from '../../domain/plan';
+import { largestFirst, probeRequests, selectTargets, validateTargets } from '../../domain/plan';
 import { recoveryInputProblems } from '../../domain/recoveryInput';
 
 const row = (dbid: number, content: number, role: 'p' | 'm', pref: 'p' | 'm', status: 'u' | 'd', host: string, port: number, mode: 's' | 'n' = status === 'd' ? 'n' : 's'): SegmentRow => ({
@@ -225,5 +225,21 @@ describe('contentIdsThatFit (search attribute value limit)', () => {
     expect(JSON.stringify(ids).length).toBeLessThanOrEqual(1800);
     expect(ids.slice(0, 3)).toEqual(['0', '1', '2']);
     expect(ids.length).toBeGreaterThan(300);
+  });
+});
+
+describe('largestFirst: the start order and the segments started ahead of a slot', () => {
+  it('starts ahead only full or differential copies of a known source of 1 GiB or more, never a mirror still marked up', () => {
+    const GiB = 1024 ** 3;
+    const seg = (dbid: number, source: number, type: 'full' | 'incremental' | 'differential', status: 'u' | 'd') => {
+      const failed = row(dbid, dbid - 10, 'm', 'm', status, 'sdw2', 7000 + dbid);
+      return { dbid, content: failed.content, type, failed, source: row(source, dbid - 10, 'p', 'p', 'u', 'sdw1', 6000 + dbid), target: failed, moved: status === 'u' };
+    };
+    const items = [seg(11, 21, 'full', 'd'), seg(12, 22, 'incremental', 'd'), seg(13, 23, 'full', 'u'), seg(14, 24, 'differential', 'd'), seg(15, 25, 'full', 'd'), seg(16, 26, 'full', 'd')];
+    const sizes: Record<number, number> = { 21: 400 * GiB, 22: 2000 * GiB, 23: 900 * GiB, 24: 2 * GiB, 25: GiB - 1 };
+    const order = largestFirst(items, { sources: items.map((i) => ({ dbid: i.source.dbid, reachable: true, ...(sizes[i.source.dbid] ? { sizeBytes: sizes[i.source.dbid] } : {}) })) as ProbeResult['sources'] });
+    expect(order.order.map((i) => i.dbid)).toEqual([12, 13, 11, 14, 15, 16]);
+    // 12 is incremental, 13 is a mirror still up (being moved), 15 is under 1 GiB, 16's size is unknown.
+    expect([...order.ahead].sort()).toEqual([11, 14]);
   });
 });

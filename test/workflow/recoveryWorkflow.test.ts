@@ -14,7 +14,7 @@ import { fakeSnapshot } from '../../testkit/fakeCluster';
 import { FailureType, NotReadyError, PermanentError, UnavailableError } from '../../domain/failures';
 import type { RecoveryInput } from '../../domain/recovery';
 import { recoveryWorkflow } from '../../workflows';
-import { pauseUpdate, recoveryStatusQuery, resumeUpdate, segmentProgressQuery } from '../../workflows/messages';
+import { copyEndedSignal, pauseUpdate, recoveryStatusQuery, resumeUpdate, segmentProgressQuery } from '../../workflows/messages';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
 import { workflowBundle } from '../helpers/temporal';
 
@@ -235,6 +235,7 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       const run = async () => handle.query(recoveryStatusQuery);
       await until2('dbid 6 ended in the run', async () => (await run()).segments.find((x) => x.dbid === 6)?.state === 'succeeded');
       const seven = env().client.workflow.getHandle((await run()).segments.find((x) => x.dbid === 7)!.childWorkflowId);
+      await until2('dbid 7 waiting for its slot', async () => (await seven.query(segmentProgressQuery)).phase === 'waiting-for-slot');
       for (let i = 0; i < 10; i++) {
         expect((await seven.query(segmentProgressQuery)).phase).toBe('waiting-for-slot');
         await new Promise((r) => setTimeout(r, 100));
@@ -247,6 +248,26 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect(res.ok && res.r.succeeded).toBe(3);
     expect(events.filter((e) => /^(copy|resume)/.test(e))).toEqual(['copy 6', 'resume', 'copy 7', 'copy 8']);
   });
+
+  it('a stray copyEnded, sent while the run plans or naming a segment that waits for its slot, neither wedges nor strands the run', async () => {
+    const GB = 1024 ** 3;
+    let strayed = false;
+    const { res, events } = await stepsOf(new Map([[2, 400 * GB], [3, 2048 * GB], [4, 400 * GB]]), {}, async (workflowId, seen) => {
+      const handle = env().client.workflow.getHandle(workflowId);
+      // Buffered before the scheduler sets its handler: the run is still reading the catalog.
+      await handle.signal(copyEndedSignal, { dbid: 7 });
+      await until('dbid 6 stopped ahead while dbid 7 copies', () => seen.includes('copy 7') && seen.includes('stop 6'));
+      await handle.signal(copyEndedSignal, { dbid: 6 });
+      strayed = true;
+    }, async (dbid, seen) => {
+      // dbid 7 copies until dbid 6, told by the stray signal, has copied too (or 20 s).
+      const end = Date.now() + 20_000;
+      while (dbid === 7 && !(strayed && seen.includes('copied 6')) && Date.now() < end) await sleep(50);
+    });
+    expect(res.ok && res.r.succeeded).toBe(3);
+    // The stray signal let dbid 6 copy beside dbid 7, as a forged grant could.
+    expect(events.indexOf('copied 6')).toBeLessThan(events.indexOf('copied 7'));
+  }, 60_000);
 
   it('a segment started ahead that fails before its copy ends its run normally: the run does not wait for it forever', async () => {
     const GB = 1024 ** 3;
