@@ -9,7 +9,7 @@ import { recoveryWorkflow } from '../../workflows';
 import { sampleCopies } from '../helpers/copySampler';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from '../helpers/demo';
 import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess';
-import { freePort } from '../../testkit/freePort';
+import { startDevServerOnFreePorts } from '../../testkit/devServerOnFreePorts';
 
 // The one test that needs a Temporal server of its own: it restarts it, with its SQLite history, mid-run.
 describe('restart of the Temporal dev server (SQLite) in the middle of a copy', () => {
@@ -34,9 +34,10 @@ describe('restart of the Temporal dev server (SQLite) in the middle of a copy', 
   });
 
   it('the run survives the server restart and finishes with one copy', async () => {
-    const [port, uiPort] = [await freePort(), await freePort()];
     const dbFile = path.join(dir, 'temporal.db');
-    server = await startDevServer({ port, uiPort, dbFile });
+    server = await startDevServerOnFreePorts({ ip: '127.0.0.1', dbFile, logFile: path.join(dir, 'devserver.log') });
+    // The restart below takes the same ports again, as a restarted server does.
+    const [port, uiPort] = [Number(server.address.split(':')[1]), Number(new URL(server.uiUrl).port)];
     worker = await spawnWorker({ address: server.address, namespace: 'default', taskQueue: 'gp-recovery-restart', clustersFile });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });

@@ -13,7 +13,7 @@ import type { DemoCluster } from '../../demo';
 import { listDecisions, listRuns } from '../../client/commands/history';
 import { fetchTimeline } from '../../client/commands/show';
 import { formatTimeline } from '../../client/timeline';
-import { startDevServer, type RunningDevServer } from '../../worker/devServer';
+import type { RunningDevServer } from '../../worker/devServer';
 import { createWorker } from '../../worker/createWorker';
 import { TASK_QUEUE } from '../../workflows/taskQueue';
 import type { RecoveryResult } from '../../domain/recovery';
@@ -21,7 +21,7 @@ import { runCli } from '../helpers/cli';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy } from '../helpers/demo';
 import { eventually } from '../helpers/stubRuns';
 import { workflowBundle } from '../helpers/temporal';
-import { freePort } from '../../testkit/freePort';
+import { startDevServerOnFreePorts } from '../../testkit/devServerOnFreePorts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -53,8 +53,7 @@ describe('Temporal Web UI: start a recovery from the form, watch it complete', (
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (apt-get install chromium)`);
     shots = fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-ui-'));
     ({ cluster, clustersFile } = await createTestCluster('ui', '127.0.41'));
-    const [port, uiPort] = [await freePort(), await freePort()];
-    server = await startDevServer({ ip: '127.0.0.1', port, uiPort, logFile: path.join(shots, 'devserver.log') });
+    server = await startDevServerOnFreePorts({ ip: '127.0.0.1', logFile: path.join(shots, 'devserver.log') });
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: server.namespace });
     nativeConnection = await NativeConnection.connect({ address: server.address });

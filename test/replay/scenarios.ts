@@ -31,6 +31,18 @@ const moveLine = 'sdw2|10.0.2.1|7000|/data/mirror/gpseg0 sdw3|10.0.3.1|7000|/dat
 const kit = (s: FakeClusterShape, overrides: Partial<RecoveryActivities> = {}) =>
   fakeActivities({ snapshot: (cluster) => fakeSnapshot(cluster, s), progress: 'returns', overrides });
 
+/** Mirrors 6-8 down; their sources, primaries 2-4, of these sizes in bytes, as the plan's probe reports them. */
+function sizedKit(sizes: Record<number, number>): RecoveryActivities {
+  const base = kit(shape({ down: [6, 7, 8] }));
+  return {
+    ...base,
+    async probeTargets(input) {
+      const probe = await base.probeTargets(input);
+      return { ...probe, sources: probe.sources.map((src) => ({ ...src, sizeBytes: sizes[src.dbid] })) };
+    },
+  };
+}
+
 const recovery = (input: Record<string, unknown>) => (client: Client, taskQueue: string, workflowId: string) =>
   client.workflow.start(recoveryWorkflow, { taskQueue, workflowId, args: [{ cluster: 'replay', requestedBy: 'dba@cdw', ...input }] });
 
@@ -132,14 +144,9 @@ export const SCENARIOS: Scenario[] = [
     since: '0.2.0',
     what: 'three mirrors of sizes 1, 400 and 2000 GB under -B 1 -b 1, largest first; paused, one skipped, -B/-b raised, resumed',
     activities: () => {
-      const base = kit(shape({ down: [6, 7, 8] }));
-      const sizes: Record<number, number> = { 2: 1e9, 3: 400e9, 4: 2000e9 };
+      const base = sizedKit({ 2: 1e9, 3: 400e9, 4: 2000e9 });
       return {
         ...base,
-        async probeTargets(input) {
-          const probe = await base.probeTargets(input);
-          return { ...probe, sources: probe.sources.map((src) => ({ ...src, sizeBytes: sizes[src.dbid] })) };
-        },
         async copySegment() {
           for (let i = 0; i < 10; i++) {
             heartbeat({ phase: 'copying', tool: 'pg_basebackup', bytesDone: i * 1024, bytesTotal: 10240 });
@@ -165,15 +172,10 @@ export const SCENARIOS: Scenario[] = [
     since: '0.4.0',
     what: 'three mirrors of 400, 2000 and 400 GB under -B 1 -b 1: each next one stops, is updated and wiped while the copy before it runs, then is granted the slot',
     activities: () => {
-      const base = kit(shape({ down: [6, 7, 8] }));
-      const sizes: Record<number, number> = { 2: 400e9, 3: 2000e9, 4: 400e9 };
+      const base = sizedKit({ 2: 400e9, 3: 2000e9, 4: 400e9 });
       const stopped = new Set<number>();
       return {
         ...base,
-        async probeTargets(input) {
-          const probe = await base.probeTargets(input);
-          return { ...probe, sources: probe.sources.map((src) => ({ ...src, sizeBytes: sizes[src.dbid] })) };
-        },
         async stopFailedSegment(input) {
           stopped.add(input.item.dbid);
           return base.stopFailedSegment(input);
