@@ -15,6 +15,7 @@ import { recoveryWorkflow } from '../../workflows';
 import { pauseUpdate, recoveryStatusQuery, resumeUpdate, setParallelismUpdate, skipSegmentUpdate } from '../../workflows/messages';
 import { workflowBundle } from '../helpers/temporal';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
+import { until } from '../helpers/until';
 import { buildRunTimeline, formatTimeline } from '../../client/timeline';
 
 /** Four mirrors down on two hosts (dbid 6, 7 on sdw2; 8, 9 on sdw1); each copy waits until the test lets it end. */
@@ -51,14 +52,6 @@ function world() {
       gates.get(dbid)!();
     },
   };
-}
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: unknown) => {

@@ -16,6 +16,7 @@ import type { RecoveryInput } from '../../domain/recovery';
 import { recoveryWorkflow } from '../../workflows';
 import { copyEndedSignal, pauseUpdate, recoveryStatusQuery, resumeUpdate, segmentProgressQuery } from '../../workflows/messages';
 import { useTimeSkippingEnv } from '../helpers/timeSkipping';
+import { until } from '../helpers/until';
 import { workflowBundle } from '../helpers/temporal';
 
 /** Two hosts, four contents (two primaries per host); primaries dbid 2-5, mirrors dbid 6-9 (group mirroring). */
@@ -73,22 +74,6 @@ function copyUntilCancelled(): { started: Promise<void>; run: () => Promise<neve
       }
     },
   };
-}
-
-async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function until2(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const freshCalls = (): Calls => ({ log: [], backOuts: [], maxPerHost: 0, maxHosts: 0 });
@@ -233,9 +218,9 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
       // waiting a second later, it was not granted one.
       await until('dbid 6 over', () => seen.includes('copied 6'));
       const run = async () => handle.query(recoveryStatusQuery);
-      await until2('dbid 6 ended in the run', async () => (await run()).segments.find((x) => x.dbid === 6)?.state === 'succeeded');
+      await until('dbid 6 ended in the run', async () => (await run()).segments.find((x) => x.dbid === 6)?.state === 'succeeded');
       const seven = env().client.workflow.getHandle((await run()).segments.find((x) => x.dbid === 7)!.childWorkflowId);
-      await until2('dbid 7 waiting for its slot', async () => (await seven.query(segmentProgressQuery)).phase === 'waiting-for-slot');
+      await until('dbid 7 waiting for its slot', async () => (await seven.query(segmentProgressQuery)).phase === 'waiting-for-slot');
       for (let i = 0; i < 10; i++) {
         expect((await seven.query(segmentProgressQuery)).phase).toBe('waiting-for-slot');
         await new Promise((r) => setTimeout(r, 100));
