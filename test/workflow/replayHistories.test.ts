@@ -35,6 +35,25 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(children.filter((ev) => ev.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copySlotGranted')).length).toBeGreaterThan(0);
   });
 
+  // A parent of 0.4.0 starts a child ahead of its slot (input.startedAhead) and a worker of 0.3.0, which knows no such
+  // field, takes the child's first task and copies at once. The history below is that child: a recorded 0.3.0 child
+  // given the input a 0.4.0 parent gives. Today's worker taking it over must copy at once too, not wait for a grant.
+  it('v0.3.0 full: a child started ahead by a 0.4.0 parent but run by a 0.3.0 worker replays without waiting for its slot', async () => {
+    quietRuntime();
+    const [child] = historiesOf(path.join(HISTORIES, 'v0.3.0', 'full')).filter((h) => /segmentRecoveryWorkflow/.test(h.file));
+    const started = child.history.events?.[0].workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    expect(payload?.data, 'the recorded child has its input').toBeTruthy();
+    const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as Record<string, unknown>;
+    expect(input.startedAhead, 'recorded by 0.3.0, which never set it').toBeUndefined();
+    payload!.data = Buffer.from(JSON.stringify({ ...input, startedAhead: true }));
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [child])) {
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
   for (const release of releases) {
     for (const s of scenariosOf(release)) {
       const dir = path.join(HISTORIES, release, s.name);
