@@ -397,7 +397,7 @@ function parallelSection(p: ParallelSection, cfg: BenchConfig): string {
 
 /** The largest default-server size: today's and the baseline's per-segment medians, and the CPU behind them. */
 function simFigures(sim: SimSection) {
-  const ok = sim.runs.filter((r) => r.run && r.server === 'default' && !r.boundary);
+  const ok = sim.runs.filter((r) => r.run && r.server === 'default' && !r.boundary && !r.serverRunsBefore);
   if (!ok.length) return undefined;
   const n = Math.max(...ok.map((r) => r.segments));
   const of = (b: 'current' | 'baseline') => ok.filter((r) => r.segments === n && (r.bundle ?? 'current') === b);
@@ -505,17 +505,30 @@ function largestFirstSection(sim: SimSection): string[] {
   ];
 }
 
+/** Why every simulated run has a server of its own, with this run's own second run on a used server as the evidence. */
+function freshServerNote(sim: SimSection): string[] {
+  const own = sim.runs.filter((r) => r.serverRunsBefore === 0 && r.run && !r.boundary);
+  if (!own.length) return [];
+  const again = sim.runs.find((r) => r.serverRunsBefore === 1 && r.run);
+  const firstOnIt = again && own.find((r) => r.segments === again.segments && (r.bundle ?? 'current') === (again.bundle ?? 'current'));
+  return [
+    `Since 2026-12-07 (bench/simulation.ts, onFreshServer) every simulated run, these and the largest-first ones below, has an in-memory dev server of its own, started for it as the bench's is (worker/devServer.ts) and stopped after it; before, all of them shared the server of sections 1-4, after its real recoveries and the runs before them. An in-memory server that keeps the histories of earlier runs gets slower as they pile up, so a shared one billed the runs that came first to the ones that came later (today's and the baseline's alike, interleaved). ${again?.run && firstOnIt?.run ? `Measured in this run: today's bundle at ${again.segments.toLocaleString('en-US')} segments once more on the server of its first run took **${s(again.run.wallMs)}** against ${s(firstOnIt.run.wallMs)} the first time (${x(again.run.wallMs, firstOnIt.run.wallMs)}); that run is shown above and not counted.` : ''} By hand on 2026-12-07 (not this run; today's bundle, 1,000 segments): 4 runs one after another on one server took 39.5, 43.2, 40.6 and 59.3 s (the server's CPU 41.5, 49.8, 45.0 and 60.5 s); 6 runs on a server of their own each took 44.1, 40.1, 38.9, 40.9, 40.9 and 46.4 s. Reports before this date ran every simulation on the shared server.`,
+    '',
+  ];
+}
+
 function simSection(sim: SimSection, cores: number): string {
   // One row per size and server: repeated runs give the median and range, failed ones say how they ended.
   const groups = new Map<string, SimRun[]>();
-  for (const r of [...sim.runs].sort((a, b) => a.segments - b.segments || a.server.localeCompare(b.server))) {
-    const key = `${r.segments}|${r.server}|${r.bundle ?? 'current'}|${r.error ? 'failed' : 'ok'}`;
+  for (const r of [...sim.runs].sort((a, b) => a.segments - b.segments || a.server.localeCompare(b.server) || (a.serverRunsBefore ?? 0) - (b.serverRunsBefore ?? 0))) {
+    const key = `${r.segments}|${r.server}|${r.bundle ?? 'current'}|${r.serverRunsBefore ?? '-'}|${r.error ? 'failed' : 'ok'}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const rows = [...groups.values()].map((g) => {
     const r0 = g[0];
-    const label = `${r0.segments}${r0.boundary ? ' (limit probe)' : ''}${r0.bundle === 'baseline' ? ` **baseline ${sim.baseline?.commit?.slice(0, 9) ?? ''}**` : ''}`;
-    const server = r0.server === 'default' ? 'default' : 'raised SA limit';
+    const label = `${r0.segments}${r0.boundary ? ' (limit probe)' : ''}${r0.bundle === 'baseline' ? ` **baseline ${sim.baseline?.commit?.slice(0, 9) ?? ''}**` : ''}${r0.serverRunsBefore ? ' (not counted)' : ''}`;
+    const server = r0.server !== 'default' ? 'raised SA limit'
+      : r0.serverRunsBefore === undefined ? 'default' : r0.serverRunsBefore === 0 ? 'its own, started for the run' : `its own, after ${r0.serverRunsBefore} run(s) on it`;
     const ok = g.filter((r): r is SimRun & { run: TimedRecovery } => !!r.run);
     if (!ok.length) return [label, String(r0.hosts), server, '1', `**did not complete**: ${r0.status ?? '?'}`, '-', '-', '-', '-', '-', '-', '-'];
     const walls = ok.map((r) => r.run.wallMs);
@@ -546,6 +559,7 @@ function simSection(sim: SimSection, cores: number): string {
     '',
     table(['segments', 'hosts', 'dev server', 'runs', 'parent wall time', 'per segment', 'parent history events (size)', 'child workflows', 'events per child', 'worker RSS idle / highest peak', 'worker CPU', 'dev server CPU'], rows),
     '',
+    ...freshServerNote(sim),
     ...(failures.length ? ['Runs that did not complete:', '', ...failures, ''] : []),
     ...(saFailure ? [
       `**Found by this benchmark: large recoveries are terminated by the server.** recoveryWorkflow upserts every planned content id into the \`ContentIds\` keyword-list search attribute (workflows/recovery.ts). Temporal limits one search-attribute value to 2 KiB by default (dynamic config \`frontend.searchAttributesSizeOfValueLimit\`, 2*1024 by default on any Temporal server, not only the dev server), and when the upsert exceeds it the server terminates the workflow (status above). That happens right after planning, before any child starts, so nothing is changed on the cluster, but a recovery of a few hundred failed segments cannot run at all (${probes.length === 2 ? `content ids 0..N-1 as ${'`'}["0","1",...]${'`'} fit 2048 bytes up to N = ${probes[0].segments}; this run confirmed it: ${probes.map((p) => `${p.segments} ${p.run ? 'completed' : `ended ${p.status}`}`).join(', ')}` : 'content ids 0..N-1 take about 6 bytes each once they have 3 digits'}; the cut-off is lower when content ids have 4 digits). rebalanceWorkflow (workflows/rebalance.ts) upserts the same attribute with its candidate contents, so a large rebalance should hit the same limit (not measured here). The row marked "raised SA limit" is the same run on a second dev server started with ${sim.raisedLimitNote ? `\`${sim.raisedLimitNote.replace('dev server with ', '')}\`` : 'a raised limit'} (bench/raisedLimitServer.ts) to measure orchestration at that size anyway; a real deployment would need the workflow to cap or drop that attribute.`,

@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     await run('full', async () => { results.full = await benchFullVsIncremental(cfg, t, workDir); });
     await run('parallel', async () => { results.parallel = await benchParallel(cfg, t, workDir); });
     await run('sync', async () => { results.sync = await benchSyncWatch(cfg, t, workDir); });
-    await run('sim', async () => { results.sim = await benchSimulation(cfg, t, workDir); });
+    await run('sim', async () => { results.sim = await benchSimulation(cfg, t.bundlePath, workDir); });
   } finally {
     unServer();
     await t.close();

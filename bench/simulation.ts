@@ -4,14 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
 import { bundleAtCommit, resolveCommit } from '../testkit/workflowBuild';
+import { startDevServerOnFreePorts } from '../testkit/devServerOnFreePorts';
 import { summarizeProfileDir, threadOf, type ThreadSummary } from './cpuProfile';
 import { atExit } from './cleanup';
 import { progress, type BenchConfig } from './config';
 import { cpuSeconds, memory } from './procStats';
 import { contentBytes, simClusterName, sizedClusterName, type SizedShape } from './simActivities';
 import { startRaisedLimitServer, type SimServer } from './raisedLimitServer';
-import type { BenchTemporal } from './temporal';
 import { timedRecovery, type TimedRecovery } from './timedRecovery';
 
 export interface SimRun {
@@ -19,8 +20,10 @@ export interface SimRun {
   /** Which workflow bundle ran: today's, or the baseline commit's (BENCH_BASELINE_REF). Older results: current. */
   bundle?: 'current' | 'baseline';
   hosts: number;
-  /** Which dev server ran it: the one every other section uses, or the one with the raised search-attribute limit. */
+  /** Which dev server ran it: one as every other section uses, or the one with the raised search-attribute limit. */
   server: 'default' | 'raised-limit';
+  /** Runs the same dev server had completed before this one: 0 on a server started for it (older results: the bench's one). */
+  serverRunsBefore?: number;
   run?: TimedRecovery;
   /** Run only to locate the search-attribute limit. */
   boundary?: boolean;
@@ -145,6 +148,30 @@ async function startSimWorker(server: SimServer, bundlePath: string, taskQueue: 
 }
 
 let simSeq = 0;
+let serverSeq = 0;
+
+/**
+ * A dev server of its own for one simulated run, started as the bench's is (worker/devServer.ts, in memory). An
+ * in-memory server keeps the histories of every run before, and it gets slower as they pile up; sharing one would
+ * bill the runs that came first to the ones that come later.
+ */
+async function onFreshServer<T>(workDir: string, run: (server: SimServer) => Promise<T>): Promise<T> {
+  const logFile = path.join(workDir, `temporal-dev-sim-${++serverSeq}.log`);
+  const dev = await startDevServerOnFreePorts({ logFile });
+  const stop = () => dev.stop();
+  const unregister = atExit('sim dev server', stop);
+  try {
+    const connection = await Connection.connect({ address: dev.address });
+    try {
+      return await run({ address: dev.address, namespace: dev.namespace, pid: dev.process.pid!, client: new Client({ connection, namespace: dev.namespace }), close: async () => undefined });
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  } finally {
+    unregister();
+    await stop();
+  }
+}
 
 async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['server'], bundlePath: string, n: number, bundle: 'current' | 'baseline' = 'current', profileDir?: string): Promise<SimRun> {
   const seq = ++simSeq;
@@ -181,10 +208,7 @@ async function simOnce(cfg: BenchConfig, server: SimServer, which: SimRun['serve
   }
 }
 
-export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDir: string): Promise<SimSection> {
-  const plain: SimServer = {
-    address: t.server.address, namespace: t.server.namespace, pid: t.server.process.pid!, client: t.client, close: async () => undefined,
-  };
+export async function benchSimulation(cfg: BenchConfig, bundlePath: string, workDir: string): Promise<SimSection> {
   let raised: SimServer | undefined;
   let unRaised: (() => void) | undefined;
   const runs: SimRun[] = [];
@@ -192,19 +216,30 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
   const largest = Math.max(...cfg.simSegments);
   let largestFirst: LargestFirstSection | undefined;
   let profile: SimProfile | undefined;
+  // Every run on a dev server started for it, today's and the baseline's alike.
+  const fresh = (n: number, bundle: 'current' | 'baseline' = 'current') =>
+    onFreshServer(workDir, async (server) => ({ ...(await simOnce(cfg, server, 'default', bundle === 'current' ? bundlePath : baseline.path!, n, bundle)), serverRunsBefore: 0 }));
   try {
     const lfBaseline = await baselineBundle(cfg.lfBaselineRef, 'BENCH_LF_BASELINE_REF', workDir);
-    largestFirst = { ...await benchLargestFirst(cfg, plain, t.bundlePath, lfBaseline.path), baseline: lfBaseline.info };
+    largestFirst = { ...await benchLargestFirst(cfg, workDir, bundlePath, lfBaseline.path), baseline: lfBaseline.info };
     for (const n of cfg.simSegments) {
-      const first = await simOnce(cfg, plain, 'default', t.bundlePath, n);
+      // The first run at the largest size, then the same bundle again on the same server: what a server that kept
+      // one run's histories costs the next run, measured in this bench rather than assumed.
+      const first = n === largest
+        ? await onFreshServer(workDir, async (server) => {
+          const once = { ...(await simOnce(cfg, server, 'default', bundlePath, n)), serverRunsBefore: 0 };
+          if (!once.error) runs.push({ ...(await simOnce(cfg, server, 'default', bundlePath, n)), serverRunsBefore: 1 });
+          return once;
+        })
+        : await fresh(n);
       runs.push(first);
-      // The baseline commit's bundle beside today's at the largest size, interleaved, on the same server.
+      // The baseline commit's bundle beside today's at the largest size, interleaved.
       const withBaseline = n === largest && baseline.path && !first.error;
-      if (withBaseline) runs.push(await simOnce(cfg, plain, 'default', baseline.path!, n, 'baseline'));
+      if (withBaseline) runs.push(await fresh(n, 'baseline'));
       if (!first.error) {
         for (let i = 2; i <= cfg.repeat; i++) {
-          runs.push(await simOnce(cfg, plain, 'default', t.bundlePath, n));
-          if (withBaseline) runs.push(await simOnce(cfg, plain, 'default', baseline.path!, n, 'baseline'));
+          runs.push(await fresh(n));
+          if (withBaseline) runs.push(await fresh(n, 'baseline'));
         }
       } else if (/BadSearchAttributes/.test(first.error)) {
         if (!raised) {
@@ -213,7 +248,7 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
           raised = srv;
           unRaised = atExit('raised-limit dev server', () => srv.close());
         }
-        for (let i = 1; i <= cfg.repeat; i++) runs.push(await simOnce(cfg, raised, 'raised-limit', t.bundlePath, n));
+        for (let i = 1; i <= cfg.repeat; i++) runs.push(await simOnce(cfg, raised, 'raised-limit', bundlePath, n));
       }
     }
     // Where exactly the default limit bites, confirmed by running on both sides of it rather than only computed.
@@ -223,9 +258,9 @@ export async function benchSimulation(cfg: BenchConfig, t: BenchTemporal, workDi
       let edge = 1;
       while (fits(edge + 1)) edge++;
       progress(`ContentIds for 0..N-1 fits ${saLimit} bytes up to N = ${edge}; running ${edge} and ${edge + 1} on the default server`);
-      for (const n of [edge, edge + 1]) runs.push({ ...(await simOnce(cfg, plain, 'default', t.bundlePath, n)), boundary: true });
+      for (const n of [edge, edge + 1]) runs.push({ ...(await fresh(n)), boundary: true });
     }
-    if (runs.some((r) => r.segments === largest && r.run)) profile = await simProfiled(cfg, plain, t.bundlePath, largest, workDir);
+    if (runs.some((r) => r.segments === largest && r.run)) profile = await onFreshServer(workDir, (server) => simProfiled(cfg, server, bundlePath, largest, workDir));
   } finally {
     unRaised?.();
     await raised?.close();
@@ -267,7 +302,7 @@ async function baselineBundle(ref: string, knob: string, workDir: string): Promi
  * so exactly `slots` copies run at once; copySegment sleeps in proportion to its source's size (simActivities.ts).
  * Today's bundle against BENCH_LF_BASELINE_REF's, from before largest first, which takes the slots in catalog order.
  */
-async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath: string, baselinePath: string | undefined): Promise<LargestFirstSection> {
+async function benchLargestFirst(cfg: BenchConfig, workDir: string, bundlePath: string, baselinePath: string | undefined): Promise<LargestFirstSection> {
   const shape: SizedShape = { small: cfg.lfSmall, smallGb: cfg.lfSmallGb, big: cfg.lfBig, bigGb: cfg.lfBigGb };
   const n = shape.small + shape.big;
   const sizes = Array.from({ length: n }, (_, c) => contentBytes(shape, c));
@@ -280,27 +315,29 @@ async function benchLargestFirst(cfg: BenchConfig, server: SimServer, bundlePath
       const seq = ++simSeq;
       const taskQueue = `bench-lf-${process.pid}-${bundle}-${seq}`;
       progress(`SIMULATION largest first [${i}/${cfg.repeat}], ${bundle} bundle: ${shape.small} x ${shape.smallGb} GB then ${shape.big} x ${shape.bigGb} GB, -B ${cfg.lfSlots} -b 1, ${cfg.lfSecPerTb} s per TB (lower bound ${(lowerBoundMs / 1000).toFixed(1)} s)`);
-      const w = await startSimWorker(server, file, taskQueue, cfg);
-      const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
-      try {
-        await sleep(2000);
-        const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
-        const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true, hostParallelism: cfg.lfSlots, segmentParallelism: 1 });
-        const [wCpu1, sCpu1] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
-        const segs = run.result.segments;
-        const starts = segs.map((x) => Date.parse(x.startedAt ?? '')).filter((v) => !Number.isNaN(v));
-        const ends = segs.map((x) => Date.parse(x.endedAt ?? '')).filter((v) => !Number.isNaN(v));
-        const first = Math.min(...starts);
-        const bigStartsMs = segs.filter((x) => x.content >= shape.small).map((x) => Date.parse(x.startedAt ?? '') - first);
-        const parts = largestFirstParts(run, cfg.lfSlots);
-        out.runs.push({ bundle, run, childrenSpanMs: Math.max(...ends) - first, bigStartsMs, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0, parts });
-        progress(`  makespan ${(run.wallMs / 1000).toFixed(1)} s; big segments started at ${bigStartsMs.map((v) => (v / 1000).toFixed(1)).join(', ')} s`);
-      } catch (err) {
-        progress(`  failed: ${(err as Error).message}`);
-        out.runs.push({ bundle, error: (err as Error).message });
-      } finally {
-        await w.stop();
-      }
+      await onFreshServer(workDir, async (server) => {
+        const w = await startSimWorker(server, file, taskQueue, cfg);
+        const cluster = sizedClusterName(shape, `${process.pid}-${bundle}-${seq}`);
+        try {
+          await sleep(2000);
+          const [wCpu0, sCpu0] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
+          const run = await timedRecovery(server.client, taskQueue, `${cluster}-run`, { cluster, full: true, hostParallelism: cfg.lfSlots, segmentParallelism: 1 });
+          const [wCpu1, sCpu1] = [cpuSeconds(w.pid), cpuSeconds(server.pid)];
+          const segs = run.result.segments;
+          const starts = segs.map((x) => Date.parse(x.startedAt ?? '')).filter((v) => !Number.isNaN(v));
+          const ends = segs.map((x) => Date.parse(x.endedAt ?? '')).filter((v) => !Number.isNaN(v));
+          const first = Math.min(...starts);
+          const bigStartsMs = segs.filter((x) => x.content >= shape.small).map((x) => Date.parse(x.startedAt ?? '') - first);
+          const parts = largestFirstParts(run, cfg.lfSlots);
+          out.runs.push({ bundle, run, childrenSpanMs: Math.max(...ends) - first, bigStartsMs, workerCpuSec: wCpu1 - wCpu0, serverCpuSec: sCpu1 - sCpu0, parts });
+          progress(`  makespan ${(run.wallMs / 1000).toFixed(1)} s; big segments started at ${bigStartsMs.map((v) => (v / 1000).toFixed(1)).join(', ')} s`);
+        } catch (err) {
+          progress(`  failed: ${(err as Error).message}`);
+          out.runs.push({ bundle, error: (err as Error).message });
+        } finally {
+          await w.stop();
+        }
+      });
     }
   }
   return out;
