@@ -5,7 +5,6 @@ import { ExecutorUnavailableError } from '../cluster/exec/executor';
 import { jobDirFor, removeJob } from '../cluster/jobs';
 import { requestFtsProbe, readSegments, withCoordinator } from '../cluster/catalog';
 import { assertPlanAllows } from '../cluster/segment/guard';
-import { probeDir } from '../cluster/segment/probeDir';
 import { removeOldLocation } from '../cluster/segment/removeOld';
 import { startSegment, stopSegment, STOP_TIMEOUT_SECONDS } from '../cluster/segment/stopStart';
 import { evidenceName, keepEvidence } from '../cluster/segment/evidence';
@@ -23,15 +22,12 @@ export function createSegmentActivities(actx: ActivityContext) {
     async stopFailedSegment(input: SegmentStepInput) {
       const { item } = input;
       const ctx = await actx.cluster(input.cluster);
-      // The failed location, which the catalog still holds (or held until this run's catalog step moved the row).
-      // Looked at beside the catalog read (both only read); nothing is stopped before the catalog allows it.
-      const probed = probeDir(ctx.host(item.failed), ctx.bin, { location: item.failed });
-      probed.catch(() => undefined);
       const segments = await actx.segments(ctx);
       assertPlanAllows('before', item, segments);
       const row = segments.find((s) => s.dbid === item.dbid)!;
       reportProgress({ phase: `stopping dbid ${item.dbid} (gpsegstop: fast, ${STOP_TIMEOUT_SECONDS.failed} s, then the kill sequence)` });
-      const stopped = await stopSegment(ctx.host(item.failed), ctx.bin, item.failed, STOP_TIMEOUT_SECONDS.failed, probed);
+      // The failed location, which the catalog still holds (or held until this run's catalog step moved the row).
+      const stopped = await stopSegment(ctx.host(item.failed), ctx.bin, item.failed, STOP_TIMEOUT_SECONDS.failed);
       // gprecoverseg ignores a failed stop of a segment FTS already marked down: its host may be the one that died
       // (-p spare host). A segment still marked up must really be stopped before anything else happens.
       if (stopped.unreachable && row.status !== 'd') {

@@ -51,11 +51,8 @@ export async function runCopyJob(
   tool: CopyProgress['tool'],
   /** Built after `prepare`, which may decide part of it (the slot pg_basebackup creates). */
   argv: string[] | (() => string[]),
-  /**
-   * Right before the job starts: the checks and preparations of the directory it writes into. `killedEarlier`: an
-   * earlier attempt's job was running into it and was killed just now, so whatever was looked at before is stale.
-   */
-  prepare: (earlier: { killedEarlier: boolean }) => Promise<void>,
+  /** Right before the job starts: the checks and preparations of the directory it writes into. */
+  prepare: () => Promise<void>,
   opts: CopyJobOptions = {},
 ): Promise<{ attached: boolean; output: string; code: number; run: number }> {
   let st: JobState = await jobState(ctx.exec, ctx.jobDir);
@@ -69,14 +66,13 @@ export async function runCopyJob(
     // This run's copy finished but the attempt that started it never reported back (worker crash).
     return { attached: true, output: st.output, code: 0, run: st.run };
   } else {
-    const killedEarlier = st.state === 'running';
-    if (killedEarlier) await killJob(ctx.exec, ctx.jobDir);
+    if (st.state === 'running') await killJob(ctx.exec, ctx.jobDir);
     const before = runsSoFar(st, ctx.owner);
     const run = before.lastFailed ? before.runs + 1 : Math.max(1, before.runs);
     if (before.lastFailed && before.runs >= MAX_TOOL_RUNS) {
       throw new PermanentError(`${tool} on ${ctx.exec.host} failed ${before.runs} times: ${(st as { lastLine?: string }).lastLine ?? ''}`.trim());
     }
-    await prepare({ killedEarlier });
+    await prepare();
     await startJob(ctx.exec, ctx.jobDir, ctx.owner, typeof argv === 'function' ? argv() : argv, run);
   }
   for (let first = true; ; first = false) {

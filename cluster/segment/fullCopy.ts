@@ -14,18 +14,14 @@ export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
   // Read beside the look at an earlier attempt's job; a failed read still stops a new copy before it starts.
   const wanted = sourceTablespaces(ctx, req.source).then((ts) => targetTablespaces(ctx, ts, req.source.dbid, req.targetDbid));
   wanted.catch(() => undefined);
-  // The checks before a write only read (the catalog, the host): they run beside the look at an earlier attempt's job,
-  // and again if that job had to be killed first (its copy was the one running into the directory).
-  const checked = req.assertWritable();
-  checked.catch(() => undefined);
   let createSlot = true;
   const res = await runCopyJob(jobContext(req, targetExecutor(req)), 'pg_basebackup', () => commandArgv(ctx.flavor.fullCopy({
     bin: ctx.bin, targetDir: req.target.datadir, targetDbid: req.targetDbid, source: req.source, createSlot,
     user: ctx.replicationUser, maxRate: req.maxRate ?? ctx.cfg.copyMaxRate,
-  })), async ({ killedEarlier }) => {
+  })), async () => {
     await wanted;
     // --force-overwrite writes over the directory: the same checks as a wipe, in this attempt, right before it.
-    await (killedEarlier ? req.assertWritable() : checked);
+    await req.assertWritable();
     if (!ctx.flavor.copiesOverExistingDirectory) await req.clearTarget();
     createSlot = await freeReplicationSlot(ctx, req.source);
   });

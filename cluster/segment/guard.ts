@@ -32,16 +32,11 @@ export interface WriteGuardOptions {
  * down, and on the host no postgres runs in the directory and no other copy writes into it. Returns what the probe
  * saw, for the writer to use.
  */
-export async function assertSafeToWrite(
-  ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[] | Promise<SegmentRow[]>, at: Location = item.target, opts: WriteGuardOptions = {},
-): Promise<DirProbe> {
+export async function assertSafeToWrite(ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[], at: Location = item.target, opts: WriteGuardOptions = {}): Promise<DirProbe> {
+  assertPlanAllows(at === item.target ? 'write' : 'removeOld', item, segments);
   const badPath = directoryProblem(at.datadir);
-  // Both only read: the catalog (when it is still being read) and the host are asked at once, then judged in turn.
-  const probing = badPath ? undefined : probeDir(ctx.host(at), ctx.bin, { location: at });
-  probing?.catch(() => undefined);
-  assertPlanAllows(at === item.target ? 'write' : 'removeOld', item, await segments);
   if (badPath) throw new SafetyError(`refusing to write into ${at.hostname}:${at.datadir}: ${badPath}`);
-  const probe = await probing!;
+  const probe = await probeDir(ctx.host(at), ctx.bin, { location: at });
   const where = `${at.hostname}:${at.datadir}`;
   if (!probe.reachable) throw new ExecutorUnavailableError(`cannot reach ${at.hostname} to check ${at.datadir} before writing: ${probe.error}`, at.hostname);
   if (probe.postmasterLive) throw new SafetyError(`refusing to write into ${where}: a postgres (pid ${probe.postmasterPid}) is running in it`);

@@ -39,13 +39,10 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
     await verifyIdentity(req, []);
     return { method: 'none', attached: false, note: 'still a mirror (standby.signal present); it catches up by streaming' };
   }
-  // As fullCopy: the checks before the write, beside the look at an earlier attempt's job.
-  const checked = req.assertWritable();
-  checked.catch(() => undefined);
   const res = await runCopyJob(jobContext(req, exec), 'pg_rewind', commandArgv(ctx.flavor.rewind({
     bin: ctx.bin, targetDir: req.target.datadir, source: req.source, user: ctx.replicationUser,
-  })), async ({ killedEarlier }) => {
-    await (killedEarlier ? req.assertWritable() : checked);
+  })), async () => {
+    await req.assertWritable();
     await exec.run(['rm', '-f', `${req.target.datadir}/postmaster.pid`]);
     await prepareTablespacesForRewind(exec, req.target.datadir, wanted, req.targetDbid);
   });

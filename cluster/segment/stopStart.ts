@@ -1,5 +1,4 @@
 import type { StopOutcome } from '../../domain/activities';
-import type { DirProbe } from '../../domain/probe';
 import type { Location, SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import type { Executor } from '../exec/executor';
@@ -50,12 +49,8 @@ if ours "$pid"; then echo "alive $pid"; else echo "stopped $how"; fi
  * Stops the postgres in the directory, as gpsegstop does, if its postmaster.pid points to a live postgres running in
  * it (gprecoverseg step 4). A host that cannot be reached runs no postgres for us to stop: said, not thrown.
  */
-export async function stopSegment(
-  exec: Executor, bin: string, location: Location, timeoutSeconds: number,
-  /** The directory's probe when the caller started it already, beside its own reads. */
-  probed?: Promise<DirProbe>,
-): Promise<StopOutcome> {
-  const probe = await (probed ?? probeDir(exec, bin, { location }));
+export async function stopSegment(exec: Executor, bin: string, location: Location, timeoutSeconds: number): Promise<StopOutcome> {
+  const probe = await probeDir(exec, bin, { location });
   if (!probe.reachable) return { wasRunning: false, unreachable: probe.error ?? 'unreachable' };
   if (!probe.postmasterLive) return { wasRunning: false };
   const res = await runChecked(exec, ['sh', '-c', STOP, 'gprecover-stop', location.datadir, bin, String(timeoutSeconds)],
@@ -81,23 +76,17 @@ export async function startSegment(req: StartRequest): Promise<{ alreadyRunning:
   const exec = ctx.host(target);
   const probe = await probeDir(exec, ctx.bin, { location: target });
   if (probe.postmasterLive) return { alreadyRunning: true };
-  // Each touches a file of its own (postgresql.auto.conf, postgresql.conf, postmaster.pid, log/), so they run at once.
-  const autoConf = async () => {
-    if (req.source && !ctx.flavor.toolsWriteRecoverySettings) {
-      await configureAsMirror(exec, target.datadir, { port: target.port, primaryConninfo: replicationConninfo(ctx.cfg, req.source) });
-    }
-    // Hosts that share one machine (the demo) tell their instances apart by address only.
-    if (ctx.cfg.listenOnCatalogAddress) await setAutoConf(exec, target.datadir, { listen_addresses: target.address });
-  };
+  if (req.source && !ctx.flavor.toolsWriteRecoverySettings) {
+    await configureAsMirror(exec, target.datadir, { port: target.port, primaryConninfo: replicationConninfo(ctx.cfg, req.source) });
+  }
+  // Hosts that share one machine (the demo) tell their instances apart by address only.
+  if (ctx.cfg.listenOnCatalogAddress) await setAutoConf(exec, target.datadir, { listen_addresses: target.address });
   const setPort = ctx.flavor.setPort(target.datadir, target.port);
-  await Promise.all([
-    autoConf(),
-    setPort ? runChecked(exec, commandArgv(setPort), { timeoutMs: 60_000 }) : undefined,
-    // A postmaster.pid left by a killed postgres names a pid the system may have given to another process since;
-    // postgres would then refuse to start ("lock file already exists").
-    probe.postmasterPid !== undefined ? exec.run(['rm', '-f', `${target.datadir}/postmaster.pid`]) : undefined,
-    runChecked(exec, ['mkdir', '-p', `${target.datadir}/log`]),
-  ]);
+  if (setPort) await runChecked(exec, commandArgv(setPort), { timeoutMs: 60_000 });
+  // A postmaster.pid left by a killed postgres names a pid the system may have given to another process since;
+  // postgres would then refuse to start ("lock file already exists").
+  if (probe.postmasterPid !== undefined) await exec.run(['rm', '-f', `${target.datadir}/postmaster.pid`]);
+  await runChecked(exec, ['mkdir', '-p', `${target.datadir}/log`]);
   const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: req.era });
   const res = await exec.run(commandArgv(start), { timeoutMs: 660_000 });
   if (res.code !== 0) throw await startFailure(exec, target, res);

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../cluster/exec/local';
 import type { Executor } from '../../cluster/exec/executor';
 import { jobDirFor, jobState, jobTails, killJob, removeJob, startJob } from '../../cluster/jobs';
-import { runCopyJob } from '../../cluster/segment/copyJob';
 
 /** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
 const alive = (pid: number) => {
@@ -102,21 +101,5 @@ describe('detached jobs on a segment host', () => {
     await startJob(german, dir, 'run-8', ['sleep', '0.5']);
     // Before, flock refused "1.00" at once and the status call answered 'running' without waiting.
     expect(await jobState(german, dir, 10_000)).toMatchObject({ state: 'exited', code: 0 });
-  });
-  // fullCopy and incrementalCopy run their checks before a write beside the look at an earlier attempt's job; a job
-  // killed between the two makes those checks stale (it was the copy running into the directory), so they run again.
-  it("runCopyJob tells the preparation whether it killed an earlier attempt's job just before it", async () => {
-    const dir = jobDirFor(path.join(base, 'data', 'gpseg6'), 'copy');
-    const seen: boolean[] = [];
-    const prepare = async ({ killedEarlier }: { killedEarlier: boolean }) => {
-      seen.push(killedEarlier);
-    };
-    const ctx = { exec, jobDir: dir, owner: 'run-9', waitMs: 100 };
-    expect(await runCopyJob(ctx, 'rsync', ['sh', '-c', 'exit 0'], prepare, { restart: true })).toMatchObject({ code: 0, attached: false });
-    const earlier = await startJob(exec, dir, 'run-9', ['sleep', '30']);
-    expect(await runCopyJob(ctx, 'rsync', ['sh', '-c', 'exit 0'], prepare, { restart: true })).toMatchObject({ code: 0, attached: false });
-    expect(seen).toEqual([false, true]);
-    expect(alive(earlier)).toBe(false);
-    await removeJob(exec, dir);
   });
 });
