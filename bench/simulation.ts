@@ -14,6 +14,7 @@ import { cpuSeconds, memory } from './procStats';
 import { contentBytes, simClusterName, sizedClusterName, type SizedShape } from './simActivities';
 import { startRaisedLimitServer, type SimServer } from './raisedLimitServer';
 import { timedRecovery, type TimedRecovery } from './timedRecovery';
+import { sameWorkflowCode } from './workflowCode';
 
 export interface SimRun {
   segments: number;
@@ -106,7 +107,7 @@ export interface SimSection {
   perHost: number;
   raisedLimitNote?: string;
   /** The baseline commit and what it is; error when its bundle could not be built. */
-  baseline?: { ref: string; commit?: string; subject?: string; error?: string };
+  baseline?: { ref: string; commit?: string; subject?: string; error?: string; sameWorkflowCode?: boolean };
   runs: SimRun[];
   largestFirst?: LargestFirstSection;
   profile?: SimProfile;
@@ -293,7 +294,7 @@ async function baselineBundle(ref: string, knob: string, workDir: string): Promi
     const bundle = await bundleAtCommit(commit, `${knob} ${ref}`);
     const file = path.join(workDir, `workflows-${commit.slice(0, 12)}.js`);
     fs.writeFileSync(file, bundle.code);
-    return { path: file, info: { ref, commit, subject } };
+    return { path: file, info: { ref, commit, subject, sameWorkflowCode: sameWorkflowCode(commit) } };
   } catch (err) {
     const error = (err as Error).message;
     progress(`no baseline bundle (${knob}): ${error}`);
