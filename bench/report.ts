@@ -250,7 +250,7 @@ function fullSection(f: FullSection['small'], cfg: BenchConfig): string {
     `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}. The workflow figure includes starting the mirror and the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.${fig.bareDisturbed ? ` **Caveat:** ${bareDisturbedNote(fig)}, and the overhead at the medians above means nothing. Why was not found: on the machine of the report of 2026-12-07 (a check by hand, not a run of the bench), the same command took 20.0 s with 17.6 s of system time and then 9.2 s with 6.8 s, and syncing the untimed copy before the timed one did not change the bench's figure.` : ''}`,
     '',
     ...(fig.fixed.length ? [
-      `**Fixed overhead** (wall time minus the copy program's own time): **${mr(fig.fixed, st2)}** (target <= 0.6 s). **Time around the tool inside the copy step** (copySegment activity, scheduled to closed, minus the copy program): **${mr(fig.around, st2)}** (target <= 0.1 s).${fig.fixedPg.length ? ` Against the PostgreSQL process alone, so that the demo wrapper's work counts as overhead: fixed ${mr(fig.fixedPg, st2)}, around the tool ${mr(fig.aroundPg, st2)}.` : ''}`,
+      `**Fixed overhead** (wall time minus the copy program's own time): **${mr(fig.fixed, st2)}** (target <= 0.6 s). **Time around the tool inside the copy step** (copySegment activity, scheduled to closed, minus the copy program): **${mr(fig.around, (ms) => `${(ms / 1000).toFixed(3)} s`)}** (target <= 0.1 s).${fig.fixedPg.length ? ` Against the PostgreSQL process alone, so that the demo wrapper's work counts as overhead: fixed ${mr(fig.fixedPg, st2)}, around the tool ${mr(fig.aroundPg, st2)}.` : ''}`,
       '',
     ] : ['The copy tool process was not seen in /proc during the workflow runs, so the fixed overhead is not measured.', '']),
     ...(parts ? [
@@ -281,7 +281,7 @@ function rewindFigures(runs: IncrementalRun[]) {
 }
 
 function rewindDisturbedNote(f: NonNullable<ReturnType<typeof rewindFigures>>): string {
-  return `the bare pg_rewind runs (median ${st2(f.bare)}) took more than 1.2 times the same program inside the workflow's runs (median ${st2(f.toolMed!)}), for a reason outside the workflow, so the ratio flatters it and is not counted as met; against the workflow's own pg_rewind program instead, the workflow took ${x(f.wall, f.toolMed!)}`;
+  return `the bare pg_rewind runs (median ${st2(f.bare)}) took more than 1.2 times the same program inside the workflow's runs (median ${st2(f.toolMed!)}), for a reason not found (it runs on a copy of the directory made and synced just before, untimed, and first in each round; not checked whether either matters), so the ratio flatters the workflow and is not counted as met; against the workflow's own pg_rewind program instead, the workflow took ${x(f.wall, f.toolMed!)}. This rule, the one target 1 already had, applies to target 5 since commit d7c0ff0; the report of aa6556b, before it, counted 1.14x as met with a bare median of 2.21 s against 1.27 s for the program inside the workflow`;
 }
 
 function rewindVsBare(failover: IncrementalRun[]): string[] {
@@ -295,7 +295,7 @@ function rewindVsBare(failover: IncrementalRun[]): string[] {
     '',
     `**Incremental after a failover vs a bare pg_rewind of the same divergence.** In each failover round, after the change on the promoted primary, the ex-primary's data directory (${mib(midRun.bare!.dirBytes)}) was copied untimed (${mr(fig.runs.map((r) => r.bare!.copyMs))}) to a scratch directory on its host${midRun.bare!.synced ? ' and synced to disk (`sync`, untimed: pg_rewind syncs the whole target directory at its end, and would otherwise also write back the fresh copy)' : ''}; the source was CHECKPOINTed (as the workflow's copy step does first), and the flavour's pg_rewind was run on the copy by hand, as the cluster's OS user, with the command line the workflow runs minus --progress (\`${argv}\`). Then the incremental recovery of the real directory through the workflow, start call to up and in sync.`,
     '',
-    table(['round', 'bare pg_rewind', 'workflow: start call to result', 'pg_rewind process inside it', 'copySegment step', 'workflow / bare'], fig.runs.map((r, i) => [
+    table(['round', 'bare pg_rewind', 'workflow: start call to result', 'the pg_rewind program inside it', 'copySegment step', 'workflow / bare'], fig.runs.map((r, i) => [
       String(i + 1), st2(r.bare!.ms), st2(r.run.wallMs), r.tool ? st2(r.tool.ms) : '-', st2(phaseSplit(r.run.segments[0]).copy), x(r.run.wallMs, r.bare!.ms),
     ])),
     '',
@@ -419,6 +419,19 @@ function simFigures(sim: SimSection) {
   };
 }
 
+/** Whether the baseline's workflow code is today's, as the run recorded it or, for a run that did not, as checked now. */
+function sameCode(b: NonNullable<SimSection['baseline']>): { same: boolean; when: 'run' | 'render' } | undefined {
+  if (b.sameWorkflowCode !== undefined) return { same: b.sameWorkflowCode, when: 'run' };
+  const now = b.commit ? sameWorkflowCode(b.commit) : undefined;
+  return now === undefined ? undefined : { same: now, when: 'render' };
+}
+
+function sameCodeNote(b: NonNullable<SimSection['baseline']>): string {
+  const c = sameCode(b);
+  if (!c?.same) return '';
+  return ` The baseline's workflows/ and domain/ are the same as today's (git diff${c.when === 'render' ? ' when this report was rendered, against the work tree then: the run itself did not record it' : ', in the run'}), so that difference is the machine's noise, not a change of the workflows.`;
+}
+
 function simProfile(sim: SimSection, cores: number): string[] {
   const f = simFigures(sim);
   if (!f || f.perCur === undefined) return [];
@@ -426,7 +439,7 @@ function simProfile(sim: SimSection, cores: number): string[] {
   const mid = [...f.cur].sort((p1, p2) => p1.run!.wallMs - p2.run!.wallMs)[Math.floor((f.cur.length - 1) / 2)].run!;
   const cpu = (f.workerCpuMs ?? 0) + (f.serverCpuMs ?? 0);
   return [
-    `**${f.n.toLocaleString('en-US')} segments, today's bundle vs the baseline.** ${b?.commit ? `The baseline is BENCH_BASELINE_REF=${b.ref}, ${b.subject ? (b.subject.length > 160 ? `${b.subject.slice(0, 160)}…` : b.subject) : b.commit} (its workflows/ and domain/ out of git, bundled by testkit/workflowBuild.ts), run interleaved with today's, each run on a dev server of its own.` : `No baseline bundle: ${b?.error ?? 'not built'}.`} Per segment: today **${ms1(f.perCur)}**${f.perBase !== undefined ? `, baseline ${ms1(f.perBase)}: **${x(f.perCur, f.perBase)}** the baseline's` : ''}.${b?.commit && (b.sameWorkflowCode ?? sameWorkflowCode(b.commit)) ? ' The baseline\'s workflows/ and domain/ are the same as today\'s (git diff), so that difference is the machine\'s noise, not a change of the workflows.' : ''}`,
+    `**${f.n.toLocaleString('en-US')} segments, today's bundle vs the baseline.** ${b?.commit ? `The baseline is BENCH_BASELINE_REF=${b.ref}, ${b.subject ? (b.subject.length > 160 ? `${b.subject.slice(0, 160)}…` : b.subject) : b.commit} (its workflows/ and domain/ out of git, bundled by testkit/workflowBuild.ts), run interleaved with today's, each run on a dev server of its own.` : `No baseline bundle: ${b?.error ?? 'not built'}.`} Per segment: today **${ms1(f.perCur)}**${f.perBase !== undefined ? `, baseline ${ms1(f.perBase)}: **${x(f.perCur, f.perBase)}** the baseline's` : ''}.${b?.commit ? sameCodeNote(b) : ''}`,
     '',
     `Where the time goes (today's runs, medians per segment): the sim worker used ${ms1(f.workerCpuMs ?? NaN)} of CPU and the dev server ${ms1(f.serverCpuMs ?? NaN)}, together ${ms1(cpu)} of CPU per segment on ${cores} cores, i.e. at least ${ms1(cpu / cores)} of wall time per segment if both were CPU-bound with nothing else running: ${cpu / cores >= 0.8 * f.perCur ? `the run is CPU-bound, and the ${(f.serverCpuMs ?? 0) >= (f.workerCpuMs ?? 0) ? 'dev server (persisting and dispatching the events)' : 'worker (workflow tasks: replaying and running the workflow code)'} is the larger share` : 'the run is not CPU-bound; the rest is waiting (activity sleeps, task round trips)'}. Each child's history is ${mid.segments[0]?.childEvents ?? '?'} events and the parent's ${mid.parentEvents} (${mid.parentHistoryBytes ? `${(mid.parentHistoryBytes / 2 ** 20).toFixed(2)} MiB` : '?'}), so a segment costs about ${mid.segments[0] ? (mid.segments[0].childEvents + mid.parentEvents / f.n).toFixed(0) : '?'} events in all; the server's CPU per segment scales with that count, not with anything the activities do.`,
     '',
@@ -482,7 +495,7 @@ function largestFirstSection(sim: SimSection): string[] {
     const rs = f.of(b);
     if (!rs.length) return [label, 'did not run', '-', '-', '-', '-'];
     return [label, String(rs.length), `**${mr(rs.map((r) => r.run!.wallMs))}**`, mr(rs.map((r) => r.childrenSpanMs ?? NaN)),
-      `**${x(median(rs.map((r) => r.run!.wallMs)), lf.lowerBoundMs)}**`, rs[0].bigStartsMs?.map((v) => s(v)).join(', ') ?? '-'];
+      `**${(median(rs.map((r) => r.run!.wallMs)) / lf.lowerBoundMs).toFixed(3)}x**`, rs[0].bigStartsMs?.map((v) => s(v)).join(', ') ?? '-'];
   };
   const failed = lf.runs.filter((r) => r.error).map((r) => `- ${r.bundle}: ${r.error}`);
   const medianRun = (b: 'current' | 'baseline') => {
@@ -524,7 +537,7 @@ function freshServerNote(sim: SimSection): string[] {
     ? `In this run, today's bundle at ${again.segments.toLocaleString('en-US')} segments once more on the server of its first run took **${s(again.run.wallMs)}**, against ${mr(fresh)} on servers of their own (${x(again.run.wallMs, median(fresh))} their median): one sample, shown above and not counted, to be read against that range.`
     : again?.error ? `In this run, the second run on the server of the first did not complete: ${again.error}.` : '';
   return [
-    `Since 2026-12-07 07:00 (bench/simulation.ts, onFreshServer) every simulated run, these and the largest-first ones below, has an in-memory dev server of its own, started for it as the bench's is (worker/devServer.ts) and stopped after it (only the raised-limit runs, when there are any, share their one server); before, all of them shared the server of sections 1-4, after its real recoveries and the runs before them. An in-memory server that keeps the histories of earlier runs gets slower as they pile up, so a shared one billed the runs that came first to the ones that came later (today's and the baseline's alike, interleaved). ${measured} By hand on 2026-12-07 (not this run; today's bundle, 1,000 segments): 4 runs one after another on one server took 39.5, 43.2, 40.6 and 59.3 s (the server's CPU 41.5, 49.8, 45.0 and 60.5 s); 6 runs on a server of their own each took 44.1, 40.1, 38.9, 40.9, 40.9 and 46.4 s. Reports before that ran every simulation on the shared server.`,
+    `Since commit 38793a6 (bench/simulation.ts, onFreshServer) every counted simulated run, these and the largest-first ones below, has an in-memory dev server of its own, started for it as the bench's is (worker/devServer.ts) and stopped after it (the raised-limit runs, when there are any, share their one server, and the run marked not counted is the second on its server); before, all of them shared the server of sections 1-4, after its real recoveries and the runs before them. An in-memory server that keeps the histories of earlier runs may get slower as they pile up (the checks below, by hand and in this run, are few and noisy), and a shared one would bill the runs that came first to the ones that came later (today's and the baseline's alike, interleaved). ${measured} By hand on 2026-12-07 (not this run; today's bundle, 1,000 segments): 4 runs one after another on one server took 39.5, 43.2, 40.6 and 59.3 s (the server's CPU 41.5, 49.8, 45.0 and 60.5 s); 6 runs on a server of their own each took 44.1, 40.1, 38.9, 40.9, 40.9 and 46.4 s. Reports before that commit ran every simulation on the shared server.`,
     '',
   ];
 }
@@ -653,11 +666,14 @@ function targets(r: BenchResults): Target[] {
   }
   const simF = r.sim ? simFigures(r.sim) : undefined;
   if (simF && simF.n >= 1000 && simF.perCur !== undefined) {
+    // Runs of the same workflow code under two names are one sample: the verdict is on all of them, not the luckier half.
+    const pooled = r.sim?.baseline && sameCode(r.sim.baseline)?.same && simF.base.length
+      ? median([...simF.cur, ...simF.base].map((run) => run.run!.wallMs / simF.n)) : undefined;
     out.push({
       what: `4. ${simF.n.toLocaleString('en-US')}-segment simulation, parent wall time per segment, section 5`,
       target: '<= 40 ms',
-      measured: `${ms1(simF.perCur)}${simF.perBase !== undefined ? ` (baseline bundle ${ms1(simF.perBase)}, ${x(simF.perCur, simF.perBase)})` : ''}${simF.cur.some((r) => r.serverRunsBefore === 0) ? '; each run on a dev server of its own, which reports before 2026-12-07 07:00 did not do (section 5)' : ''}${r.sim?.baseline?.commit && (r.sim.baseline.sameWorkflowCode ?? sameWorkflowCode(r.sim.baseline.commit)) ? '; the baseline has today\'s workflow code, so the ratio is noise' : ''}`,
-      met: simF.perCur <= 40,
+      measured: `${ms1(simF.perCur)}${simF.perBase !== undefined ? ` (baseline bundle ${ms1(simF.perBase)}, ${x(simF.perCur, simF.perBase)})` : ''}${simF.cur.some((r) => r.serverRunsBefore === 0) ? '; each run on a dev server of its own, which reports before commit 38793a6 did not do (section 5)' : ''}${pooled !== undefined ? `; the baseline has today's workflow code, so its runs are samples of the same thing: the median of all ${simF.cur.length + simF.base.length}, ${ms1(pooled)}, decides` : ''}`,
+      met: (pooled ?? simF.perCur) <= 40,
     });
   }
   const big = r.full?.big;

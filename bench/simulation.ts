@@ -218,26 +218,29 @@ export async function benchSimulation(cfg: BenchConfig, bundlePath: string, work
   let largestFirst: LargestFirstSection | undefined;
   let profile: SimProfile | undefined;
   // Every run on a dev server started for it, today's and the baseline's alike.
+  // A server that fails to start costs its run, not the runs before it.
   const fresh = (n: number, bundle: 'current' | 'baseline' = 'current') =>
-    onFreshServer(workDir, async (server) => ({ ...(await simOnce(cfg, server, 'default', bundle === 'current' ? bundlePath : baseline.path!, n, bundle)), serverRunsBefore: 0 }));
+    onFreshServer(workDir, async (server) => ({ ...(await simOnce(cfg, server, 'default', bundle === 'current' ? bundlePath : baseline.path!, n, bundle)), serverRunsBefore: 0 }))
+      .catch((err: Error): SimRun => ({ segments: n, bundle, hosts: Math.max(2, Math.ceil(n / cfg.simPerHost)), server: 'default', error: err.message, serverRunsBefore: 0 }));
   try {
     const lfBaseline = await baselineBundle(cfg.lfBaselineRef, 'BENCH_LF_BASELINE_REF', workDir);
     largestFirst = { ...await benchLargestFirst(cfg, workDir, bundlePath, lfBaseline.path), baseline: lfBaseline.info };
     for (const n of cfg.simSegments) {
       // The first run at the largest size, then the same bundle again on the same server: what a server that kept
       // one run's histories costs the next run, measured in this bench rather than assumed.
+      let again: SimRun | undefined;
       const first = n === largest
         ? await onFreshServer(workDir, async (server) => {
           const once = { ...(await simOnce(cfg, server, 'default', bundlePath, n)), serverRunsBefore: 0 };
           if (!once.error) {
-            const again = await simOnce(cfg, server, 'default', bundlePath, n)
+            again = await simOnce(cfg, server, 'default', bundlePath, n)
               .catch((err: Error): SimRun => ({ segments: n, bundle: 'current', hosts: once.hosts, server: 'default', error: err.message }));
-            runs.push({ ...again, serverRunsBefore: 1 });
           }
           return once;
-        })
+        }).catch((err: Error): SimRun => ({ segments: n, bundle: 'current', hosts: Math.max(2, Math.ceil(n / cfg.simPerHost)), server: 'default', error: err.message, serverRunsBefore: 0 }))
         : await fresh(n);
       runs.push(first);
+      if (again) runs.push({ ...again, serverRunsBefore: 1 });
       // The baseline commit's bundle beside today's at the largest size, interleaved.
       const withBaseline = n === largest && baseline.path && !first.error;
       if (withBaseline) runs.push(await fresh(n, 'baseline'));
@@ -342,6 +345,9 @@ async function benchLargestFirst(cfg: BenchConfig, workDir: string, bundlePath: 
         } finally {
           await w.stop();
         }
+      }).catch((err: Error) => {
+        progress(`  failed: ${err.message}`);
+        out.runs.push({ bundle, error: err.message });
       });
     }
   }
