@@ -119,12 +119,20 @@ export interface EvidenceOutcome {
 export interface CopySegmentInput extends SegmentStepInput {
   /** --max-rate of the run (full copies only). */
   maxRate?: string;
+  /**
+   * The recovery that counts this segment's -B/-b slot: the copy step tells it the moment the copy is over
+   * (activities/copyEndInterceptor.ts), so that the slot frees then and not when the segment's workflow task, which
+   * runs the start, is over. Set by the segment's workflow from its own parent, never from a run's input.
+   */
+  tellRun?: { workflowId: string; runId: string };
 }
 
 export interface CopyOutcome {
   method: 'pg_basebackup' | 'pg_rewind' | 'rsync' | 'none';
   attached: boolean;
   note?: string;
+  /** The copy step told the run (CopySegmentInput.tellRun) that the copy is over: the segment does not tell it again. */
+  runTold?: boolean;
 }
 
 export interface StartOutcome {

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { failureTypeInterceptor } from '../activities/failureInterceptor';
-import { heartbeatInterceptor } from '../activities/heartbeatInterceptor';
+import { activityInterceptors } from '../activities/interceptors';
 import { TASK_QUEUE } from '../workflows/taskQueue';
 import { faultInjectionInterceptors, parseFaultSpec } from './faultInjection';
 
@@ -22,7 +21,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? process.env.GPRECOVER_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
-    interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
+    interceptors: { activity: [...activityInterceptors, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
     // Most running activities wait (a copy job on a host, FTS through the shared sync watcher) and cost a promise
     // each: a slot per segment of -B 16 x -b 64, so that mirrors waiting for sync never hold up copies.
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 2048,

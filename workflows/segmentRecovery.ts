@@ -96,9 +96,12 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
       await condition(() => slotGranted);
     }
     phase = 'copying';
-    await activities.copy.copySegment({ ...step, maxRate: input.maxRate });
-    // Not awaited: the signal leaves with the next workflow task's commands, and the start does not wait for it.
-    if (input.reportCopyEnd) {
+    const parent = { workflowId: info.parent.workflowId, runId: info.parent.runId };
+    const copied = await activities.copy.copySegment({ ...step, maxRate: input.maxRate, ...(input.reportCopyEnd ? { tellRun: parent } : {}) });
+    // The copy step told the run as its copy ended, unless it could not (or ran on a worker that does not tell it, or
+    // is replayed from a history where it did not). Not awaited here: the signal leaves with this workflow task's
+    // commands, after the start that runs in it.
+    if (input.reportCopyEnd && !copied.runTold) {
       void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(copyEndedSignal, { dbid: item.dbid })
         .catch((err) => log.warn(`dbid ${item.dbid}: the run was not told the copy is over (its slot frees when this segment ends): ${rootMessage(err)}`));
     }

@@ -9,8 +9,7 @@ import { Worker } from '@temporalio/worker';
 import type { RecoveryActivities } from '../../domain/activities';
 import { InvalidRequestError, PermanentError } from '../../domain/failures';
 import type { ClusterSnapshot } from '../../domain/probe';
-import { failureTypeInterceptor } from '../../activities/failureInterceptor';
-import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
+import { activityInterceptors } from '../../activities/interceptors';
 import { reportProgress } from '../../activities/progress';
 import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot } from '../../testkit/fakeCluster';
@@ -80,7 +79,7 @@ export async function startStubWorker(h: TemporalHarness, taskQueue: string, clu
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: stubActivities(clusters),
-    interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor] },
+    interceptors: { activity: activityInterceptors },
   });
   return runInBackground(worker);
 }

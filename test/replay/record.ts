@@ -8,8 +8,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { failureTypeInterceptor } from '../../activities/failureInterceptor';
-import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
+import { activityInterceptors } from '../../activities/interceptors';
 import { PROJECT_ROOT } from '../../cluster/config';
 import { quietRuntime } from '../../worker/quietRuntime';
 import { createTimeSkippingEnv } from '../helpers/timeSkippingServer';
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
       const taskQueue = `replay-${s.name}`;
       const worker = await Worker.create({
         connection: env.nativeConnection, taskQueue, workflowBundle, activities: s.activities(),
-        interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor] },
+        interceptors: { activity: activityInterceptors },
         maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
       });
       const runs = await worker.runUntil(async () => {

@@ -6,8 +6,7 @@ import { cancelled, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { RecoveryActivities } from '../../domain/activities';
-import { failureTypeInterceptor } from '../../activities/failureInterceptor';
-import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
+import { activityInterceptors } from '../../activities/interceptors';
 import { recordCalls, type ActivityCall } from '../../testkit/callLog';
 import { fakeActivities } from '../../testkit/fakeActivities';
 import { fakeSnapshot } from '../../testkit/fakeCluster';
@@ -90,7 +89,7 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     const taskQueue = `logic-${++seq}`;
     const worker = await Worker.create({
       connection: env().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities,
-      interceptors: { activity: [recordCalls(calls?.log ?? []), heartbeatInterceptor, failureTypeInterceptor] },
+      interceptors: { activity: [recordCalls(calls?.log ?? []), ...activityInterceptors] },
       // As in production (worker/createWorker.ts): cancellation reaches a heartbeating activity within a second.
       maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
     });
@@ -150,6 +149,28 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     }), { hostParallelism: 1, segmentParallelism: 1 });
     expect(res.ok).toBe(true);
     expect(events).toEqual(['copy 6', 'copy 7', 'synced 6', 'synced 7']);
+  });
+
+  it("a slot frees when its copy ends, not when the segment's start is over: the start runs inside the child's workflow task", async () => {
+    const events: string[] = [];
+    let copies = 0;
+    const res = await run(mockActivities([6, 7], freshCalls(), {
+      async copySegment(input) {
+        events.push(`copy ${input.item.dbid}`);
+        copies++;
+        await sleep(100);
+        return { method: 'pg_rewind', attached: false };
+      },
+      async startRecoveredSegment(input) {
+        // A start that takes seconds (pg_ctl start -w of a mirror replaying WAL): the next copy must not wait for it.
+        const end = Date.now() + 5_000;
+        while (input.item.dbid === 6 && copies < 2 && Date.now() < end) await sleep(50);
+        events.push(`started ${input.item.dbid}`);
+        return { alreadyRunning: false };
+      },
+    }), { hostParallelism: 1, segmentParallelism: 1 });
+    expect(res.ok).toBe(true);
+    expect(events).toEqual(['copy 6', 'copy 7', 'started 6', 'started 7']);
   });
 
   /** Every step of a -F run under -B 1 -b 1 as `<step> <dbid>`, copies marked at their start and end; sources sized. */

@@ -8,8 +8,7 @@ import { cancelled, heartbeat, sleep } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { failureTypeInterceptor } from '../../activities/failureInterceptor';
-import { heartbeatInterceptor } from '../../activities/heartbeatInterceptor';
+import { activityInterceptors } from '../../activities/interceptors';
 import type { RecoveryActivities } from '../../domain/activities';
 import type { RecoveryResult } from '../../domain/recovery';
 import { fakeActivities } from '../../testkit/fakeActivities';
@@ -69,7 +68,7 @@ describe('a worker upgrade in the middle of a run', () => {
   // takes a run over does (and the time-skipping server does not move a sticky task off a worker that stopped).
   const workerOn = (workflowBundle: WorkflowBundleWithSourceMap, activities: RecoveryActivities) => Worker.create({
     connection: env().nativeConnection, taskQueue: TASK_QUEUE, workflowBundle, activities, maxCachedWorkflows: 0,
-    interceptors: { activity: [heartbeatInterceptor, failureTypeInterceptor] },
+    interceptors: { activity: activityInterceptors },
     maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
   });
 

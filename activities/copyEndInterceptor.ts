@@ -1,0 +1,33 @@
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { CopyOutcome, CopySegmentInput } from '../domain/activities';
+import { copyEndedSignal } from '../workflows/messages';
+
+/** A run that does not answer within this is told by the segment's workflow instead, as before. */
+const TELL_WITHIN_MS = 10_000;
+
+/**
+ * A copy step asked to (CopySegmentInput.tellRun) tells its recovery the moment its copy is over, before the step
+ * completes: its -B/-b slot goes to the next segment at once. Told by the segment's workflow instead, the signal
+ * would leave only with the workflow task that also runs the segment's start (a local activity: its commands wait for
+ * it), so the slot stayed taken for as long as pg_ctl start -w took. Told here, the outcome says so (runTold) and
+ * the workflow does not tell it again; a run that could not be told (gone, unreachable, a worker without a client) is
+ * told by the workflow, as before.
+ */
+export const copyEndInterceptor: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      const out = await next(input);
+      const req = ctx.info.activityType === 'copySegment' && !ctx.info.isLocal ? (input.args[0] as CopySegmentInput | undefined) : undefined;
+      if (!req?.tellRun || !out || typeof out !== 'object') return out;
+      const { workflowId, runId } = req.tellRun;
+      try {
+        const client = ctx.client;
+        await client.withDeadline(Date.now() + TELL_WITHIN_MS, () => client.workflow.getHandle(workflowId, runId).signal(copyEndedSignal, { dbid: req.item.dbid }));
+        return { ...(out as CopyOutcome), runTold: true } satisfies CopyOutcome;
+      } catch (err) {
+        ctx.log.warn(`dbid ${req.item.dbid}: the copy step could not tell its run the copy is over, the segment will: ${err instanceof Error ? err.message : String(err)}`);
+        return out;
+      }
+    },
+  },
+});
