@@ -35,6 +35,17 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(children.filter((ev) => ev.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copySlotGranted')).length).toBeGreaterThan(0);
   });
 
+  it('the v0.5.0 ahead scenario holds what 0.5.0 changed: copy steps told the run, their children did not', () => {
+    const [parent, ...children] = historiesOf(path.join(HISTORIES, 'v0.5.0', 'ahead')).map((h) => h.history.events ?? []);
+    const told = (events: typeof parent) => events.some((e) => {
+      const payload = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+      return payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { runTold?: boolean }).runTold === true : false;
+    });
+    expect(parent.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copyEnded').length).toBe(children.length);
+    expect(children.every(told), 'every copy outcome says runTold').toBe(true);
+    expect(children.some((ev) => ev.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'copyEnded'))).toBe(false);
+  });
+
   // A parent of 0.4.0 starts a child ahead of its slot (input.startedAhead) and a worker of 0.3.0, which knows no such
   // field, takes the child's first task and copies at once. The history below is that child: a recorded 0.3.0 child
   // given the input a 0.4.0 parent gives. Today's worker taking it over must copy at once too, not wait for a grant.
