@@ -123,6 +123,11 @@ export interface RecoveryResult extends RecoveryStatus {
   failed: number;
 }
 
+/** A segment's child workflow id: its parent's id, the start of the parent's run id, and its dbid. */
+export function segmentWorkflowId(parent: { workflowId: string; runId: string }, dbid: number): string {
+  return `${parent.workflowId}-${parent.runId.slice(0, 8)}-dbid${dbid}`;
+}
+
 export interface SegmentRecoveryInput {
   cluster: string;
   item: SegmentPlan;
@@ -130,7 +135,10 @@ export interface SegmentRecoveryInput {
   outageSeconds?: number;
   /** --max-rate of the run (full copies only). */
   maxRate?: string;
-  /** Signal the parent (copyEndedSignal) once the copy is over: a recovery of 0.3.0 frees the slot then. */
+  /**
+   * Tell the parent (copyEndedSignal) once the copy is over: a recovery of 0.3.0 frees the slot then. Since 0.5.0 the
+   * copy step tells it (CopySegmentInput.tellRun) and the child only when the step did not.
+   */
   reportCopyEnd?: boolean;
   /**
    * Started before a -B/-b slot was free (0.4.0, domain/plan/startOrder.ts AHEAD_MIN_BYTES): the steps before the copy

@@ -21,7 +21,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? process.env.GPRECOVER_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(opts.workflowBundle),
     activities: createActivities(opts),
-    interceptors: { activity: [...activityInterceptors, ...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER))] },
+    // Faults outermost: a crash after a step comes after all it did, the copy step's word to its run included.
+    interceptors: { activity: [...faultInjectionInterceptors(parseFaultSpec(process.env.GPRECOVER_FAULT, process.env.GPRECOVER_FAULT_MARKER)), ...activityInterceptors] },
     // Most running activities wait (a copy job on a host, FTS through the shared sync watcher) and cost a promise
     // each: a slot per segment of -B 16 x -b 64, so that mirrors waiting for sync never hold up copies.
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 2048,

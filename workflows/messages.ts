@@ -9,9 +9,10 @@ export const segmentProgressQuery = defineQuery<SegmentProgress>('segmentProgres
 export const plannedItemsQuery = defineQuery<SegmentPlan[]>('plannedItems');
 
 /**
- * A segment's child tells its recovery that its copy is over: its -B/-b slot goes to the next segment while it starts
- * and waits for sync (gprecoverseg's -b bounds the copies, gpsegrecovery's pool). Only a running segment's first one
- * counts; anyone who may signal the run could as well raise -B/-b with setParallelism.
+ * A segment's copy step (since 0.5.0; its child when the step could not, and before) tells its recovery that its copy
+ * is over: its -B/-b slot goes to the next segment while it starts and waits for sync (gprecoverseg's -b bounds the
+ * copies, gpsegrecovery's pool). Only a running segment's first one counts; anyone who may signal the run could as
+ * well raise -B/-b with setParallelism.
  */
 export const copyEndedSignal = defineSignal<[{ dbid: number }]>('copyEnded');
 

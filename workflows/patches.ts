@@ -11,8 +11,14 @@ export const PATCHES = {
   largestFirst: 'largest-first',
   /** 0.3.0: a segment's short steps (admit, stop, verify 'd', catalog, evidence, start) run as local activities. */
   shortStepsLocal: 'short-steps-local',
-  /** 0.3.0: a segment's -B/-b slot frees when its copy ends (its child signals), not when it is in sync. */
+  /** 0.3.0: a segment's -B/-b slot frees when its copy ends (its child signals; since 0.5.0 its copy step), not when it is in sync. */
   slotAtCopyEnd: 'slot-at-copy-end',
   /** 0.4.0: a big full or differential segment runs its steps before the copy while it waits for a slot (startedAhead). */
   copySlotAhead: 'copy-slot-ahead',
+  /**
+   * 0.5.0: a copy step that told the run its copy is over (CopyOutcome.runTold) is not followed by the child's own
+   * copyEnded. Asked only when the outcome says so: a worker of 0.4.0 that ran the child's next task sent the signal
+   * whatever the outcome said, recorded no marker, and a worker of 0.5.0 replaying it sends it too.
+   */
+  copyStepTellsRun: 'copy-step-tells-run',
 } as const;

@@ -8,6 +8,7 @@ import { recoveryInputProblems } from '../domain/recoveryInput';
 import type {
   RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentRecoveryInput, SegmentStatus,
 } from '../domain/recovery';
+import { segmentWorkflowId } from '../domain/recovery';
 import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
 import type { RunControls } from '../domain/liveControls';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
@@ -246,7 +247,7 @@ function segmentStatus(it: SegmentPlan): SegmentStatus {
     target: it.target,
     moved: it.moved,
     state: 'pending',
-    childWorkflowId: `${info.workflowId}-${info.runId.slice(0, 8)}-dbid${it.dbid}`,
+    childWorkflowId: segmentWorkflowId(info, it.dbid),
   };
 }
 
@@ -262,7 +263,7 @@ function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan
 
 /**
  * Children under -B hosts at once and -b copies per host: since 0.3.0 a slot frees when its copy ends (the child
- * signals), as gprecoverseg's -b bounds its copies, and the next segment starts while that one starts and syncs. Since
+ * signals; since 0.5.0 its copy step, see activities/copyEndInterceptor.ts), as gprecoverseg's -b bounds its copies, and the next segment starts while that one starts and syncs. Since
  * 0.4.0 a big full or differential segment (startOrder.ahead) may start before a slot frees: its steps before the copy
  * run while every slot is taken, at most -B segments at a time, and it copies when the run grants it a slot. Free slots
  * go in start order to a waiting segment or a new one alike. The limits, a pause (no new start, no grant) and skipped

@@ -98,10 +98,9 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     phase = 'copying';
     const parent = { workflowId: info.parent.workflowId, runId: info.parent.runId };
     const copied = await activities.copy.copySegment({ ...step, maxRate: input.maxRate, ...(input.reportCopyEnd ? { tellRun: parent } : {}) });
-    // The copy step told the run as its copy ended, unless it could not (or ran on a worker that does not tell it, or
-    // is replayed from a history where it did not). Not awaited here: the signal leaves with this workflow task's
-    // commands, after the start that runs in it.
-    if (input.reportCopyEnd && !copied.runTold) {
+    // The copy step told the run as its copy ended (0.5.0), unless it could not or ran on a worker of 0.4.0. Told by
+    // the child, the signal leaves with this workflow task's commands, which wait for the start that runs in it.
+    if (input.reportCopyEnd && !(copied.runTold && patched(PATCHES.copyStepTellsRun))) {
       void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(copyEndedSignal, { dbid: item.dbid })
         .catch((err) => log.warn(`dbid ${item.dbid}: the run was not told the copy is over (its slot frees when this segment ends): ${rootMessage(err)}`));
     }

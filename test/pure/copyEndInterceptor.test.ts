@@ -8,7 +8,7 @@ import type { CopyOutcome } from '../../domain/activities';
 
 interface Told { workflowId: string; runId: string; signal: string; args: unknown[] }
 
-function contextFor(activityType: string, signal: (t: Told) => Promise<void>, warnings: string[]): Context {
+function contextFor(activityType: string, signal: (t: Told) => Promise<void>, warnings: string[], workflowId = 'gprecover-c-1-0f1e2d3c-dbid7'): Context {
   const client = {
     withDeadline: <R>(_: number, fn: () => Promise<R>) => fn(),
     workflow: {
@@ -17,11 +17,12 @@ function contextFor(activityType: string, signal: (t: Told) => Promise<void>, wa
       }),
     },
   };
-  return { info: { activityType, isLocal: false }, client, log: { warn: (m: string) => warnings.push(m) } } as unknown as Context;
+  const info = { activityType, isLocal: false, workflowType: 'segmentRecoveryWorkflow', workflowExecution: { workflowId, runId: 'r' } };
+  return { info, client, log: { warn: (m: string) => warnings.push(m) } } as unknown as Context;
 }
 
 const copied: CopyOutcome = { method: 'pg_basebackup', attached: false };
-const run = { workflowId: 'gprecover-c-1', runId: '0f1e2d3c' };
+const run = { workflowId: 'gprecover-c-1', runId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' };
 const call = (ctx: Context, args: unknown, outcome: () => Promise<unknown>) =>
   copyEndInterceptor(ctx).inbound!.execute!({ args: [args], headers: {} } as ActivityExecuteInput, outcome);
 
@@ -40,6 +41,18 @@ describe('the copy step tells its run that the copy is over', () => {
     expect(await call(contextFor('wipeTarget', async (t) => void told.push(t), []), { item: { dbid: 7 }, tellRun: run }, async () => ({ cleared: true }))).toEqual({ cleared: true });
     await expect(call(ctx, { item: { dbid: 7 }, tellRun: run }, async () => { throw new Error('pg_basebackup exited with 1'); })).rejects.toThrow('exited with 1');
     expect(told).toEqual([]);
+  });
+
+  it("a step tells no run but its own workflow's parent, whatever its input names", async () => {
+    const told: Told[] = [];
+    const warnings: string[] = [];
+    const stranger = contextFor('copySegment', async (t) => void told.push(t), warnings, 'made-up-child');
+    expect(await call(stranger, { item: { dbid: 7 }, tellRun: run }, async () => copied)).toEqual(copied);
+    const otherDbid = contextFor('copySegment', async (t) => void told.push(t), warnings);
+    expect(await call(otherDbid, { item: { dbid: 8 }, tellRun: run }, async () => copied)).toEqual(copied);
+    expect(told).toEqual([]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^dbid 7: the copy step tells no run of its copy's end: gprecover-c-1 is not the run of its workflow/);
   });
 
   it('a run that cannot be told leaves the outcome as it was, so the segment tells it, and says why', async () => {

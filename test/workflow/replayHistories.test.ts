@@ -44,6 +44,36 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(parent.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copyEnded').length).toBe(children.length);
     expect(children.every(told), 'every copy outcome says runTold').toBe(true);
     expect(children.some((ev) => ev.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'copyEnded'))).toBe(false);
+    expect(children.every((ev) => ev.some((e) => e.markerRecordedEventAttributes?.details?.patch_data?.payloads?.[0]?.data
+      && Buffer.from(e.markerRecordedEventAttributes.details.patch_data.payloads[0].data).toString('utf8').includes('copy-step-tells-run'))), 'every child recorded the patch').toBe(true);
+  });
+
+  // In a mixed fleet a worker of 0.5.0 may run a child's copy step, which tells the run and says runTold, and a worker
+  // of 0.4.0 the child's next task, which sends copyEnded anyway and records no marker. The histories below are such
+  // children: recorded 0.4.0 children whose copy outcome is given runTold. Today's worker taking them over must send
+  // the signal too, as their history says, not fail the task as a nondeterminism.
+  it('v0.4.0 ahead: a child whose copy step told the run but whose next task a 0.4.0 worker ran replays with its own signal', async () => {
+    quietRuntime();
+    const children = historiesOf(path.join(HISTORIES, 'v0.4.0', 'ahead')).filter((h) => /segmentRecoveryWorkflow/.test(h.file));
+    let forged = 0;
+    for (const { history } of children) {
+      const copyScheduled = new Set((history.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'copySegment').map((e) => Number(e.eventId)));
+      for (const e of history.events ?? []) {
+        const done = e.activityTaskCompletedEventAttributes;
+        const payload = done?.result?.payloads?.[0];
+        if (!done || !payload?.data || !copyScheduled.has(Number(done.scheduledEventId))) continue;
+        payload.data = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload.data).toString('utf8')) as object, runTold: true }));
+        forged++;
+      }
+      expect(history.events?.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'copyEnded'), 'a 0.4.0 child sent copyEnded').toBe(true);
+    }
+    expect(forged).toBe(children.length);
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, children)) {
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
+    }
+    expect(failures).toEqual([]);
   });
 
   // A parent of 0.4.0 starts a child ahead of its slot (input.startedAhead) and a worker of 0.3.0, which knows no such
