@@ -44,8 +44,11 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(parent.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copyEnded').length).toBe(children.length);
     expect(children.every(told), 'every copy outcome says runTold').toBe(true);
     expect(children.some((ev) => ev.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'copyEnded'))).toBe(false);
-    expect(children.every((ev) => ev.some((e) => e.markerRecordedEventAttributes?.details?.patch_data?.payloads?.[0]?.data
-      && Buffer.from(e.markerRecordedEventAttributes.details.patch_data.payloads[0].data).toString('utf8').includes('copy-step-tells-run'))), 'every child recorded the patch').toBe(true);
+    const patched = (ev: typeof parent) => ev.some((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+      return !!data && Buffer.from(data).toString('utf8').includes('"copy-step-tells-run"');
+    });
+    expect(children.every(patched), 'every child recorded the patch').toBe(true);
   });
 
   // In a mixed fleet a worker of 0.5.0 may run a child's copy step, which tells the run and says runTold, and a worker
