@@ -8,7 +8,7 @@ import type { SimRun, SimSection } from './simulation';
 import type { SyncSection } from './syncWatch';
 import { phaseSplit, type SegmentTiming, type TimedRecovery } from './timedRecovery';
 import { outermost, type ToolProcess, type ToolSpan } from './toolSampler';
-import { sameWorkflowCode } from './workflowCode';
+import { holdsCommit, sameWorkflowCode } from './workflowCode';
 
 export interface BenchResults {
   config: BenchConfig;
@@ -412,11 +412,23 @@ function simFigures(sim: SimSection) {
   const of = (b: 'current' | 'baseline') => ok.filter((r) => r.segments === n && (r.bundle ?? 'current') === b);
   const per = (rs: SimRun[]) => (rs.length ? median(rs.map((r) => r.run!.wallMs / n)) : undefined);
   const cur = of('current');
+  const base = of('baseline');
+  const cpuMs = (rs: SimRun[], of2: (r: SimRun) => number | undefined) => (rs.length ? median(rs.map((r) => ((of2(r) ?? NaN) * 1000) / n)) : undefined);
   return {
-    n, cur, base: of('baseline'), perCur: per(cur), perBase: per(of('baseline')),
-    workerCpuMs: cur.length ? median(cur.map((r) => ((r.workerCpuSec ?? NaN) * 1000) / n)) : undefined,
-    serverCpuMs: cur.length ? median(cur.map((r) => ((r.serverCpuSec ?? NaN) * 1000) / n)) : undefined,
+    n, cur, base, perCur: per(cur), perBase: per(base),
+    workerCpuMs: cpuMs(cur, (r) => r.workerCpuSec), serverCpuMs: cpuMs(cur, (r) => r.serverCpuSec),
+    baseWorkerCpuMs: cpuMs(base, (r) => r.workerCpuSec), baseServerCpuMs: cpuMs(base, (r) => r.serverCpuSec),
   };
+}
+
+/**
+ * What 0.5.0 (commit 41564c6, 7fbd6b1) changed in a segment's cost, said where the baseline is older: checked by hand
+ * on 2026-12-07, not by a run of the bench.
+ */
+const COPY_STEP_TELLS_RUN = '41564c6';
+function copyStepTellsRunNote(b: NonNullable<SimSection['baseline']>): string {
+  if (!b.commit || holdsCommit(b.commit, COPY_STEP_TELLS_RUN) !== false) return '';
+  return ' Since 0.5.0 (commit 41564c6) each segment\'s copy step tells the run its copy is over with a signal sent through the dev server\'s frontend, one more client call per segment, where the child\'s command had the server do it inside; the child records a patch marker and its search-attribute upsert in place of its signal\'s two events. By hand on 2026-12-07 (not this run; 1,000 segments, each run on a server of its own, 5 runs each): the baseline\'s bundle took 41.6 s (38.1-48.1), today\'s 45.6 s (39.7-51.0), and today\'s with the child also sending its own signal (no patch, a second signal per segment) 44.8 s (43.5-47.9): the added cost is the same with and without the patch, so it is more likely the client call than the marker, but the runs are too noisy to say so for certain.';
 }
 
 /** Whether the baseline's workflow code is today's, as the run recorded it or, for a run that did not, as checked now. */
@@ -439,7 +451,7 @@ function simProfile(sim: SimSection, cores: number): string[] {
   const mid = [...f.cur].sort((p1, p2) => p1.run!.wallMs - p2.run!.wallMs)[Math.floor((f.cur.length - 1) / 2)].run!;
   const cpu = (f.workerCpuMs ?? 0) + (f.serverCpuMs ?? 0);
   return [
-    `**${f.n.toLocaleString('en-US')} segments, today's bundle vs the baseline.** ${b?.commit ? `The baseline is BENCH_BASELINE_REF=${b.ref}, ${b.subject ? (b.subject.length > 160 ? `${b.subject.slice(0, 160)}…` : b.subject) : b.commit} (its workflows/ and domain/ out of git, bundled by testkit/workflowBuild.ts), run interleaved with today's, each run on a dev server of its own.` : `No baseline bundle: ${b?.error ?? 'not built'}.`} Per segment: today **${ms1(f.perCur)}**${f.perBase !== undefined ? `, baseline ${ms1(f.perBase)}: **${x(f.perCur, f.perBase)}** the baseline's` : ''}.${b?.commit ? sameCodeNote(b) : ''}`,
+    `**${f.n.toLocaleString('en-US')} segments, today's bundle vs the baseline.** ${b?.commit ? `The baseline is BENCH_BASELINE_REF=${b.ref}, ${b.subject ? (b.subject.length > 160 ? `${b.subject.slice(0, 160)}…` : b.subject) : b.commit} (its workflows/ and domain/ out of git, bundled by testkit/workflowBuild.ts), run interleaved with today's, each run on a dev server of its own.` : `No baseline bundle: ${b?.error ?? 'not built'}.`} Per segment: today **${ms1(f.perCur)}**${f.perBase !== undefined ? `, baseline ${ms1(f.perBase)}: **${x(f.perCur, f.perBase)}** the baseline's` : ''}.${b?.commit ? sameCodeNote(b) : ''}${f.baseWorkerCpuMs !== undefined && f.baseServerCpuMs !== undefined ? ` CPU per segment (medians): the sim worker ${ms1(f.workerCpuMs ?? NaN)} today, ${ms1(f.baseWorkerCpuMs)} the baseline; the dev server ${ms1(f.serverCpuMs ?? NaN)} today, ${ms1(f.baseServerCpuMs)} the baseline.` : ''}${b ? copyStepTellsRunNote(b) : ''}`,
     '',
     `Where the time goes (today's runs, medians per segment): the sim worker used ${ms1(f.workerCpuMs ?? NaN)} of CPU and the dev server ${ms1(f.serverCpuMs ?? NaN)}, together ${ms1(cpu)} of CPU per segment on ${cores} cores, i.e. at least ${ms1(cpu / cores)} of wall time per segment if both were CPU-bound with nothing else running: ${cpu / cores >= 0.8 * f.perCur ? `the run is CPU-bound, and the ${(f.serverCpuMs ?? 0) >= (f.workerCpuMs ?? 0) ? 'dev server (persisting and dispatching the events)' : 'worker (workflow tasks: replaying and running the workflow code)'} is the larger share` : 'the run is not CPU-bound; the rest is waiting (activity sleeps, task round trips)'}. Each child's history is ${mid.segments[0]?.childEvents ?? '?'} events and the parent's ${mid.parentEvents} (${mid.parentHistoryBytes ? `${(mid.parentHistoryBytes / 2 ** 20).toFixed(2)} MiB` : '?'}), so a segment costs about ${mid.segments[0] ? (mid.segments[0].childEvents + mid.parentEvents / f.n).toFixed(0) : '?'} events in all; the server's CPU per segment scales with that count, not with anything the activities do.`,
     '',

@@ -9,3 +9,9 @@ export function sameWorkflowCode(commit: string): boolean | undefined {
   const r = spawnSync('git', ['diff', '--quiet', commit, '--', 'workflows', 'domain'], { cwd: path.resolve(__dirname, '..') });
   return r.status === 0 ? true : r.status === 1 ? false : undefined;
 }
+
+/** Whether `commit` already holds `change` (git merge-base --is-ancestor); undefined where git cannot say. */
+export function holdsCommit(commit: string, change: string): boolean | undefined {
+  const r = spawnSync('git', ['merge-base', '--is-ancestor', change, commit], { cwd: path.resolve(__dirname, '..') });
+  return r.status === 0 ? true : r.status === 1 ? false : undefined;
+}
