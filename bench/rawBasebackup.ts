@@ -17,6 +17,8 @@ export interface RawCopy {
   bytes: number;
   /** The /proc sampler ran beside it, as beside the workflow's runs (absent in results before 2026-12-02). */
   sampled?: boolean;
+  /** Section 1 since 2026-12-07: timed right after its round's workflow run instead of before it. */
+  afterWorkflow?: boolean;
 }
 
 /** A directory the cluster's OS user may write into (the bench itself runs as root). */
