@@ -221,15 +221,18 @@ function fullFigures(f: FullSection['small']) {
 function firstNote(raw: RawCopy[]): string {
   const first = raw.flatMap((r) => (r.firstMs !== undefined ? [r.firstMs] : []));
   if (!first.length) return '';
-  return `, and it is timed twice over it, the second counting: on this machine the first copy over a copy made just before took about three times the next ones, nearly all of it system time, however it was started (by hand on 2026-12-07, 2 GiB, not this run: 10.3 s with 8.5 s of system time, then 3.5, 3.3 and 3.3 s with 1.4-1.7 s, started as the bench starts it and as a copy job is, alternately); the first of the two took ${mr(first)} in this run`;
+  return `, and it is then timed twice in a row, each copy over the one before it, the second counting: by hand on 2026-12-07 (2 GiB, not this run) the first of four such copies in a row took 10.3 s with 8.5 s of system time and the next three 3.5, 3.3 and 3.3 s with 1.4-1.7 s (the slow one was started as the bench starts it, the others alternately as a copy job is and as the bench does, so how it was started is not ruled out); the first of the two took ${mr(first)} in this run, and the workflow's runs get no such warm-up`;
 }
 
 /** Section 1's bare copies by their place in the round (every other round times the workflow first, since 2026-12-07). */
-function orderNote(raw: RawCopy[]): string {
-  if (!raw.some((r) => r.afterWorkflow)) return '';
-  const first = raw.filter((r) => !r.afterWorkflow).map((r) => r.ms);
-  const after = raw.filter((r) => r.afterWorkflow).map((r) => r.ms);
-  return ` Rounds ${raw.map((r, i) => (r.afterWorkflow ? i + 1 : undefined)).filter((i) => i !== undefined).join(', ')} timed the workflow first and the bare copy after it, the others the bare copy first: the bare copies took ${mr(first)} timed first and ${mr(after)} timed after the workflow's run (each bare copy: ${raw.map((r) => `${s(r.ms)} ${r.afterWorkflow ? 'after' : 'first'}`).join(', ')}).`;
+function orderNote(raw: RawCopy[], full: MeasuredRecovery[]): string {
+  if (!raw.some((r) => r.afterWorkflow) || full.length !== raw.length) return '';
+  const pick = <T>(v: T[], after: boolean) => v.filter((_, i) => !!raw[i].afterWorkflow === after);
+  const wall = full.map((r) => r.run.wallMs);
+  const tool = full.map((r) => r.tool?.ms);
+  const toolOf = (after: boolean) => pick(tool, after).filter((t): t is number => t !== undefined);
+  const rounds = raw.map((r, i) => (r.afterWorkflow ? i + 1 : undefined)).filter((i) => i !== undefined);
+  return ` Rounds ${rounds.join(', ')} timed the workflow first and the bare copy after it, the others the bare copy (and the ${raw.some((r) => r.firstMs !== undefined) ? 'two copies' : 'untimed copy'} before it) first: the bare copies took ${mr(pick(raw.map((r) => r.ms), false))} timed first and ${mr(pick(raw.map((r) => r.ms), true))} timed after the workflow's run (each: ${raw.map((r) => `${s(r.ms)} ${r.afterWorkflow ? 'after' : 'first'}`).join(', ')}); the workflow's runs took ${mr(pick(wall, true))} timed first and ${mr(pick(wall, false))} timed after the bare copies${toolOf(true).length && toolOf(false).length ? `, their copy program ${mr(toolOf(true))} and ${mr(toolOf(false))}` : ''}.`;
 }
 
 function bareDisturbedNote(f: ReturnType<typeof fullFigures>): string {
@@ -263,7 +266,7 @@ function fullSection(f: FullSection['small'], cfg: BenchConfig): string {
       ...(pgTool.length ? [['    the PostgreSQL pg_basebackup process within the program', mr(pgTool), rate(bytes, median(pgTool)), x(median(pgTool), rawMed)]] : []),
     ]),
     '',
-    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}.${orderNote(f.raw)} The workflow figure includes starting the mirror and the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.${fig.bareDisturbed ? ` **Caveat:** ${bareDisturbedNote(fig)}, and the overhead at the medians above means nothing.${f.raw.some((r) => r.firstMs !== undefined) ? ' Not the first copy over a fresh one, which no longer counts (see above), nor the order in the round (every other round timed the workflow first).' : ' Why was not found: on the machine of the report of 2026-12-07 (a check by hand, not a run of the bench), the same command took 20.0 s with 17.6 s of system time and then 9.2 s with 6.8 s, and syncing the untimed copy before the timed one did not change the bench\'s figure.'}` : ''}`,
+    `Overhead of the workflow over a bare copy: ${s(median(wall) - rawMed)} at the medians (${x(median(wall), rawMed)}); round by round the ratio was ${pairs.map((p) => x(p, 1)).join(', ')}.${orderNote(f.raw, f.full)} The workflow figure includes starting the mirror and the FTS wait: the run is only done when FTS has marked the mirror up and in sync, which the raw copy never waits for. Not included: FTS noticing the killed mirror (kill to status d took ${mr(f.full.map((r) => r.ftsDetectMs))} with a 1 s FTS interval), because a recovery starts after that.${fig.bareDisturbed ? ` **Caveat:** ${bareDisturbedNote(fig)}, and the overhead at the medians above means nothing.${f.raw.some((r) => r.firstMs !== undefined) ? ' The first copy over a fresh one no longer counts (see above) and the order in the round is given above; why the counted ones were slow was not found.' : ' Why was not found: on the machine of the report of 2026-12-07 (a check by hand, not a run of the bench), the same command took 20.0 s with 17.6 s of system time and then 9.2 s with 6.8 s, and syncing the untimed copy before the timed one did not change the bench\'s figure.'}` : ''}`,
     '',
     ...(fig.fixed.length ? [
       `**Fixed overhead** (wall time minus the copy program's own time): **${mr(fig.fixed, st2)}** (target <= 0.6 s). **Time around the tool inside the copy step** (copySegment activity, scheduled to closed, minus the copy program): **${mr(fig.around, (ms) => `${(ms / 1000).toFixed(3)} s`)}** (target <= 0.1 s).${fig.fixedPg.length ? ` Against the PostgreSQL process alone, so that the demo wrapper's work counts as overhead: fixed ${mr(fig.fixedPg, st2)}, around the tool ${mr(fig.aroundPg, st2)}.` : ''}`,
@@ -411,7 +414,10 @@ function parallelSection(p: ParallelSection, cfg: BenchConfig): string {
   return [
     '## 4. Several segments at once under -B / -b',
     '',
-    `A 2-host x 4-primary demo cluster (${p.contents} contents, ${mib(p.tableBytesPerContent)} table per content, ${cfg.segMb} MB requested). For each row, N mirrors spread evenly over both hosts were killed and recovered with -F, ${p.cases[0]?.runs.length ?? 0} times; "raw" is N of the flavour's pg_basebackup command lines (as in section 1) of the same primaries started at once on the mirrors' hosts, taken just before each workflow run${p.cases.some((c) => c.raw.some((r) => r.firstMs !== undefined)) ? ', each timed twice over an earlier copy and the second counted, as in section 1' : ''}. overhead(N) is the workflow's wall time minus the span of its copy programs (the first \`$GPHOME/bin/pg_basebackup\`'s start to the last one's exit, from /proc; on the demo each is a shell script running the node wrapper around PostgreSQL's pg_basebackup). Times are median (min - max); the per-segment columns are from the median run.`,
+    `A 2-host x 4-primary demo cluster (${p.contents} contents, ${mib(p.tableBytesPerContent)} table per content, ${cfg.segMb} MB requested). For each row, N mirrors spread evenly over both hosts were killed and recovered with -F, ${p.cases[0]?.runs.length ?? 0} times; "raw" is N of the flavour's pg_basebackup command lines (as in section 1) of the same primaries started at once on the mirrors' hosts, taken just before each workflow run${p.cases.some((c) => c.raw.some((r) => r.firstMs !== undefined)) ? `, timed twice in a row over an earlier copy and the second counted, as in section 1 (the first, not counted: ${p.cases.flatMap((c) => {
+      const first = c.raw.flatMap((r) => (r.firstMs !== undefined ? [r.firstMs] : []));
+      return first.length ? [`N = ${c.segments}${c.segmentParallelism === 1 && c.hostParallelism === 1 ? ' -B 1 -b 1' : ''}: ${mr(first)}`] : [];
+    }).join('; ')}); the workflow's runs come right after them and their removal` : ''}. overhead(N) is the workflow's wall time minus the span of its copy programs (the first \`$GPHOME/bin/pg_basebackup\`'s start to the last one's exit, from /proc; on the demo each is a shell script running the node wrapper around PostgreSQL's pg_basebackup). Times are median (min - max); the per-segment columns are from the median run.`,
     '',
     table(['N', '-B / -b', 'raw pg_basebackup x N at once', 'workflow wall time', 'vs raw (medians)', 'first copy process start to last copy process end', 'overhead(N)', 'copy step min / max', 'waitForSync min / max', 'wall time / N'], rows),
     ...breakdown,
@@ -429,7 +435,10 @@ function simFigures(sim: SimSection) {
   const per = (rs: SimRun[]) => (rs.length ? median(rs.map((r) => r.run!.wallMs / n)) : undefined);
   const cur = of('current');
   const base = of('baseline');
-  const cpuMs = (rs: SimRun[], of2: (r: SimRun) => number | undefined) => (rs.length ? median(rs.map((r) => ((of2(r) ?? NaN) * 1000) / n)) : undefined);
+  const cpuMs = (rs: SimRun[], of2: (r: SimRun) => number | undefined) => {
+    const v = rs.flatMap((r) => { const c = of2(r); return c === undefined ? [] : [(c * 1000) / n]; });
+    return v.length ? median(v) : undefined;
+  };
   return {
     n, cur, base, perCur: per(cur), perBase: per(base),
     workerCpuMs: cpuMs(cur, (r) => r.workerCpuSec), serverCpuMs: cpuMs(cur, (r) => r.serverCpuSec),
@@ -442,9 +451,10 @@ function simFigures(sim: SimSection) {
  * on 2026-12-07, not by a run of the bench.
  */
 const COPY_STEP_TELLS_RUN = '41564c6';
-function copyStepTellsRunNote(b: NonNullable<SimSection['baseline']>): string {
-  if (!b.commit || holdsCommit(b.commit, COPY_STEP_TELLS_RUN) !== false) return '';
-  return ' Since 0.5.0 (commit 41564c6) each segment\'s copy step tells the run its copy is over with a signal sent through the dev server\'s frontend, one more client call per segment, where the child\'s command had the server do it inside; the child records a patch marker and its search-attribute upsert in place of its signal\'s two events. By hand on 2026-12-07 (not this run; 1,000 segments, each run on a server of its own, 5 runs each): the baseline\'s bundle took 41.6 s (38.1-48.1), today\'s 45.6 s (39.7-51.0), and today\'s with the child also sending its own signal (no patch, a second signal per segment) 44.8 s (43.5-47.9): the added cost is the same with and without the patch, so it is more likely the client call than the marker, but the runs are too noisy to say so for certain.';
+function copyStepTellsRunNote(b: NonNullable<SimSection['baseline']>, runDate: string): string {
+  // A run from before 0.5.0 has neither bundle with it; its JSON does not say its commit, its date does.
+  if (!b.commit || runDate < '2026-12-07T11' || holdsCommit(b.commit, COPY_STEP_TELLS_RUN) !== false) return '';
+  return ' Since 0.5.0 each segment\'s copy step tells the run its copy is over with a signal sent through the dev server\'s frontend (commit 41564c6), one more client call per segment, where the child\'s command had the server do it inside; the child records a patch marker and its search-attribute upsert in place of its signal\'s two events (commit 7fbd6b1). By hand on 2026-12-07 (not this run; 1,000 segments, each run on a server of its own, 5 runs each, medians and ranges): the bundle of 8138302 (before 0.5.0) took 41.6 s (38.1-48.1 s), that of 7fbd6b1 (0.5.0) 45.6 s (39.7-51.0 s), and 7fbd6b1 changed to send the child\'s own signal too (no patch, a second signal per segment) 44.8 s (43.5-47.9 s): the ranges overlap, so those runs show neither that 0.5.0 costs more nor, if it does, which part.';
 }
 
 /** Whether the baseline's workflow code is today's, as the run recorded it or, for a run that did not, as checked now. */
@@ -460,14 +470,14 @@ function sameCodeNote(b: NonNullable<SimSection['baseline']>): string {
   return ` The baseline's workflows/ and domain/ are the same as today's (git diff${c.when === 'render' ? ' when this report was rendered, against the work tree then: the run itself did not record it' : ', in the run'}), so that difference is the machine's noise, not a change of the workflows.`;
 }
 
-function simProfile(sim: SimSection, cores: number): string[] {
+function simProfile(sim: SimSection, cores: number, runDate: string): string[] {
   const f = simFigures(sim);
   if (!f || f.perCur === undefined) return [];
   const b = sim.baseline;
   const mid = [...f.cur].sort((p1, p2) => p1.run!.wallMs - p2.run!.wallMs)[Math.floor((f.cur.length - 1) / 2)].run!;
   const cpu = (f.workerCpuMs ?? 0) + (f.serverCpuMs ?? 0);
   return [
-    `**${f.n.toLocaleString('en-US')} segments, today's bundle vs the baseline.** ${b?.commit ? `The baseline is BENCH_BASELINE_REF=${b.ref}, ${b.subject ? (b.subject.length > 160 ? `${b.subject.slice(0, 160)}…` : b.subject) : b.commit} (its workflows/ and domain/ out of git, bundled by testkit/workflowBuild.ts), run interleaved with today's, each run on a dev server of its own.` : `No baseline bundle: ${b?.error ?? 'not built'}.`} Per segment: today **${ms1(f.perCur)}**${f.perBase !== undefined ? `, baseline ${ms1(f.perBase)}: **${x(f.perCur, f.perBase)}** the baseline's` : ''}.${b?.commit ? sameCodeNote(b) : ''}${f.baseWorkerCpuMs !== undefined && f.baseServerCpuMs !== undefined ? ` CPU per segment (medians): the sim worker ${ms1(f.workerCpuMs ?? NaN)} today, ${ms1(f.baseWorkerCpuMs)} the baseline; the dev server ${ms1(f.serverCpuMs ?? NaN)} today, ${ms1(f.baseServerCpuMs)} the baseline.` : ''}${b ? copyStepTellsRunNote(b) : ''}`,
+    `**${f.n.toLocaleString('en-US')} segments, today's bundle vs the baseline.** ${b?.commit ? `The baseline is BENCH_BASELINE_REF=${b.ref}, ${b.subject ? (b.subject.length > 160 ? `${b.subject.slice(0, 160)}…` : b.subject) : b.commit} (its workflows/ and domain/ out of git, bundled by testkit/workflowBuild.ts), run interleaved with today's, each run on a dev server of its own.` : `No baseline bundle: ${b?.error ?? 'not built'}.`} Per segment: today **${ms1(f.perCur)}**${f.perBase !== undefined ? `, baseline ${ms1(f.perBase)}: **${x(f.perCur, f.perBase)}** the baseline's` : ''}.${b?.commit ? sameCodeNote(b) : ''}${f.baseWorkerCpuMs !== undefined && f.baseServerCpuMs !== undefined ? ` CPU per segment (medians): the sim worker ${ms1(f.workerCpuMs ?? NaN)} today, ${ms1(f.baseWorkerCpuMs)} the baseline; the dev server ${ms1(f.serverCpuMs ?? NaN)} today, ${ms1(f.baseServerCpuMs)} the baseline.` : ''}${b ? copyStepTellsRunNote(b, runDate) : ''}`,
     '',
     `Where the time goes (today's runs, medians per segment): the sim worker used ${ms1(f.workerCpuMs ?? NaN)} of CPU and the dev server ${ms1(f.serverCpuMs ?? NaN)}, together ${ms1(cpu)} of CPU per segment on ${cores} cores, i.e. at least ${ms1(cpu / cores)} of wall time per segment if both were CPU-bound with nothing else running: ${cpu / cores >= 0.8 * f.perCur ? `the run is CPU-bound, and the ${(f.serverCpuMs ?? 0) >= (f.workerCpuMs ?? 0) ? 'dev server (persisting and dispatching the events)' : 'worker (workflow tasks: replaying and running the workflow code)'} is the larger share` : 'the run is not CPU-bound; the rest is waiting (activity sleeps, task round trips)'}. Each child's history is ${mid.segments[0]?.childEvents ?? '?'} events and the parent's ${mid.parentEvents} (${mid.parentHistoryBytes ? `${(mid.parentHistoryBytes / 2 ** 20).toFixed(2)} MiB` : '?'}), so a segment costs about ${mid.segments[0] ? (mid.segments[0].childEvents + mid.parentEvents / f.n).toFixed(0) : '?'} events in all; the server's CPU per segment scales with that count, not with anything the activities do.`,
     '',
@@ -570,7 +580,7 @@ function freshServerNote(sim: SimSection): string[] {
   ];
 }
 
-function simSection(sim: SimSection, cores: number): string {
+function simSection(sim: SimSection, cores: number, runDate: string): string {
   // One row per size and server: repeated runs give the median and range, failed ones say how they ended.
   const groups = new Map<string, SimRun[]>();
   for (const r of [...sim.runs].sort((a, b) => a.segments - b.segments || a.server.localeCompare(b.server) || (a.serverRunsBefore ?? 0) - (b.serverRunsBefore ?? 0))) {
@@ -618,7 +628,7 @@ function simSection(sim: SimSection, cores: number): string {
       `**Found by this benchmark: large recoveries are terminated by the server.** recoveryWorkflow upserts every planned content id into the \`ContentIds\` keyword-list search attribute (workflows/recovery.ts). Temporal limits one search-attribute value to 2 KiB by default (dynamic config \`frontend.searchAttributesSizeOfValueLimit\`, 2*1024 by default on any Temporal server, not only the dev server), and when the upsert exceeds it the server terminates the workflow (status above). That happens right after planning, before any child starts, so nothing is changed on the cluster, but a recovery of a few hundred failed segments cannot run at all (${probes.length === 2 ? `content ids 0..N-1 as ${'`'}["0","1",...]${'`'} fit 2048 bytes up to N = ${probes[0].segments}; this run confirmed it: ${probes.map((p) => `${p.segments} ${p.run ? 'completed' : `ended ${p.status}`}`).join(', ')}` : 'content ids 0..N-1 take about 6 bytes each once they have 3 digits'}; the cut-off is lower when content ids have 4 digits). rebalanceWorkflow (workflows/rebalance.ts) upserts the same attribute with its candidate contents, so a large rebalance should hit the same limit (not measured here). The row marked "raised SA limit" is the same run on a second dev server started with ${sim.raisedLimitNote ? `\`${sim.raisedLimitNote.replace('dev server with ', '')}\`` : 'a raised limit'} (bench/raisedLimitServer.ts) to measure orchestration at that size anyway; a real deployment would need the workflow to cap or drop that attribute.`,
       '',
     ] : []),
-    ...simProfile(sim, cores),
+    ...simProfile(sim, cores, runDate),
     ...workerThreads(sim),
     ...largestFirstSection(sim),
     `Per segment, the sleeps add ${7 * sim.sleepMs} ms of activity time to each child, but children run up to ${16 * sim.perHost} at a time, so the per-segment figure is almost entirely Temporal round trips (workflow tasks, activity tasks, child start/complete events) on this machine. Worker RSS peak is the process's high-water mark (VmHWM), which includes its start-up; CPU figures are user+system seconds used during the parent run. Where a size ran more than once, times are median (min - max).`,
@@ -773,7 +783,7 @@ export function renderReport(r: BenchResults): string {
   parts.push('', r.full?.big?.incremental.length ? incrementalSection(r.full.big, r.config) : `## 2. Incremental vs full recovery\n\n${missing('full')}`);
   parts.push('', r.sync ? syncSection(r.sync, r.config) : `## 3. Waiting for sync: coordinator connections\n\n${missing('sync')}`);
   parts.push('', r.parallel ? parallelSection(r.parallel, r.config) : `## 4. Several segments at once under -B / -b\n\n${missing('parallel')}`);
-  parts.push('', r.sim ? simSection(r.sim, r.machine.nproc) : `## 5. SIMULATION: orchestration overhead\n\n${missing('sim')}`);
+  parts.push('', r.sim ? simSection(r.sim, r.machine.nproc, r.machine.date) : `## 5. SIMULATION: orchestration overhead\n\n${missing('sim')}`);
   parts.push('', '## How to run', '', [
     '```sh',
     `npm run bench                      # everything${r.totalMs ? ` (${Math.round(r.totalMs / 60_000)} minutes for this run)` : ''}`,
