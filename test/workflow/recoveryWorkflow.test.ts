@@ -129,29 +129,8 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     expect(started).toEqual([9, 7, 6, 8]);
   });
 
-  it('a slot frees when its copy ends: under -B 1 -b 1 the next copy runs while the first segment starts and syncs', async () => {
-    const calls = freshCalls();
-    const events: string[] = [];
-    let copies = 0;
-    const res = await run(mockActivities([6, 7], calls, {
-      async copySegment(input) {
-        events.push(`copy ${input.item.dbid}`);
-        copies++;
-        await sleep(100);
-        return { method: 'pg_rewind', attached: false };
-      },
-      async waitForSync(input) {
-        // The first segment stays out of sync until the second one's copy has started.
-        while (input.dbid === 6 && copies < 2) await sleep(50);
-        events.push(`synced ${input.dbid}`);
-        return { status: 'u', mode: 's', walBytesBehind: 0, streaming: true };
-      },
-    }), { hostParallelism: 1, segmentParallelism: 1 });
-    expect(res.ok).toBe(true);
-    expect(events).toEqual(['copy 6', 'copy 7', 'synced 6', 'synced 7']);
-  });
-
-  it("a slot frees when its copy ends, not when the segment's start is over: the start runs inside the child's workflow task", async () => {
+  /** Two segments under -B 1 -b 1, each copy logged as it starts; `later` are steps after the copy, which may hold dbid 6 back. */
+  async function oneSlotFor6And7(later: (copiesStarted: () => number, events: string[]) => Partial<RecoveryActivities>): Promise<string[]> {
     const events: string[] = [];
     let copies = 0;
     const res = await run(mockActivities([6, 7], freshCalls(), {
@@ -161,15 +140,34 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
         await sleep(100);
         return { method: 'pg_rewind', attached: false };
       },
+      ...later(() => copies, events),
+    }), { hostParallelism: 1, segmentParallelism: 1 });
+    expect(res.ok).toBe(true);
+    return events;
+  }
+
+  it('a slot frees when its copy ends: under -B 1 -b 1 the next copy runs while the first segment starts and syncs', async () => {
+    const events = await oneSlotFor6And7((copiesStarted, seen) => ({
+      async waitForSync(input) {
+        // The first segment stays out of sync until the second one's copy has started.
+        while (input.dbid === 6 && copiesStarted() < 2) await sleep(50);
+        seen.push(`synced ${input.dbid}`);
+        return { status: 'u', mode: 's', walBytesBehind: 0, streaming: true };
+      },
+    }));
+    expect(events).toEqual(['copy 6', 'copy 7', 'synced 6', 'synced 7']);
+  });
+
+  it("a slot frees when its copy ends, not when the segment's start is over: the start runs inside the child's workflow task", async () => {
+    const events = await oneSlotFor6And7((copiesStarted, seen) => ({
       async startRecoveredSegment(input) {
         // A start that takes seconds (pg_ctl start -w of a mirror replaying WAL): the next copy must not wait for it.
         const end = Date.now() + 5_000;
-        while (input.item.dbid === 6 && copies < 2 && Date.now() < end) await sleep(50);
-        events.push(`started ${input.item.dbid}`);
+        while (input.item.dbid === 6 && copiesStarted() < 2 && Date.now() < end) await sleep(50);
+        seen.push(`started ${input.item.dbid}`);
         return { alreadyRunning: false };
       },
-    }), { hostParallelism: 1, segmentParallelism: 1 });
-    expect(res.ok).toBe(true);
+    }));
     expect(events).toEqual(['copy 6', 'copy 7', 'started 6', 'started 7']);
   });
 
