@@ -5,10 +5,10 @@ import {
 import { FailureType, InvalidRequestError } from '../domain/failures';
 import type { ClusterSnapshot } from '../domain/probe';
 import { recoveryInputProblems } from '../domain/recoveryInput';
-import type {
-  RecoveryInput, RecoveryPlan, RecoveryResult, RecoveryStatus, SegmentPlan, SegmentRecoveryInput, SegmentStatus,
+import {
+  segmentWorkflowId, type RecoveryInput, type RecoveryPlan, type RecoveryResult, type RecoveryStatus, type SegmentPlan, type SegmentRecoveryInput,
+  type SegmentStatus,
 } from '../domain/recovery';
-import { segmentWorkflowId } from '../domain/recovery';
 import { parseRecoverConfig, type RecoverConfigLine } from '../domain/recoverConfig';
 import type { RunControls } from '../domain/liveControls';
 import { activityProfiles, type ActivityProfiles } from './activityProfiles';
@@ -263,10 +263,10 @@ function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan
 
 /**
  * Children under -B hosts at once and -b copies per host: since 0.3.0 a slot frees when its copy ends (the child
- * signals; since 0.5.0 its copy step, see activities/copyEndInterceptor.ts), as gprecoverseg's -b bounds its copies, and the next segment starts while that one starts and syncs. Since
- * 0.4.0 a big full or differential segment (startOrder.ahead) may start before a slot frees: its steps before the copy
- * run while every slot is taken, at most -B segments at a time, and it copies when the run grants it a slot. Free slots
- * go in start order to a waiting segment or a new one alike. The limits, a pause (no new start, no grant) and skipped
+ * signals; since 0.5.0 its copy step, activities/copyEndInterceptor.ts), as gprecoverseg's -b bounds its copies, and
+ * the next segment starts while that one starts and syncs. Since 0.4.0 a big full or differential segment
+ * (startOrder.ahead) may start before a slot frees: its steps before the copy run while every slot is taken, at most
+ * -B segments at a time, and it copies when the run grants it a slot. Free slots go in start order to a waiting segment or a new one alike. The limits, a pause (no new start, no grant) and skipped
  * segments are the run's live controls, read each time a slot frees. Returns only when every child has ended, backing
  * out included: the run holds gprecoverseg's lock until then.
  */

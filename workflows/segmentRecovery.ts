@@ -63,8 +63,10 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   if (!since030 || !startedWith(info.typedSearchAttributes, attributes)) upsertSearchAttributes(attributes);
   const runTag = `run ${info.parent.workflowId}/${info.parent.runId.slice(0, 8)}`;
   const step = { cluster, item };
+  // The run that planned this segment: it vouches for the plan, and it counts the segment's -B/-b slot.
+  const parent = { workflowId: info.parent.workflowId, runId: info.parent.runId };
 
-  await short.catalog.admitSegmentPlan({ ...step, parent: { workflowId: info.parent.workflowId, runId: info.parent.runId } });
+  await short.catalog.admitSegmentPlan({ ...step, parent });
 
   phase = 'stopping';
   await short.host.stopFailedSegment(step);
@@ -96,12 +98,11 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
       await condition(() => slotGranted);
     }
     phase = 'copying';
-    const parent = { workflowId: info.parent.workflowId, runId: info.parent.runId };
     const copied = await activities.copy.copySegment({ ...step, maxRate: input.maxRate, ...(input.reportCopyEnd ? { tellRun: parent } : {}) });
     // The copy step told the run as its copy ended (0.5.0), unless it could not or ran on a worker of 0.4.0. Told by
     // the child, the signal leaves with this workflow task's commands, which wait for the start that runs in it.
     if (input.reportCopyEnd && !(copied.runTold && patched(PATCHES.copyStepTellsRun))) {
-      void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(copyEndedSignal, { dbid: item.dbid })
+      void getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(copyEndedSignal, { dbid: item.dbid })
         .catch((err) => log.warn(`dbid ${item.dbid}: the run was not told the copy is over (its slot frees when this segment ends): ${rootMessage(err)}`));
     }
   } catch (err) {
