@@ -1,5 +1,5 @@
 import { activityInfo, log } from '@temporalio/activity';
-import type { DbidInput, RecoveryActivities, SegmentStepInput, StartOutcome, VerifyDownInput } from '../domain/activities';
+import type { DbidInput, RecoveryActivities, SegmentStepInput, StartOutcome, VerifyDownInput, WipeTargetInput } from '../domain/activities';
 import { readEra } from '../cluster/era';
 import { ExecutorUnavailableError } from '../cluster/exec/executor';
 import { jobDirFor, removeJob } from '../cluster/jobs';
@@ -70,9 +70,9 @@ export function createSegmentActivities(actx: ActivityContext) {
     },
 
     /** Full recovery only: the write guard on the target, and with plain PostgreSQL tools, its contents emptied. */
-    async wipeTarget(input: SegmentStepInput) {
+    async wipeTarget(input: WipeTargetInput) {
       const ctx = await actx.cluster(input.cluster);
-      const out = await wipeTarget(ctx, input.item, await actx.segments(ctx));
+      const out = await wipeTarget(ctx, input.item, await actx.segments(ctx), { checkOnly: input.checkOnly });
       log.info(`dbid ${input.item.dbid}: ${input.item.target.hostname}:${input.item.target.datadir} ${out.note}`);
       return out;
     },

@@ -96,9 +96,19 @@ export interface CatalogUpdateOutcome {
   rewritten: boolean;
 }
 
+export interface WipeTargetInput extends SegmentStepInput {
+  /**
+   * The wipe's safety checks only, as a short step (0.6.0): a flavour whose copy tool writes over the directory needs
+   * nothing more; one that needs it empty says so (WipeOutcome.emptyingLeft) and the emptying runs as an activity task.
+   */
+  checkOnly?: boolean;
+}
+
 export interface WipeOutcome {
   cleared: boolean;
   note: string;
+  /** Asked for the checks only, on a flavour whose copy tool needs an empty directory: the emptying is still to do. */
+  emptyingLeft?: boolean;
 }
 
 /**
@@ -255,7 +265,7 @@ export interface RecoveryActivities {
   updateCatalog(input: CatalogStepInput): Promise<CatalogUpdateOutcome>;
   backOutCatalog(input: BackOutInput): Promise<boolean>;
   keepEvidence(input: SegmentStepInput): Promise<EvidenceOutcome>;
-  wipeTarget(input: SegmentStepInput): Promise<WipeOutcome>;
+  wipeTarget(input: WipeTargetInput): Promise<WipeOutcome>;
   copySegment(input: CopySegmentInput): Promise<CopyOutcome>;
   startRecoveredSegment(input: SegmentStepInput): Promise<StartOutcome>;
   waitForSync(input: DbidInput): Promise<SyncState>;

@@ -106,15 +106,18 @@ export function activityProfiles(outageSeconds = DEFAULT_OUTAGE_SECONDS) {
      * PATCHES.shortStepsLocal): each is a few catalog reads or one command, and as an activity task it cost two round
      * trips through the server and a workflow task more than its own work. A worker that dies in one is noticed by
      * the workflow task's timeout instead of a heartbeat, and the step runs again on the next worker: every one of
-     * them is idempotent and checks the catalog before it acts. What runs long or must show its progress (the wipe,
-     * the copy, the wait for sync, the FTS waits) stays an activity task.
+     * them is idempotent and checks the catalog before it acts. What runs long or must show its progress (emptying a
+     * directory, the copy, the wait for sync, the FTS waits) stays an activity task.
      */
     localCatalog: localProfile<'admitSegmentPlan' | 'verifySegmentDown' | 'updateCatalog'>({
       startToCloseTimeout: '10 minutes',
       retry: retry({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' }),
     }, outageSeconds),
-    /** Stop (gpsegstop's 600 s and its kill sequence), the evidence bundle (bounded reads) and start (pg_ctl waits up to 600 s). */
-    localHost: localProfile<'stopFailedSegment' | 'keepEvidence' | 'startRecoveredSegment'>({
+    /**
+     * Stop (gpsegstop's 600 s and its kill sequence), the evidence bundle (bounded reads), the wipe's safety checks
+     * (since 0.6.0; emptying a directory stays an activity task) and start (pg_ctl waits up to 600 s).
+     */
+    localHost: localProfile<'stopFailedSegment' | 'keepEvidence' | 'wipeTarget' | 'startRecoveredSegment'>({
       startToCloseTimeout: '15 minutes',
       retry: retry({ initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' }),
     }, outageSeconds),

@@ -21,4 +21,9 @@ export const PATCHES = {
    * whatever the outcome said, recorded no marker, and a worker of 0.5.0 replaying it sends it too.
    */
   copyStepTellsRun: 'copy-step-tells-run',
+  /**
+   * 0.6.0: a full recovery's wipe runs its safety checks as a short step (a local activity), and an activity task
+   * only where the flavour's copy tool needs the directory emptied (plain PostgreSQL), which may take hours.
+   */
+  wipeChecksLocal: 'wipe-checks-local',
 } as const;

@@ -91,7 +91,9 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     }
     if (item.type === 'full') {
       phase = 'wiping';
-      await activities.host.wipeTarget(step);
+      // 0.6.0: checked as a short step; emptied in an activity task, which heartbeats, only where the flavour needs it.
+      const checked = since030 && patched(PATCHES.wipeChecksLocal) ? await short.host.wipeTarget({ ...step, checkOnly: true }) : undefined;
+      if (!checked || checked.emptyingLeft) await activities.host.wipeTarget(step);
     }
     if (!slotGranted) {
       phase = 'waiting-for-slot';

@@ -17,13 +17,15 @@ const EMPTY = String.raw`[ -d "$1" ] || exit 0; find "$1" -mindepth 1 -maxdepth 
  * Full recovery's wipe: the write guard (the catalog places the segment there and holds it down, no postgres and no
  * other copy in it), then what the copy tool needs. Greenplum's pg_basebackup --force-overwrite copies over the
  * directory and keeps log/, so nothing is deleted; plain PostgreSQL's pg_basebackup needs it and its tablespace
- * directories empty.
+ * directories empty. With `checkOnly` (a short step, which cannot heartbeat through hours of removal) the emptying is
+ * left to a wipe that can.
  */
-export async function wipeTarget(ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[]): Promise<WipeOutcome> {
+export async function wipeTarget(ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[], opts: { checkOnly?: boolean } = {}): Promise<WipeOutcome> {
   await assertSafeToWrite(ctx, item, segments);
   if (ctx.flavor.copiesOverExistingDirectory) {
     return { cleared: false, note: 'passed the safety checks; pg_basebackup --force-overwrite copies over it, keeping log/' };
   }
+  if (opts.checkOnly) return { cleared: false, emptyingLeft: true, note: 'passed the safety checks; pg_basebackup needs it empty, which is done next' };
   const tablespaces = await wipeContents(ctx, item);
   return { cleared: true, note: `emptied${tablespaces ? ` with ${tablespaces} tablespace directories` : ''} for pg_basebackup` };
 }

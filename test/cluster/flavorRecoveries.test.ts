@@ -5,6 +5,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { DemoCluster } from '../../demo';
 import type { RecoveryInput } from '../../domain/recovery';
 import { recoveryWorkflow } from '../../workflows';
+import { buildRunTimeline } from '../../client/timeline/fromHistory';
+import { childIds } from '../replay/scenarios';
 import { byDbid, createTestCluster, expectMirrorsIdentical, healthy, killAndWaitDown } from '../helpers/demo';
 import { connectHarness, type RunningWorker, type TemporalHarness } from '../helpers/temporal';
 
@@ -23,15 +25,22 @@ function useFlavor(flavor: 'postgres' | 'cloudberry', ipPrefix: string) {
     await it.h?.close();
     await it.cluster?.destroy();
   });
+  let lastRun = '';
   const recover = (input: Omit<RecoveryInput, 'cluster'> = {}) => it.h.client.workflow.execute(recoveryWorkflow, {
-    taskQueue: `flavor-${flavor}`, workflowId: `gprecover-fl-${flavor}-${++seq}-${Date.now()}`, args: [{ cluster: it.cluster.name, ...input }],
+    taskQueue: `flavor-${flavor}`, workflowId: (lastRun = `gprecover-fl-${flavor}-${++seq}-${Date.now()}`), args: [{ cluster: it.cluster.name, ...input }],
   });
+  /** The wipe steps of the last run's only child: local or an activity task, and what each said. */
+  const lastWipes = async () => {
+    const [child] = await childIds(it.h.client, it.h.client.workflow.getHandle(lastRun));
+    const timeline = buildRunTimeline(await it.h.client.workflow.getHandle(child).fetchHistory());
+    return timeline.steps.filter((s) => s.activity === 'wipeTarget').map((s) => ({ local: !!s.local, cleared: (s.result as { cleared?: boolean } | undefined)?.cleared }));
+  };
   /** A fresh worker: a worker trusts the flavour it detected for a minute. */
   const restartWorker = async () => {
     await it.w?.stop();
     it.w = await it.h.startWorker({ clustersFile: it.cluster.clustersFile, taskQueue: `flavor-${flavor}` });
   };
-  return { get cluster() { return it.cluster; }, recover, restartWorker };
+  return { get cluster() { return it.cluster; }, recover, restartWorker, lastWipes };
 }
 
 describe('plain PostgreSQL tools (flavour postgres): no Greenplum flag reaches them', () => {
@@ -44,6 +53,9 @@ describe('plain PostgreSQL tools (flavour postgres): no Greenplum flag reaches t
     await killAndWaitDown(f.cluster, 7);
     // PostgreSQL's pg_basebackup refuses --target-gp-dbid, --force-overwrite and -E: a full copy proves none was sent.
     expect((await f.recover({ full: true })).segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[7, 'full', 'succeeded']]);
+    // PostgreSQL's pg_basebackup needs the directory empty: the short step checks it, an activity task (which
+    // heartbeats through a removal of hours) empties it.
+    expect(await f.lastWipes()).toEqual([{ local: true, cleared: false }, { local: false, cleared: true }]);
     expect(healthy(await f.cluster.segments())).toBe(true);
     await expectMirrorsIdentical(f.cluster);
   });
@@ -86,6 +98,8 @@ describe('Apache Cloudberry (flavour cloudberry): its own start, no differential
   it('full and incremental recovery keep each segment\'s identity; the port travels on pg_ctl -o, as Cloudberry passes it', async () => {
     await killAndWaitDown(f.cluster, 6);
     expect((await f.recover({ full: true })).segments.map((s) => [s.dbid, s.type, s.state])).toEqual([[6, 'full', 'succeeded']]);
+    // Cloudberry's pg_basebackup --force-overwrite writes over the directory: the wipe is its checks, one short step.
+    expect(await f.lastWipes()).toEqual([{ local: true, cleared: false }]);
     const m = byDbid(await f.cluster.segments(), 6);
     expect(fs.readFileSync(path.join(m.datadir, 'postmaster.opts'), 'utf8')).toContain(`"-p" "${m.port}"`);
     expect(fs.existsSync(path.join(m.datadir, 'postgresql.conf.bak'))).toBe(false);

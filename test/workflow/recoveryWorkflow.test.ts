@@ -430,6 +430,22 @@ describe('workflow decisions (mocked activities, time-skipping test server)', ()
     }
   });
 
+  it('a full recovery\'s wipe is a short step of checks where the copy tool writes over the directory, and empties it in an activity task where it must be empty', async () => {
+    const wipes = (calls: Calls) => calls.log.filter((c) => c.name === 'wipeTarget').map((c) => ({ local: c.local, checkOnly: (c.input as { checkOnly?: boolean }).checkOnly }));
+    const overwrites = freshCalls();
+    expect((await run(mockActivities([6], overwrites), { full: true })).ok).toBe(true);
+    expect(wipes(overwrites)).toEqual([{ local: true, checkOnly: true }]);
+
+    const needsEmpty = freshCalls();
+    const res = await run(mockActivities([6], needsEmpty, {
+      wipeTarget: async (input) => (input.checkOnly ? { cleared: false, emptyingLeft: true, note: 'checked' } : { cleared: true, note: 'emptied' }),
+    }), { full: true });
+    expect(res.ok).toBe(true);
+    expect(wipes(needsEmpty)).toEqual([{ local: true, checkOnly: true }, { local: false, checkOnly: undefined }]);
+    const names = needsEmpty.log.map((c) => c.name);
+    expect(names.lastIndexOf('wipeTarget')).toBe(names.indexOf('copySegment') - 1);
+  });
+
   it('while copies run, the run keeps its ETA in its memo and RecoveryEta, and removes both when they are over', async () => {
     const calls = freshCalls();
     let attempts = 0;

@@ -105,11 +105,12 @@ describe('a worker upgrade in the middle of a run', () => {
     expect(newResult.segments[0].evidence).toMatch(/^sdw2:\/.*gprecover_evidence\/fake_dbid6$/);
     const [newChild] = await childIds(client, client.workflow.getHandle('upgrade-new'));
     const newSteps = await activityNames(client, newChild);
-    // The short steps run as local activities (PATCHES.shortStepsLocal), the evidence among them, right before the wipe.
-    expect(newSteps.activities).toEqual(['wipeTarget', 'copySegment', 'waitForSync']);
-    expect(newSteps.local).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'keepEvidence', 'startRecoveredSegment']);
+    // The short steps run as local activities (PATCHES.shortStepsLocal), the evidence among them, right before the
+    // wipe's checks (PATCHES.wipeChecksLocal: the fake flavour's copy tool writes over the directory, nothing to empty).
+    expect(newSteps.activities).toEqual(['copySegment', 'waitForSync']);
+    expect(newSteps.local).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'keepEvidence', 'wipeTarget', 'startRecoveredSegment']);
     // 0.3.0 implies the evidence of 0.2.0 without asking its patch again (a marker and an upsert less per child).
-    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal]);
+    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal, PATCHES.wipeChecksLocal]);
     // The parent gave the child its search attributes at its start: the audit finds it, with no upsert of its own.
     const attrs = (await client.workflow.getHandle(newChild).describe()).typedSearchAttributes;
     expect([attrs.get(ClusterNameKey), attrs.get(ContentIdsKey), attrs.get(RecoveryTypeKey)]).toEqual(['c', ['0'], 'full']);
