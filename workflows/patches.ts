@@ -23,7 +23,8 @@ export const PATCHES = {
   copyStepTellsRun: 'copy-step-tells-run',
   /**
    * 0.6.0: a full recovery's wipe runs its safety checks as a short step (a local activity), and an activity task
-   * only where the flavour's copy tool needs the directory emptied (plain PostgreSQL), which may take hours.
+   * only where the flavour's copy tool needs the directory emptied (plain PostgreSQL), which may take hours. A child
+   * that has it asks no older patch (shortStepsLocal, copySlotAhead, copyStepTellsRun): it implies them all.
    */
   wipeChecksLocal: 'wipe-checks-local',
 } as const;

@@ -46,11 +46,13 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
   const activities = activityProfiles(input.outageSeconds);
   let phase: SegmentPhase = 'queued';
   setHandler(segmentProgressQuery, () => ({ phase }));
-  // Decided once, first: a run keeps the kind of step it started with.
-  const since030 = patched(PATCHES.shortStepsLocal);
+  // Decided once, first: a run keeps the kind of step it started with. A child of 0.6.0 asks its own patch only, which
+  // implies every older one: each patch asked costs a marker and a search-attribute upsert, per segment.
+  const since060 = patched(PATCHES.wipeChecksLocal);
+  const since030 = since060 || patched(PATCHES.shortStepsLocal);
   // A child started ahead by a run of 0.4.0 waits for its slot only where its own history says it does: a worker of
   // 0.3.0 that ran its first task copied at once, and a worker of 0.4.0 replaying it must do the same.
-  let slotGranted = !(input.startedAhead && patched(PATCHES.copySlotAhead));
+  let slotGranted = !(input.startedAhead && (since060 || patched(PATCHES.copySlotAhead)));
   // Set before the first step: the grant may come while the steps before the copy still run.
   setHandler(copySlotGrantedSignal, () => {
     slotGranted = true;
@@ -92,7 +94,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     if (item.type === 'full') {
       phase = 'wiping';
       // 0.6.0: checked as a short step; emptied in an activity task, which heartbeats, only where the flavour needs it.
-      const checked = since030 && patched(PATCHES.wipeChecksLocal) ? await short.host.wipeTarget({ ...step, checkOnly: true }) : undefined;
+      const checked = since060 ? await short.host.wipeTarget({ ...step, checkOnly: true }) : undefined;
       if (!checked || checked.emptyingLeft) await activities.host.wipeTarget(step);
     }
     if (!slotGranted) {
@@ -103,7 +105,7 @@ export async function segmentRecoveryWorkflow(input: SegmentRecoveryInput): Prom
     const copied = await activities.copy.copySegment({ ...step, maxRate: input.maxRate, ...(input.reportCopyEnd ? { tellRun: parent } : {}) });
     // The copy step told the run as its copy ended (0.5.0), unless it could not or ran on a worker of 0.4.0. Told by
     // the child, the signal leaves with this workflow task's commands, which wait for the start that runs in it.
-    if (input.reportCopyEnd && !(copied.runTold && patched(PATCHES.copyStepTellsRun))) {
+    if (input.reportCopyEnd && !(copied.runTold && (since060 || patched(PATCHES.copyStepTellsRun)))) {
       void getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(copyEndedSignal, { dbid: item.dbid })
         .catch((err) => log.warn(`dbid ${item.dbid}: the run was not told the copy is over (its slot frees when this segment ends): ${rootMessage(err)}`));
     }

@@ -109,8 +109,8 @@ describe('a worker upgrade in the middle of a run', () => {
     // wipe's checks (PATCHES.wipeChecksLocal: the fake flavour's copy tool writes over the directory, nothing to empty).
     expect(newSteps.activities).toEqual(['copySegment', 'waitForSync']);
     expect(newSteps.local).toEqual(['admitSegmentPlan', 'stopFailedSegment', 'verifySegmentDown', 'updateCatalog', 'keepEvidence', 'wipeTarget', 'startRecoveredSegment']);
-    // 0.3.0 implies the evidence of 0.2.0 without asking its patch again (a marker and an upsert less per child).
-    expect(newSteps.patches).toEqual([PATCHES.shortStepsLocal, PATCHES.wipeChecksLocal]);
+    // 0.6.0's patch implies every older one (0.3.0's short steps, 0.2.0's evidence): one marker and one upsert per child.
+    expect(newSteps.patches).toEqual([PATCHES.wipeChecksLocal]);
     // The parent gave the child its search attributes at its start: the audit finds it, with no upsert of its own.
     const attrs = (await client.workflow.getHandle(newChild).describe()).typedSearchAttributes;
     expect([attrs.get(ClusterNameKey), attrs.get(ContentIdsKey), attrs.get(RecoveryTypeKey)]).toEqual(['c', ['0'], 'full']);
