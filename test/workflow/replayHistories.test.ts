@@ -51,6 +51,17 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(children.every(patched), 'every child recorded the patch').toBe(true);
   });
 
+  it('the v0.6.0 full scenario holds what 0.6.0 changed: the wipe checked in a short step, one patch per child', () => {
+    const [, child] = historiesOf(path.join(HISTORIES, 'v0.6.0', 'full')).map((h) => h.history.events ?? []);
+    expect(child.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'wipeTarget')).toBe(false);
+    const localWipes = child.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+      && Buffer.from(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data ?? []).toString('utf8').includes('"wipeTarget"'));
+    expect(localWipes).toHaveLength(1);
+    const patches = child.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .map((e) => Buffer.from(e.markerRecordedEventAttributes!.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8'));
+    expect(patches).toEqual([expect.stringContaining('"wipe-checks-local"')]);
+  });
+
   // In a mixed fleet a worker of 0.5.0 may run a child's copy step, which tells the run and says runTold, and a worker
   // of 0.4.0 the child's next task, which sends copyEnded anyway and records no marker. The histories below are such
   // children: recorded 0.4.0 children whose copy outcome is given runTold. Today's worker taking them over must send
