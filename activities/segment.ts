@@ -69,7 +69,10 @@ export function createSegmentActivities(actx: ActivityContext) {
       return out;
     },
 
-    /** Full recovery only: the write guard on the target, and with plain PostgreSQL tools, its contents emptied. */
+    /**
+     * Full recovery only: the write guard on the target, and with plain PostgreSQL tools, its contents emptied; with
+     * `checkOnly` (the short step of 0.6.0) the guard alone, saying whether the emptying is left to do.
+     */
     async wipeTarget(input: WipeTargetInput) {
       const ctx = await actx.cluster(input.cluster);
       const out = await wipeTarget(ctx, input.item, await actx.segments(ctx), { checkOnly: input.checkOnly });

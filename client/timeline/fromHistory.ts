@@ -218,9 +218,10 @@ function executionTimeline(history: History, src: TimelineSources, depth: number
     steps: activitySteps(events, conv, src.pending?.[childKey(workflowId, runId)]),
     children: [],
   };
-  // A local step's input is not in the history; a segment's steps all take the segment's own cluster and item.
+  // A local step's input is not in the history; a segment's steps all take the segment's own cluster and item, and a
+  // local wipe (0.6.0) only its checks.
   const own = asObject(t.input);
-  for (const s of t.steps) if (s.local && own?.item) s.input = { cluster: own.cluster, item: own.item };
+  for (const s of t.steps) if (s.local && own?.item) s.input = { cluster: own.cluster, item: own.item, ...(s.activity === 'wipeTarget' ? { checkOnly: true } : {}) };
   const last = events[events.length - 1];
   const close = last && closeStatus(last);
   if (close) {

@@ -195,6 +195,17 @@ export const SCENARIOS: Scenario[] = [
     start: recovery({ full: true, hostParallelism: 1, segmentParallelism: 1 }),
   },
   {
+    name: 'full-emptied',
+    since: '0.6.0',
+    what: 'gprecoverseg -F where the flavour\'s pg_basebackup needs an empty directory (plain PostgreSQL): the wipe\'s checks as a short step, then its emptying as an activity task',
+    activities: () => kit(shape(), {
+      wipeTarget: async (input) => (input.checkOnly
+        ? { cleared: false, emptyingLeft: true, note: 'fake: passed the checks; the flavour needs it empty' }
+        : { cleared: true, note: 'fake: emptied' }),
+    }),
+    start: recovery({ full: true }),
+  },
+  {
     name: 'approved',
     since: '0.2.0',
     what: 'an automatic check whose full recovery waited for gprecover approve, was approved, decided again and started',

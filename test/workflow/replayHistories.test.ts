@@ -51,15 +51,35 @@ describe('recorded histories replay against today\'s workflow code', () => {
     expect(children.every(patched), 'every child recorded the patch').toBe(true);
   });
 
-  it('the v0.6.0 full scenario holds what 0.6.0 changed: the wipe checked in a short step, one patch per child', () => {
-    const [, child] = historiesOf(path.join(HISTORIES, 'v0.6.0', 'full')).map((h) => h.history.events ?? []);
-    expect(child.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'wipeTarget')).toBe(false);
-    const localWipes = child.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
-      && Buffer.from(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data ?? []).toString('utf8').includes('"wipeTarget"'));
-    expect(localWipes).toHaveLength(1);
-    const patches = child.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+  describe('the v0.6.0 histories hold what 0.6.0 changed', () => {
+    type Events = temporal.api.history.v1.IHistoryEvent[];
+    const children = (scenario: string) => historiesOf(path.join(HISTORIES, 'v0.6.0', scenario))
+      .filter((h) => /segmentRecoveryWorkflow/.test(h.file)).map((h) => h.history.events ?? []);
+    const wipeTasks = (ev: Events) => ev.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'wipeTarget').length;
+    const localWipes = (ev: Events) => ev.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+      && Buffer.from(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data ?? []).toString('utf8').includes('"wipeTarget"')).length;
+    const patches = (ev: Events) => ev.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
       .map((e) => Buffer.from(e.markerRecordedEventAttributes!.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8'));
-    expect(patches).toEqual([expect.stringContaining('"wipe-checks-local"')]);
+    const onlyTheNewPatch = [expect.stringContaining('"wipe-checks-local"')];
+
+    it('full: the wipe checked in a short step, no activity task, one patch', () => {
+      const [child] = children('full');
+      expect([wipeTasks(child), localWipes(child)]).toEqual([0, 1]);
+      expect(patches(child)).toEqual(onlyTheNewPatch);
+    });
+
+    it('full-emptied: the short step\'s checks, then the emptying as an activity task', () => {
+      const [child] = children('full-emptied');
+      expect([wipeTasks(child), localWipes(child)]).toEqual([1, 1]);
+      expect(patches(child)).toEqual(onlyTheNewPatch);
+    });
+
+    it('ahead: one patch per child implies the older ones: children wait for their grant and leave copyEnded to the copy step', () => {
+      const ahead = children('ahead');
+      expect(ahead.every((ev) => JSON.stringify(patches(ev)) === JSON.stringify([patches(ahead[0])[0]]) && patches(ev)[0].includes('"wipe-checks-local"'))).toBe(true);
+      expect(ahead.some((ev) => ev.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'copySlotGranted'))).toBe(true);
+      expect(ahead.some((ev) => ev.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'copyEnded'))).toBe(false);
+    });
   });
 
   // In a mixed fleet a worker of 0.5.0 may run a child's copy step, which tells the run and says runTold, and a worker
