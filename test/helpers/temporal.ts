@@ -1,16 +1,49 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../../cluster/config';
 import { createWorker } from '../../worker/createWorker';
 import { quietRuntime } from '../../worker/quietRuntime';
 import { runInBackground, type RunningWorker } from '../../worker/runningWorker';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow bundle is built once per test file (each file is its own fork). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'), logger: quietLogger });
+/** What the bundle is made of: the workflow code (workflows/ imports only itself and domain/) and the locked packages. */
+function sourcesHash(): string {
+  const hash = crypto.createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const file = path.join(dir, name);
+      if (fs.statSync(file).isDirectory()) walk(file);
+      else hash.update(`${path.relative(PROJECT_ROOT, file)}\0`).update(fs.readFileSync(file)).update('\0');
+    }
+  };
+  walk(path.join(PROJECT_ROOT, 'workflows'));
+  walk(path.join(PROJECT_ROOT, 'domain'));
+  hash.update(fs.readFileSync(path.join(PROJECT_ROOT, 'package-lock.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Today's workflow bundle, built once for what its sources are and kept under .data/test-bundles/: every test file is
+ * its own fork, and bundling costs each about 3 s of CPU, which the fast tier's two cores cannot spare.
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= (async () => {
+    const dir = path.join(PROJECT_ROOT, '.data', 'test-bundles');
+    const file = path.join(dir, `${sourcesHash()}.js`);
+    if (fs.existsSync(file)) return { code: fs.readFileSync(file, 'utf8') };
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quietLogger });
+    fs.mkdirSync(dir, { recursive: true });
+    // Forks that bundle at the same time each write their own file and rename it in place: a reader never sees half.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, file);
+    return { code };
+  })();
   return bundle;
 }
 

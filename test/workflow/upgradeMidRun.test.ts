@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cancelled, heartbeat, sleep } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { activityInterceptors } from '../../activities/interceptors';
 import type { RecoveryActivities } from '../../domain/activities';
 import type { RecoveryResult } from '../../domain/recovery';
@@ -66,7 +66,7 @@ describe('a worker upgrade in the middle of a run', () => {
 
   // No workflow cache: every workflow task replays the run's whole history on the build at hand, as a worker that
   // takes a run over does (and the time-skipping server does not move a sticky task off a worker that stopped).
-  const workerOn = (workflowBundle: WorkflowBundleWithSourceMap, activities: RecoveryActivities) => Worker.create({
+  const workerOn = (workflowBundle: WorkflowBundle, activities: RecoveryActivities) => Worker.create({
     connection: env().nativeConnection, taskQueue: TASK_QUEUE, workflowBundle, activities, maxCachedWorkflows: 0,
     interceptors: { activity: activityInterceptors },
     maxHeartbeatThrottleInterval: '1s', defaultHeartbeatThrottleInterval: '1s',
