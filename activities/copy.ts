@@ -47,7 +47,7 @@ export function createCopyActivities(actx: ActivityContext) {
           ...(p.doneKb !== undefined ? { bytesDone: p.doneKb * 1024 } : {}), ...(p.totalKb !== undefined ? { bytesTotal: p.totalKb * 1024 } : {}),
         }),
         assertWritable: async () => {
-          await assertSafeToWrite(ctx, item, await actx.segments(ctx));
+          await assertSafeToWrite(ctx, item, actx.segments(ctx));
         },
         clearTarget: async () => {
           await wipeContents(ctx, item);

@@ -30,13 +30,22 @@ export interface WriteGuardOptions {
 /**
  * Right before anything writes into a data directory: the catalog places the planned segment there and holds it
  * down, and on the host no postgres runs in the directory and no other copy writes into it. Returns what the probe
- * saw, for the writer to use.
+ * saw, for the writer to use. Given the catalog still being read, the host is looked at meanwhile (both only read;
+ * the catalog's word is judged first): one round trip less before a copy starts.
  */
-export async function assertSafeToWrite(ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[], at: Location = item.target, opts: WriteGuardOptions = {}): Promise<DirProbe> {
-  assertPlanAllows(at === item.target ? 'write' : 'removeOld', item, segments);
+export async function assertSafeToWrite(
+  ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[] | Promise<SegmentRow[]>, at: Location = item.target, opts: WriteGuardOptions = {},
+): Promise<DirProbe> {
+  const step = at === item.target ? 'write' : 'removeOld';
   const badPath = directoryProblem(at.datadir);
-  if (badPath) throw new SafetyError(`refusing to write into ${at.hostname}:${at.datadir}: ${badPath}`);
-  const probe = await probeDir(ctx.host(at), ctx.bin, { location: at });
+  if (badPath) {
+    assertPlanAllows(step, item, await segments);
+    throw new SafetyError(`refusing to write into ${at.hostname}:${at.datadir}: ${badPath}`);
+  }
+  const probing = probeDir(ctx.host(at), ctx.bin, { location: at });
+  probing.catch(() => undefined);
+  assertPlanAllows(step, item, await segments);
+  const probe = await probing;
   const where = `${at.hostname}:${at.datadir}`;
   if (!probe.reachable) throw new ExecutorUnavailableError(`cannot reach ${at.hostname} to check ${at.datadir} before writing: ${probe.error}`, at.hostname);
   if (probe.postmasterLive) throw new SafetyError(`refusing to write into ${where}: a postgres (pid ${probe.postmasterPid}) is running in it`);

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterContext } from '../../cluster/context';
+import type { Executor, RunResult } from '../../cluster/exec/executor';
+import { assertSafeToWrite } from '../../cluster/segment/guard';
+import type { SegmentPlan } from '../../domain/recovery';
+import type { SegmentRow } from '../../domain/segment';
+
+const row = (over: Partial<SegmentRow>): SegmentRow => ({
+  dbid: 2, content: 0, role: 'p', preferredRole: 'p', mode: 'n', status: 'u', port: 6000, hostname: 'sdw1', address: 'sdw1', datadir: '/data/primary/gpseg0', ...over,
+});
+const primary = row({});
+const mirror = row({ dbid: 4, role: 'm', preferredRole: 'm', status: 'd', port: 7000, hostname: 'sdw2', address: 'sdw2', datadir: '/data/mirror/gpseg0' });
+const item: SegmentPlan = {
+  content: 0, dbid: 4, type: 'full', failed: mirror, source: primary, moved: false,
+  target: { hostname: mirror.hostname, address: mirror.address, port: mirror.port, datadir: mirror.datadir },
+};
+
+/** A host whose probe answers `stdout`, recording when it was asked. */
+function hostAnswering(stdout: string, asked: string[]): ClusterContext {
+  const exec: Executor = {
+    host: 'sdw2', kind: 'ssh',
+    async run(): Promise<RunResult> {
+      asked.push('probe');
+      return { code: 0, stdout, stderr: '' };
+    },
+    async close() {},
+  };
+  return { host: () => exec, bin: '/usr/local/gp/bin' } as unknown as ClusterContext;
+}
+
+/** The catalog's rows, answered only when `release` is called: the guard waits for the catalog. */
+function slowCatalog(rows: SegmentRow[], asked: string[]) {
+  let release!: () => void;
+  const segments = new Promise<SegmentRow[]>((resolve) => {
+    release = () => {
+      asked.push('catalog');
+      resolve(rows);
+    };
+  });
+  return { segments, release };
+}
+
+describe('the write guard before a copy (cluster/segment/guard.ts)', () => {
+  it('looks at the host while the catalog is still being read, and judges the catalog first', async () => {
+    const asked: string[] = [];
+    const { segments, release } = slowCatalog([primary, mirror], asked);
+    const guarded = assertSafeToWrite(hostAnswering('exists=1\nempty=0\n', asked), item, segments);
+    await new Promise((r) => setTimeout(r, 10));
+    release();
+    await expect(guarded).resolves.toMatchObject({ reachable: true, postmasterLive: false });
+    expect(asked).toEqual(['probe', 'catalog']);
+  });
+
+  it('refuses a directory a postgres runs in, and a copy running into it', async () => {
+    const ctxLive = hostAnswering('exists=1\npid=4242\nlive=1\n', []);
+    await expect(assertSafeToWrite(ctxLive, item, [primary, mirror])).rejects.toThrow('refusing to write into sdw2:/data/mirror/gpseg0: a postgres (pid 4242) is running in it');
+    const ctxCopy = hostAnswering('exists=1\ncopy=pg_basebackup -D /data/mirror/gpseg0\n', []);
+    await expect(assertSafeToWrite(ctxCopy, item, [primary, mirror])).rejects.toThrow(/a copy is running into it \(pg_basebackup -D \/data\/mirror\/gpseg0\)/);
+  });
+
+  it('says the catalog\'s refusal, not what the host showed, when the catalog no longer holds the segment down', async () => {
+    const up = { ...mirror, status: 'u' as const };
+    await expect(assertSafeToWrite(hostAnswering('exists=1\npid=4242\nlive=1\n', []), item, Promise.resolve([primary, up])))
+      .rejects.toThrow(/^refusing to write into its directory: /);
+  });
+});
