@@ -30,21 +30,27 @@ export interface WriteGuardOptions {
 /**
  * Right before anything writes into a data directory: the catalog places the planned segment there and holds it
  * down, and on the host no postgres runs in the directory and no other copy writes into it. Returns what the probe
- * saw, for the writer to use. Given the catalog still being read, the host is looked at meanwhile (both only read;
- * the catalog's word is judged first): one round trip less before a copy starts.
+ * saw, for the writer to use. Given rows already read, the catalog is judged before the host is contacted. Given the
+ * catalog still being read (the copy step, which has already asked that host for its job's state), the host is
+ * looked at meanwhile, both only reading, and the catalog's refusal still comes first: one round trip less before a
+ * copy starts.
  */
 export async function assertSafeToWrite(
   ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[] | Promise<SegmentRow[]>, at: Location = item.target, opts: WriteGuardOptions = {},
 ): Promise<DirProbe> {
   const step = at === item.target ? 'write' : 'removeOld';
+  const rows = Promise.resolve(segments);
+  rows.catch(() => undefined);
+  if (Array.isArray(segments)) assertPlanAllows(step, item, segments);
   const badPath = directoryProblem(at.datadir);
   if (badPath) {
-    assertPlanAllows(step, item, await segments);
+    assertPlanAllows(step, item, await rows);
     throw new SafetyError(`refusing to write into ${at.hostname}:${at.datadir}: ${badPath}`);
   }
-  const probing = probeDir(ctx.host(at), ctx.bin, { location: at });
+  // Whatever fails in starting the look (an executor refused by the config) is said after the catalog's word.
+  const probing = (async () => probeDir(ctx.host(at), ctx.bin, { location: at }))();
   probing.catch(() => undefined);
-  assertPlanAllows(step, item, await segments);
+  assertPlanAllows(step, item, await rows);
   const probe = await probing;
   const where = `${at.hostname}:${at.datadir}`;
   if (!probe.reachable) throw new ExecutorUnavailableError(`cannot reach ${at.hostname} to check ${at.datadir} before writing: ${probe.error}`, at.hostname);

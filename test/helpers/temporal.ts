@@ -11,7 +11,10 @@ import { runInBackground, type RunningWorker } from '../../worker/runningWorker'
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** What the bundle is made of: the workflow code (workflows/ imports only itself and domain/) and the locked packages. */
+/**
+ * What the bundle is made of: the workflow code (workflows/ imports only itself and domain/), the packages as locked
+ * and as installed, and how this file bundles them.
+ */
 function sourcesHash(): string {
   const hash = crypto.createHash('sha256');
   const walk = (dir: string): void => {
@@ -23,7 +26,9 @@ function sourcesHash(): string {
   };
   walk(path.join(PROJECT_ROOT, 'workflows'));
   walk(path.join(PROJECT_ROOT, 'domain'));
-  hash.update(fs.readFileSync(path.join(PROJECT_ROOT, 'package-lock.json')));
+  for (const file of [path.join(PROJECT_ROOT, 'package-lock.json'), path.join(PROJECT_ROOT, 'node_modules', '.package-lock.json'), __filename]) {
+    if (fs.existsSync(file)) hash.update(fs.readFileSync(file));
+  }
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -42,6 +47,11 @@ export function workflowBundle(): Promise<WorkflowBundle> {
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, file);
+    // Bundles of other states of the sources, and what a fork that died left, go once they are an hour old.
+    for (const name of fs.readdirSync(dir)) {
+      const other = path.join(dir, name);
+      if (other !== file && Date.now() - fs.statSync(other).mtimeMs > 3_600_000) fs.rmSync(other, { force: true });
+    }
     return { code };
   })();
   return bundle;

@@ -41,7 +41,7 @@ function slowCatalog(rows: SegmentRow[], asked: string[]) {
 }
 
 describe('the write guard before a copy (cluster/segment/guard.ts)', () => {
-  it('looks at the host while the catalog is still being read, and judges the catalog first', async () => {
+  it('looks at the host while the catalog is still being read', async () => {
     const asked: string[] = [];
     const { segments, release } = slowCatalog([primary, mirror], asked);
     const guarded = assertSafeToWrite(hostAnswering('exists=1\nempty=0\n', asked), item, segments);
@@ -62,5 +62,30 @@ describe('the write guard before a copy (cluster/segment/guard.ts)', () => {
     const up = { ...mirror, status: 'u' as const };
     await expect(assertSafeToWrite(hostAnswering('exists=1\npid=4242\nlive=1\n', []), item, Promise.resolve([primary, up])))
       .rejects.toThrow(/^refusing to write into its directory: /);
+  });
+});
+
+describe('the write guard\'s order when the catalog is read beside the look at the host', () => {
+  const refusedHost = (): ClusterContext => ({ host: () => { throw new Error('host sdw2 is not in the cluster configuration'); }, bin: '/usr/local/gp/bin' }) as unknown as ClusterContext;
+
+  it('given rows already read, a refusal by the catalog contacts no host', async () => {
+    const asked: string[] = [];
+    const up = { ...mirror, status: 'u' as const };
+    await expect(assertSafeToWrite(hostAnswering('exists=1\n', asked), item, [primary, up])).rejects.toThrow(/^refusing to write into its directory: /);
+    expect(asked).toEqual([]);
+  });
+
+  it('a catalog that cannot be read fails the guard with its own error, whatever the host said', async () => {
+    const unread = Promise.reject(new Error('cannot connect to the coordinator'));
+    await expect(assertSafeToWrite(hostAnswering('exists=1\npid=4242\nlive=1\n', []), item, unread)).rejects.toThrow('cannot connect to the coordinator');
+  });
+
+  it('the catalog\'s refusal comes before a host the configuration refuses, and before a bad path', async () => {
+    const up = { ...mirror, status: 'u' as const };
+    await expect(assertSafeToWrite(refusedHost(), item, Promise.resolve([primary, up]))).rejects.toThrow(/^refusing to write into its directory: /);
+    await expect(assertSafeToWrite(refusedHost(), item, Promise.resolve([primary, mirror]))).rejects.toThrow('host sdw2 is not in the cluster configuration');
+    const relativeRow = { ...mirror, datadir: 'data/mirror' };
+    const relative = { ...item, failed: relativeRow, target: { ...item.target, datadir: 'data/mirror' } };
+    await expect(assertSafeToWrite(refusedHost(), relative, Promise.resolve([primary, relativeRow]))).rejects.toThrow(/^refusing to write into sdw2:data\/mirror: /);
   });
 });
