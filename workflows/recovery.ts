@@ -266,9 +266,10 @@ function inStartOrder(items: SegmentPlan[], startOrder: StartOrder): SegmentPlan
  * signals; since 0.5.0 its copy step, activities/copyEndInterceptor.ts), as gprecoverseg's -b bounds its copies, and
  * the next segment starts while that one starts and syncs. Since 0.4.0 a big full or differential segment
  * (startOrder.ahead) may start before a slot frees: its steps before the copy run while every slot is taken, at most
- * -B segments at a time, and it copies when the run grants it a slot. Free slots go in start order to a waiting segment or a new one alike. The limits, a pause (no new start, no grant) and skipped
- * segments are the run's live controls, read each time a slot frees. Returns only when every child has ended, backing
- * out included: the run holds gprecoverseg's lock until then.
+ * -B segments at a time, and it copies when the run grants it a slot. Free slots go in start order to a waiting
+ * segment or a new one alike. The limits, a pause (no new start, no grant) and skipped segments are the run's live
+ * controls, read each time a slot frees. Returns only when every child has ended, backing out included: the run
+ * holds gprecoverseg's lock until then.
  */
 async function runSegments(input: RecoveryInput, items: SegmentPlan[], statuses: SegmentStatus[], controls: RunControls, startOrder: Pick<StartOrder, 'ahead' | 'aheadReason'>): Promise<void> {
   // The wait below is evaluated on every workflow activation (each child's start and end), over every pending

@@ -39,18 +39,23 @@ export async function assertSafeToWrite(
   ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[] | Promise<SegmentRow[]>, at: Location = item.target, opts: WriteGuardOptions = {},
 ): Promise<DirProbe> {
   const step = at === item.target ? 'write' : 'removeOld';
-  const rows = Promise.resolve(segments);
-  rows.catch(() => undefined);
-  if (Array.isArray(segments)) assertPlanAllows(step, item, segments);
+  let judged: Promise<void>;
+  if (Array.isArray(segments)) {
+    assertPlanAllows(step, item, segments);
+    judged = Promise.resolve();
+  } else {
+    judged = segments.then((rows) => assertPlanAllows(step, item, rows));
+    judged.catch(() => undefined);
+  }
   const badPath = directoryProblem(at.datadir);
   if (badPath) {
-    assertPlanAllows(step, item, await rows);
+    await judged;
     throw new SafetyError(`refusing to write into ${at.hostname}:${at.datadir}: ${badPath}`);
   }
   // Whatever fails in starting the look (an executor refused by the config) is said after the catalog's word.
   const probing = (async () => probeDir(ctx.host(at), ctx.bin, { location: at }))();
   probing.catch(() => undefined);
-  assertPlanAllows(step, item, await rows);
+  await judged;
   const probe = await probing;
   const where = `${at.hostname}:${at.datadir}`;
   if (!probe.reachable) throw new ExecutorUnavailableError(`cannot reach ${at.hostname} to check ${at.datadir} before writing: ${probe.error}`, at.hostname);
