@@ -4,7 +4,6 @@ import { InvalidRequestError } from '../domain/failures';
 import type { ClusterSnapshot, DirProbe, ProbeResult } from '../domain/probe';
 import { sameLocation } from '../domain/segment';
 import { directoryProblem, hostProblem } from '../domain/values';
-import { withCoordinator } from '../cluster/catalog';
 import { mapLimited } from '../cluster/limit';
 import { probeDir } from '../cluster/segment/probeDir';
 import { probeSource } from '../cluster/segment/sql';
@@ -55,7 +54,7 @@ export function createClusterActivities(actx: ActivityContext) {
         return { location: d.location, reachable: false, error: (err as Error).message, exists: false, empty: true, postmasterLive: false, standbySignal: false };
       })), { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (d) => d.location.hostname });
       const sources = mapLimited(input.sources, (s) => counted(probeSource(ctx, s.dbid, s)), { total: PROBE_CONCURRENCY.total });
-      const checksum = withCoordinator(ctx.cfg, async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
+      const checksum = ctx.catalog.use(async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
       const [d, s, coordinatorChecksumVersion] = await Promise.all([dirs, sources, checksum]);
       return { dirs: d, sources: s, coordinatorChecksumVersion };
     },

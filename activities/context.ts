@@ -1,4 +1,3 @@
-import { readSegments, withCoordinator } from '../cluster/catalog';
 import { loadClusterConfig } from '../cluster/config';
 import { ClusterContext } from '../cluster/context';
 import { SyncWatcher } from '../cluster/sync';
@@ -50,8 +49,9 @@ export class ActivityContext {
     return w;
   }
 
-  async segments(ctx: ClusterContext): Promise<SegmentRow[]> {
-    return withCoordinator(ctx.cfg, readSegments);
+  /** The catalog as it is now, read over the worker's kept session (a step re-reads it before every write). */
+  segments(ctx: ClusterContext): Promise<SegmentRow[]> {
+    return ctx.segments();
   }
 
   async close(): Promise<void> {

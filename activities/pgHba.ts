@@ -87,8 +87,11 @@ export function createPgHbaActivities(actx: ActivityContext) {
         if (refusal) return { refused: { dbid: item.dbid, reason: refusal } };
         if (unreachable.has(item.source.hostname) || unreachable.has(item.target.hostname)) return {};
         try {
+          // Both only read, each on its own host: asked at once.
+          const reading = readHbaFile(ctx, item.source);
+          reading.catch(() => undefined);
           const entries = await entriesFor(addressesOf, user, item, !!input.hostnames);
-          const file = await readHbaFile(ctx, item.source);
+          const file = await reading;
           const next = withHbaEntries(file.text, entries, ctx.flavor.removesStaleReplicationEntries);
           if (next === undefined) {
             // The entries are there, maybe from an attempt that died between its write and its check: a file the

@@ -1,7 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { DbidInput, RecoveryActivities, ReplayLagInput, StopOutcome } from '../domain/activities';
 import { readSegments, requestFtsProbe, withCoordinator } from '../cluster/catalog';
-import { withSegment } from '../cluster/segment/sql';
 import { stopSegment, STOP_TIMEOUT_SECONDS } from '../cluster/segment/stopStart';
 import { NotReadyError, SafetyError } from '../domain/failures';
 import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
@@ -15,7 +14,7 @@ export function createRebalanceActivities(actx: ActivityContext) {
       const ctx = await actx.cluster(input.cluster);
       const primary = (await actx.segments(ctx)).find((s) => s.dbid === input.primaryDbid);
       if (!primary) throw new SafetyError(`dbid ${input.primaryDbid} is not in gp_segment_configuration`);
-      return withSegment(ctx, primary, async (c) => {
+      return ctx.sessionsOn(primary).use(async (c) => {
         const r = await c.query(`SELECT pg_wal_lsn_diff(flush_lsn, replay_lsn)::bigint AS lag FROM pg_stat_replication
           WHERE application_name = $1 ORDER BY backend_start DESC LIMIT 1`, [WALRECEIVER_APPLICATION_NAME]);
         return r.rows[0]?.lag == null ? null : Number(r.rows[0].lag);

@@ -1,4 +1,5 @@
 import { activityInfo, log } from '@temporalio/activity';
+import type { ClientBase } from 'pg';
 import type { DbidInput, RecoveryActivities, SegmentStepInput, StartOutcome, VerifyDownInput, WipeTargetInput } from '../domain/activities';
 import { readEra } from '../cluster/era';
 import { ExecutorUnavailableError } from '../cluster/exec/executor';
@@ -41,12 +42,15 @@ export function createSegmentActivities(actx: ActivityContext) {
     async verifySegmentDown(input: VerifyDownInput): Promise<void> {
       const { item } = input;
       const ctx = await actx.cluster(input.cluster);
-      const row = await withCoordinator(ctx.cfg, async (c) => {
+      const look = async (c: ClientBase) => {
         const before = await readSegments(c);
         assertPlanAllows('before', item, before);
-        if (before.find((s) => s.dbid === item.dbid)?.status === 'u' && input.waitForFts) await requestFtsProbe(c);
+        if (before.find((s) => s.dbid === item.dbid)?.status !== 'u' || !input.waitForFts) return before.find((s) => s.dbid === item.dbid);
+        await requestFtsProbe(c);
         return (await readSegments(c)).find((s) => s.dbid === item.dbid);
-      });
+      };
+      // An FTS probe request waits for FTS: on a connection of its own, not the worker's kept one for reads.
+      const row = await (input.waitForFts ? withCoordinator(ctx.cfg, look) : ctx.catalog.use(look));
       if (!row) throw new SafetyError(`dbid ${item.dbid} is not in gp_segment_configuration`);
       if (row.status === 'd') return;
       if (!input.waitForFts) throw new SafetyError(`dbid ${item.dbid} is marked up in the catalog; refusing to recover it`);
@@ -95,10 +99,11 @@ export function createSegmentActivities(actx: ActivityContext) {
       const ctx = await actx.cluster(input.cluster);
       const segments = await actx.segments(ctx);
       assertPlanAllows('start', item, segments);
-      const era = await readEra(ctx, segments);
       reportProgress({ phase: `starting dbid ${item.dbid}`, tool: 'pg_ctl' });
-      const started = await startSegment({ ctx, target: item.target, source: item.source, era });
-      await removeJob(ctx.host(item.target), jobDirFor(item.target.datadir, 'copy')).catch(() => undefined);
+      // The copy step is over (this child runs no other): its job directory, beside the data directory, goes meanwhile.
+      const jobRemoved = removeJob(ctx.host(item.target), jobDirFor(item.target.datadir, 'copy')).catch(() => undefined);
+      const started = await startSegment({ ctx, target: item.target, source: item.source, era: readEra(ctx, segments) })
+        .finally(() => jobRemoved);
       log.info(`dbid ${item.dbid}: ${started.alreadyRunning ? 'already running' : `started as a mirror of dbid ${item.source.dbid} on port ${item.target.port}`}`);
       return started;
     },
@@ -116,7 +121,7 @@ export function createSegmentActivities(actx: ActivityContext) {
         log.info(`dbid ${input.dbid} is a mirror now (its peer was promoted after all): not restarted as a primary`);
         return { alreadyRunning: false };
       }
-      const started = await startSegment({ ctx, target: row, era: await readEra(ctx, segments) });
+      const started = await startSegment({ ctx, target: row, era: readEra(ctx, segments) });
       log.warn(`rebalance: restarted dbid ${input.dbid} as the primary of content ${row.content}${started.alreadyRunning ? ' (it was running)' : ''}`);
       return started;
     },

@@ -15,9 +15,10 @@ export class CoordinatorUnavailableError extends UnavailableError {
   override name = 'CoordinatorUnavailableError';
 }
 
-export function coordinatorClient(cfg: ClusterConfig, applicationName = GPRECOVER_APPLICATION_NAME): pg.Client {
+/** How the worker connects to a cluster's coordinator (its configuration, never the workflow's input). */
+export function coordinatorConnection(cfg: ClusterConfig, applicationName = GPRECOVER_APPLICATION_NAME): pg.ClientConfig {
   const c = cfg.coordinator;
-  return new pg.Client({
+  return {
     host: c.host,
     port: c.port,
     user: c.user,
@@ -25,7 +26,18 @@ export function coordinatorClient(cfg: ClusterConfig, applicationName = GPRECOVE
     password: c.password,
     application_name: applicationName,
     connectionTimeoutMillis: 10_000,
-  });
+  };
+}
+
+export function coordinatorClient(cfg: ClusterConfig, applicationName = GPRECOVER_APPLICATION_NAME): pg.Client {
+  return new pg.Client(coordinatorConnection(cfg, applicationName));
+}
+
+/** A connection to the coordinator that failed, as the run reports it. */
+export function coordinatorUnreachable(cfg: ClusterConfig, err: unknown): CoordinatorUnavailableError {
+  const at = `${cfg.coordinator.host}:${cfg.coordinator.port}`;
+  return new CoordinatorUnavailableError(`the coordinator at ${at}`, shortError(err),
+    `cannot connect to the coordinator of cluster '${cfg.name}' at ${at}: ${errorMessage(err)}`);
 }
 
 export async function withCoordinator<T>(cfg: ClusterConfig, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -34,9 +46,7 @@ export async function withCoordinator<T>(cfg: ClusterConfig, fn: (client: pg.Cli
   try {
     await client.connect();
   } catch (err) {
-    const at = `${cfg.coordinator.host}:${cfg.coordinator.port}`;
-    throw new CoordinatorUnavailableError(`the coordinator at ${at}`, shortError(err),
-      `cannot connect to the coordinator of cluster '${cfg.name}' at ${at}: ${errorMessage(err)}`);
+    throw coordinatorUnreachable(cfg, err);
   }
   try {
     return await fn(client);

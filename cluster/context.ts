@@ -1,5 +1,8 @@
 import type { FlavorSummary } from '../domain/flavor';
-import type { Location } from '../domain/segment';
+import type { Endpoint, Location, SegmentRow } from '../domain/segment';
+import { coordinatorConnection, coordinatorUnreachable, readSegments } from './catalog';
+import { KeptSessions } from './keptSessions';
+import { segmentConnection, segmentUnreachable } from './segment/sql';
 import { toolsDir, type ClusterConfig } from './config';
 import type { Executor } from './exec/executor';
 import { ExecutorPool } from './exec/pool';
@@ -12,6 +15,9 @@ export class ClusterContext {
   /** Directory of the cluster's tools on every host ($GPHOME/bin, or pgBin). */
   readonly bin: string;
   readonly pool: ExecutorPool;
+  /** The worker's kept coordinator sessions, for catalog reads only (writes and FTS requests connect on their own). */
+  readonly catalog: KeptSessions;
+  private readonly segmentSessions = new Map<string, KeptSessions>();
 
   constructor(
     readonly cfg: ClusterConfig,
@@ -20,6 +26,7 @@ export class ClusterContext {
     this.flavor = flavorNamed(summary.name);
     this.bin = toolsDir(cfg);
     this.pool = new ExecutorPool(cfg);
+    this.catalog = new KeptSessions({ connection: coordinatorConnection(cfg), max: 4, unreachable: (err) => coordinatorUnreachable(cfg, err) });
   }
 
   /** The configured flavour, else the one the coordinator's version() names. */
@@ -49,7 +56,25 @@ export class ClusterContext {
     return this.cfg.replicationUser;
   }
 
-  close(): Promise<void> {
-    return this.pool.closeAll();
+  /** gp_segment_configuration as the coordinator has it now. */
+  segments(): Promise<SegmentRow[]> {
+    return this.catalog.use(readSegments);
+  }
+
+  /** Kept sessions on one segment instance (utility mode where the flavour has one), for its short statements. */
+  sessionsOn(seg: Endpoint): KeptSessions {
+    const key = `${seg.address}:${seg.port}`;
+    let s = this.segmentSessions.get(key);
+    if (!s) {
+      s = new KeptSessions({ connection: segmentConnection(this, seg), max: 2, unreachable: (err) => segmentUnreachable(seg, err) });
+      this.segmentSessions.set(key, s);
+    }
+    return s;
+  }
+
+  async close(): Promise<void> {
+    const sessions = [this.catalog, ...this.segmentSessions.values()];
+    this.segmentSessions.clear();
+    await Promise.all([this.pool.closeAll(), ...sessions.map((s) => s.close())]);
   }
 }

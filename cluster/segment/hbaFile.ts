@@ -1,7 +1,6 @@
 import type { Location } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { runChecked } from '../exec/executor';
-import { withSegment } from './sql';
 
 const fileOf = (seg: Pick<Location, 'datadir'>) => `${seg.datadir}/pg_hba.conf`;
 
@@ -31,7 +30,7 @@ export async function reloadHba(ctx: ClusterContext, seg: Location): Promise<str
 
 /** The lines of the pg_hba.conf on disk that the server would not load (pg_hba_file_rules reads the file as it is). */
 export async function hbaLoadErrors(ctx: ClusterContext, seg: Location): Promise<string[]> {
-  return withSegment(ctx, seg, async (c) => (await c.query(
+  return ctx.sessionsOn(seg).use(async (c) => (await c.query(
     'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number')).rows
     .map((r) => `line ${r.line_number}: ${r.error}`));
 }

@@ -2,17 +2,21 @@ import { InvalidRequestError } from '../../domain/failures';
 import type { Executor } from '../exec/executor';
 import type { DirProbe, DirProbeRequest } from '../../domain/probe';
 
+/** The pid postmaster.pid names, and whether a postgres of that pid runs in the directory. */
+const POSTMASTER = String.raw`
+if [ -f "$d/postmaster.pid" ]; then
+  pid=$(head -1 "$d/postmaster.pid"); echo "pid=$pid"
+  # A postmaster runs with its data directory as working directory; a recycled pid does not.
+  if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$d" 2>/dev/null && pwd -P)" ]; then echo live=1; fi
+fi`;
+
 const PROBE = String.raw`
 d=$1; bin=$2; addr=$3; port=$4; space=$5; rsync=$6
 [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
 [ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
 [ -f "$d/standby.signal" ] && echo standby=1
-if [ -f "$d/postmaster.pid" ]; then
-  pid=$(head -1 "$d/postmaster.pid"); echo "pid=$pid"
-  # A postmaster runs with its data directory as working directory; a recycled pid does not.
-  if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$d" 2>/dev/null && pwd -P)" ]; then echo live=1; fi
-fi
+${POSTMASTER}
 if [ -f "$d/global/pg_control" ]; then
   LC_ALL=C "$bin/pg_controldata" "$d" 2>/dev/null | sed -n \
     -e 's/^Database system identifier: *\(.*\)$/sysid=\1/p' \
@@ -40,28 +44,34 @@ if [ -n "$port" ]; then
 fi
 `;
 
-/** Everything about a data directory that one round trip to its host can tell. */
-export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
-  const { location } = req;
-  const base: DirProbe = { location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+/** The probe's `key=value` lines, or why the host did not answer. */
+async function runProbe(exec: Executor, argv: string[]): Promise<{ kv: Map<string, string> } | { error: string | undefined }> {
   let out: string;
   try {
-    const res = await exec.run(
-      ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, location.address, req.checkPort ? String(location.port) : '', req.checkSpace ? '1' : '', req.checkRsync ? '1' : ''],
-      { timeoutMs: 30_000 },
-    );
-    if (res.code !== 0) return { ...base, error: (res.stderr || res.stdout).trim().split('\n').pop() };
+    const res = await exec.run(argv, { timeoutMs: 30_000 });
+    if (res.code !== 0) return { error: (res.stderr || res.stdout).trim().split('\n').pop() };
     out = res.stdout;
   } catch (err) {
     // A refused host key or login is not an unreachable host: it fails the probe, for the DBA to fix.
     if (err instanceof InvalidRequestError) throw err;
-    return { ...base, error: (err as Error).message };
+    return { error: (err as Error).message };
   }
   const kv = new Map<string, string>();
   for (const line of out.split('\n')) {
     const eq = line.indexOf('=');
     if (eq > 0 && !kv.has(line.slice(0, eq))) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
   }
+  return { kv };
+}
+
+/** Everything about a data directory that one round trip to its host can tell. */
+export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
+  const { location } = req;
+  const base: DirProbe = { location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+  const probed = await runProbe(exec,
+    ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, location.address, req.checkPort ? String(location.port) : '', req.checkSpace ? '1' : '', req.checkRsync ? '1' : '']);
+  if (!('kv' in probed)) return { ...base, error: probed.error };
+  const { kv } = probed;
   return {
     ...base,
     reachable: true,
@@ -81,4 +91,13 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
     ...(kv.get('nobin') === '1' ? { pgBinMissing: true } : {}),
     ...(req.checkSpace ? { space: { ancestor: kv.get('ancestor') ?? '/', writable: kv.get('writable') === '1', freeKb: kv.has('free_kb') ? Number(kv.get('free_kb')) : undefined } } : {}),
   };
+}
+
+/** What a stop or a start needs of the directory: its postmaster (probeDir's look at it alone, without the rest's forks). */
+export type PostmasterProbe = Pick<DirProbe, 'reachable' | 'error' | 'postmasterPid' | 'postmasterLive'>;
+
+export async function probePostmaster(exec: Executor, datadir: string): Promise<PostmasterProbe> {
+  const probed = await runProbe(exec, ['sh', '-c', `d=$1${POSTMASTER}`, 'gprecover-probe', datadir]);
+  if (!('kv' in probed)) return { reachable: false, postmasterLive: false, error: probed.error };
+  return { reachable: true, postmasterPid: probed.kv.has('pid') ? Number(probed.kv.get('pid')) : undefined, postmasterLive: probed.kv.get('live') === '1' };
 }

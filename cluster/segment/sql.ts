@@ -25,12 +25,9 @@ function segmentPassword(ctx: ClusterContext, seg: Endpoint): () => string {
   return () => pgpassLookup({ host: seg.address, port: seg.port, database: 'template1', user: ctx.cfg.replicationUser ?? ctx.cfg.coordinator.user }) ?? '';
 }
 
-/**
- * A direct session on one segment instance, in utility mode where the flavour has one: a Greenplum primary segment
- * refuses every other connection ("connections to primary segments are not allowed").
- */
-export function segmentClient(ctx: ClusterContext, seg: Endpoint, applicationName = GPRECOVER_APPLICATION_NAME, opts: { keepAlive?: boolean } = {}): pg.Client {
-  return new pg.Client({
+/** How the worker connects to one segment instance, in utility mode where the flavour has one. */
+export function segmentConnection(ctx: ClusterContext, seg: Endpoint, applicationName = GPRECOVER_APPLICATION_NAME): pg.ClientConfig {
+  return {
     host: seg.address,
     port: seg.port,
     user: ctx.cfg.replicationUser ?? ctx.cfg.coordinator.user,
@@ -39,18 +36,34 @@ export function segmentClient(ctx: ClusterContext, seg: Endpoint, applicationNam
     application_name: applicationName,
     connectionTimeoutMillis: 10_000,
     options: ctx.flavor.utilityOptions,
+  };
+}
+
+/**
+ * A direct session on one segment instance, in utility mode where the flavour has one: a Greenplum primary segment
+ * refuses every other connection ("connections to primary segments are not allowed").
+ */
+export function segmentClient(ctx: ClusterContext, seg: Endpoint, applicationName = GPRECOVER_APPLICATION_NAME, opts: { keepAlive?: boolean } = {}): pg.Client {
+  return new pg.Client({
+    ...segmentConnection(ctx, seg, applicationName),
     ...(opts.keepAlive ? { keepAlive: true, keepAliveInitialDelayMillis: 30_000 } : {}),
   });
 }
 
+/** A segment that could not be connected to, as the run reports it. */
+export function segmentUnreachable(seg: Endpoint, err: unknown): SegmentUnavailableError {
+  const at = `${seg.address}:${seg.port}`;
+  return new SegmentUnavailableError(`the segment at ${at}`, shortError(err), `cannot connect to the segment at ${at}: ${errorMessage(err)}`);
+}
+
+/** `fn` on a connection of its own, for statements that may take long (a CHECKPOINT); short ones use ctx.sessionsOn. */
 export async function withSegment<T>(ctx: ClusterContext, seg: Endpoint, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = segmentClient(ctx, seg);
   client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (err) {
-    const at = `${seg.address}:${seg.port}`;
-    throw new SegmentUnavailableError(`the segment at ${at}`, shortError(err), `cannot connect to the segment at ${at}: ${errorMessage(err)}`);
+    throw segmentUnreachable(seg, err);
   }
   try {
     return await fn(client);
@@ -76,7 +89,7 @@ export async function ensureSlot(c: pg.Client): Promise<void> {
 
 export async function probeSource(ctx: ClusterContext, dbid: number, seg: Endpoint): Promise<SourceProbe> {
   try {
-    return await withSegment(ctx, seg, async (c) => {
+    return await ctx.sessionsOn(seg).use(async (c) => {
       const r = await c.query(`SELECT pg_is_in_recovery() AS in_recovery,
         (SELECT system_identifier FROM pg_control_system())::text AS sysid,
         (SELECT timeline_id FROM pg_control_checkpoint()) AS tli,

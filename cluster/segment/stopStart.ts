@@ -5,7 +5,7 @@ import type { Executor } from '../exec/executor';
 import { runChecked } from '../exec/executor';
 import { commandArgv } from '../flavor';
 import { SegmentStartError } from './errors';
-import { probeDir } from './probeDir';
+import { probePostmaster } from './probeDir';
 import { configureAsMirror, setAutoConf } from './recoveryConf';
 import { replicationConninfo } from './sql';
 import { startFailure } from './startLog';
@@ -50,7 +50,7 @@ if ours "$pid"; then echo "alive $pid"; else echo "stopped $how"; fi
  * it (gprecoverseg step 4). A host that cannot be reached runs no postgres for us to stop: said, not thrown.
  */
 export async function stopSegment(exec: Executor, bin: string, location: Location, timeoutSeconds: number): Promise<StopOutcome> {
-  const probe = await probeDir(exec, bin, { location });
+  const probe = await probePostmaster(exec, location.datadir);
   if (!probe.reachable) return { wasRunning: false, unreachable: probe.error ?? 'unreachable' };
   if (!probe.postmasterLive) return { wasRunning: false };
   const res = await runChecked(exec, ['sh', '-c', STOP, 'gprecover-stop', location.datadir, bin, String(timeoutSeconds)],
@@ -66,15 +66,17 @@ export interface StartRequest {
   target: Location;
   /** The acting primary it mirrors; none when the segment starts as a primary again (a rebalance undone). */
   source?: SegmentRow;
-  /** The coordinator's era (GPERA). */
-  era: string;
+  /** The coordinator's era (GPERA): read while the target is probed, awaited only by a start. */
+  era: Promise<string>;
 }
 
 /** gprecoverseg step 9: the segment's port, then the flavour's start, unless it already runs. */
 export async function startSegment(req: StartRequest): Promise<{ alreadyRunning: boolean }> {
   const { ctx, target } = req;
   const exec = ctx.host(target);
-  const probe = await probeDir(exec, ctx.bin, { location: target });
+  // Not read by a segment already running: its failure is then nobody's.
+  req.era.catch(() => undefined);
+  const probe = await probePostmaster(exec, target.datadir);
   if (probe.postmasterLive) return { alreadyRunning: true };
   if (req.source && !ctx.flavor.toolsWriteRecoverySettings) {
     await configureAsMirror(exec, target.datadir, { port: target.port, primaryConninfo: replicationConninfo(ctx.cfg, req.source) });
@@ -87,7 +89,7 @@ export async function startSegment(req: StartRequest): Promise<{ alreadyRunning:
   // postgres would then refuse to start ("lock file already exists").
   if (probe.postmasterPid !== undefined) await exec.run(['rm', '-f', `${target.datadir}/postmaster.pid`]);
   await runChecked(exec, ['mkdir', '-p', `${target.datadir}/log`]);
-  const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: req.era });
+  const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: await req.era });
   const res = await exec.run(commandArgv(start), { timeoutMs: 660_000 });
   if (res.code !== 0) throw await startFailure(exec, target, res);
   return { alreadyRunning: false };

@@ -2,7 +2,6 @@ import { PermanentError } from '../../domain/failures';
 import type { Endpoint } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { runChecked, type Executor } from '../exec/executor';
-import { withSegment } from './sql';
 
 /** A user tablespace of a data directory: pg_tblspc/<oid> and where its link points. */
 export interface TablespaceLink {
@@ -32,7 +31,7 @@ export async function tablespaceLinks(exec: Executor, datadir: string): Promise<
  * pg_tablespace_location names the LOCATION, the link being <location>/<dbid>; plain PostgreSQL names the link.
  */
 export async function sourceTablespaces(ctx: ClusterContext, source: Endpoint & { dbid: number }): Promise<TablespaceLink[]> {
-  const rows = await withSegment(ctx, source, async (c) => (await c.query(
+  const rows = await ctx.sessionsOn(source).use(async (c) => (await c.query(
     `SELECT oid::text AS oid, pg_tablespace_location(oid) AS location FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid`)).rows);
   return rows.map((r) => ({ oid: String(r.oid), link: ctx.flavor.tablespaceLink(String(r.location), source.dbid) }));
 }

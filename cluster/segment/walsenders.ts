@@ -3,14 +3,13 @@ import { REPLICATION_SLOT } from '../../domain/names';
 import type { Endpoint } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { CopyConflictError } from './errors';
-import { withSegment } from './sql';
 
 /**
  * pg.py kill_existing_walsenders_on_primary: the source's old walsenders end, so that a mirror whose host hung (its
  * walreceiver still attached until wal_sender_timeout) no longer holds the slot a copy needs. Returns how many ended.
  */
 export async function endWalSenders(ctx: ClusterContext, source: Endpoint): Promise<number> {
-  return withSegment(ctx, source, async (c) =>
+  return ctx.sessionsOn(source).use(async (c) =>
     (await c.query('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_get_wal_senders()')).rows.filter((r) => r.ended).length);
 }
 
@@ -20,7 +19,7 @@ export async function endWalSenders(ctx: ClusterContext, source: Endpoint): Prom
  * as kill_existing_walsenders_on_primary would have; a slot still active 10 s later is a conflict.
  */
 export async function freeReplicationSlot(ctx: ClusterContext, source: Endpoint & { dbid: number }): Promise<boolean> {
-  return withSegment(ctx, source, async (c) => {
+  return ctx.sessionsOn(source).use(async (c) => {
     for (let i = 0; ; i++) {
       const r = await c.query('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [REPLICATION_SLOT]);
       if (r.rowCount === 0) return true;

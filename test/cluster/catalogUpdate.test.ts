@@ -1,14 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSegments } from '../../cluster/catalog';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ActivityContext } from '../../activities/context';
+import { coordinatorConnection, coordinatorUnreachable, readSegments } from '../../cluster/catalog';
+import { loadClusterConfig } from '../../cluster/config';
+import { KeptSessions } from '../../cluster/keptSessions';
+import { GPRECOVER_APPLICATION_NAME } from '../../domain/names';
+import type { SegmentRow } from '../../domain/segment';
 import { applyRecoveryCatalogUpdate, backOutRecoveryCatalogUpdate } from '../../cluster/catalogUpdate';
 import type { DemoCluster } from '../../demo';
 import { byDbid, createTestCluster } from '../helpers/demo';
 
 describe('catalog update and back-out on a real coordinator', () => {
   let cluster: DemoCluster;
+  let clustersFile: string;
 
   beforeAll(async () => {
-    ({ cluster } = await createTestCluster('catalog', '127.0.121', { ftsIntervalSec: 60 }));
+    ({ cluster, clustersFile } = await createTestCluster('catalog', '127.0.121', { ftsIntervalSec: 60 }));
     await cluster.kill(6);
     await cluster.requestProbe();
     await cluster.waitFor((rows) => byDbid(rows, 6).status === 'd', 30_000, 'dbid 6 down');
@@ -41,5 +48,87 @@ describe('catalog update and back-out on a real coordinator', () => {
     const change = { dbid: 7, content: up.content, type: 'full' as const, target: { ...up, port: up.port + 1 }, moved: true, runTag: 'run test/2' };
     await expect(cluster.coordinator((c) => applyRecoveryCatalogUpdate(c, change))).rejects.toThrow(/dbid 7 is marked up in the catalog; refusing to change it/);
     expect(byDbid(await cluster.segments(), 7)).toEqual(up);
+  });
+
+  const catalogSessions = (idleMs: number) => {
+    const cfg = loadClusterConfig('catalog', clustersFile);
+    return new KeptSessions({ connection: coordinatorConnection(cfg), max: 4, unreachable: (err) => coordinatorUnreachable(cfg, err), idleMs });
+  };
+
+  /** The worker's sessions on the coordinator (the demo's own helpers connect under other names). */
+  const workerSessions = async () => (await cluster.coordinator((c) => c.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid() ORDER BY pid', [GPRECOVER_APPLICATION_NAME]))).rows.map((r) => r.pid);
+
+  it("an activity's catalog reads share the worker's kept session, which ends once idle", async () => {
+    const actx = new ActivityContext(clustersFile);
+    try {
+      const ctx = await actx.cluster('catalog');
+      const reads: SegmentRow[][] = [];
+      for (let i = 0; i < 10; i++) reads.push(await actx.segments(ctx));
+      expect(reads.every((r) => r.length === reads[0].length && r.length > 0)).toBe(true);
+      expect(await workerSessions()).toHaveLength(1);
+      await Promise.all(Array.from({ length: 12 }, () => actx.segments(ctx)));
+      expect((await workerSessions()).length).toBeLessThanOrEqual(4);
+    } finally {
+      await actx.close();
+    }
+    expect(await workerSessions()).toEqual([]);
+
+    const idle = catalogSessions(300);
+    await idle.use(readSegments);
+    expect(await workerSessions()).toHaveLength(1);
+    await sleep(1_500);
+    expect(await workerSessions()).toEqual([]);
+    await idle.close();
+  });
+
+  it('a kept session the coordinator ended is replaced within the read; a refused query keeps it and fails as itself', async () => {
+    const session = catalogSessions(60_000);
+    try {
+      const rows = await session.use(readSegments);
+      const [first] = await workerSessions();
+      await cluster.coordinator((c) => c.query('SELECT pg_terminate_backend($1)', [first]));
+      expect(await session.use(readSegments)).toEqual(rows);
+      const [second] = await workerSessions();
+      expect(second).toBeDefined();
+      expect(second).not.toBe(first);
+      // Ended while a read holds it: that read is made again on a new session.
+      let attempts = 0;
+      const read = await session.use(async (c) => {
+        if (++attempts === 1) {
+          await cluster.coordinator((o) => o.query('SELECT pg_terminate_backend($1)', [second]));
+          await sleep(200);
+        }
+        return readSegments(c);
+      });
+      expect({ read, attempts }).toEqual({ read: rows, attempts: 2 });
+      const [third] = await workerSessions();
+      expect([first, second]).not.toContain(third);
+
+      await expect(session.use((c) => c.query('SELECT * FROM no_such_table'))).rejects.toMatchObject({ code: '42P01' });
+      expect(await workerSessions()).toEqual([third]);
+    } finally {
+      await session.close();
+    }
+    expect(await workerSessions()).toEqual([]);
+  });
+
+  it('a kept session whose backend hangs is given up after its statement timeout, and the use made on a new session', async () => {
+    const cfg = loadClusterConfig('catalog', clustersFile);
+    const session = new KeptSessions({ connection: coordinatorConnection(cfg), max: 1, unreachable: (err) => coordinatorUnreachable(cfg, err), statementTimeoutMs: 1_000 });
+    let stopped: number | undefined;
+    try {
+      const rows = await session.use(readSegments);
+      [stopped] = await workerSessions();
+      // Its backend alone stops answering, as a hung server's would; the postmaster still accepts new sessions.
+      process.kill(stopped, 'SIGSTOP');
+      const t0 = Date.now();
+      expect(await session.use(readSegments)).toEqual(rows);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      if (stopped) process.kill(stopped, 'SIGCONT');
+      await session.close();
+    }
   });
 });

@@ -110,6 +110,8 @@ describe('recovery on a demo cluster of real PostgreSQL instances', () => {
     expect(fs.readFileSync(path.join(m.datadir, 'postmaster.opts'), 'utf8')).not.toContain('"-p"');
     expect(fs.readFileSync(path.join(m.datadir, 'postgresql.conf'), 'utf8')).toMatch(new RegExp(`^port=${m.port}$`, 'm'));
     expect(fs.existsSync(path.join(m.datadir, 'postgresql.conf.bak'))).toBe(true);
+    // The copy's job directory, beside the data directory, is gone once the segment started.
+    expect(fs.existsSync(jobDirFor(m.datadir, 'copy'))).toBe(false);
     const history = (await cluster.history(50)).map((r) => r.desc);
     expect(history.some((d) => d.includes('full recovery of dbid 8'))).toBe(true);
     await expectMirrorsIdentical(cluster);

@@ -1,0 +1,109 @@
+import pg from 'pg';
+
+/** Sessions nobody used for this long are ended: the next use connects again. */
+export const KEPT_SESSION_IDLE_MS = 5_000;
+/**
+ * A statement on a kept session unanswered this long is taken for a hung server (a SIGSTOPped postgres still accepts
+ * TCP): the session is ended and the use fails, or connects again (10 s) if the session had served before. A fresh
+ * connection per statement was bounded by that connect timeout alone; the statements made here take milliseconds.
+ */
+export const KEPT_STATEMENT_TIMEOUT_MS = 60_000;
+
+export interface KeptSessionsOptions {
+  /** How a session connects (the worker's configuration, never the workflow's input). */
+  connection: pg.ClientConfig;
+  /** Sessions at once: more uses wait their turn (each is a short query or two) rather than each fork a backend. */
+  max: number;
+  /** A session that cannot be opened, as the run reports it (the coordinator or a segment that does not answer). */
+  unreachable: (err: unknown) => Error;
+  idleMs?: number;
+  statementTimeoutMs?: number;
+}
+
+/**
+ * Sessions a worker keeps on one instance (the coordinator, a segment) for its short statements, ended once idle. A
+ * step re-reads the catalog before it acts and asks a source before it copies, and each ask was a connection of its
+ * own: a backend forked on the instance, and on a real cluster a password exchange, for one query. A use must leave
+ * no state in its session: no transaction left open, no setting, nothing that waits on FTS (those connect on their
+ * own, see withCoordinator).
+ */
+export class KeptSessions {
+  private readonly pool: pg.Pool;
+  /** Sessions that served a use before: one found dead is replaced once, a new one's failure is the use's. */
+  private readonly used = new WeakSet<pg.PoolClient>();
+  private closed = false;
+
+  constructor(private readonly opts: KeptSessionsOptions) {
+    this.pool = new pg.Pool({
+      ...opts.connection, query_timeout: opts.statementTimeoutMs ?? KEPT_STATEMENT_TIMEOUT_MS, max: opts.max, idleTimeoutMillis: opts.idleMs ?? KEPT_SESSION_IDLE_MS, allowExitOnIdle: true,
+    });
+    // An idle session the server ends leaves the pool by itself; a use in flight hears it as its query's error (an
+    // 'error' event without a listener would end the worker).
+    this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
+  }
+
+  /**
+   * `fn` over a kept session. A session found dead when used (the server restarted, a firewall dropped it) is ended
+   * and `fn` run once more on a new one: what fails then fails as a connection of its own would have. Only for
+   * statements that may run twice: reads, and writes that are idempotent.
+   */
+  async use<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('these sessions are closed (the worker is shutting down)');
+    const first = await this.session();
+    try {
+      return await this.useOn(first, fn);
+    } catch (err) {
+      if (!(err instanceof SessionFailed)) throw err;
+      return await this.useOn(await this.session(), fn).catch((e: unknown) => {
+        throw e instanceof SessionFailed ? e.cause : e;
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async session(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw this.opts.unreachable(err);
+    }
+  }
+
+  private async useOn<T>(client: pg.PoolClient, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    const reused = this.used.has(client);
+    this.used.add(client);
+    try {
+      const out = await fn(client);
+      client.release();
+      return out;
+    } catch (err) {
+      const failed = sessionFailed(err);
+      // A session that failed is ended, not handed to the next use.
+      client.release(failed ? (err as Error) : undefined);
+      throw failed && reused ? new SessionFailed(err) : err;
+    }
+  }
+}
+
+class SessionFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('a kept session failed');
+  }
+}
+
+/**
+ * The session, not the statement, failed: no answer from the server (the socket closed or reset), or its word that
+ * the session is over (57P: shut down, terminated by an administrator; 08: connection exception). A statement the
+ * server refused leaves the session usable, and fails the use as it would have on a connection of its own.
+ */
+export function sessionFailed(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | undefined;
+  const fromServer = typeof e?.severity === 'string' && typeof e.code === 'string';
+  return !fromServer || (e.code as string).startsWith('57P') || (e.code as string).startsWith('08');
+}
