@@ -11,6 +11,7 @@ import { recoveryWorkflow } from '../workflows';
 import { progress, type BenchConfig } from './config';
 import { expectSynced, killAndWaitDown, spreadOverHosts, withClusterAndWorker } from './demoCluster';
 import type { BenchTemporal } from './temporal';
+import { KEPT_SESSION_IDLE_MS } from '../cluster/keptSessions';
 
 export interface SyncWindow {
   /** Mirrors waiting for sync during the window. */
@@ -61,7 +62,9 @@ export async function benchSyncWatch(cfg: BenchConfig, t: BenchTemporal, workDir
           if (view.status !== 'RUNNING' || Date.now() > deadline) throw new Error(`the ${n} segments did not all reach the sync wait (${view.status})`);
           await sleep(250);
         }
-        await sleep(2_000);
+        // The sessions the steps before the wait kept (cluster/keptSessions.ts) end once idle: what is counted is
+        // what the waiting itself holds and opens.
+        await sleep(KEPT_SESSION_IDLE_MS + 1_000);
         const primaries = rows.filter((r) => r.role === 'p' && mirrors.some((m) => m.content === r.content));
         const coordinator = await counter(cluster, c.address, c.port);
         const onPrimaries = await Promise.all(primaries.map((p) => counter(cluster, p.address, p.port)));
