@@ -97,13 +97,20 @@ class SessionFailed extends Error {
   }
 }
 
+/** A socket that went away under a session. */
+const CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** node-postgres's own words for a session it can no longer use (and the statement timeout above). */
+const CONNECTION_MESSAGES = /Connection terminated|Query read timeout|is not queryable/i;
+
 /**
- * The session, not the statement, failed: no answer from the server (the socket closed or reset), or its word that
- * the session is over (57P: shut down, terminated by an administrator; 08: connection exception). A statement the
- * server refused leaves the session usable, and fails the use as it would have on a connection of its own.
+ * The session, not the statement, failed: the server's word that the session is over (57P: shut down, terminated by
+ * an administrator; 08: connection exception), its socket gone, or node-postgres giving it up. A statement the server
+ * refused, or the use's own verdict (a slot still in use, a refusal), leaves the session usable and fails the use as
+ * it would have on a connection of its own: it is not run again.
  */
 export function sessionFailed(err: unknown): boolean {
-  const e = err as { code?: unknown; severity?: unknown } | undefined;
-  const fromServer = typeof e?.severity === 'string' && typeof e.code === 'string';
-  return !fromServer || (e.code as string).startsWith('57P') || (e.code as string).startsWith('08');
+  const e = err as { code?: unknown; severity?: unknown; message?: unknown } | undefined;
+  if (typeof e?.severity === 'string' && typeof e.code === 'string') return e.code.startsWith('57P') || e.code.startsWith('08');
+  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
+  return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }
