@@ -100,10 +100,9 @@ export function createSegmentActivities(actx: ActivityContext) {
       const segments = await actx.segments(ctx);
       assertPlanAllows('start', item, segments);
       reportProgress({ phase: `starting dbid ${item.dbid}`, tool: 'pg_ctl' });
-      // The copy step is over (this child runs no other): its job directory, beside the data directory, goes meanwhile.
-      const jobRemoved = removeJob(ctx.host(item.target), jobDirFor(item.target.datadir, 'copy')).catch(() => undefined);
-      const started = await startSegment({ ctx, target: item.target, source: item.source, era: readEra(ctx, segments) })
-        .finally(() => jobRemoved);
+      const started = await startSegment({ ctx, target: item.target, source: item.source, era: readEra(ctx, segments) });
+      // Only once started: a start that fails leaves the copy's output beside the data directory, for the DBA.
+      await removeJob(ctx.host(item.target), jobDirFor(item.target.datadir, 'copy')).catch(() => undefined);
       log.info(`dbid ${item.dbid}: ${started.alreadyRunning ? 'already running' : `started as a mirror of dbid ${item.source.dbid} on port ${item.target.port}`}`);
       return started;
     },

@@ -28,24 +28,19 @@ export interface KeptSessionsOptions {
  * own, see withCoordinator).
  */
 export class KeptSessions {
-  private readonly pool: pg.Pool;
+  private pool: pg.Pool;
   /** Sessions that served a use before: one found dead is replaced once, a new one's failure is the use's. */
   private readonly used = new WeakSet<pg.PoolClient>();
   private closed = false;
 
   constructor(private readonly opts: KeptSessionsOptions) {
-    this.pool = new pg.Pool({
-      ...opts.connection, query_timeout: opts.statementTimeoutMs ?? KEPT_STATEMENT_TIMEOUT_MS, max: opts.max, idleTimeoutMillis: opts.idleMs ?? KEPT_SESSION_IDLE_MS, allowExitOnIdle: true,
-    });
-    // An idle session the server ends leaves the pool by itself; a use in flight hears it as its query's error (an
-    // 'error' event without a listener would end the worker).
-    this.pool.on('error', () => undefined);
-    this.pool.on('connect', (client) => client.on('error', () => undefined));
+    this.pool = this.newPool();
   }
 
   /**
-   * `fn` over a kept session. A session found dead when used (the server restarted, a firewall dropped it) is ended
-   * and `fn` run once more on a new one: what fails then fails as a connection of its own would have. Only for
+   * `fn` over a kept session. A session found dead when used (the server restarted, a firewall dropped it, it did not
+   * answer within the statement timeout) is ended with every session kept beside it, likely as dead, and `fn` run once
+   * more on a new one. A new session that fails so, or cannot be opened, is the instance being unavailable. Only for
    * statements that may run twice: reads, and writes that are idempotent.
    */
   async use<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
@@ -55,16 +50,41 @@ export class KeptSessions {
       return await this.useOn(first, fn);
     } catch (err) {
       if (!(err instanceof SessionFailed)) throw err;
-      return await this.useOn(await this.session(), fn).catch((e: unknown) => {
-        throw e instanceof SessionFailed ? e.cause : e;
-      });
+      if (!this.closed) this.renew();
+      return await this.useOn(await this.session(), fn);
     }
   }
 
+  /** Ends the sessions; one still in use (a hung statement) is ended when its use gives up, not waited for. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const enough = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1_000);
+      timer.unref();
+    });
+    await Promise.race([this.pool.end().catch(() => undefined), enough]);
+    clearTimeout(timer);
+  }
+
+  private newPool(): pg.Pool {
+    const pool = new pg.Pool({
+      ...this.opts.connection, query_timeout: this.opts.statementTimeoutMs ?? KEPT_STATEMENT_TIMEOUT_MS, max: this.opts.max,
+      idleTimeoutMillis: this.opts.idleMs ?? KEPT_SESSION_IDLE_MS, allowExitOnIdle: true,
+    });
+    // An idle session the server ends leaves the pool by itself; a use in flight hears it as its query's error (an
+    // 'error' event without a listener would end the worker).
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    return pool;
+  }
+
+  /** The kept sessions go (those in use when they are released): the next use connects anew. */
+  private renew(): void {
+    const old = this.pool;
+    this.pool = this.newPool();
+    void old.end().catch(() => undefined);
   }
 
   private async session(): Promise<pg.PoolClient> {
@@ -86,7 +106,8 @@ export class KeptSessions {
       const failed = sessionFailed(err);
       // A session that failed is ended, not handed to the next use.
       client.release(failed ? (err as Error) : undefined);
-      throw failed && reused ? new SessionFailed(err) : err;
+      if (!failed) throw err;
+      throw reused ? new SessionFailed(err) : this.opts.unreachable(err);
     }
   }
 }

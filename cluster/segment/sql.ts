@@ -89,7 +89,9 @@ export async function ensureSlot(c: pg.Client): Promise<void> {
 
 export async function probeSource(ctx: ClusterContext, dbid: number, seg: Endpoint): Promise<SourceProbe> {
   try {
-    return await ctx.sessionsOn(seg).use(async (c) => {
+    // On a connection of its own: summing the sizes of every database and the WAL may take long on a big segment,
+    // longer than a kept session's statement timeout.
+    return await withSegment(ctx, seg, async (c) => {
       const r = await c.query(`SELECT pg_is_in_recovery() AS in_recovery,
         (SELECT system_identifier FROM pg_control_system())::text AS sysid,
         (SELECT timeline_id FROM pg_control_checkpoint()) AS tli,

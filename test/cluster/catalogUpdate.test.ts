@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ActivityContext } from '../../activities/context';
-import { coordinatorConnection, coordinatorUnreachable, readSegments } from '../../cluster/catalog';
+import { coordinatorConnection, CoordinatorUnavailableError, coordinatorUnreachable, readSegments } from '../../cluster/catalog';
 import { loadClusterConfig } from '../../cluster/config';
 import { KeptSessions } from '../../cluster/keptSessions';
 import { GPRECOVER_APPLICATION_NAME } from '../../domain/names';
@@ -9,6 +9,7 @@ import type { SegmentRow } from '../../domain/segment';
 import { applyRecoveryCatalogUpdate, backOutRecoveryCatalogUpdate } from '../../cluster/catalogUpdate';
 import type { DemoCluster } from '../../demo';
 import { byDbid, createTestCluster } from '../helpers/demo';
+import { until } from '../helpers/until';
 
 describe('catalog update and back-out on a real coordinator', () => {
   let cluster: DemoCluster;
@@ -59,6 +60,9 @@ describe('catalog update and back-out on a real coordinator', () => {
   const workerSessions = async () => (await cluster.coordinator((c) => c.query<{ pid: number }>(
     'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid() ORDER BY pid', [GPRECOVER_APPLICATION_NAME]))).rows.map((r) => r.pid);
 
+  /** Closed sessions are gone once their backends have seen the end (a close does not wait for that). */
+  const noWorkerSessions = () => until('no worker session on the coordinator', async () => (await workerSessions()).length === 0, 5_000);
+
   it("an activity's catalog reads share the worker's kept session, which ends once idle", async () => {
     const actx = new ActivityContext(clustersFile);
     try {
@@ -72,13 +76,13 @@ describe('catalog update and back-out on a real coordinator', () => {
     } finally {
       await actx.close();
     }
-    expect(await workerSessions()).toEqual([]);
+    await noWorkerSessions();
 
     const idle = catalogSessions(300);
     await idle.use(readSegments);
     expect(await workerSessions()).toHaveLength(1);
     await sleep(1_500);
-    expect(await workerSessions()).toEqual([]);
+    await noWorkerSessions();
     await idle.close();
   });
 
@@ -110,7 +114,7 @@ describe('catalog update and back-out on a real coordinator', () => {
     } finally {
       await session.close();
     }
-    expect(await workerSessions()).toEqual([]);
+    await noWorkerSessions();
   });
 
   it('a kept session whose backend hangs is given up after its statement timeout, and the use made on a new session', async () => {
@@ -126,6 +130,24 @@ describe('catalog update and back-out on a real coordinator', () => {
       expect(await session.use(readSegments)).toEqual(rows);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
       expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      if (stopped) process.kill(stopped, 'SIGCONT');
+      await session.close();
+    }
+  });
+
+  it('a new session that does not answer within its statement timeout is the coordinator being unavailable', async () => {
+    const cfg = loadClusterConfig('catalog', clustersFile);
+    const session = new KeptSessions({ connection: coordinatorConnection(cfg), max: 1, unreachable: (err) => coordinatorUnreachable(cfg, err), statementTimeoutMs: 1_000 });
+    let stopped: number | undefined;
+    try {
+      const hung = session.use(async (c) => {
+        stopped = Number((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+        process.kill(stopped, 'SIGSTOP');
+        return readSegments(c);
+      });
+      await expect(hung).rejects.toBeInstanceOf(CoordinatorUnavailableError);
+      await expect(hung).rejects.toThrow(/Query read timeout/);
     } finally {
       if (stopped) process.kill(stopped, 'SIGCONT');
       await session.close();
