@@ -4,8 +4,9 @@ import pg from 'pg';
 export const KEPT_SESSION_IDLE_MS = 5_000;
 /**
  * A statement on a kept session unanswered this long is taken for a hung server (a SIGSTOPped postgres still accepts
- * TCP): the session is ended and the use fails, or connects again (10 s) if the session had served before. A fresh
- * connection per statement was bounded by that connect timeout alone; the statements made here take milliseconds.
+ * TCP): the session is ended, and the use made again on a new one (10 s to connect) if it had served before, else the
+ * instance is unavailable. A fresh connection per statement was bounded by that connect timeout alone, and nothing
+ * bounded its statement; the statements made here take milliseconds.
  */
 export const KEPT_STATEMENT_TIMEOUT_MS = 60_000;
 
@@ -14,7 +15,7 @@ export interface KeptSessionsOptions {
   connection: pg.ClientConfig;
   /** Sessions at once: more uses wait their turn (each is a short query or two) rather than each fork a backend. */
   max: number;
-  /** A session that cannot be opened, as the run reports it (the coordinator or a segment that does not answer). */
+  /** A new session that cannot be opened or fails, as the run reports it (the coordinator or a segment that does not answer). */
   unreachable: (err: unknown) => Error;
   idleMs?: number;
   statementTimeoutMs?: number;
@@ -29,7 +30,7 @@ export interface KeptSessionsOptions {
  */
 export class KeptSessions {
   private pool: pg.Pool;
-  /** Sessions that served a use before: one found dead is replaced once, a new one's failure is the use's. */
+  /** Sessions that served a use before: one found dead is replaced once; a new one that fails is the instance's failure. */
   private readonly used = new WeakSet<pg.PoolClient>();
   private closed = false;
 
