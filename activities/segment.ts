@@ -45,7 +45,8 @@ export function createSegmentActivities(actx: ActivityContext) {
       const look = async (c: ClientBase) => {
         const before = await readSegments(c);
         assertPlanAllows('before', item, before);
-        if (before.find((s) => s.dbid === item.dbid)?.status !== 'u' || !input.waitForFts) return before.find((s) => s.dbid === item.dbid);
+        const row = before.find((s) => s.dbid === item.dbid);
+        if (row?.status !== 'u' || !input.waitForFts) return row;
         await requestFtsProbe(c);
         return (await readSegments(c)).find((s) => s.dbid === item.dbid);
       };

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { SyncState } from '../domain/activities';
 import { SYNC_WATCH_APPLICATION_NAME, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import type { SegmentRow } from '../domain/segment';
-import { coordinatorClient, CoordinatorUnavailableError, readSegments, requestFtsProbe } from './catalog';
+import { coordinatorClient, CoordinatorUnavailableError, coordinatorUnreachable, readSegments, requestFtsProbe } from './catalog';
 import type { ClusterContext } from './context';
 import { segmentClient } from './segment/sql';
 import { shortError } from '../domain/failures';
@@ -222,8 +222,7 @@ export class SyncWatcher {
       await client.connect();
     } catch (err) {
       await client.end().catch(() => undefined);
-      const at = `${ctx.cfg.coordinator.host}:${ctx.cfg.coordinator.port}`;
-      throw new CoordinatorUnavailableError(`the coordinator at ${at}`, shortError(err), `cannot connect to the coordinator of cluster '${ctx.cfg.name}' at ${at}: ${(err as Error).message}`);
+      throw coordinatorUnreachable(ctx.cfg, err);
     }
     this.coordinator = client;
     return client;
