@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DemoCluster } from '../../demo';
 import { loadClusterConfig, saveClusterConfig, toolsDir } from '../../cluster/config';
 import { utils } from 'ssh2';
@@ -116,6 +116,17 @@ describe('beside the Greenplum toolchain', () => {
     w = await h.startWorker({ clustersFile, taskQueue: TASK_QUEUE });
     env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), GPRECOVER_TASK_QUEUE: TASK_QUEUE, GPRECOVER_CLUSTER: cluster.name };
     await cluster.loadData(3000);
+  });
+
+  // A run a test left running (it timed out waiting) would refuse the next test's start: it is shown, ended, and the
+  // test that left it fails with where it stood.
+  afterEach(async () => {
+    const handle = h.client.workflow.getHandle('gprecover-tc');
+    const run = await handle.describe().catch(() => undefined);
+    if (run?.status.name !== 'RUNNING') return;
+    const status = await runCli(['status', 'gprecover-tc'], env, 30_000);
+    await handle.terminate('left running by a test').catch(() => undefined);
+    throw new Error(`gprecover-tc (${run.type}) was left running; its status:\n${status.stdout}${status.stderr}`);
   });
 
   afterAll(async () => {
@@ -264,12 +275,13 @@ describe('beside the Greenplum toolchain', () => {
     const p = (await cluster.segments()).find((s) => s.content === 1 && s.preferredRole === 'p')!;
     await cluster.kill(p.dbid);
     await cluster.waitFor((rows) => byDbid(rows, p.dbid).role === 'm' && byDbid(rows, p.dbid).status === 'd', 30_000, 'FTS failover of content 1');
-    const rec = await runCli(['start-recovery', '--wait', '-s'], env, 300_000);
+    // Each step's bound is below the test's, so that a step that hangs shows its own progress lines.
+    const rec = await runCli(['start-recovery', '--wait', '-s'], env, 150_000);
     expect(rec.code, rec.stdout + rec.stderr).toBe(0);
     await cluster.waitFor(healthy, 60_000, 'all in sync');
     const acting = (await cluster.segments()).find((s) => s.content === 1 && s.role === 'p')!;
 
-    const refused = await runCli(['rebalance', '--replay-lag', '0', '--wait'], env, 300_000);
+    const refused = await runCli(['rebalance', '--replay-lag', '0', '--wait'], env, 60_000);
     expect(refused.code, refused.stdout + refused.stderr).toBe(2);
     expect(refused.stderr.trim()).toMatch(new RegExp(
       `^gprecover: invalid request: \\d+ bytes of WAL are still to be replayed on mirror dbid ${p.dbid} \\(content 1, primary dbid ${acting.dbid}\\): let the mirror catch up`));
@@ -279,7 +291,7 @@ describe('beside the Greenplum toolchain', () => {
     const usage = await runCli(['start-recovery', '--disable-replay-lag'], env);
     expect({ code: usage.code, stderr: usage.stderr.trim() }).toEqual({ code: 2, stderr: 'gprecover start-recovery: --disable-replay-lag should be used only with -r' });
 
-    const done = await runCli(['rebalance', '--replay-lag', '0', '--disable-replay-lag', '--wait'], env, 300_000);
+    const done = await runCli(['rebalance', '--replay-lag', '0', '--disable-replay-lag', '--wait'], env, 150_000);
     expect(done.code, done.stdout + done.stderr).toBe(0);
     expect(done.stdout).toMatch(/swapped contents: 1;/);
     const rows = await cluster.segments();
