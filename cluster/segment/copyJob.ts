@@ -33,6 +33,12 @@ export interface CopyJobOptions {
    * the backup it was started in, and that backup is gone with the attempt).
    */
   restart?: boolean;
+  /**
+   * The write guard (only reading: the catalog, the directory's writers): it looks while the job's state is read, one
+   * round trip less before the copy starts, and is waited for before `prepare`. Attaching to this run's own job needs
+   * none, and a job just killed is looked past again.
+   */
+  guard?: () => Promise<void>;
 }
 
 /** How many tool runs of this owner are behind a job that is to start, and whether the last one failed. */
@@ -55,6 +61,12 @@ export async function runCopyJob(
   prepare: () => Promise<void>,
   opts: CopyJobOptions = {},
 ): Promise<{ attached: boolean; output: string; code: number; run: number }> {
+  const look = (): Promise<void> | undefined => {
+    const guarded = opts.guard?.();
+    guarded?.catch(() => undefined);
+    return guarded;
+  };
+  let guarded = look();
   let st: JobState = await jobState(ctx.exec, ctx.jobDir);
   let attached = false;
   if (st.state === 'running' && st.owner !== ctx.owner) {
@@ -66,12 +78,17 @@ export async function runCopyJob(
     // This run's copy finished but the attempt that started it never reported back (worker crash).
     return { attached: true, output: st.output, code: 0, run: st.run };
   } else {
-    if (st.state === 'running') await killJob(ctx.exec, ctx.jobDir);
+    if (st.state === 'running') {
+      await killJob(ctx.exec, ctx.jobDir);
+      // The guard saw the killed job writing into the directory.
+      guarded = look();
+    }
     const before = runsSoFar(st, ctx.owner);
     const run = before.lastFailed ? before.runs + 1 : Math.max(1, before.runs);
     if (before.lastFailed && before.runs >= MAX_TOOL_RUNS) {
       throw new PermanentError(`${tool} on ${ctx.exec.host} failed ${before.runs} times: ${(st as { lastLine?: string }).lastLine ?? ''}`.trim());
     }
+    await guarded;
     await prepare();
     await startJob(ctx.exec, ctx.jobDir, ctx.owner, typeof argv === 'function' ? argv() : argv, run);
   }

@@ -1,4 +1,3 @@
-import type { DirProbe } from '../../domain/probe';
 import { planRefusal, type GuardedStep } from '../../domain/planGuards';
 import { directoryProblem } from '../../domain/values';
 import type { SegmentPlan } from '../../domain/recovery';
@@ -6,7 +5,7 @@ import type { Location, SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import { ExecutorUnavailableError } from '../exec/executor';
 import { CopyConflictError, SafetyError } from './errors';
-import { probeDir } from './probeDir';
+import { probeWriters, type WritersProbe } from './probeDir';
 
 /** The catalog's word on one step of a planned segment (domain/planGuards.ts), as a refusal that is never retried. */
 export function assertPlanAllows(step: GuardedStep, item: SegmentPlan, segments: SegmentRow[]): void {
@@ -30,14 +29,13 @@ export interface WriteGuardOptions {
 /**
  * Right before anything writes into a data directory: the catalog places the planned segment there and holds it
  * down, and on the host no postgres runs in the directory and no other copy writes into it. Returns what the probe
- * saw, for the writer to use. Given rows already read, the catalog is judged before the host is contacted. Given the
- * catalog still being read (the copy step, which has already asked that host for its job's state), the host is
- * looked at meanwhile, both only reading, and the catalog's refusal still comes first: one round trip less before a
- * copy starts.
+ * saw. Given rows already read, the catalog is judged before the host is contacted. Given the catalog still being
+ * read (the copy step, while it also reads its job's state), the host is looked at meanwhile, both only reading, and
+ * the catalog's refusal still comes first: one round trip less before a copy starts.
  */
 export async function assertSafeToWrite(
   ctx: ClusterContext, item: SegmentPlan, segments: SegmentRow[] | Promise<SegmentRow[]>, at: Location = item.target, opts: WriteGuardOptions = {},
-): Promise<DirProbe> {
+): Promise<WritersProbe> {
   const step = at === item.target ? 'write' : 'removeOld';
   let judged: Promise<void>;
   if (Array.isArray(segments)) {
@@ -53,7 +51,7 @@ export async function assertSafeToWrite(
     throw new SafetyError(`refusing to write into ${at.hostname}:${at.datadir}: ${badPath}`);
   }
   // Whatever fails in starting the look (an executor refused by the config) is said after the catalog's word.
-  const probing = (async () => probeDir(ctx.host(at), ctx.bin, { location: at }))();
+  const probing = (async () => probeWriters(ctx.host(at), at.datadir))();
   probing.catch(() => undefined);
   await judged;
   const probe = await probing;

@@ -42,10 +42,9 @@ export async function incrementalCopy(req: CopyRequest): Promise<CopyOutcome> {
   const res = await runCopyJob(jobContext(req, exec), 'pg_rewind', commandArgv(ctx.flavor.rewind({
     bin: ctx.bin, targetDir: req.target.datadir, source: req.source, user: ctx.replicationUser,
   })), async () => {
-    await req.assertWritable();
     await exec.run(['rm', '-f', `${req.target.datadir}/postmaster.pid`]);
     await prepareTablespacesForRewind(exec, req.target.datadir, wanted, req.targetDbid);
-  });
+  }, { guard: req.assertWritable });
   if (res.code !== 0) {
     const failed = copyFailed(`pg_rewind of ${label}`, res.code, res.output, { run: res.run });
     throw new IncrementalRecoveryFailedError(`${failed.message}; ${ADVICE}`);

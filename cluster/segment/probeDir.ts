@@ -10,6 +10,10 @@ if [ -f "$d/postmaster.pid" ]; then
   if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$d" 2>/dev/null && pwd -P)" ]; then echo live=1; fi
 fi`;
 
+/** A copy tool (pg_basebackup, pg_rewind, rsync) whose command line names the directory. */
+const COPY = String.raw`
+ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | head -1 | sed 's/^/copy=/'`;
+
 const PROBE = String.raw`
 d=$1; bin=$2; addr=$3; port=$4; space=$5; rsync=$6
 [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
@@ -24,7 +28,7 @@ if [ -f "$d/global/pg_control" ]; then
     -e 's/^Database cluster state: *\(.*\)$/state=\1/p' \
     -e 's/^Data page checksum version: *\(.*\)$/checksum=\1/p'
 fi
-ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | head -1 | sed 's/^/copy=/'
+${COPY}
 if [ "$space" = 1 ]; then
   a=$d; while [ ! -e "$a" ] && [ "$a" != / ]; do a=$(dirname "$a"); done
   echo "ancestor=$a"
@@ -91,6 +95,19 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
     ...(kv.get('nobin') === '1' ? { pgBinMissing: true } : {}),
     ...(req.checkSpace ? { space: { ancestor: kv.get('ancestor') ?? '/', writable: kv.get('writable') === '1', freeKb: kv.has('free_kb') ? Number(kv.get('free_kb')) : undefined } } : {}),
   };
+}
+
+/**
+ * What the write guard needs of the directory: what could be writing into it (a postmaster, a copy tool), without
+ * probeDir's pg_controldata and listing: a third of its time, before every copy and wipe.
+ */
+export type WritersProbe = Pick<DirProbe, 'reachable' | 'error' | 'postmasterPid' | 'postmasterLive' | 'copyRunning'>;
+
+export async function probeWriters(exec: Executor, datadir: string): Promise<WritersProbe> {
+  const probed = await runProbe(exec, ['sh', '-c', `d=$1${POSTMASTER}${COPY}`, 'gprecover-probe', datadir]);
+  if (!('kv' in probed)) return { reachable: false, postmasterLive: false, error: probed.error };
+  const { kv } = probed;
+  return { reachable: true, postmasterPid: kv.has('pid') ? Number(kv.get('pid')) : undefined, postmasterLive: kv.get('live') === '1', copyRunning: kv.get('copy') };
 }
 
 /** What a stop or a start needs of the directory: its postmaster (probeDir's look at it alone, without the rest's forks). */

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../cluster/exec/local';
 import type { Executor } from '../../cluster/exec/executor';
 import { jobDirFor, jobState, jobTails, killJob, removeJob, startJob } from '../../cluster/jobs';
+import { runCopyJob } from '../../cluster/segment/copyJob';
+import { SafetyError } from '../../cluster/segment/errors';
 
 /** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
 const alive = (pid: number) => {
@@ -101,5 +103,55 @@ describe('detached jobs on a segment host', () => {
     await startJob(german, dir, 'run-8', ['sleep', '0.5']);
     // Before, flock refused "1.00" at once and the status call answered 'running' without waiting.
     expect(await jobState(german, dir, 10_000)).toMatchObject({ state: 'exited', code: 0 });
+  });
+
+  describe('the write guard of a copy (runCopyJob)', () => {
+    /** The host's answers, with when each status read and job start began and ended. */
+    const recording = (events: string[]): Executor => ({
+      host: 'localhost', kind: 'local', close: async () => undefined,
+      async run(argv, o) {
+        const what = argv[2]?.includes('setsid') ? 'start' : argv[2]?.includes('flock -s') ? 'state' : 'other';
+        events.push(`${what}:begin`);
+        const res = await exec.run(argv, o);
+        events.push(`${what}:end`);
+        return res;
+      },
+    });
+    const slowGuard = (events: string[], refusal?: Error) => async () => {
+      events.push('guard:begin');
+      await sleep(100);
+      events.push('guard:end');
+      if (refusal) throw refusal;
+    };
+
+    it("looks while the job's state is read, and is waited for before the directory is prepared and the job started", async () => {
+      const events: string[] = [];
+      const jobDir = jobDirFor(path.join(base, 'data', 'gpseg7'), 'copy');
+      const res = await runCopyJob({ exec: recording(events), jobDir, owner: 'run-9' }, 'pg_basebackup', ['true'],
+        async () => { events.push('prepare'); }, { guard: slowGuard(events) });
+      expect(res).toMatchObject({ attached: false, code: 0 });
+      // Before, the guard was a step of its own after the status read.
+      expect(events.indexOf('guard:begin')).toBeLessThan(events.indexOf('state:end'));
+      expect(events.slice(events.indexOf('guard:end'))).toEqual(expect.arrayContaining(['prepare', 'start:begin']));
+      expect(events.indexOf('guard:end')).toBeLessThan(events.indexOf('prepare'));
+      expect(events.indexOf('prepare')).toBeLessThan(events.indexOf('start:begin'));
+    });
+
+    it('a refusal stops the copy before anything is prepared or started; attaching to its own running job needs no guard', async () => {
+      const events: string[] = [];
+      const jobDir = jobDirFor(path.join(base, 'data', 'gpseg8'), 'copy');
+      const refusal = new SafetyError('refusing to write into sdw2:/data: a postgres (pid 1) is running in it');
+      await expect(runCopyJob({ exec: recording(events), jobDir, owner: 'run-10' }, 'pg_basebackup', ['true'],
+        async () => { events.push('prepare'); }, { guard: slowGuard(events, refusal) })).rejects.toBe(refusal);
+      expect(events).not.toContain('prepare');
+      expect(events).not.toContain('start:begin');
+      expect(await jobState(exec, jobDir)).toEqual({ state: 'absent' });
+
+      // The guard would see this run's own copy writing into the directory: an attempt that attaches to it goes on.
+      await startJob(exec, jobDir, 'run-10', ['sleep', '0.3']);
+      const attached = await runCopyJob({ exec, jobDir, owner: 'run-10', waitMs: 200 }, 'pg_basebackup', ['true'],
+        async () => { throw new Error('not prepared again'); }, { guard: slowGuard([], new SafetyError('a copy is running into it')) });
+      expect(attached).toMatchObject({ attached: true, code: 0 });
+    });
   });
 });

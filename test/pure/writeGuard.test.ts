@@ -1,4 +1,11 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { LocalExecutor } from '../../cluster/exec/local';
+import { probeWriters } from '../../cluster/segment/probeDir';
 import type { ClusterContext } from '../../cluster/context';
 import type { Executor, RunResult } from '../../cluster/exec/executor';
 import { assertSafeToWrite } from '../../cluster/segment/guard';
@@ -87,5 +94,28 @@ describe('the write guard\'s order when the catalog is read beside the look at t
     const relativeRow = { ...mirror, datadir: 'data/mirror' };
     const relative = { ...item, failed: relativeRow, target: { ...item.target, datadir: 'data/mirror' } };
     await expect(assertSafeToWrite(refusedHost(), relative, Promise.resolve([primary, relativeRow]))).rejects.toThrow(/^refusing to write into sdw2:data\/mirror: /);
+  });
+});
+
+describe("the write guard's look at the host (probeWriters), with a real shell", () => {
+  it('sees a postmaster whose working directory is the data directory, and a copy tool naming it; nothing else', async () => {
+    const exec = new LocalExecutor('localhost');
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-writers-')));
+    expect(await probeWriters(exec, dir)).toEqual({ reachable: true, postmasterLive: false, postmasterPid: undefined, copyRunning: undefined });
+    const postmaster = spawn('sleep', ['30'], { cwd: dir, stdio: 'ignore' });
+    // A copy tool's command line: cat waits on its stdin before it would read the directory named after it.
+    const copy = spawn('cat', ['-', dir], { argv0: 'pg_basebackup', stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      fs.writeFileSync(path.join(dir, 'postmaster.pid'), `${postmaster.pid}\n${dir}\n`);
+      await sleep(100);
+      expect(await probeWriters(exec, dir)).toEqual({ reachable: true, postmasterLive: true, postmasterPid: postmaster.pid, copyRunning: `pg_basebackup - ${dir}` });
+      // A pid the system gave to a process of another directory is no postmaster of this one.
+      fs.writeFileSync(path.join(dir, 'postmaster.pid'), `${copy.pid}\n${dir}\n`);
+      expect(await probeWriters(exec, dir)).toMatchObject({ postmasterLive: false, postmasterPid: copy.pid });
+    } finally {
+      postmaster.kill();
+      copy.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
