@@ -27,8 +27,8 @@ export interface CopyRequest {
   killOnAbort?: () => boolean;
   onProgress?: (p: CopyProgress) => void;
   /**
-   * Right before each write into the target: the catalog places the segment there and holds it down, no postgres
-   * runs there and no other copy writes there (cluster/segment/guard.ts).
+   * Before each write into the target, in the same attempt (a copy job's guard, see runCopyJob): the catalog places
+   * the segment there and holds it down, no postgres runs there and no other copy writes there (cluster/segment/guard.ts).
    */
   assertWritable: () => Promise<void>;
   /** Empties the target, after assertWritable (for tools that need an empty directory). */

@@ -34,12 +34,16 @@ export interface CopyJobOptions {
    */
   restart?: boolean;
   /**
-   * The write guard (only reading: the catalog, the directory's writers): it looks while the job's state is read, one
-   * round trip less before the copy starts, and is waited for before `prepare`. Attaching to this run's own job needs
-   * none, and a job just killed is looked past again.
+   * The write guard (only reading: the catalog, the directory's writers). It starts while the job's state is read,
+   * one round trip less before the copy starts, and is waited for before `prepare`; its word is not asked when the
+   * run attaches to its own job or takes its result, which write nothing. It looks again after a job was killed, and
+   * when its look is older than GUARD_FRESH_MS by the time the job would start (a slow state read).
    */
   guard?: () => Promise<void>;
 }
+
+/** How old the guard's look may be when the copy starts; older, it looks again. */
+export const GUARD_FRESH_MS = 1_000;
 
 /** How many tool runs of this owner are behind a job that is to start, and whether the last one failed. */
 function runsSoFar(st: JobState, owner: string): { runs: number; lastFailed: boolean } {
@@ -57,14 +61,17 @@ export async function runCopyJob(
   tool: CopyProgress['tool'],
   /** Built after `prepare`, which may decide part of it (the slot pg_basebackup creates). */
   argv: string[] | (() => string[]),
-  /** Right before the job starts: the checks and preparations of the directory it writes into. */
+  /** Right before the job starts, after the guard: the preparations of the directory it writes into. */
   prepare: () => Promise<void>,
   opts: CopyJobOptions = {},
 ): Promise<{ attached: boolean; output: string; code: number; run: number }> {
-  const look = (): Promise<void> | undefined => {
-    const guarded = opts.guard?.();
-    guarded?.catch(() => undefined);
-    return guarded;
+  const guard = opts.guard;
+  /** The guard's look, settled with the time it ended; a guard that throws at once rejects like one that looks. */
+  const look = (): Promise<number> | undefined => {
+    if (!guard) return undefined;
+    const looked = Promise.resolve().then(guard).then(() => Date.now());
+    looked.catch(() => undefined);
+    return looked;
   };
   let guarded = look();
   let st: JobState = await jobState(ctx.exec, ctx.jobDir);
@@ -88,7 +95,7 @@ export async function runCopyJob(
     if (before.lastFailed && before.runs >= MAX_TOOL_RUNS) {
       throw new PermanentError(`${tool} on ${ctx.exec.host} failed ${before.runs} times: ${(st as { lastLine?: string }).lastLine ?? ''}`.trim());
     }
-    await guarded;
+    if (guarded && Date.now() - (await guarded) > GUARD_FRESH_MS) await look();
     await prepare();
     await startJob(ctx.exec, ctx.jobDir, ctx.owner, typeof argv === 'function' ? argv() : argv, run);
   }

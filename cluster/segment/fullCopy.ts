@@ -15,7 +15,8 @@ export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
   const wanted = sourceTablespaces(ctx, req.source).then((ts) => targetTablespaces(ctx, ts, req.source.dbid, req.targetDbid));
   wanted.catch(() => undefined);
   let createSlot = true;
-  // --force-overwrite writes over the directory: the same checks as a wipe (the guard), in this attempt, right before it.
+  // --force-overwrite writes over the directory: the same checks as a wipe (the guard), in this attempt, before it;
+  // the guard looks once the source's tablespaces are read, so that its look is no older than the write needs.
   const res = await runCopyJob(jobContext(req, targetExecutor(req)), 'pg_basebackup', () => commandArgv(ctx.flavor.fullCopy({
     bin: ctx.bin, targetDir: req.target.datadir, targetDbid: req.targetDbid, source: req.source, createSlot,
     user: ctx.replicationUser, maxRate: req.maxRate ?? ctx.cfg.copyMaxRate,
@@ -23,7 +24,7 @@ export async function fullCopy(req: CopyRequest): Promise<CopyOutcome> {
     await wanted;
     if (!ctx.flavor.copiesOverExistingDirectory) await req.clearTarget();
     createSlot = await freeReplicationSlot(ctx, req.source);
-  }, { guard: req.assertWritable });
+  }, { guard: async () => { await wanted; await req.assertWritable(); } });
   if (res.code !== 0) throw copyFailed(`pg_basebackup into ${req.target.hostname}:${req.target.datadir}`, res.code, res.output, { run: res.run });
   await verifyIdentity(req, await wanted);
   return { method: 'pg_basebackup', attached: res.attached };

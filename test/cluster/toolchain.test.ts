@@ -3,6 +3,7 @@
 // unreachable hosts, replay lag, rsync and heap checksums.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DemoCluster } from '../../demo';
@@ -118,14 +119,16 @@ describe('beside the Greenplum toolchain', () => {
     await cluster.loadData(3000);
   });
 
-  // A run a test left running (it timed out waiting) would refuse the next test's start: it is shown, ended, and the
-  // test that left it fails with where it stood.
+  // A run a test left running (it timed out waiting) would refuse the next test's start: it is shown, cancelled (its
+  // copy jobs killed, a move backed out), and the test that left it fails with where it stood.
   afterEach(async () => {
-    const handle = h.client.workflow.getHandle('gprecover-tc');
-    const run = await handle.describe().catch(() => undefined);
-    if (run?.status.name !== 'RUNNING') return;
+    const handle = h?.client.workflow.getHandle('gprecover-tc');
+    const run = await handle?.describe().catch(() => undefined);
+    if (!handle || run?.status.name !== 'RUNNING') return;
     const status = await runCli(['status', 'gprecover-tc'], env, 30_000);
-    await handle.terminate('left running by a test').catch(() => undefined);
+    await handle.cancel().catch(() => undefined);
+    const ended = await Promise.race([handle.result().then(() => true, () => true), sleep(60_000).then(() => false)]);
+    if (!ended) await handle.terminate('left running by a test, and its cancellation did not end it in 60 s').catch(() => undefined);
     throw new Error(`gprecover-tc (${run.type}) was left running; its status:\n${status.stdout}${status.stderr}`);
   });
 
@@ -275,7 +278,7 @@ describe('beside the Greenplum toolchain', () => {
     const p = (await cluster.segments()).find((s) => s.content === 1 && s.preferredRole === 'p')!;
     await cluster.kill(p.dbid);
     await cluster.waitFor((rows) => byDbid(rows, p.dbid).role === 'm' && byDbid(rows, p.dbid).status === 'd', 30_000, 'FTS failover of content 1');
-    // Each step's bound is below the test's, so that a step that hangs shows its own progress lines.
+    // The steps' bounds add up to less than the test's, so that a step that hangs shows its own progress lines.
     const rec = await runCli(['start-recovery', '--wait', '-s'], env, 150_000);
     expect(rec.code, rec.stdout + rec.stderr).toBe(0);
     await cluster.waitFor(healthy, 60_000, 'all in sync');
@@ -288,7 +291,7 @@ describe('beside the Greenplum toolchain', () => {
     expect(byDbid(await cluster.segments(), p.dbid).role).toBe('m');
     expect(fs.existsSync(lockDir), 'the refused rebalance gave the lock back').toBe(false);
 
-    const usage = await runCli(['start-recovery', '--disable-replay-lag'], env);
+    const usage = await runCli(['start-recovery', '--disable-replay-lag'], env, 30_000);
     expect({ code: usage.code, stderr: usage.stderr.trim() }).toEqual({ code: 2, stderr: 'gprecover start-recovery: --disable-replay-lag should be used only with -r' });
 
     const done = await runCli(['rebalance', '--replay-lag', '0', '--disable-replay-lag', '--wait'], env, 150_000);
@@ -296,7 +299,7 @@ describe('beside the Greenplum toolchain', () => {
     expect(done.stdout).toMatch(/swapped contents: 1;/);
     const rows = await cluster.segments();
     expect(rows.filter((r) => r.content >= 0).every((r) => r.role === r.preferredRole)).toBe(true);
-  }, 300_000);
+  }, 480_000);
 
   it('--differential needs rsync 3.1.0 on the host that runs it, in gprecoverseg\'s words; an empty -i file is nothing to do', async () => {
     await killAndWaitDown(cluster, 6);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../cluster/exec/local';
 import type { Executor } from '../../cluster/exec/executor';
 import { jobDirFor, jobState, jobTails, killJob, removeJob, startJob } from '../../cluster/jobs';
-import { runCopyJob } from '../../cluster/segment/copyJob';
+import { GUARD_FRESH_MS, runCopyJob } from '../../cluster/segment/copyJob';
 import { SafetyError } from '../../cluster/segment/errors';
 
 /** Running: an ended process nothing has reaped yet (a zombie, state Z) has exited too. */
@@ -107,11 +107,12 @@ describe('detached jobs on a segment host', () => {
 
   describe('the write guard of a copy (runCopyJob)', () => {
     /** The host's answers, with when each status read and job start began and ended. */
-    const recording = (events: string[]): Executor => ({
+    const recording = (events: string[], stateDelayMs = 0): Executor => ({
       host: 'localhost', kind: 'local', close: async () => undefined,
       async run(argv, o) {
         const what = argv[2]?.includes('setsid') ? 'start' : argv[2]?.includes('flock -s') ? 'state' : 'other';
         events.push(`${what}:begin`);
+        if (what === 'state') await sleep(stateDelayMs);
         const res = await exec.run(argv, o);
         events.push(`${what}:end`);
         return res;
@@ -130,11 +131,22 @@ describe('detached jobs on a segment host', () => {
       const res = await runCopyJob({ exec: recording(events), jobDir, owner: 'run-9' }, 'pg_basebackup', ['true'],
         async () => { events.push('prepare'); }, { guard: slowGuard(events) });
       expect(res).toMatchObject({ attached: false, code: 0 });
+      expect(events.filter((e) => e === 'guard:end')).toHaveLength(1);
       // Before, the guard was a step of its own after the status read.
       expect(events.indexOf('guard:begin')).toBeLessThan(events.indexOf('state:end'));
       expect(events.slice(events.indexOf('guard:end'))).toEqual(expect.arrayContaining(['prepare', 'start:begin']));
       expect(events.indexOf('guard:end')).toBeLessThan(events.indexOf('prepare'));
       expect(events.indexOf('prepare')).toBeLessThan(events.indexOf('start:begin'));
+    });
+
+    it('looks again when its look is older than GUARD_FRESH_MS by the time the job would start (a slow status read)', async () => {
+      const events: string[] = [];
+      const jobDir = jobDirFor(path.join(base, 'data', 'gpseg9'), 'copy');
+      await runCopyJob({ exec: recording(events, GUARD_FRESH_MS + 300), jobDir, owner: 'run-11' }, 'pg_basebackup', ['true'],
+        async () => { events.push('prepare'); }, { guard: slowGuard(events) });
+      const firstState = events.indexOf('state:end');
+      expect(events.slice(0, firstState).filter((e) => e === 'guard:end')).toHaveLength(1);
+      expect(events.slice(firstState, events.indexOf('prepare'))).toEqual(['state:end', 'guard:begin', 'guard:end']);
     });
 
     it('a refusal stops the copy before anything is prepared or started; attaching to its own running job needs no guard', async () => {
@@ -148,7 +160,7 @@ describe('detached jobs on a segment host', () => {
       expect(await jobState(exec, jobDir)).toEqual({ state: 'absent' });
 
       // The guard would see this run's own copy writing into the directory: an attempt that attaches to it goes on.
-      await startJob(exec, jobDir, 'run-10', ['sleep', '0.3']);
+      await startJob(exec, jobDir, 'run-10', ['sleep', '2']);
       const attached = await runCopyJob({ exec, jobDir, owner: 'run-10', waitMs: 200 }, 'pg_basebackup', ['true'],
         async () => { throw new Error('not prepared again'); }, { guard: slowGuard([], new SafetyError('a copy is running into it')) });
       expect(attached).toMatchObject({ attached: true, code: 0 });
