@@ -131,7 +131,8 @@ describe('detached jobs on a segment host', () => {
       const res = await runCopyJob({ exec: recording(events), jobDir, owner: 'run-9' }, 'pg_basebackup', ['true'],
         async () => { events.push('prepare'); }, { guard: slowGuard(events) });
       expect(res).toMatchObject({ attached: false, code: 0 });
-      expect(events.filter((e) => e === 'guard:end')).toHaveLength(1);
+      // It looked (again only if a stalled machine made its look older than GUARD_FRESH_MS, see the next test).
+      expect(events).toContain('guard:end');
       // Before, the guard was a step of its own after the status read.
       expect(events.indexOf('guard:begin')).toBeLessThan(events.indexOf('state:end'));
       expect(events.slice(events.indexOf('guard:end'))).toEqual(expect.arrayContaining(['prepare', 'start:begin']));
