@@ -30,6 +30,11 @@ export interface KeptSessionsOptions {
  */
 export class KeptSessions {
   private pool: pg.Pool;
+  /**
+   * Settles when the pool is replaced or closed: a use still waiting in its queue goes to the new one (pg.Pool serves
+   * no waiter once ended, which would leave it to its 10 s connect timeout and an "unavailable" instance).
+   */
+  private replaced = settledOnce();
   /** Sessions that served a use before: one found dead is replaced once; a new one that fails is the instance's failure. */
   private readonly used = new WeakSet<pg.PoolClient>();
   private closed = false;
@@ -45,14 +50,14 @@ export class KeptSessions {
    * statements that may run twice: reads, and writes that are idempotent.
    */
   async use<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error('these sessions are closed (the worker is shutting down)');
     const first = await this.session();
     try {
-      return await this.useOn(first, fn);
+      return await this.useOn(first.client, fn);
     } catch (err) {
       if (!(err instanceof SessionFailed)) throw err;
-      if (!this.closed) this.renew();
-      return await this.useOn(await this.session(), fn);
+      // Sessions found dead are replaced once, not once more by every use that was on one of them.
+      if (!this.closed && first.pool === this.pool) this.renew();
+      return await this.useOn((await this.session()).client, fn);
     }
   }
 
@@ -60,6 +65,7 @@ export class KeptSessions {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.replaced.settle();
     let timer: NodeJS.Timeout | undefined;
     const enough = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, 1_000);
@@ -85,14 +91,26 @@ export class KeptSessions {
   private renew(): void {
     const old = this.pool;
     this.pool = this.newPool();
+    const waiters = this.replaced;
+    this.replaced = settledOnce();
+    waiters.settle();
     void old.end().catch(() => undefined);
   }
 
-  private async session(): Promise<pg.PoolClient> {
-    try {
-      return await this.pool.connect();
-    } catch (err) {
-      throw this.opts.unreachable(err);
+  /** A session of the current pool, and that pool; a use waiting when the pool is replaced waits in the new one. */
+  private async session(): Promise<{ client: pg.PoolClient; pool: pg.Pool }> {
+    for (;;) {
+      if (this.closed) throw new Error('these sessions are closed (the worker is shutting down)');
+      const { pool, replaced } = this;
+      const connecting = pool.connect();
+      const got = await Promise.race([
+        connecting.then((client) => ({ client }), (err: unknown) => ({ err })),
+        replaced.settled.then(() => undefined),
+      ]);
+      if (got && 'client' in got) return { client: got.client, pool };
+      if (got) throw this.opts.unreachable(got.err);
+      // Served by the old pool after all, or never: not this use's any more.
+      connecting.then((client) => client.release(), () => undefined);
     }
   }
 
@@ -111,6 +129,12 @@ export class KeptSessions {
       throw reused ? new SessionFailed(err) : this.opts.unreachable(err);
     }
   }
+}
+
+function settledOnce(): { settled: Promise<void>; settle: () => void } {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => { settle = resolve; });
+  return { settled, settle };
 }
 
 class SessionFailed extends Error {

@@ -117,6 +117,35 @@ describe('catalog update and back-out on a real coordinator', () => {
     await noWorkerSessions();
   });
 
+  it('uses waiting for a session when the sessions in use are found dead go on at once on the new ones', async () => {
+    const cfg = loadClusterConfig('catalog', clustersFile);
+    const session = new KeptSessions({ connection: coordinatorConnection(cfg), max: 2, unreachable: (err) => coordinatorUnreachable(cfg, err) });
+    try {
+      // Two sessions that have served: found dead, they are replaced (a new session that fails is the coordinator's failure).
+      await Promise.all([1, 2].map(() => session.use((c) => c.query('SELECT pg_sleep(0.2)'))));
+      const holding = [1, 2].map(() => {
+        let attempts = 0;
+        return session.use(async (c) => {
+          if (++attempts === 1) await c.query('SELECT pg_sleep(2)');
+          return readSegments(c);
+        });
+      });
+      await until('both sessions in use', async () => (await workerSessions()).length === 2, 5_000);
+      const t0 = Date.now();
+      const waiting = [session.use(readSegments), session.use(readSegments)];
+      await sleep(100);
+      // A coordinator restart, as it reaches the worker: both sessions end in the middle of their statements.
+      await cluster.coordinator((o) => o.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [GPRECOVER_APPLICATION_NAME]));
+      const reads = await Promise.allSettled([...holding, ...waiting]);
+      expect(reads.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+      // Before, a use still queued in the pool the first failure ended waited out its 10 s connect timeout, then failed
+      // as the coordinator being unavailable.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('a kept session whose backend hangs is given up after its statement timeout, and the use made on a new session', async () => {
     const cfg = loadClusterConfig('catalog', clustersFile);
     const session = new KeptSessions({ connection: coordinatorConnection(cfg), max: 1, unreachable: (err) => coordinatorUnreachable(cfg, err), statementTimeoutMs: 1_000 });

@@ -109,6 +109,10 @@ describe("the write guard's look at the host (probeWriters), with a real shell",
       fs.writeFileSync(path.join(dir, 'postmaster.pid'), `${postmaster.pid}\n${dir}\n`);
       await sleep(100);
       expect(await probeWriters(exec, dir)).toEqual({ reachable: true, postmasterLive: true, postmasterPid: postmaster.pid, copyRunning: `pg_basebackup - ${dir}` });
+      // A hung postmaster (stopped, not dead) still owns its directory.
+      process.kill(postmaster.pid!, 'SIGSTOP');
+      expect(await probeWriters(exec, dir)).toMatchObject({ postmasterLive: true, postmasterPid: postmaster.pid });
+      process.kill(postmaster.pid!, 'SIGCONT');
       // A pid the system gave to a process of another directory is no postmaster of this one.
       fs.writeFileSync(path.join(dir, 'postmaster.pid'), `${copy.pid}\n${dir}\n`);
       expect(await probeWriters(exec, dir)).toMatchObject({ postmasterLive: false, postmasterPid: copy.pid });
