@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { childEnvironment } from './environment';
 import type { Executor, RunOptions, RunResult } from './executor';
+import { spawnViaHelper } from './spawner';
 
 interface OsIdentity {
   uid: number;
@@ -43,38 +43,11 @@ export class LocalExecutor implements Executor {
     return new Promise((resolve, reject) => {
       const env = childEnvironment({ [HOST_NAME_ENV]: this.host, ...opts.env });
       if (this.identity) env.HOME = this.identity.home;
-      // Own process group, so a timeout or cancellation can kill everything the command started.
-      const child = spawn(argv[0], argv.slice(1), {
-        env,
-        detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        uid: this.identity?.uid,
-        gid: this.identity?.gid,
-        cwd: this.identity ? '/' : undefined,
-      });
       let stdout = '';
       let stderr = '';
       let settled = false;
-      const killTree = () => {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      };
-      const timer = opts.timeoutMs ? setTimeout(killTree, opts.timeoutMs) : undefined;
-      const onAbort = () => killTree();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c;
-        opts.onOutput?.(c, 'stdout');
-      });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c;
-        opts.onOutput?.(c, 'stderr');
-      });
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input ?? '');
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => command.kill();
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
@@ -82,8 +55,27 @@ export class LocalExecutor implements Executor {
         opts.signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      child.on('error', (err) => finish(() => reject(err)));
-      child.on('close', (code, sig) => finish(() => resolve({ code: code ?? (sig ? 128 + 9 : 1), stdout, stderr })));
+      // In its own process group (the spawner starts it detached), so a timeout or cancellation kills everything the
+      // command started.
+      const command = spawnViaHelper({
+        file: argv[0],
+        args: argv.slice(1),
+        env,
+        uid: this.identity?.uid,
+        gid: this.identity?.gid,
+        cwd: this.identity ? '/' : undefined,
+        input: opts.input,
+      }, {
+        onOutput: (chunk, stream) => {
+          if (stream === 'stdout') stdout += chunk;
+          else stderr += chunk;
+          opts.onOutput?.(chunk, stream);
+        },
+        onExit: (code, sig) => finish(() => resolve({ code: code ?? (sig ? 128 + 9 : 1), stdout, stderr })),
+        onError: (err) => finish(() => reject(err)),
+      });
+      if (opts.timeoutMs) timer = setTimeout(() => command.kill(), opts.timeoutMs);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
