@@ -62,9 +62,8 @@ function statOf(pid: number): { start: number; ppid: number } | undefined {
   }
 }
 
-const startTicks = (pid: number) => statOf(pid)?.start;
-
-const alive = (pid: number) => statOf(pid) !== undefined;
+/** A shell (or a command still starting) may exec a tool later; its command line is read again this often. */
+const RECHECK_MS = 100;
 
 /** The processes not inside another one of the same segment: each wrapper's outermost, and tools nothing wraps. */
 export function outermost(procs: ToolProcess[]): ToolProcess[] {
@@ -86,12 +85,13 @@ export function sampleTool(pathPart: string, everyMs = 20) {
   const boot = bootEpochMs();
   const hz = clockTicks();
   const ignored = new Set<number>(); // pids looked at once and not a tool
+  const recheckAt = new Map<number, number>(); // shells and commands still starting: when to read them again
   const tracked = new Map<number, ToolProcess & { lastSeen: number; start: number }>();
   const done: ToolProcess[] = [];
   const tick = () => {
     const now = Date.now();
     for (const [pid, p] of tracked) {
-      if (alive(pid) && startTicks(pid) === p.start) {
+      if (statOf(pid)?.start === p.start) {
         p.lastSeen = now;
         continue;
       }
@@ -109,6 +109,7 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       if (n.charCodeAt(0) > 57) continue;
       const pid = Number(n);
       if (!Number.isInteger(pid) || ignored.has(pid) || tracked.has(pid)) continue;
+      if ((recheckAt.get(pid) ?? 0) > now) continue;
       let argv: string[];
       try {
         argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -117,6 +118,7 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       }
       // `env VAR=... tool` execs the tool in the same process: look again on the next scan.
       if (base(argv[0]) === 'env') continue;
+      recheckAt.delete(pid);
       const direct = TOOLS.has(base(argv[0]));
       // The demo's $GPHOME/bin/<tool> is a shell script (`sh <path>/bin/<tool> args`) running node on
       // `<gphome>/lib/<tool>.cjs`: both are the program the job started, around the PostgreSQL tool.
@@ -124,7 +126,10 @@ export function sampleTool(pathPart: string, everyMs = 20) {
       const args = argv.join(' ');
       if (!(direct || wrapped) || !args.includes(pathPart)) {
         // A pid that is still a shell or node at start-up may exec the tool later; only settled commands are ignored.
-        if (argv.length && !['sh', 'bash', 'sudo', 'runuser', 'su', 'ssh'].includes(base(argv[0]))) ignored.add(pid);
+        // Kernel threads (children of kthreadd, pid 2) have no command line and never become a tool.
+        const settled = argv.length ? !['sh', 'bash', 'sudo', 'runuser', 'su', 'ssh'].includes(base(argv[0])) : pid === 2 || statOf(pid)?.ppid === 2;
+        if (settled) ignored.add(pid);
+        else recheckAt.set(pid, now + RECHECK_MS);
         continue;
       }
       const st = statOf(pid);
