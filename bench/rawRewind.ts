@@ -21,6 +21,11 @@ export interface RawRewind {
   synced?: boolean;
   /** The /proc sampler ran beside it, as beside the workflow's runs (since 2026-12-02). */
   sampled?: boolean;
+  /**
+   * Timed after the workflow's run of the same round, on a copy made before that run (every other round since
+   * 2026-12-07); before, the bare run always went first.
+   */
+  afterWorkflow?: boolean;
   /** Bytes of that directory. */
   dirBytes: number;
   argv: string[];
@@ -32,7 +37,7 @@ export interface RawRewind {
  * workflow does first, postmaster.pid is removed and the source is CHECKPOINTed (here before the clock starts, so the
  * workflow's own CHECKPOINT afterwards finds little to write: the bare run is not charged for it either).
  */
-export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source: SegmentRow, scratch: string): Promise<RawRewind> {
+export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source: SegmentRow, scratch: string, before?: () => Promise<void>): Promise<RawRewind> {
   const cfg = cluster.config();
   const flavor = flavorNamed(cluster.layout.flavor);
   const pool = new ExecutorPool(cfg);
@@ -47,11 +52,13 @@ export async function rawRewind(cluster: DemoCluster, target: SegmentRow, source
     await runChecked(exec, ['sync'], { timeoutMs: 3_600_000 });
     await runChecked(exec, ['rm', '-f', `${dir}/postmaster.pid`]);
     const dirBytes = Number((await runChecked(exec, ['du', '-sb', dir])).stdout.split(/\s/)[0]);
+    // The workflow's run, when it goes first: it rewinds the real directory, the copy keeps the divergence.
+    if (before) await before();
     await withInstance(source, loginOf(cluster.layout), (c) => c.query('CHECKPOINT'));
     const argv = commandArgv(flavor.rewind({ bin: toolsDir(cfg), targetDir: dir, source, user: cfg.replicationUser })).filter((a) => a !== '--progress');
     // As in rawBasebackup: the /proc sampler runs beside the bare run, as it does beside the workflow's.
     const ms = await timedBesideSampler(scratch, () => runChecked(exec, argv, { timeoutMs: 3_600_000 }));
-    return { ms, copyMs, synced: true, sampled: true, dirBytes, argv };
+    return { ms, copyMs, synced: true, sampled: true, dirBytes, argv, afterWorkflow: before !== undefined };
   } finally {
     await runChecked(exec, ['rm', '-rf', dir]).catch(() => undefined);
     await pool.closeAll();
