@@ -1,17 +1,19 @@
 import { log } from '@temporalio/activity';
 import type { ClusterInput, ProbeTargetsInput, RecoveryActivities } from '../domain/activities';
 import { InvalidRequestError } from '../domain/failures';
-import type { ClusterSnapshot, DirProbe, ProbeResult } from '../domain/probe';
+import type { ClusterSnapshot, ProbeResult } from '../domain/probe';
 import { sameLocation } from '../domain/segment';
 import { directoryProblem, hostProblem } from '../domain/values';
-import { mapLimited } from '../cluster/limit';
-import { probeDir } from '../cluster/segment/probeDir';
+import { batchesByKey, mapLimited } from '../cluster/limit';
+import { probeDirs } from '../cluster/segment/probeDir';
 import { probeSource } from '../cluster/segment/sql';
 import type { ActivityContext } from './context';
 import { reportProgress } from './progress';
 
 /** Probes in flight at once: in all, and on one host (sshd's MaxSessions is 10 by default). */
 export const PROBE_CONCURRENCY = { total: 32, perHost: 4 } as const;
+/** A host's directories go to it at least this many to a round trip (fewer only where it has fewer). */
+export const PROBE_BATCH_MIN = 4;
 
 export function createClusterActivities(actx: ActivityContext) {
   return {
@@ -48,11 +50,15 @@ export function createClusterActivities(actx: ActivityContext) {
       let probed = 0;
       const total = input.dirs.length + input.sources.length;
       const counted = <T>(p: Promise<T>) => p.finally(() => reportProgress({ phase: `probing: ${++probed} of ${total} done` }));
-      const dirs = mapLimited(input.dirs, (d) => counted(probeDir(ctx.host(d.location), ctx.bin, d).catch((err): DirProbe => {
-        // A refused host key or login is the DBA's to fix, not an unreachable host to skip.
-        if (err instanceof InvalidRequestError) throw err;
-        return { location: d.location, reachable: false, error: (err as Error).message, exists: false, empty: true, postmasterLive: false, standbySignal: false };
-      })), { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (d) => d.location.hostname });
+      // A host's directories in a few round trips, not one each: its process list is read once per batch.
+      const batches = batchesByKey(input.dirs.map((d, index) => ({ d, index })), (x) => x.d.location.hostname, { perKey: PROBE_CONCURRENCY.perHost, minBatch: PROBE_BATCH_MIN });
+      const dirs = mapLimited(batches, async (b) => {
+        const probes = await probeDirs(ctx.host(b.items[0].d.location), ctx.bin, b.items.map((x) => x.d));
+        probed += probes.length;
+        reportProgress({ phase: `probing: ${probed} of ${total} done` });
+        return probes.map((p, i) => ({ p, index: b.items[i].index }));
+      }, { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (b) => b.key })
+        .then((done) => done.flat().sort((a, b) => a.index - b.index).map((x) => x.p));
       const sources = mapLimited(input.sources, (s) => counted(probeSource(ctx, s.dbid, s)), { total: PROBE_CONCURRENCY.total });
       const checksum = ctx.catalog.use(async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
       const [d, s, coordinatorChecksumVersion] = await Promise.all([dirs, sources, checksum]);

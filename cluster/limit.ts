@@ -31,3 +31,18 @@ export async function mapLimited<T, R>(items: T[], fn: (item: T, index: number) 
     pump();
   });
 }
+
+/**
+ * `items` in batches of one key (one host) each, for calls that take several at once: at least `minBatch` to a batch
+ * where a key has that many, and no more batches of a key than `perKey` (the calls that may run on it at once).
+ */
+export function batchesByKey<T>(items: T[], key: (item: T) => string, opts: { perKey: number; minBatch: number }): Array<{ key: string; items: T[] }> {
+  const byKey = new Map<string, T[]>();
+  for (const item of items) byKey.set(key(item), [...(byKey.get(key(item)) ?? []), item]);
+  const out: Array<{ key: string; items: T[] }> = [];
+  for (const [k, all] of byKey) {
+    const size = Math.max(opts.minBatch, Math.ceil(all.length / opts.perKey));
+    for (let i = 0; i < all.length; i += size) out.push({ key: k, items: all.slice(i, i + size) });
+  }
+  return out;
+}

@@ -10,13 +10,27 @@ if [ -f "$d/postmaster.pid" ]; then
   if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$d" 2>/dev/null && pwd -P)" ]; then echo live=1; fi
 fi`;
 
-/** A copy tool (pg_basebackup, pg_rewind, rsync) whose command line names the directory. */
-const COPY = String.raw`
-ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) ' | grep -F -- "$d" | head -1 | sed 's/^/copy=/'`;
+/** The command lines of the copy tools running on the host (pg_basebackup, pg_rewind, rsync). */
+const COPY_TOOLS = String.raw`ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?(pg_basebackup|pg_rewind|rsync) '`;
 
+/** A copy tool whose command line names the directory. */
+const COPY = String.raw`
+${COPY_TOOLS} | grep -F -- "$d" | head -1 | sed 's/^/copy=/'`;
+
+// Several directories of one host in one round trip: what does not depend on the directory (the tools, the copy
+// tools running, rsync's version, the listening sockets) is looked at once, each directory's answer follows its
+// "@<index>" line. Arguments: the PostgreSQL bin directory, then five per directory (directory, address, port if its
+// port is to be checked, 1 to check space, 1 to check rsync).
 const PROBE = String.raw`
-d=$1; bin=$2; addr=$3; port=$4; space=$5; rsync=$6
-[ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || echo nobin=1
+bin=$1; shift
+nobin=; [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || nobin=1
+copies=$(${COPY_TOOLS})
+rsyncv=-; listening=-
+i=0
+while [ $# -ge 5 ]; do
+d=$1; addr=$2; port=$3; space=$4; rsync=$5; shift 5
+echo "@$i"; i=$((i+1))
+[ -n "$nobin" ] && echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
 [ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
 [ -f "$d/standby.signal" ] && echo standby=1
@@ -28,7 +42,7 @@ if [ -f "$d/global/pg_control" ]; then
     -e 's/^Database cluster state: *\(.*\)$/state=\1/p' \
     -e 's/^Data page checksum version: *\(.*\)$/checksum=\1/p'
 fi
-${COPY}
+[ -n "$copies" ] && printf '%s\n' "$copies" | grep -F -- "$d" | head -1 | sed 's/^/copy=/'
 if [ "$space" = 1 ]; then
   a=$d; while [ ! -e "$a" ] && [ "$a" != / ]; do a=$(dirname "$a"); done
   echo "ancestor=$a"
@@ -36,16 +50,21 @@ if [ "$space" = 1 ]; then
   df -Pk "$a" 2>/dev/null | awk 'NR == 2 { print "free_kb=" $4 }'
 fi
 if [ "$rsync" = 1 ]; then
-  echo "rsync_version=$(rsync --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -1)"
+  [ "$rsyncv" = - ] && rsyncv=$(rsync --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -1)
+  echo "rsync_version=$rsyncv"
 fi
 if [ -n "$port" ]; then
+  [ "$listening" = - ] && listening=" $(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { printf "%s ", $2 }')"
   # The address may be a name (the catalog's usual), resolved here, on the host, to every address it stands for.
   case "$addr" in *[!0-9.]*) ips=$(getent ahostsv4 "$addr" | awk '{ print $1 }' | sort -u) ;; *) ips=$addr ;; esac
   hp=$(printf '%04X' "$port")
   pats="00000000:$hp 00000000000000000000000000000000:$hp"
-  for ip in $ips; do set -- $(echo "$ip" | tr . ' '); pats="$pats $(printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"):$hp"; done
-  for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && awk -v want="$pats" '$4 == "0A" { n = split(want, w, " "); for (i = 1; i <= n; i++) if ($2 == w[i]) { print "port_in_use=1"; exit } }' "$f"; done
+  # Not with set --: the loop reads its directories from the positional parameters.
+  for ip in $ips; do pats="$pats $(echo "$ip" | awk -F. '{ printf "%02X%02X%02X%02X", $4, $3, $2, $1 }'):$hp"; done
+  for p in $pats; do case "$listening" in *" $p "*) echo port_in_use=1; break ;; esac; done
 fi
+done
+exit 0
 `;
 
 /** The probe's `key=value` lines, or why the host did not answer. */
@@ -68,16 +87,10 @@ async function runProbe(exec: Executor, argv: string[]): Promise<{ kv: Map<strin
   return { kv };
 }
 
-/** Everything about a data directory that one round trip to its host can tell. */
-export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
-  const { location } = req;
-  const base: DirProbe = { location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
-  const probed = await runProbe(exec,
-    ['sh', '-c', PROBE, 'gprecover-probe', location.datadir, pgBin, location.address, req.checkPort ? String(location.port) : '', req.checkSpace ? '1' : '', req.checkRsync ? '1' : '']);
-  if (!('kv' in probed)) return { ...base, error: probed.error };
-  const { kv } = probed;
+/** What the probe's lines of one directory say of it. */
+function dirProbeFrom(req: DirProbeRequest, kv: Map<string, string>): DirProbe {
   return {
-    ...base,
+    location: req.location,
     reachable: true,
     exists: kv.get('exists') === '1',
     empty: kv.get('empty') === '1',
@@ -95,6 +108,50 @@ export async function probeDir(exec: Executor, pgBin: string, req: DirProbeReque
     ...(kv.get('nobin') === '1' ? { pgBinMissing: true } : {}),
     ...(req.checkSpace ? { space: { ancestor: kv.get('ancestor') ?? '/', writable: kv.get('writable') === '1', freeKb: kv.has('free_kb') ? Number(kv.get('free_kb')) : undefined } } : {}),
   };
+}
+
+/**
+ * Everything about data directories of one host that one round trip to it can tell, in the order asked. A host that
+ * does not answer leaves every one of them unreachable, with its reason.
+ */
+export async function probeDirs(exec: Executor, pgBin: string, reqs: DirProbeRequest[]): Promise<DirProbe[]> {
+  if (!reqs.length) return [];
+  const args = reqs.flatMap((r) => [r.location.datadir, r.location.address, r.checkPort ? String(r.location.port) : '', r.checkSpace ? '1' : '', r.checkRsync ? '1' : '']);
+  let out: string;
+  let error: string | undefined;
+  try {
+    const res = await exec.run(['sh', '-c', PROBE, 'gprecover-probe', pgBin, ...args], { timeoutMs: 30_000 + 2_000 * reqs.length });
+    out = res.stdout;
+    if (res.code !== 0) error = (res.stderr || res.stdout).trim().split('\n').pop() || `the probe exited with ${res.code}`;
+  } catch (err) {
+    // A refused host key or login is not an unreachable host: it fails the probe, for the DBA to fix.
+    if (err instanceof InvalidRequestError) throw err;
+    out = '';
+    error = (err as Error).message;
+  }
+  const sections = reqs.map(() => new Map<string, string>());
+  let kv: Map<string, string> | undefined;
+  for (const line of error ? [] : out.split('\n')) {
+    const at = /^@(\d+)$/.exec(line);
+    if (at) {
+      kv = sections[Number(at[1])];
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (kv && eq > 0 && !kv.has(line.slice(0, eq))) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
+  }
+  return reqs.map((req, i) => {
+    const unreachable: DirProbe = { location: req.location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
+    if (error) return { ...unreachable, error };
+    // A directory the host's answer stops short of (cut off) is not known: said, never guessed.
+    if (!out.split('\n').includes(`@${i}`)) return { ...unreachable, error: `the probe of ${req.location.datadir} on ${exec.host} gave no answer` };
+    return dirProbeFrom(req, sections[i]);
+  });
+}
+
+/** Everything about a data directory that one round trip to its host can tell. */
+export async function probeDir(exec: Executor, pgBin: string, req: DirProbeRequest): Promise<DirProbe> {
+  return (await probeDirs(exec, pgBin, [req]))[0];
 }
 
 /**
