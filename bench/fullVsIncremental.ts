@@ -93,10 +93,10 @@ export async function benchFullVsIncremental(cfg: BenchConfig, t: BenchTemporal,
     const scratch = scratchDir(workDir, cluster.layout.osUser);
     const recover = async (id: string, full: boolean, ftsDetectMs: number): Promise<MeasuredRecovery> => {
       const cpu = cpuMeter(t);
-      const sampler = sampleTool(cluster.rootDir);
+      const sampler = await sampleTool(cluster.rootDir);
       let tool: ToolSpan | undefined;
-      const run = await timedRecovery(t.client, taskQueue, `${name}-${id}`, { cluster: name, full }).finally(() => {
-        tool = sampler.stop();
+      const run = await timedRecovery(t.client, taskQueue, `${name}-${id}`, { cluster: name, full }).finally(async () => {
+        tool = await sampler.stop();
       });
       const used = cpu();
       if (run.result.succeeded !== 1) throw new Error(`${id}: recovery did not succeed: ${JSON.stringify(run.result.segments)}`);

@@ -52,12 +52,12 @@ export async function benchParallel(cfg: BenchConfig, t: BenchTemporal, workDir:
         progress(`  raw ${sec(c.raw[c.raw.length - 1].ms)}; kill mirrors ${mirrors.map((m) => m.dbid).join(',')}, recover with -F`);
         const det = await killAndWaitDown(cluster, mirrors.map((m) => m.dbid));
         const cpu = cpuMeter(t);
-        const sampler = sampleTool(cluster.rootDir);
+        const sampler = await sampleTool(cluster.rootDir);
         let tool: ToolSpan | undefined;
         const run = await timedRecovery(t.client, taskQueue, `${name}-${ci}-n${p.n}-${i}`, {
           cluster: name, full: true, hostParallelism: p.B, segmentParallelism: p.b,
-        }).finally(() => {
-          tool = sampler.stop();
+        }).finally(async () => {
+          tool = await sampler.stop();
         });
         const used = cpu();
         if (run.result.succeeded !== p.n) throw new Error(`${label}: ${run.result.succeeded} of ${p.n} succeeded`);

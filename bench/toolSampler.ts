@@ -3,7 +3,9 @@
 // time (/proc/<pid>/stat, clock ticks since boot, 10 ms resolution), its end the midpoint between the last scan that
 // saw it and the first that did not (+-10 ms). The demo's GPHOME wrappers (node running demo/gphome/*.ts under the
 // tool's name) are recorded apart from the PostgreSQL programs they run, so the report can say what the wrapper costs.
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clockTicks } from './procStats';
 
@@ -81,7 +83,8 @@ function sameTarget(a: ToolProcess, b: ToolProcess): boolean {
   return names(a, dir(b)) || names(b, dir(a));
 }
 
-export function sampleTool(pathPart: string, everyMs = 20) {
+/** The sampler itself, in the process that calls it (bench/toolSamplerProcess.ts runs it in one of its own). */
+export function sampleToolHere(pathPart: string, everyMs = 20) {
   const boot = bootEpochMs();
   const hz = clockTicks();
   const ignored = new Set<number>(); // pids looked at once and not a tool
@@ -166,17 +169,42 @@ export function sampleTool(pathPart: string, everyMs = 20) {
   };
 }
 
+export interface ToolSampler {
+  /** Stops sampling; the span of the tools seen, if any ran. */
+  stop(): Promise<ToolSpan | undefined>;
+}
+
+/**
+ * The sampler in a process of its own, started and sampling before this resolves: in the bench's process its scans
+ * (a read of /proc every 20 ms) held up the event loop of the worker running there, which a bare copy never needs.
+ */
+export async function sampleTool(pathPart: string, everyMs = 20): Promise<ToolSampler> {
+  const child = fork(path.join(__dirname, 'toolSamplerProcess.ts'), [pathPart, String(everyMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the /proc sampler exited (${code}) before it answered`))));
+  exited.catch(() => undefined);
+  const next = <T>(): Promise<T> => Promise.race([new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T))), exited]);
+  await next<'ready'>();
+  return {
+    async stop() {
+      const answer = next<{ span: ToolSpan | null }>();
+      child.send('stop');
+      const { span } = await answer;
+      return span ?? undefined;
+    },
+  };
+}
+
 /**
  * Milliseconds `run` takes with the sampler running beside it and the time taken before the sampler stops: the bare
  * copies bear the sampler's CPU as the workflow's runs do.
  */
 export async function timedBesideSampler(pathPart: string, run: () => Promise<unknown>): Promise<number> {
-  const sampler = sampleTool(pathPart);
+  const sampler = await sampleTool(pathPart);
   const t0 = performance.now();
   try {
     await run();
     return performance.now() - t0;
   } finally {
-    sampler.stop();
+    await sampler.stop();
   }
 }
