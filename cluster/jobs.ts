@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Executor } from './exec/executor';
 import { runChecked } from './exec/executor';
 
@@ -77,8 +78,39 @@ export async function startJob(exec: Executor, jobDir: string, owner: string, ar
   return Number(res.stdout.trim());
 }
 
-/** The job's state; with `waitMs`, the host first waits that long for a running job to end. */
+/** Status waits holding one of an executor's channels now. */
+const waitsHeld = new WeakMap<Executor, number>();
+
+/**
+ * How many status waits may hold a channel of the executor at once: half of its channels, so that the commands of
+ * every other step (a start, a stop, a probe) always find one free. Each copy polls its job with a wait of a second:
+ * with as many copies on a host as it has channels (gprecoverseg's -B 16 against sshd's MaxSessions of 10), every
+ * other command to that host waited behind them.
+ */
+export function waitShare(exec: Executor): number {
+  return exec.maxConcurrency === undefined ? Infinity : Math.max(1, Math.floor(exec.maxConcurrency / 2));
+}
+
+/**
+ * The job's state; with `waitMs`, the host first waits that long for a running job to end. When the executor's share
+ * of channels for waits is taken, the wait is here, holding none, and the state is read after it.
+ */
 export async function jobState(exec: Executor, jobDir: string, waitMs = 0): Promise<JobState> {
+  if (waitMs <= 0) return readJobState(exec, jobDir, 0);
+  const held = waitsHeld.get(exec) ?? 0;
+  if (held >= waitShare(exec)) {
+    await sleep(waitMs);
+    return readJobState(exec, jobDir, 0);
+  }
+  waitsHeld.set(exec, held + 1);
+  try {
+    return await readJobState(exec, jobDir, waitMs);
+  } finally {
+    waitsHeld.set(exec, (waitsHeld.get(exec) ?? 1) - 1);
+  }
+}
+
+async function readJobState(exec: Executor, jobDir: string, waitMs: number): Promise<JobState> {
   const ticks = String(Math.max(0, Math.round(waitMs / 50)));
   const res = await runChecked(exec, ['sh', '-c', STATE, 'gprecover-job', jobDir, ticks], { timeoutMs: 30_000 + waitMs });
   const [head, owner = '', runText = '1', ...rest] = res.stdout.split('\n');

@@ -45,10 +45,12 @@ export const commandLog = new CommandLog();
 export class RecordingExecutor implements Executor {
   readonly kind: Executor['kind'];
   readonly host: string;
+  readonly maxConcurrency: number | undefined;
 
   constructor(private readonly inner: Executor) {
     this.kind = inner.kind;
     this.host = inner.host;
+    this.maxConcurrency = inner.maxConcurrency;
   }
 
   run(argv: string[], opts?: RunOptions): Promise<RunResult> {

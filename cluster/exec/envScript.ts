@@ -18,6 +18,7 @@ exit 127
 export class EnvScriptExecutor implements Executor {
   readonly kind: Executor['kind'];
   readonly host: string;
+  readonly maxConcurrency: number | undefined;
 
   constructor(
     private readonly inner: Executor,
@@ -25,6 +26,7 @@ export class EnvScriptExecutor implements Executor {
   ) {
     this.kind = inner.kind;
     this.host = inner.host;
+    this.maxConcurrency = inner.maxConcurrency;
   }
 
   run(argv: string[], opts?: RunOptions): Promise<RunResult> {

@@ -22,6 +22,8 @@ export interface RunResult {
 export interface Executor {
   readonly host: string;
   readonly kind: 'local' | 'ssh';
+  /** How many commands it runs at once (an SSH connection's channels); others wait for one to end. None: no limit. */
+  readonly maxConcurrency?: number;
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../cluster/config';
 import { ExecutorUnavailableError } from '../../cluster/exec/executor';
 import { ExecutorPool } from '../../cluster/exec/pool';
+import { jobState, killJob, startJob } from '../../cluster/jobs';
 import { HostKeyVerificationError, SshAuthenticationError, SshExecutor } from '../../cluster/exec/ssh';
 import { startSshd, type TestSshd } from '../helpers/sshd';
 
@@ -121,6 +122,35 @@ describe('SshExecutor against a real sshd', () => {
     took.sort((a, b) => a - b);
     expect(took[0], `fastest of 12 round trips (all: ${took.map((t) => t.toFixed(1)).join(', ')} ms)`).toBeLessThan(30);
     expect(took[6], 'their median').toBeLessThan(38);
+  });
+
+  it('copies polling their jobs leave channels free for the host\'s other commands', async () => {
+    // Each copy step asks its job's state with a wait of a second, holding a channel while it waits. As many copies as
+    // the connection has channels took them all, and a start or a stop on that host waited behind them.
+    const exec = executor({ maxConcurrency: 4 });
+    const root = (await exec.run(['mktemp', '-d'])).stdout.trim();
+    const dirs = Array.from({ length: 6 }, (_, i) => `${root}/job${i}`);
+    try {
+      for (const d of dirs) await startJob(exec, d, 'test-owner', ['sleep', '30']);
+      let polling = true;
+      const polls = dirs.map(async (d) => {
+        while (polling) expect((await jobState(exec, d, 1000)).state).toBe('running');
+      });
+      await sleep(300);
+      const took: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const t0 = performance.now();
+        await exec.run(['true']);
+        took.push(performance.now() - t0);
+        await sleep(150);
+      }
+      polling = false;
+      await Promise.all(polls);
+      expect(Math.max(...took), `a command beside 6 polling copies (each: ${took.map((t) => t.toFixed(0)).join(', ')} ms)`).toBeLessThan(400);
+    } finally {
+      for (const d of dirs) await killJob(exec, d);
+      await exec.run(['rm', '-rf', root]);
+    }
   });
 
   it('passes hostile arguments through byte-identical and never lets them run as shell code', async () => {
