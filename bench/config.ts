@@ -58,8 +58,19 @@ export interface BenchConfig {
   lfSecPerTb: number;
   /** Each real measurement is taken this many times; the report gives the median and the range. */
   repeat: number;
+  /**
+   * How the worker reaches the segment hosts: 'ssh' (a real sshd on each host's loopback address, as a real cluster's
+   * hosts are reached) or 'local' (the demo's own configuration: commands run as child processes of the worker).
+   */
+  hostsOver: 'ssh' | 'local';
   sections: Section[];
   out: string;
+}
+
+function hostsOver(v: string | undefined): BenchConfig['hostsOver'] {
+  if (v === undefined || v === '' || v === 'ssh') return 'ssh';
+  if (v === 'local') return 'local';
+  throw new Error(`BENCH_HOSTS_OVER: '${v}' is neither ssh nor local`);
 }
 
 export function loadConfig(): BenchConfig {
@@ -85,6 +96,7 @@ export function loadConfig(): BenchConfig {
     lfSlots: Math.round(num('BENCH_LF_SLOTS', 8)),
     lfSecPerTb: num('BENCH_LF_SEC_PER_TB', 10),
     repeat: Math.round(num('BENCH_REPEAT', 3)),
+    hostsOver: hostsOver(process.env.BENCH_HOSTS_OVER),
     sections: (only as Section[] | undefined) ?? [...SECTIONS],
     out: process.env.BENCH_OUT ?? 'docs/benchmarks.md',
   };

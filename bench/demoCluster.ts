@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readClustersFile, saveClusterConfig } from '../cluster/config';
+import { COORDINATOR_HOSTNAME } from '../demo/layout';
+import { startSshd, type TestSshd } from '../test/helpers/sshd';
 import type { SegmentRow } from '../domain/segment';
 import { DemoCluster } from '../demo';
 import { atExit } from './cleanup';
-import { progress } from './config';
+import { progress, type BenchConfig } from './config';
 import type { BenchTemporal } from './temporal';
 
 export async function createBenchCluster(workDir: string, name: string, ipPrefix: string, hosts: number, primariesPerHost: number) {
@@ -48,6 +51,37 @@ export async function expectSynced(cluster: DemoCluster): Promise<void> {
   await cluster.waitForMirrorsCaughtUp(600_000);
 }
 
+let hostsOver: BenchConfig['hostsOver'] = 'ssh';
+
+/** How the sections' workers reach the segment hosts (BENCH_HOSTS_OVER). */
+export function setHostsOver(how: BenchConfig['hostsOver']): void {
+  hostsOver = how;
+}
+
+/**
+ * The segment hosts reached over SSH, as on a real cluster: a real sshd on each host's first loopback address, which
+ * the demo's tools tell their host by (SSH_CONNECTION). The coordinator's host stays local, as where the worker runs
+ * beside the coordinator. The bare copies are run on the host itself, as a DBA logged in there would.
+ */
+async function overSsh(cluster: DemoCluster): Promise<TestSshd[]> {
+  const started: TestSshd[] = [];
+  const cfg = readClustersFile(cluster.clustersFile).clusters[cluster.name];
+  const hosts = { ...cfg.hosts };
+  try {
+    for (const [host, ips] of Object.entries(cluster.layout.hostIps)) {
+      if (host === COORDINATOR_HOSTNAME) continue;
+      const sshd = await startSshd({ address: ips[0] });
+      started.push(sshd);
+      hosts[host] = { ...hosts[host], address: ips[0], executor: 'ssh', ssh: sshd.sshConfig() };
+    }
+  } catch (err) {
+    await Promise.all(started.map((d) => d.stop()));
+    throw err;
+  }
+  saveClusterConfig({ ...cfg, hosts }, cluster.clustersFile);
+  return started;
+}
+
 /** A demo cluster and a worker for one bench section, torn down however the section ends (Ctrl-C included). */
 export async function withClusterAndWorker<T>(
   t: BenchTemporal, workDir: string, name: string, ipPrefix: string, hosts: number, primariesPerHost: number,
@@ -55,7 +89,17 @@ export async function withClusterAndWorker<T>(
 ): Promise<T> {
   const cluster = await createBenchCluster(workDir, name, ipPrefix, hosts, primariesPerHost);
   const unCluster = atExit(`demo cluster ${name}`, () => cluster.destroy());
-  const worker = await t.startWorker({ taskQueue: name, clustersFile: cluster.clustersFile }).catch(async (err) => {
+  let sshds: TestSshd[] = [];
+  const unSshd = atExit(`sshd of ${name}`, () => Promise.all(sshds.map((d) => d.stop())));
+  const worker = await (async () => {
+    if (hostsOver === 'ssh') {
+      sshds = await overSsh(cluster);
+      progress(`'${name}': segment hosts reached over SSH (${sshds.map((d) => `${d.address}:${d.port}`).join(', ')})`);
+    }
+    return t.startWorker({ taskQueue: name, clustersFile: cluster.clustersFile });
+  })().catch(async (err) => {
+    unSshd();
+    await Promise.all(sshds.map((d) => d.stop()));
     unCluster();
     await cluster.destroy();
     throw err;
@@ -66,6 +110,8 @@ export async function withClusterAndWorker<T>(
   } finally {
     unWorker();
     await worker.stop().catch((e) => progress(`worker stop: ${e}`));
+    unSshd();
+    await Promise.all(sshds.map((d) => d.stop().catch((e) => progress(`sshd stop: ${e}`))));
     progress(`destroying '${name}'`);
     unCluster();
     await cluster.destroy().catch((e) => progress(`destroy ${name}: ${e}`));

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../cluster/config';
 import { resolveTemporalCli } from '../worker/temporalCli';
 import { atExit, installSignalCleanup } from './cleanup';
 import { loadConfig, progress, type Section } from './config';
+import { setHostsOver } from './demoCluster';
 import { benchFullVsIncremental } from './fullVsIncremental';
 import { loadSample, machineInfo } from './machine';
 import { benchParallel } from './parallelRecovery';
@@ -18,6 +19,7 @@ import { benchWorkDir, startBenchTemporal } from './temporal';
 
 async function main(): Promise<number> {
   const cfg = loadConfig();
+  setHostsOver(cfg.hostsOver);
   installSignalCleanup();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const started = Date.now();
