@@ -70,7 +70,7 @@ async function overSsh(cluster: DemoCluster): Promise<TestSshd[]> {
   try {
     for (const [host, ips] of Object.entries(cluster.layout.hostIps)) {
       if (host === COORDINATOR_HOSTNAME) continue;
-      const sshd = await startSshd({ address: ips[0] });
+      const sshd = await startSshd({ address: ips[0], username: cluster.layout.osUser });
       started.push(sshd);
       hosts[host] = { ...hosts[host], address: ips[0], executor: 'ssh', ssh: sshd.sshConfig() };
     }

@@ -205,6 +205,7 @@ export async function timedBesideSampler(pathPart: string, run: () => Promise<un
     await run();
     return performance.now() - t0;
   } finally {
-    await sampler.stop();
+    // Its span is not wanted here; a sampler that failed must not hide what the run did.
+    await sampler.stop().catch(() => undefined);
   }
 }

@@ -88,12 +88,13 @@ const waitsHeld = new WeakMap<Executor, number>();
  * other command to that host waited behind them.
  */
 export function waitShare(exec: Executor): number {
-  return exec.maxConcurrency === undefined ? Infinity : Math.max(1, Math.floor(exec.maxConcurrency / 2));
+  return exec.maxConcurrency === undefined ? Infinity : Math.floor(exec.maxConcurrency / 2);
 }
 
 /**
- * The job's state; with `waitMs`, the host first waits that long for a running job to end. When the executor's share
- * of channels for waits is taken, the wait is here, holding none, and the state is read after it.
+ * The job's state; with `waitMs`, the host first waits that long for a running job to end (its end is then known the
+ * moment it comes). When the executor's share of channels for waits is taken, the wait is here, holding none, and the
+ * state is read after it: that job's end is known up to `waitMs` later.
  */
 export async function jobState(exec: Executor, jobDir: string, waitMs = 0): Promise<JobState> {
   if (waitMs <= 0) return readJobState(exec, jobDir, 0);

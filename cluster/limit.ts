@@ -38,7 +38,12 @@ export async function mapLimited<T, R>(items: T[], fn: (item: T, index: number) 
  */
 export function batchesByKey<T>(items: T[], key: (item: T) => string, opts: { perKey: number; minBatch: number }): Array<{ key: string; items: T[] }> {
   const byKey = new Map<string, T[]>();
-  for (const item of items) byKey.set(key(item), [...(byKey.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const k = key(item);
+    const group = byKey.get(k);
+    if (group) group.push(item);
+    else byKey.set(k, [item]);
+  }
   const out: Array<{ key: string; items: T[] }> = [];
   for (const [k, all] of byKey) {
     const size = Math.max(opts.minBatch, Math.ceil(all.length / opts.perKey));

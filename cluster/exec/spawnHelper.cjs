@@ -20,14 +20,6 @@ function killGroup(pid) {
 }
 
 function run({ id, file, args, env, uid, gid, cwd, input }) {
-  let child;
-  try {
-    child = spawn(file, args, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], uid, gid, cwd });
-  } catch (err) {
-    send({ t: 'error', id, message: err.message, code: err.code });
-    return;
-  }
-  children.set(id, child);
   let ended = false;
   const end = (message) => {
     if (ended) return;
@@ -35,12 +27,28 @@ function run({ id, file, args, env, uid, gid, cwd, input }) {
     children.delete(id);
     send(message);
   };
-  child.stdout.setEncoding('utf8').on('data', (chunk) => send({ t: 'out', id, stream: 'stdout', chunk }));
-  child.stderr.setEncoding('utf8').on('data', (chunk) => send({ t: 'out', id, stream: 'stderr', chunk }));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(input ?? '');
-  child.on('error', (err) => end({ t: 'error', id, message: err.message, code: err.code }));
-  child.on('close', (code, signal) => end({ t: 'exit', id, code, signal }));
+  try {
+    const child = spawn(file, args, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], uid, gid, cwd });
+    child.on('error', (err) => end({ t: 'error', id, message: err.message, code: err.code }));
+    // A program that cannot be run (ENOENT, EACCES): no pid, and its 'error' follows.
+    if (!child.pid) return;
+    // Out of descriptors (EMFILE), Node hands back a child without its pipes, and no 'error' may follow.
+    if (!child.stdout || !child.stderr || !child.stdin) {
+      killGroup(child.pid);
+      end({ t: 'error', id, message: `could not start ${file}: no pipes to it (out of file descriptors?)`, code: 'ESPAWN' });
+      return;
+    }
+    children.set(id, child);
+    // Its pid first: should this process die, the worker kills what it started (spawner.ts).
+    send({ t: 'started', id, pid: child.pid });
+    child.stdout.setEncoding('utf8').on('data', (chunk) => send({ t: 'out', id, stream: 'stdout', chunk }));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => send({ t: 'out', id, stream: 'stderr', chunk }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+    child.on('close', (code, signal) => end({ t: 'exit', id, code, signal }));
+  } catch (err) {
+    end({ t: 'error', id, message: err.message, code: err.code });
+  }
 }
 
 process.on('message', (m) => {
@@ -50,6 +58,9 @@ process.on('message', (m) => {
     if (child && child.pid) killGroup(child.pid);
   }
 });
-// The worker is gone (exited, killed): so is its spawner. Commands still running go on, as they would have had the
-// worker started them itself (each runs in its own process group).
+// It lives as long as the worker, and only that long: the signals a terminal or a service manager sends the worker's
+// process group are the worker's to act on (it shuts down gracefully, its commands still running), and once the
+// worker is gone (exited, killed) the channel closes and so does this process. Commands still running go on, as they
+// would have had the worker started them itself (each runs in its own process group).
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => undefined);
 process.on('disconnect', () => process.exit(0));

@@ -21,6 +21,7 @@ export interface SpawnHandlers {
 }
 
 type HelperMessage =
+  | { t: 'started'; id: number; pid: number }
   | { t: 'out'; id: number; stream: 'stdout' | 'stderr'; chunk: string }
   | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
   | { t: 'error'; id: number; message: string; code?: string };
@@ -31,22 +32,28 @@ const HELPER = path.join(__dirname, 'spawnHelper.cjs');
  * Starts the worker's local commands from a small helper process (spawnHelper.cjs) instead of the worker's own:
  * Node forks on its main thread, and a fork copies the caller's page tables, so each command started by a worker of
  * a few hundred MB held up everything else it did (activities, heartbeats, workflow activations) for milliseconds.
- * The helper is started on first use, holds the event loop open only while a command runs, exits with the worker,
- * and is started again if it died (what it was running fails, and the step's retry decides).
+ * The helper is started on first use, holds the event loop open only while a command runs, exits with the worker
+ * (not with the signals sent to the worker's process group), and is started again if it died: what it was running is
+ * killed and fails, and the step's retry decides.
  */
 class Spawner {
   private helper: ChildProcess | undefined;
   private nextId = 1;
-  private readonly running = new Map<number, SpawnHandlers>();
+  private readonly running = new Map<number, SpawnHandlers & { pid?: number }>();
 
   run(req: SpawnRequest, handlers: SpawnHandlers): { kill(): void } {
     const helper = this.helperProcess();
     const id = this.nextId++;
-    this.running.set(id, handlers);
+    this.running.set(id, { ...handlers });
     this.holdOpen();
-    helper.send({ t: 'run', id, ...req }, (err) => {
-      if (err) this.settle(id)?.onError(err);
-    });
+    try {
+      helper.send({ t: 'run', id, ...req }, (err) => {
+        if (err) this.settle(id)?.onError(err);
+      });
+    } catch (err) {
+      this.settle(id);
+      throw err;
+    }
     return {
       kill: () => {
         if (this.running.has(id) && helper.connected) helper.send({ t: 'kill', id }, () => undefined);
@@ -59,16 +66,25 @@ class Spawner {
     // Plain node (no loader, no profiler flags of the worker's) with the environment commands get, not the worker's.
     const helper = fork(HELPER, [], { execArgv: [], env: childEnvironment(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
     helper.on('message', (m: HelperMessage) => {
-      if (m.t === 'out') this.running.get(m.id)?.onOutput(m.chunk, m.stream);
+      if (m.t === 'started') {
+        const running = this.running.get(m.id);
+        if (running) running.pid = m.pid;
+      } else if (m.t === 'out') this.running.get(m.id)?.onOutput(m.chunk, m.stream);
       else if (m.t === 'exit') this.settle(m.id)?.onExit(m.code, m.signal);
       else if (m.t === 'error') this.settle(m.id)?.onError(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
     });
     const lost = () => {
       if (this.helper !== helper) return;
       this.helper = undefined;
+      helper.channel?.unref();
+      helper.kill('SIGKILL');
       const orphans = [...this.running.values()];
       this.running.clear();
-      for (const h of orphans) h.onError(new Error('the local command spawner exited while the command ran'));
+      for (const h of orphans) {
+        // Nothing could time it out or cancel it any more, and a retry of its step must not find it still at work.
+        if (h.pid) killGroup(h.pid);
+        h.onError(new Error('the local command spawner exited while the command ran (the command was killed)'));
+      }
     };
     helper.on('exit', lost);
     helper.on('disconnect', lost);
@@ -91,6 +107,14 @@ class Spawner {
     if (!channel) return;
     if (this.running.size) channel.ref();
     else channel.unref();
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidRequestError } from '../../domain/failures';
 import type { Executor } from '../exec/executor';
 import type { DirProbe, DirProbeRequest } from '../../domain/probe';
@@ -19,20 +20,21 @@ ${COPY_TOOLS} | grep -F -- "$d" | head -1 | sed 's/^/copy=/'`;
 
 // Several directories of one host in one round trip: what does not depend on the directory (the tools, the copy
 // tools running, rsync's version, the listening sockets) is looked at once, each directory's answer follows its
-// "@<index>" line. Arguments: the PostgreSQL bin directory, then five per directory (directory, address, port if its
-// port is to be checked, 1 to check space, 1 to check rsync).
+// "@<nonce>:<index>" line (a nonce of the call's own, so that nothing read from the host can pass for one).
+// Arguments: the PostgreSQL bin directory, the nonce, then five per directory (directory, address, port if its port
+// is to be checked, 1 to check space, 1 to check rsync).
 const PROBE = String.raw`
-bin=$1; shift
+bin=$1; nonce=$2; shift 2
 nobin=; [ -x "$bin/pg_ctl" ] && [ -x "$bin/pg_controldata" ] || nobin=1
 copies=$(${COPY_TOOLS})
 rsyncv=-; listening=-
 i=0
 while [ $# -ge 5 ]; do
 d=$1; addr=$2; port=$3; space=$4; rsync=$5; shift 5
-echo "@$i"; i=$((i+1))
+echo "@$nonce:$i"; i=$((i+1))
 [ -n "$nobin" ] && echo nobin=1
 if [ -d "$d" ]; then echo exists=1; [ -z "$(ls -A "$d" 2>/dev/null)" ] && echo empty=1 || echo empty=0; else echo exists=0; echo empty=1; fi
-[ -f "$d/PG_VERSION" ] && echo "pg_version=$(cat "$d/PG_VERSION")"
+[ -f "$d/PG_VERSION" ] && printf 'pg_version=%s\n' "$(head -n 1 "$d/PG_VERSION")"
 [ -f "$d/standby.signal" ] && echo standby=1
 ${POSTMASTER}
 if [ -f "$d/global/pg_control" ]; then
@@ -45,7 +47,7 @@ fi
 [ -n "$copies" ] && printf '%s\n' "$copies" | grep -F -- "$d" | head -1 | sed 's/^/copy=/'
 if [ "$space" = 1 ]; then
   a=$d; while [ ! -e "$a" ] && [ "$a" != / ]; do a=$(dirname "$a"); done
-  echo "ancestor=$a"
+  printf 'ancestor=%s\n' "$a"
   [ -d "$a" ] && [ -w "$a" ] && [ -x "$a" ] && echo writable=1
   df -Pk "$a" 2>/dev/null | awk 'NR == 2 { print "free_kb=" $4 }'
 fi
@@ -117,10 +119,11 @@ function dirProbeFrom(req: DirProbeRequest, kv: Map<string, string>): DirProbe {
 export async function probeDirs(exec: Executor, pgBin: string, reqs: DirProbeRequest[]): Promise<DirProbe[]> {
   if (!reqs.length) return [];
   const args = reqs.flatMap((r) => [r.location.datadir, r.location.address, r.checkPort ? String(r.location.port) : '', r.checkSpace ? '1' : '', r.checkRsync ? '1' : '']);
+  const nonce = randomBytes(8).toString('hex');
   let out: string;
   let error: string | undefined;
   try {
-    const res = await exec.run(['sh', '-c', PROBE, 'gprecover-probe', pgBin, ...args], { timeoutMs: 30_000 + 2_000 * reqs.length });
+    const res = await exec.run(['sh', '-c', PROBE, 'gprecover-probe', pgBin, nonce, ...args], { timeoutMs: 30_000 + 2_000 * reqs.length });
     out = res.stdout;
     if (res.code !== 0) error = (res.stderr || res.stdout).trim().split('\n').pop() || `the probe exited with ${res.code}`;
   } catch (err) {
@@ -130,11 +133,13 @@ export async function probeDirs(exec: Executor, pgBin: string, reqs: DirProbeReq
     error = (err as Error).message;
   }
   const sections = reqs.map(() => new Map<string, string>());
+  const answered = new Set<number>();
   let kv: Map<string, string> | undefined;
   for (const line of error ? [] : out.split('\n')) {
-    const at = /^@(\d+)$/.exec(line);
-    if (at) {
-      kv = sections[Number(at[1])];
+    if (line.startsWith(`@${nonce}:`)) {
+      const i = Number(line.slice(nonce.length + 2));
+      kv = sections[i];
+      if (kv) answered.add(i);
       continue;
     }
     const eq = line.indexOf('=');
@@ -144,7 +149,7 @@ export async function probeDirs(exec: Executor, pgBin: string, reqs: DirProbeReq
     const unreachable: DirProbe = { location: req.location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
     if (error) return { ...unreachable, error };
     // A directory the host's answer stops short of (cut off) is not known: said, never guessed.
-    if (!out.split('\n').includes(`@${i}`)) return { ...unreachable, error: `the probe of ${req.location.datadir} on ${exec.host} gave no answer` };
+    if (!answered.has(i)) return { ...unreachable, error: `the probe of ${req.location.datadir} on ${exec.host} gave no answer` };
     return dirProbeFrom(req, sections[i]);
   });
 }

@@ -30,7 +30,8 @@ describe('probeDirs: several directories of a host in one round trip', () => {
   it('answers for each directory what probing it alone answers, in the order asked', async () => {
     const full = path.join(root, 'full dir');
     fs.mkdirSync(path.join(full, 'global'), { recursive: true });
-    fs.writeFileSync(path.join(full, 'PG_VERSION'), '15\n');
+    // A file's lines cannot pass for another directory's answer.
+    fs.writeFileSync(path.join(full, 'PG_VERSION'), '15\n@1\nexists=1\n');
     fs.writeFileSync(path.join(full, 'standby.signal'), '');
     fs.writeFileSync(path.join(full, 'postmaster.pid'), '999999999\n');
     const empty = path.join(root, 'empty');
