@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { ClusterInput, ProbeTargetsInput, RecoveryActivities } from '../domain/activities';
 import { InvalidRequestError } from '../domain/failures';
-import type { ClusterSnapshot, ProbeResult } from '../domain/probe';
+import type { ClusterSnapshot, DirProbe, ProbeResult } from '../domain/probe';
 import { sameLocation } from '../domain/segment';
 import { directoryProblem, hostProblem } from '../domain/values';
 import { batchesByKey, mapLimited } from '../cluster/limit';
@@ -52,13 +52,13 @@ export function createClusterActivities(actx: ActivityContext) {
       const counted = <T>(p: Promise<T>) => p.finally(() => reportProgress({ phase: `probing: ${++probed} of ${total} done` }));
       // A host's directories in a few round trips, not one each: its process list is read once per batch.
       const batches = batchesByKey(input.dirs.map((d, index) => ({ d, index })), (x) => x.d.location.hostname, { perKey: PROBE_CONCURRENCY.perHost, minBatch: PROBE_BATCH_MIN });
+      const dirProbes = new Array<DirProbe>(input.dirs.length);
       const dirs = mapLimited(batches, async (b) => {
         const probes = await probeDirs(ctx.host(b.items[0].d.location), ctx.bin, b.items.map((x) => x.d));
+        probes.forEach((p, i) => { dirProbes[b.items[i].index] = p; });
         probed += probes.length;
         reportProgress({ phase: `probing: ${probed} of ${total} done` });
-        return probes.map((p, i) => ({ p, index: b.items[i].index }));
-      }, { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (b) => b.key })
-        .then((done) => done.flat().sort((a, b) => a.index - b.index).map((x) => x.p));
+      }, { total: PROBE_CONCURRENCY.total, perKey: PROBE_CONCURRENCY.perHost, key: (b) => b.key }).then(() => dirProbes);
       const sources = mapLimited(input.sources, (s) => counted(probeSource(ctx, s.dbid, s)), { total: PROBE_CONCURRENCY.total });
       const checksum = ctx.catalog.use(async (c) => Number((await c.query('SELECT data_page_checksum_version AS v FROM pg_control_init()')).rows[0].v));
       const [d, s, coordinatorChecksumVersion] = await Promise.all([dirs, sources, checksum]);

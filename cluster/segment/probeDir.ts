@@ -69,23 +69,31 @@ done
 exit 0
 `;
 
-/** The probe's `key=value` lines, or why the host did not answer. */
-async function runProbe(exec: Executor, argv: string[]): Promise<{ kv: Map<string, string> } | { error: string | undefined }> {
-  let out: string;
+/** A probe script's output, or why the host did not answer. */
+async function runScript(exec: Executor, argv: string[], timeoutMs = 30_000): Promise<{ out: string } | { error: string | undefined }> {
   try {
-    const res = await exec.run(argv, { timeoutMs: 30_000 });
+    const res = await exec.run(argv, { timeoutMs });
     if (res.code !== 0) return { error: (res.stderr || res.stdout).trim().split('\n').pop() };
-    out = res.stdout;
+    return { out: res.stdout };
   } catch (err) {
     // A refused host key or login is not an unreachable host: it fails the probe, for the DBA to fix.
     if (err instanceof InvalidRequestError) throw err;
     return { error: (err as Error).message };
   }
+}
+
+/** `key=value` lines into `kv`, the first value of a key kept. */
+function addKeyValue(kv: Map<string, string>, line: string): void {
+  const eq = line.indexOf('=');
+  if (eq > 0 && !kv.has(line.slice(0, eq))) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
+}
+
+/** The probe's `key=value` lines, or why the host did not answer. */
+async function runProbe(exec: Executor, argv: string[]): Promise<{ kv: Map<string, string> } | { error: string | undefined }> {
+  const ran = await runScript(exec, argv);
+  if (!('out' in ran)) return ran;
   const kv = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0 && !kv.has(line.slice(0, eq))) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
-  }
+  for (const line of ran.out.split('\n')) addKeyValue(kv, line);
   return { kv };
 }
 
@@ -120,30 +128,17 @@ export async function probeDirs(exec: Executor, pgBin: string, reqs: DirProbeReq
   if (!reqs.length) return [];
   const args = reqs.flatMap((r) => [r.location.datadir, r.location.address, r.checkPort ? String(r.location.port) : '', r.checkSpace ? '1' : '', r.checkRsync ? '1' : '']);
   const nonce = randomBytes(8).toString('hex');
-  let out: string;
-  let error: string | undefined;
-  try {
-    const res = await exec.run(['sh', '-c', PROBE, 'gprecover-probe', pgBin, nonce, ...args], { timeoutMs: 30_000 + 2_000 * reqs.length });
-    out = res.stdout;
-    if (res.code !== 0) error = (res.stderr || res.stdout).trim().split('\n').pop() || `the probe exited with ${res.code}`;
-  } catch (err) {
-    // A refused host key or login is not an unreachable host: it fails the probe, for the DBA to fix.
-    if (err instanceof InvalidRequestError) throw err;
-    out = '';
-    error = (err as Error).message;
-  }
+  const ran = await runScript(exec, ['sh', '-c', PROBE, 'gprecover-probe', pgBin, nonce, ...args], 30_000 + 2_000 * reqs.length);
+  const error = 'out' in ran ? undefined : (ran.error ?? 'the probe failed');
   const sections = reqs.map(() => new Map<string, string>());
   const answered = new Set<number>();
   let kv: Map<string, string> | undefined;
-  for (const line of error ? [] : out.split('\n')) {
+  for (const line of 'out' in ran ? ran.out.split('\n') : []) {
     if (line.startsWith(`@${nonce}:`)) {
       const i = Number(line.slice(nonce.length + 2));
       kv = sections[i];
       if (kv) answered.add(i);
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (kv && eq > 0 && !kv.has(line.slice(0, eq))) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
+    } else if (kv) addKeyValue(kv, line);
   }
   return reqs.map((req, i) => {
     const unreachable: DirProbe = { location: req.location, reachable: false, exists: false, empty: true, postmasterLive: false, standbySignal: false };
