@@ -61,6 +61,38 @@ export async function stopSegment(exec: Executor, bin: string, location: Locatio
   return { wasRunning: true, mode: how === 'fast' ? 'fast' : 'killed' };
 }
 
+// The flavour's pg_ctl -w start, as gpsegrecovery runs it, with the same test of readiness pg_ctl -w makes
+// (wait_for_postmaster_start: a postmaster.pid written since this start whose status line says ready or standby),
+// made every 10 ms in the first second and every 100 ms after it, where pg_ctl makes it every 100 ms from the start:
+// a mirror is ready about 10 ms after its postmaster.pid appears, and pg_ctl says so up to 100 ms later. Once ready,
+// the script ends and pg_ctl is left to notice it on its own; a pg_ctl that ends first (a refusal, a postmaster that
+// exited, its -t) ends the script with its exit code and its output, as before. The pid must also run in this
+// directory, as every probe here requires. Arguments: the data directory, then the start's command line.
+const START = String.raw`
+d=$1; shift
+real=$(cd "$d" 2>/dev/null && pwd -P)
+since=$(date +%s)
+out=$(mktemp 2>/dev/null) || out=/tmp/gprecover-start.$$
+"$@" >"$out" 2>&1 </dev/null &
+ctl=$!
+running() {
+  read -r st 2>/dev/null <"/proc/$ctl/stat" || return 1
+  case $st in *") Z "*) return 1 ;; esac
+}
+ready() {
+  { read -r pid; read -r _; read -r started; read -r _; read -r _; read -r _; read -r _; read -r status; } 2>/dev/null <"$d/postmaster.pid" || return 1
+  case $status in ready|standby) ;; *) return 1 ;; esac
+  [ "$started" -ge $((since - 2)) ] 2>/dev/null && [ -n "$real" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$real" ]
+}
+n=0
+while running; do
+  if ready; then rm -f "$out"; echo "gprecover: the postmaster of $d is $status (pid $pid)"; exit 0; fi
+  n=$((n + 1)); if [ $n -le 100 ]; then sleep 0.01; else sleep 0.1; fi
+done
+wait "$ctl"; rc=$?
+cat "$out"; rm -f "$out"; exit $rc
+`;
+
 export interface StartRequest {
   ctx: ClusterContext;
   target: Location;
@@ -90,7 +122,7 @@ export async function startSegment(req: StartRequest): Promise<{ alreadyRunning:
   if (probe.postmasterPid !== undefined) await exec.run(['rm', '-f', `${target.datadir}/postmaster.pid`]);
   await runChecked(exec, ['mkdir', '-p', `${target.datadir}/log`]);
   const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: await req.era });
-  const res = await exec.run(commandArgv(start), { timeoutMs: 660_000 });
+  const res = await exec.run(['sh', '-c', START, 'gprecover-start', target.datadir, ...commandArgv(start)], { timeoutMs: 660_000 });
   if (res.code !== 0) throw await startFailure(exec, target, res);
   return { alreadyRunning: false };
 }

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ClusterContext } from '../../cluster/context';
+import { LocalExecutor } from '../../cluster/exec/local';
+import { flavorNamed } from '../../cluster/flavor';
+import { startSegment } from '../../cluster/segment/stopStart';
+import type { Location } from '../../domain/segment';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-start-'));
+const bin = path.join(root, 'bin');
+const exec = new LocalExecutor('sdw1');
+/** Fake postmasters still lingering, with the directory they run in. */
+const left: Array<{ pid: number; datadir: string }> = [];
+
+// A pg_ctl that acts as a postmaster would in its data directory (its working directory there, its pid in
+// postmaster.pid with the status line pg_ctl -w waits for), as told by FAKE_PG_CTL in the directory:
+//   "<status> <start time offset s> <seconds before pg_ctl exits> <exit code>"
+fs.mkdirSync(bin, { recursive: true });
+fs.writeFileSync(path.join(bin, 'pg_ctl'), String.raw`#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = -D ] && d=$2; shift; done
+read -r status offset linger rc <"$d/FAKE_PG_CTL"
+cd "$d" || exit 1
+if [ "$status" != none ]; then
+  printf '%s\n%s\n%s\n6000\n/tmp\n*\n1 2\n%-8s\n' $$ "$d" $(( $(date +%s) + offset )) "$status" >"$d/postmaster.pid"
+fi
+echo "waiting for server to start...."
+sleep "$linger"
+[ "$rc" = 0 ] || echo "pg_ctl: could not start server" >&2
+exit "$rc"
+`, { mode: 0o755 });
+
+function dataDir(name: string, fake: string): Location {
+  const datadir = path.join(root, name);
+  fs.mkdirSync(datadir, { recursive: true });
+  fs.writeFileSync(path.join(datadir, 'postgresql.conf'), 'port = 6000\n');
+  fs.writeFileSync(path.join(datadir, 'FAKE_PG_CTL'), `${fake}\n`);
+  return { hostname: 'sdw1', address: 'sdw1', port: 7000, datadir };
+}
+
+const ctx = { host: () => exec, bin, flavor: flavorNamed('gp7'), cfg: { listenOnCatalogAddress: false } } as unknown as ClusterContext;
+
+async function timedStart(target: Location): Promise<{ ms: number; outcome: unknown }> {
+  const t0 = performance.now();
+  const outcome = await startSegment({ ctx, target, era: Promise.resolve('era_1') }).catch((err: Error) => err);
+  const ms = performance.now() - t0;
+  const pid = Number(fs.readFileSync(path.join(target.datadir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  if (pid) left.push({ pid, datadir: target.datadir });
+  return { ms, outcome };
+}
+
+afterAll(async () => {
+  for (const { pid, datadir } of left) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/cwd`) === fs.realpathSync(datadir)) process.kill(pid, 'SIGKILL');
+    } catch { /* already gone */ }
+  }
+  await exec.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('starting a segment (cluster/segment/stopStart.ts)', () => {
+  it('returns once postmaster.pid says standby, without waiting for pg_ctl -w to get round to looking', async () => {
+    const { ms, outcome } = await timedStart(dataDir('standby', 'standby 0 3 0'));
+    expect(outcome).toEqual({ alreadyRunning: false });
+    expect(ms).toBeLessThan(1500);
+    // The flavour's own start ran: the port it sets in postgresql.conf before pg_ctl.
+    expect(fs.readFileSync(path.join(root, 'standby', 'postgresql.conf'), 'utf8')).toContain('port=7000');
+  });
+
+  it('does not take a postmaster.pid older than this start for a ready postmaster: pg_ctl decides', async () => {
+    const { ms, outcome } = await timedStart(dataDir('stale', 'ready -60 1 0'));
+    expect(outcome).toEqual({ alreadyRunning: false });
+    expect(ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it('fails with pg_ctl when it gives up before the postmaster is ready, with what it said', async () => {
+    const { outcome } = await timedStart(dataDir('failed', 'starting 0 0.3 1'));
+    expect(outcome).toBeInstanceOf(Error);
+    expect(String((outcome as Error).message)).toMatch(/pg_ctl start of .*failed \(exit 1\): .*could not start server/);
+  });
+});
