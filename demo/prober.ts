@@ -10,7 +10,11 @@ export interface ProberOptions {
   coordinator: Endpoint;
   login: Login;
   intervalMs: number;
-  /** How often gp_fts_probe_requested is polled; a probe request is answered within about this plus one cycle. */
+  /**
+   * How often gp_fts_probe_requested is polled; a probe request is answered within about this plus one cycle.
+   * Greenplum's FTS process is woken at once by a request (PMSIGNAL_WAKEN_FTS), so this is kept short: a request
+   * waits here for the demo's poll, not for anything a real coordinator makes it wait for.
+   */
   requestPollMs?: number;
   mirrorDownGraceMs?: number;
   log: (line: string) => void;
@@ -55,7 +59,7 @@ export class FtsProber {
   }
 
   async run(): Promise<void> {
-    const poll = this.opts.requestPollMs ?? 100;
+    const poll = this.opts.requestPollMs ?? 20;
     let nextCycleAt = 0;
     let handledTicket = -1;
     while (!this.opts.shouldStop()) {

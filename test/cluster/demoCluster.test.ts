@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentRow } from '../../domain/segment';
 import { loadClusterConfig, readClustersFile } from '../../cluster/config';
@@ -91,6 +92,23 @@ describe('demo cluster with FTS (real PostgreSQL 15)', () => {
     console.log(`5 probe requests answered in ${ms} ms (interval ${cluster.layout.ftsIntervalSec} s)`);
     // A prober deaf to requests would need about one interval (2 s) for each of them.
     expect(ms).toBeLessThan(4_000);
+  });
+
+  it('answers a probe request about as soon as Greenplum does (its 50 ms wait), not after a poll of its own', async () => {
+    // Greenplum's FTS is woken by the request at once and gp_request_fts_probe_scan looks every 50 ms; a demo prober
+    // that looks for requests only every 100 ms made half of them wait one or two more of those 50 ms.
+    const ms: number[] = [];
+    await cluster.coordinator(async (client) => {
+      for (let i = 0; i < 15; i++) {
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 150));
+        const t0 = performance.now();
+        await client.query('SELECT gp_request_fts_probe_scan()');
+        ms.push(performance.now() - t0);
+      }
+    });
+    ms.sort((a, b) => a - b);
+    console.log(`probe requests answered in ${ms.map((m) => m.toFixed(0)).join(' ')} ms`);
+    expect(ms[7]).toBeLessThan(95);
   });
 
   it('fails a killed primary over to its mirror without losing committed rows', async () => {
