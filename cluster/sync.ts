@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { SyncState } from '../domain/activities';
 import { SYNC_WATCH_APPLICATION_NAME, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
@@ -11,7 +10,7 @@ import { shortError } from '../domain/failures';
 export type { SyncState } from '../domain/activities';
 
 /** Rounds woken early by new waiters are still this far apart: a burst of starts is one round, not hundreds. */
-const MIN_ROUND_GAP_MS = 200;
+const MIN_ROUND_GAP_MS = 100;
 
 interface Waiter {
   dbid: number;
@@ -64,17 +63,32 @@ export function roundGapMs(waiters: Array<Pick<Waiter, 'since' | 'caughtUp'>>, n
   return Math.max(MIN_ROUND_GAP_MS, n > 0 && n <= t.maxSettling ? t.settleIntervalMs : t.intervalMs);
 }
 
+/**
+ * A mirror as its primary sees it. Caught up is streaming with every byte of WAL flushed on the mirror: Greenplum's
+ * FTS marks a mirror in sync on its walsender streaming (GetMirrorStatus), and the mirror reports each flush at once,
+ * where it reports replay only on its next status message; walBytesBehind (to replay) is the progress shown.
+ */
+interface ReplicationLag {
+  streaming: boolean;
+  walBytesBehind?: number;
+  flushedAll: boolean;
+}
+
+const inSync = (row: SegmentRow) => row.status === 'u' && row.mode === 's';
+const resolveInSync = (w: Waiter, row: SegmentRow) => w.resolve({ status: row.status, mode: row.mode, streaming: true, walBytesBehind: 0 });
+
 /** The waiters whose primary a round asks: the settling ones, and the others once per interval (the catalog read covers all). */
 export function dueForALook(waiters: Array<Pick<Waiter, 'since' | 'caughtUp' | 'lookedAt'>>, now: number, t: RoundTiming): boolean[] {
   return waiters.map((w) => settling(w, now, t) || now - w.lookedAt >= t.intervalMs - MIN_ROUND_GAP_MS);
 }
 
 /**
- * One look per second (every 250 ms in a mirror's first seconds, until it has caught up) at every recovered mirror
+ * One look per second (every 100 ms in a mirror's first seconds, until it has caught up) at every recovered mirror
  * waiting for FTS to mark it up and in sync (u/s), whatever their number: one coordinator session (catalog read, FTS
  * probe requests) and one session per primary (its pg_stat_replication), all kept open between rounds. FTS is asked
- * to probe when a mirror starts waiting, when one has caught up without being marked in sync yet (the first such
- * round follows at once), and every ten seconds; never once per mirror.
+ * to probe when a mirror starts waiting, when one has caught up without being marked in sync yet (in the round that
+ * saw it, whose catalog read then follows that probe), and every ten seconds; never once per mirror. A mirror that
+ * starts waiting while no round has run for the minimum gap is looked at at once.
  */
 export class SyncWatcher {
   private readonly waiters = new Set<Waiter>();
@@ -82,11 +96,13 @@ export class SyncWatcher {
   private readonly primaries = new Map<string, pg.Client>();
   private loop: Promise<void> | undefined;
   private caughtUp = false;
-  /** A mirror has just caught up: the next round (FTS probe, catalog read) follows after the minimum gap only. */
-  private hurry = false;
-  /** That next round asks FTS at once, however recently it last asked. */
+  /** A mirror has just caught up: FTS is asked at once, however recently it last was. */
   private probeNow = false;
   private wake: (() => void) | undefined;
+  /** When the last round ended (epoch ms): a new waiter's round comes no sooner than the minimum gap after it. */
+  private lastRoundEnd = 0;
+  /** The worker is shutting down: the loop ends as soon as nobody waits, not after idleMs. */
+  private closing = false;
   private readonly intervalMs: number;
   private readonly idleMs: number;
   private readonly probeEveryRounds: number;
@@ -97,7 +113,7 @@ export class SyncWatcher {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.idleMs = opts.idleMs ?? 5000;
     this.probeEveryRounds = opts.probeEveryRounds ?? 10;
-    this.timing = { intervalMs: this.intervalMs, settleIntervalMs: opts.settleIntervalMs ?? 250, settleWindowMs: opts.settleWindowMs ?? 10_000, maxSettling: 32 };
+    this.timing = { intervalMs: this.intervalMs, settleIntervalMs: opts.settleIntervalMs ?? 100, settleWindowMs: opts.settleWindowMs ?? 10_000, maxSettling: 32 };
   }
 
   /** Resolves when the catalog says u/s for dbid; `update` hears every round's look at it. */
@@ -130,7 +146,9 @@ export class SyncWatcher {
 
   /** Ends the loop's connections (the worker is shutting down); waiters still registered are rejected. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const w of [...this.waiters]) w.reject(new Error('the worker is shutting down'));
+    this.wake?.();
     await this.loop;
     await this.disconnect();
   }
@@ -141,58 +159,77 @@ export class SyncWatcher {
       if (this.waiters.size) {
         idleSince = undefined;
         await this.tick();
+        this.lastRoundEnd = Date.now();
       } else {
         idleSince ??= Date.now();
         if (Date.now() - idleSince >= this.idleMs) break;
       }
-      await sleep(MIN_ROUND_GAP_MS);
-      if (this.hurry) {
-        this.hurry = false;
-        continue;
-      }
-      const gap = roundGapMs([...this.waiters], Date.now(), this.timing);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, gap - MIN_ROUND_GAP_MS);
-        this.wake = () => { clearTimeout(timer); resolve(); };
-      });
-      this.wake = undefined;
+      if (this.closing && !this.waiters.size) break;
+      await this.pause(roundGapMs([...this.waiters], Date.now(), this.timing));
     }
     await this.disconnect();
   }
 
-  private async tick(): Promise<void> {
-    const waiting = [...this.waiters];
-    let ctx: ClusterContext;
-    let segments: SegmentRow[];
+  /** The gap before the next round; a new waiter cuts it short, to no less than the minimum gap after the last round. */
+  private pause(gapMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.wake = undefined;
+        resolve();
+      };
+      let timer = setTimeout(done, gapMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, this.lastRoundEnd + MIN_ROUND_GAP_MS - Date.now()));
+      };
+    });
+  }
+
+  /** FTS due to be asked by time: every probeEveryRounds intervals, and every interval while a mirror is caught up. */
+  private probeDue(): boolean {
+    const since = Date.now() - this.lastProbeAt;
+    return since >= this.probeEveryRounds * this.intervalMs || (this.caughtUp && since >= this.intervalMs);
+  }
+
+  /**
+   * The round's catalog read, FTS asked to probe first when `probe` says so. A failure fails every waiter of the
+   * round (each waiting activity is retried by its own policy) and the next round connects afresh.
+   */
+  private async readCatalog(waiting: Waiter[], probe: boolean): Promise<{ ctx: ClusterContext; segments: SegmentRow[] } | undefined> {
     try {
-      ctx = await this.context();
+      const ctx = await this.context();
       const coordinator = await this.coordinatorSession(ctx);
-      // Probes go by time, not rounds: settling rounds come faster, probes do not, but for a new waiter and the first
-      // round after one caught up.
-      const since = Date.now() - this.lastProbeAt;
-      const due = since >= this.probeEveryRounds * this.intervalMs || (this.caughtUp && since >= this.intervalMs);
-      if (waiting.some((w) => w.fresh) || this.probeNow || due) {
+      if (probe) {
         this.probeNow = false;
         for (const w of waiting) w.fresh = false;
         this.lastProbeAt = Date.now();
         await requestFtsProbe(coordinator);
       }
-      segments = await readSegments(coordinator);
+      return { ctx, segments: await readSegments(coordinator) };
     } catch (err) {
-      // Each waiting activity fails and is retried by its own policy; the next round connects afresh.
       await this.disconnect();
       const e = err instanceof CoordinatorUnavailableError ? err : new CoordinatorUnavailableError('the coordinator', shortError(err), `reading the catalog for the sync wait: ${(err as Error).message}`);
       for (const w of waiting) w.reject(e);
-      return;
+      return undefined;
     }
+  }
+
+  private async tick(): Promise<void> {
+    const waiting = [...this.waiters];
+    // Probes go by time, not rounds: settling rounds come faster, probes do not, but for a new waiter and one that
+    // has just caught up.
+    const read = await this.readCatalog(waiting, waiting.some((w) => w.fresh) || this.probeNow || this.probeDue());
+    if (!read) return;
+    const { ctx } = read;
+    let { segments } = read;
     this.caughtUp = false;
     const now = Date.now();
     const look = dueForALook(waiting, now, this.timing);
-    const lags = new Map<number, Promise<{ streaming: boolean; walBytesBehind?: number }>>();
+    const lags = new Map<number, Promise<ReplicationLag>>();
     await Promise.all(waiting.map(async (w, i) => {
       const me = segments.find((s) => s.dbid === w.dbid);
       if (!me) return w.reject(new Error(`dbid ${w.dbid} is not in gp_segment_configuration`));
-      if (me.status === 'u' && me.mode === 's') return w.resolve({ status: me.status, mode: me.mode, streaming: true, walBytesBehind: 0 });
+      if (inSync(me)) return resolveInSync(w, me);
       if (!look[i]) {
         if (w.caughtUpAtLastLook) this.caughtUp = true;
         return;
@@ -201,16 +238,27 @@ export class SyncWatcher {
       const primary = segments.find((s) => s.content === me.content && s.dbid !== me.dbid && s.role === 'p');
       if (!primary) return w.update({ status: me.status, mode: me.mode, streaming: false });
       if (!lags.has(primary.dbid)) lags.set(primary.dbid, this.replicationLag(ctx, primary));
-      const lag = await lags.get(primary.dbid)!;
-      // Streaming with nothing left to replay, but not marked in sync: FTS has not looked since; ask it to.
-      w.caughtUpAtLastLook = lag.streaming && lag.walBytesBehind === 0;
+      const { flushedAll, ...lag } = await lags.get(primary.dbid)!;
+      // Streaming with nothing left to flush, but not marked in sync: FTS has not looked since; ask it to.
+      w.caughtUpAtLastLook = lag.streaming && flushedAll;
       if (w.caughtUpAtLastLook) {
         this.caughtUp = true;
-        if (!w.caughtUp) this.hurry = this.probeNow = true;
+        if (!w.caughtUp) this.probeNow = true;
         w.caughtUp = true;
       }
       w.update({ status: me.status, mode: me.mode, ...lag });
     }));
+    if (this.probeNow) {
+      // A mirror has just caught up: FTS is asked now, and the catalog read after it, not a round later.
+      const left = waiting.filter((w) => this.waiters.has(w));
+      const again = await this.readCatalog(left, true);
+      if (!again) return;
+      segments = again.segments;
+      for (const w of left) {
+        const me = segments.find((s) => s.dbid === w.dbid);
+        if (me && inSync(me)) resolveInSync(w, me);
+      }
+    }
     await this.dropUnusedPrimaries(segments);
   }
 
@@ -228,7 +276,7 @@ export class SyncWatcher {
     return client;
   }
 
-  private async replicationLag(ctx: ClusterContext, primary: SegmentRow): Promise<{ streaming: boolean; walBytesBehind?: number }> {
+  private async replicationLag(ctx: ClusterContext, primary: SegmentRow): Promise<ReplicationLag> {
     const key = `${primary.address}:${primary.port}`;
     try {
       let client = this.primaries.get(key);
@@ -239,15 +287,21 @@ export class SyncWatcher {
         this.primaries.set(key, c);
         client = c;
       }
-      const r = await client.query(`SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind
+      const r = await client.query(`SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind,
+          pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint AS unflushed
         FROM pg_stat_replication WHERE application_name = $1 ORDER BY backend_start DESC LIMIT 1`, [WALRECEIVER_APPLICATION_NAME]);
-      if (!r.rows[0]) return { streaming: false };
-      return { streaming: r.rows[0].state === 'streaming', walBytesBehind: r.rows[0].behind === null ? undefined : Number(r.rows[0].behind) };
+      const row = r.rows[0];
+      if (!row) return { streaming: false, flushedAll: false };
+      return {
+        streaming: row.state === 'streaming',
+        walBytesBehind: row.behind === null ? undefined : Number(row.behind),
+        flushedAll: row.unflushed !== null && Number(row.unflushed) <= 0,
+      };
     } catch {
       const c = this.primaries.get(key);
       this.primaries.delete(key);
       await c?.end().catch(() => undefined);
-      return { streaming: false };
+      return { streaming: false, flushedAll: false };
     }
   }
 

@@ -2,14 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { dueForALook, roundGapMs } from '../../cluster/sync';
 
-const timing = { intervalMs: 1000, settleIntervalMs: 250, settleWindowMs: 10_000, maxSettling: 32 };
+const timing = { intervalMs: 1000, settleIntervalMs: 100, settleWindowMs: 10_000, maxSettling: 32 };
 
 describe('the sync watcher between rounds', () => {
   // The hole: a mirror that started streaming just after a round waited for the next one a second later, and FTS was
   // asked about it only then; with several mirrors starting at once, most runs ended about a second after catching up.
-  it('looks every 250 ms while a mirror that started waiting in the last 10 s has not caught up', () => {
-    expect(roundGapMs([{ since: 0, caughtUp: false }], 500, timing)).toBe(250);
-    expect(roundGapMs([{ since: 0, caughtUp: false }, { since: -60_000, caughtUp: false }], 9_999, timing)).toBe(250);
+  it('looks every 100 ms while a mirror that started waiting in the last 10 s has not caught up', () => {
+    expect(roundGapMs([{ since: 0, caughtUp: false }], 500, timing)).toBe(100);
+    expect(roundGapMs([{ since: 0, caughtUp: false }, { since: -60_000, caughtUp: false }], 9_999, timing)).toBe(100);
   });
 
   it('every second once each mirror has caught up or has been catching up for longer (hours of WAL)', () => {
@@ -22,17 +22,17 @@ describe('the sync watcher between rounds', () => {
   it('stays at a second when more mirrors settle than the bound, and asks only the settling mirrors\' primaries in between', () => {
     const many = Array.from({ length: 33 }, () => ({ since: 0, caughtUp: false }));
     expect(roundGapMs(many, 500, timing)).toBe(1000);
-    expect(roundGapMs(many.slice(1), 500, timing)).toBe(250);
+    expect(roundGapMs(many.slice(1), 500, timing)).toBe(100);
     const now = 20_000;
     expect(dueForALook([
-      { since: now - 1_000, caughtUp: false, lookedAt: now - 250 },
-      { since: 0, caughtUp: false, lookedAt: now - 250 },
+      { since: now - 1_000, caughtUp: false, lookedAt: now - 100 },
+      { since: 0, caughtUp: false, lookedAt: now - 100 },
       { since: 0, caughtUp: true, lookedAt: now - 900 },
-      { since: now - 500, caughtUp: true, lookedAt: now - 250 },
+      { since: now - 500, caughtUp: true, lookedAt: now - 100 },
     ], now, timing)).toEqual([true, false, true, false]);
   });
 
   it('never closer than the minimum gap', () => {
-    expect(roundGapMs([{ since: 0, caughtUp: false }], 0, { ...timing, settleIntervalMs: 10 })).toBe(200);
+    expect(roundGapMs([{ since: 0, caughtUp: false }], 0, { ...timing, settleIntervalMs: 10 })).toBe(100);
   });
 });
