@@ -1,5 +1,5 @@
 import type { SegmentRow } from '../domain/segment';
-import type { InstanceObservation } from './ftsDecide';
+import { isConnected, type InstanceObservation } from './ftsDecide';
 import { WALRECEIVER_APPLICATION_NAME } from '../domain/names';
 import { errorText, sleep, withInstance, type Login } from './sql';
 
@@ -62,10 +62,21 @@ export async function probeInstance(seg: SegmentRow, asPrimary: boolean, opts: P
 
 /**
  * Acting primaries and the mirrors the catalog holds up; a mirror marked down is judged by its primary's walsender,
- * and probed itself only for its identity (Greenplum flavours) before FTS may mark it up.
+ * and probed itself only for its identity (Greenplum flavours) before FTS may mark it up. Such a mirror gets one
+ * attempt, and the retries only once its primary streams to it: a mirror that is down (one being rebuilt) refuses
+ * every attempt, and Greenplum's FTS, which probes primaries only, takes no longer for it.
  */
 export async function probeSegments(rows: SegmentRow[], opts: ProbeOptions): Promise<Map<number, InstanceObservation>> {
   const targets = rows.filter((r) => r.content >= 0 && (r.role === 'p' || r.status === 'u' || opts.identity));
-  const results = await Promise.all(targets.map((r) => probeInstance(r, r.role === 'p', opts)));
-  return new Map(targets.map((r, i) => [r.dbid, results[i]]));
+  const downMirror = (r: SegmentRow) => r.role === 'm' && r.status === 'd';
+  const results = await Promise.all(targets.map((r) => probeInstance(r, r.role === 'p', downMirror(r) ? { ...opts, attempts: 1 } : opts)));
+  const seen = new Map(targets.map((r, i) => [r.dbid, results[i]]));
+  await Promise.all(targets.filter((r) => downMirror(r) && !seen.get(r.dbid)!.reachable && opts.attempts > 1).map(async (m) => {
+    const primary = targets.find((r) => r.content === m.content && r.role === 'p');
+    const o = primary && seen.get(primary.dbid);
+    if (!o || !isConnected(o)) return;
+    await sleep(opts.retryDelayMs);
+    seen.set(m.dbid, await probeInstance(m, false, { ...opts, attempts: opts.attempts - 1 }));
+  }));
+  return seen;
 }
