@@ -109,13 +109,51 @@ export function wrapperShim(dir: string, tool: 'pg_basebackup' | 'pg_rewind', pg
 }
 
 /**
- * pg_ctl: status, stop, reload … run often and go straight to PostgreSQL's pg_ctl; only `start` (the first word
- * that is not an option or an option's value) goes through the wrapper program.
+ * A start that is well formed by the wrapper program's rules, told apart in the shell: options only in their
+ * separate forms, one -o whose options set gp_role once, as \`-c gp_role=R\` with R execute, dispatch or utility, and
+ * a data directory whose internal.auto.conf gives a gp_dbid of 0 or more unless R is utility. It goes straight to
+ * PostgreSQL's pg_ctl, as the wrapper would send it (GPDEMO_ROLE=R, gp_role taken out of -o); anything else returns
+ * to go through the wrapper, which knows every rule and every message. Greenplum's pg_ctl is a C program: node's
+ * start-up (about 60 ms of CPU) on every segment start was the demo's cost, not a real cluster's.
+ */
+const PG_CTL_FAST_START = [
+  'fast_start() {',
+  '  d=${PGDATA:-} o= no=0 want=',
+  '  for x do',
+  '    case $want in D) d=$x; want=; continue ;; o) o=$x; no=$((no + 1)); want=; continue ;; v) want=; continue ;; esac',
+  '    case $x in -D) want=D ;; -o) want=o ;; -[elmNpPStU]) want=v ;; -[wWsc]|start) ;; *) return ;; esac',
+  '  done',
+  '  [ "$no" = 1 ] && [ -z "$want" ] && [ -n "$d" ] && [ -f "$d/PG_VERSION" ] || return',
+  '  case $o in *gp[_-]role*gp[_-]role*) return ;; esac',
+  '  for role in execute dispatch utility ""; do case " $o " in *" -c gp_role=$role "*) break ;; esac; done',
+  '  [ -n "$role" ] || return',
+  '  if [ "$role" != utility ]; then',
+  `    dbid=$(sed -n "s/^[[:space:]]*gp_dbid[[:space:]]*=[[:space:]]*'\\{0,1\\}\\([0-9][0-9]*\\)'\\{0,1\\}[[:space:]]*\\(#.*\\)\\{0,1\\}$/\\1/p" "$d/internal.auto.conf" 2>/dev/null | tail -n 1)`,
+  '    [ -n "$dbid" ] || return',
+  '  fi',
+  '  s=" $o "; rest="${s%%" -c gp_role=$role "*} ${s#*" -c gp_role=$role "}"',
+  '  case $rest in *[![:space:]]*) ;; *) rest= ;; esac',
+  '  n=$#',
+  '  for x do',
+  '    case $want in o) want=; [ -z "$rest" ] || set -- "$@" -o "$rest"; continue ;; v) want=; set -- "$@" "$x"; continue ;; esac',
+  '    case $x in -o) want=o; continue ;; -[DelmNpPStU]) want=v ;; esac',
+  '    set -- "$@" "$x"',
+  '  done',
+  '  shift "$n"',
+  '  GPDEMO_ROLE=$role; export GPDEMO_ROLE',
+];
+
+/**
+ * pg_ctl: status, stop, reload … run often and go straight to PostgreSQL's pg_ctl; `start` (the first word that is
+ * not an option or an option's value) goes through the wrapper program, unless it is well formed (fast_start).
  */
 export function pgCtlShim(dir: string, pgBin: string, flavor: GpHomeFlavor): string {
   return [
     '#!/bin/sh',
     `# gprecover demo GPHOME: pg_ctl start with ${PRODUCT[flavor]}'s rules; every other action is PostgreSQL's ${path.join(pgBin, 'pg_ctl')}.`,
+    ...PG_CTL_FAST_START,
+    `  exec ${q(path.join(pgBin, 'pg_ctl'))} "$@"`,
+    '}',
     'opts=1 skip=',
     'for a do',
     '  if [ -n "$skip" ]; then skip=; continue; fi',
@@ -129,6 +167,7 @@ export function pgCtlShim(dir: string, pgBin: string, flavor: GpHomeFlavor): str
     '  fi',
     '  if [ "$a" = start ]; then',
     ...wrapperEnv(pgBin, flavor, dir).split('\n').map((l) => `    ${l}`),
+    '    fast_start "$@"',
     `    ${runWrapper(dir, 'pg_ctl')}`,
     '  fi',
     '  break',

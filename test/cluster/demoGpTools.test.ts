@@ -327,6 +327,36 @@ describe('demo GPHOME: Greenplum 7 tool rules over PostgreSQL 15', () => {
     fs.renameSync(path.join(m3, 'internal.auto.conf.away'), path.join(m3, 'internal.auto.conf'));
   });
 
+  /** The gp_role the demo's server module was given at start (GPDEMO_ROLE in the postmaster's environment). */
+  const serverRole = (dir: string) => {
+    const pid = read(path.join(dir, 'postmaster.pid')).split('\n')[0];
+    return /(?:^|\0)GPDEMO_ROLE=([^\0]*)/.exec(fs.readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1];
+  };
+
+  it('pg_ctl start that follows the rules goes straight to PostgreSQL\'s pg_ctl, gp_role taken out of -o and given to the server', async () => {
+    const m3 = dd('m3');
+    const log = path.join(m3, 'log', 'startup.log');
+    const real = path.join(pgBin, 'pg_ctl');
+    // gprecover's start of a GP7 segment: no node start-up between the shim and PostgreSQL's pg_ctl.
+    const started = await run(['sh', '-x', bin('pg_ctl'), '-D', m3, '-l', log, '-w', '-t', '60', '-o', ' -c gp_role=execute ', 'start']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stderr).toContain(`+ exec ${real} -D ${m3} -l ${log} -w -t 60 start`);
+    expect(started.stderr).not.toContain('pg_ctl.cjs');
+    expect(serverRole(m3)).toBe('execute');
+    expect((await stop(m3)).code).toBe(0);
+    // Cloudberry's: the port stays in -o.
+    const withPort = await run(['sh', '-x', bin('pg_ctl'), '-D', m3, '-l', log, '-w', '-o', ` -p ${PORT.m3} -c gp_role=execute `, 'start']);
+    expect(withPort.code, withPort.stderr).toBe(0);
+    expect(withPort.stderr).toMatch(new RegExp(`\\+ exec ${real} -D ${m3} -l ${log} -w -o\\s+-p ${PORT.m3}\\s+start`));
+    expect((await stop(m3)).code).toBe(0);
+    // Two gp_role settings: the wrapper program decides (the last one wins there).
+    const twice = await run(['sh', '-x', bin('pg_ctl'), '-D', m3, '-l', log, '-w', '-o', '-c gp_role=utility -c gp_role=execute', 'start']);
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(twice.stderr).toContain('pg_ctl.cjs');
+    expect(serverRole(m3)).toBe('execute');
+    expect((await stop(m3)).code).toBe(0);
+  });
+
   it('the primary segment itself refuses pg_rewind outside utility mode (what gprecover ran before), as Greenplum 7 does', async () => {
     const r = await run([bin('pg_rewind'), `--target-pgdata=${dd('m4')}`,
       `--source-server=host=${ADDR} port=${PORT.p2} user=${DB_USER} dbname=postgres application_name=gprecover_copy`, '--progress', '--write-recovery-conf']);
