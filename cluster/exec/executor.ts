@@ -51,11 +51,13 @@ export class ExecutorUnavailableError extends UnavailableError {
 /** Runs the command; a non-zero exit is an error, permanent when its output says retrying cannot help. */
 export async function runChecked(exec: Executor, argv: string[], opts?: RunOptions): Promise<RunResult> {
   const result = await exec.run(argv, opts);
-  if (result.code !== 0) {
-    const err = new CommandError(exec.host, argv, result);
-    const reason = permanentReason(`${result.stderr}\n${result.stdout}`, result.code);
-    if (reason) throw new ToolFailureError(`${err.message} (${reason}; retrying cannot fix this)`);
-    throw err;
-  }
+  if (result.code !== 0) throw commandFailure(exec.host, argv, result);
   return result;
+}
+
+/** What runChecked throws for a command that failed: permanent when its output says retrying cannot help. */
+export function commandFailure(host: string, argv: string[], result: RunResult): Error {
+  const err = new CommandError(host, argv, result);
+  const reason = permanentReason(`${result.stderr}\n${result.stdout}`, result.code);
+  return reason ? new ToolFailureError(`${err.message} (${reason}; retrying cannot fix this)`) : err;
 }

@@ -2,7 +2,7 @@ import type { StopOutcome } from '../../domain/activities';
 import type { Location, SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import type { Executor } from '../exec/executor';
-import { runChecked } from '../exec/executor';
+import { commandFailure, runChecked } from '../exec/executor';
 import { commandArgv } from '../flavor';
 import { SegmentStartError } from './errors';
 import { probePostmaster } from './probeDir';
@@ -61,15 +61,23 @@ export async function stopSegment(exec: Executor, bin: string, location: Locatio
   return { wasRunning: true, mode: how === 'fast' ? 'fast' : 'killed' };
 }
 
+/** The start script's exit when log/ could not be made (no pg_ctl exits with it). */
+const LOG_DIR_FAILED = 97;
+
 // The flavour's pg_ctl -w start, as gpsegrecovery runs it, with the same test of readiness pg_ctl -w makes
 // (wait_for_postmaster_start: a postmaster.pid written since this start whose status line says ready or standby),
 // made every 10 ms in the first second and every 100 ms after it, where pg_ctl makes it every 100 ms from the start:
 // a mirror is ready about 10 ms after its postmaster.pid appears, and pg_ctl says so up to 100 ms later. Once ready,
 // the script ends and pg_ctl is left to notice it on its own; a pg_ctl that ends first (a refusal, a postmaster that
 // exited, its -t) ends the script with its exit code and its output, as before. The pid must also run in this
-// directory, as every probe here requires. Arguments: the data directory, then the start's command line.
+// directory, as every probe here requires. Before it, in the same round trip: a postmaster.pid left by a killed
+// postgres is removed when told (it names a pid the system may have given to another process since, and postgres
+// would then refuse to start: "lock file already exists"), and log/ made for pg_ctl's -l. Arguments: the data
+// directory, 1 to remove postmaster.pid, then the start's command line.
 const START = String.raw`
-d=$1; shift
+d=$1; stale=$2; shift 2
+[ "$stale" = 1 ] && rm -f "$d/postmaster.pid"
+mkdir -p "$d/log" || exit ${LOG_DIR_FAILED}
 real=$(cd "$d" 2>/dev/null && pwd -P)
 since=$(date +%s)
 out=$(mktemp 2>/dev/null) || out=/tmp/gprecover-start.$$
@@ -117,12 +125,10 @@ export async function startSegment(req: StartRequest): Promise<{ alreadyRunning:
   if (ctx.cfg.listenOnCatalogAddress) await setAutoConf(exec, target.datadir, { listen_addresses: target.address });
   const setPort = ctx.flavor.setPort(target.datadir, target.port);
   if (setPort) await runChecked(exec, commandArgv(setPort), { timeoutMs: 60_000 });
-  // A postmaster.pid left by a killed postgres names a pid the system may have given to another process since;
-  // postgres would then refuse to start ("lock file already exists").
-  if (probe.postmasterPid !== undefined) await exec.run(['rm', '-f', `${target.datadir}/postmaster.pid`]);
-  await runChecked(exec, ['mkdir', '-p', `${target.datadir}/log`]);
   const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: await req.era });
-  const res = await exec.run(['sh', '-c', START, 'gprecover-start', target.datadir, ...commandArgv(start)], { timeoutMs: 660_000 });
+  const stale = probe.postmasterPid !== undefined ? '1' : '0';
+  const res = await exec.run(['sh', '-c', START, 'gprecover-start', target.datadir, stale, ...commandArgv(start)], { timeoutMs: 660_000 });
+  if (res.code === LOG_DIR_FAILED) throw commandFailure(exec.host, ['mkdir', '-p', `${target.datadir}/log`], res);
   if (res.code !== 0) throw await startFailure(exec, target, res);
   return { alreadyRunning: false };
 }

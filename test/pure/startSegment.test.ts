@@ -22,6 +22,8 @@ fs.mkdirSync(bin, { recursive: true });
 fs.writeFileSync(path.join(bin, 'pg_ctl'), String.raw`#!/bin/sh
 while [ $# -gt 0 ]; do [ "$1" = -D ] && d=$2; shift; done
 read -r status offset linger rc <"$d/FAKE_PG_CTL"
+[ -d "$d/log" ] || { echo "pg_ctl: could not open log file" >&2; exit 1; }
+[ -f "$d/postmaster.pid" ] && { echo 'FATAL:  lock file "postmaster.pid" already exists' >&2; exit 1; }
 cd "$d" || exit 1
 if [ "$status" != none ]; then
   printf '%s\n%s\n%s\n6000\n/tmp\n*\n1 2\n%-8s\n' $$ "$d" $(( $(date +%s) + offset )) "$status" >"$d/postmaster.pid"
@@ -40,13 +42,22 @@ function dataDir(name: string, fake: string): Location {
   return { hostname: 'sdw1', address: 'sdw1', port: 7000, datadir };
 }
 
-const ctx = { host: () => exec, bin, flavor: flavorNamed('gp7'), cfg: { listenOnCatalogAddress: false } } as unknown as ClusterContext;
+/** Every command the start ran on the host. */
+const ran: string[][] = [];
+const counted = new Proxy(exec, {
+  get: (target, prop, receiver) => (prop === 'run'
+    ? (argv: string[], opts?: object) => { ran.push(argv); return target.run(argv, opts); }
+    : Reflect.get(target, prop, receiver)),
+});
+const ctx = { host: () => counted, bin, flavor: flavorNamed('gp7'), cfg: { listenOnCatalogAddress: false } } as unknown as ClusterContext;
 
 async function timedStart(target: Location): Promise<{ ms: number; outcome: unknown }> {
+  ran.length = 0;
   const t0 = performance.now();
   const outcome = await startSegment({ ctx, target, era: Promise.resolve('era_1') }).catch((err: Error) => err);
   const ms = performance.now() - t0;
-  const pid = Number(fs.readFileSync(path.join(target.datadir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pidFile = path.join(target.datadir, 'postmaster.pid');
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
   if (pid) left.push({ pid, datadir: target.datadir });
   return { ms, outcome };
 }
@@ -68,6 +79,25 @@ describe('starting a segment (cluster/segment/stopStart.ts)', () => {
     expect(ms).toBeLessThan(1500);
     // The flavour's own start ran: the port it sets in postgresql.conf before pg_ctl.
     expect(fs.readFileSync(path.join(root, 'standby', 'postgresql.conf'), 'utf8')).toContain('port=7000');
+  });
+
+  it('removes the postmaster.pid of a dead postmaster and makes log/ in the start\'s own round trip', async () => {
+    const target = dataDir('stale-pid', 'standby 0 0.2 0');
+    // A pid no process has: what a killed postgres leaves behind.
+    fs.writeFileSync(path.join(target.datadir, 'postmaster.pid'), `4194000\n${target.datadir}\n1\n6000\n`);
+    const { outcome } = await timedStart(target);
+    expect(outcome).toEqual({ alreadyRunning: false });
+    expect(fs.statSync(path.join(target.datadir, 'log')).isDirectory()).toBe(true);
+    // The probe, the port (GP7's perl edit), the start: before, rm and mkdir were two more.
+    expect(ran.map((argv) => argv[0] === 'sh' ? argv[3] : argv[0])).toEqual(['gprecover-probe', 'perl', 'gprecover-start']);
+  });
+
+  it('fails as the mkdir it runs when log/ cannot be made', async () => {
+    const target = dataDir('no-log', 'standby 0 0 0');
+    fs.writeFileSync(path.join(target.datadir, 'log'), 'a file where log/ should be\n');
+    const { outcome } = await timedStart(target);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(String((outcome as Error).message)).toMatch(/^mkdir failed on sdw1 .*no-log\/log.*(File exists|Not a directory)/);
   });
 
   it('does not take a postmaster.pid older than this start for a ready postmaster: pg_ctl decides', async () => {
