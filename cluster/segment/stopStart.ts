@@ -64,41 +64,52 @@ export async function stopSegment(exec: Executor, bin: string, location: Locatio
 /** The start script's exit when log/ could not be made (no pg_ctl exits with it). */
 const LOG_DIR_FAILED = 97;
 
-// The flavour's pg_ctl -w start, as gpsegrecovery runs it, with the same test of readiness pg_ctl -w makes
-// (wait_for_postmaster_start: a postmaster.pid written since this start whose status line says ready or standby),
-// made every 10 ms in the first second and every 100 ms after it, where pg_ctl makes it every 100 ms from the start:
-// a mirror is ready about 10 ms after its postmaster.pid appears, and pg_ctl says so up to 100 ms later. Once ready,
-// the script ends and pg_ctl is left to notice it on its own; a pg_ctl that ends first (a refusal, a postmaster that
-// exited, its -t) ends the script with its exit code and its output, as before. The pid must also run in this
-// directory, as every probe here requires. Before it, in the same round trip: a postmaster.pid left by a killed
-// postgres is removed when told (it names a pid the system may have given to another process since, and postgres
-// would then refuse to start: "lock file already exists"), and log/ made for pg_ctl's -l. Arguments: the data
-// directory, 1 to remove postmaster.pid, then the start's command line.
+// The flavour's pg_ctl -w start, as gpsegrecovery runs it, with the test of readiness pg_ctl -w makes
+// (wait_for_postmaster_start: a postmaster.pid written since this start whose status line says ready or standby,
+// naming the postmaster this pg_ctl started), made about every 10 ms for the first 100 looks and every 100 ms after,
+// where pg_ctl makes it every 100 ms from the start: a mirror is ready about 10 ms after its postmaster.pid appears,
+// and pg_ctl says so up to 100 ms later. This pg_ctl's postmaster is its child (pg_ctl forks it and is alive while
+// this looks), or a child's child where a wrapper runs the real pg_ctl; it must also run in this directory, as every
+// probe here requires. Once ready, the script ends and pg_ctl is left to notice it on its own; a pg_ctl that ends
+// first (a refusal, a postmaster that exited, its -t) ends the script with its exit code, stdout and stderr, as
+// before. Before it, in the same round trip: a postmaster.pid left by a killed postgres is removed when told (it
+// names a pid the system may have given to another process since, and postgres would then refuse to start: "lock
+// file already exists"), and log/ made for pg_ctl's -l, where pg_ctl's output waits too (nothing of the start needs
+// /tmp). Arguments: the data directory, 1 to remove postmaster.pid, then the start's command line.
 const START = String.raw`
 d=$1; stale=$2; shift 2
 [ "$stale" = 1 ] && rm -f "$d/postmaster.pid"
 mkdir -p "$d/log" || exit ${LOG_DIR_FAILED}
 real=$(cd "$d" 2>/dev/null && pwd -P)
 since=$(date +%s)
-out=$(mktemp 2>/dev/null) || out=/tmp/gprecover-start.$$
-"$@" >"$out" 2>&1 </dev/null &
+out="$d/log/gprecover-start.$$"
+"$@" >"$out.out" 2>"$out.err" </dev/null &
 ctl=$!
 running() {
   read -r st 2>/dev/null <"/proc/$ctl/stat" || return 1
   case $st in *") Z "*) return 1 ;; esac
 }
+# The pid's parent, or its parent's, ... up to 3 levels, is this pg_ctl (a command name with a space reads as no).
+startedHere() {
+  p=$1
+  for _ in 1 2 3; do
+    read -r _ _ _ p _ 2>/dev/null <"/proc/$p/stat" || return 1
+    [ "$p" = "$ctl" ] && return 0
+  done
+  return 1
+}
 ready() {
   { read -r pid; read -r _; read -r started; read -r _; read -r _; read -r _; read -r _; read -r status; } 2>/dev/null <"$d/postmaster.pid" || return 1
   case $status in ready|standby) ;; *) return 1 ;; esac
-  [ "$started" -ge $((since - 2)) ] 2>/dev/null && [ -n "$real" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$real" ]
+  [ "$started" -ge $((since - 2)) ] 2>/dev/null && [ -n "$real" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$real" ] && startedHere "$pid"
 }
 n=0
 while running; do
-  if ready; then rm -f "$out"; echo "gprecover: the postmaster of $d is $status (pid $pid)"; exit 0; fi
+  if ready; then rm -f "$out.out" "$out.err"; echo "gprecover: the postmaster of $d is $status (pid $pid)"; exit 0; fi
   n=$((n + 1)); if [ $n -le 100 ]; then sleep 0.01; else sleep 0.1; fi
 done
 wait "$ctl"; rc=$?
-cat "$out"; rm -f "$out"; exit $rc
+cat "$out.out"; cat "$out.err" >&2; rm -f "$out.out" "$out.err"; exit $rc
 `;
 
 export interface StartRequest {

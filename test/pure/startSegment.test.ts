@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,18 +16,24 @@ const exec = new LocalExecutor('sdw1');
 /** Fake postmasters still lingering, with the directory they run in. */
 const left: Array<{ pid: number; datadir: string }> = [];
 
-// A pg_ctl that acts as a postmaster would in its data directory (its working directory there, its pid in
-// postmaster.pid with the status line pg_ctl -w waits for), as told by FAKE_PG_CTL in the directory:
-//   "<status> <start time offset s> <seconds before pg_ctl exits> <exit code>"
+// A pg_ctl that starts a stand-in postmaster in the data directory (a child process with its working directory
+// there, its pid in postmaster.pid with the status line pg_ctl -w waits for), as told by FAKE_PG_CTL there:
+//   "<status> <start time offset s> <seconds before pg_ctl exits> <exit code> [foreign]"
+// "foreign": the stand-in is not this pg_ctl's child (another start's postmaster, say).
 fs.mkdirSync(bin, { recursive: true });
 fs.writeFileSync(path.join(bin, 'pg_ctl'), String.raw`#!/bin/sh
 while [ $# -gt 0 ]; do [ "$1" = -D ] && d=$2; shift; done
-read -r status offset linger rc <"$d/FAKE_PG_CTL"
+read -r status offset linger rc foreign <"$d/FAKE_PG_CTL"
 [ -d "$d/log" ] || { echo "pg_ctl: could not open log file" >&2; exit 1; }
 [ -f "$d/postmaster.pid" ] && { echo 'FATAL:  lock file "postmaster.pid" already exists' >&2; exit 1; }
 cd "$d" || exit 1
 if [ "$status" != none ]; then
-  printf '%s\n%s\n%s\n6000\n/tmp\n*\n1 2\n%-8s\n' $$ "$d" $(( $(date +%s) + offset )) "$status" >"$d/postmaster.pid"
+  if [ -n "$foreign" ]; then
+    ( sleep 30 </dev/null >/dev/null 2>&1 & echo $! >"$d/.pm" )
+  else
+    sleep 30 </dev/null >/dev/null 2>&1 & echo $! >"$d/.pm"
+  fi
+  printf '%s\n%s\n%s\n6000\n/tmp\n*\n1 2\n%-8s\n' "$(cat "$d/.pm")" "$d" $(( $(date +%s) + offset )) "$status" >"$d/postmaster.pid"
 fi
 echo "waiting for server to start...."
 sleep "$linger"
@@ -68,6 +75,11 @@ afterAll(async () => {
       if (fs.readlinkSync(`/proc/${pid}/cwd`) === fs.realpathSync(datadir)) process.kill(pid, 'SIGKILL');
     } catch { /* already gone */ }
   }
+  // The fake pg_ctls still lingering, and their sleeps.
+  for (const pid of spawnSync('pgrep', ['-f', `^(/bin/)?sh ${bin}/pg_ctl`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) {
+    spawnSync('pkill', ['-KILL', '-P', pid]);
+    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+  }
   await exec.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
@@ -100,6 +112,12 @@ describe('starting a segment (cluster/segment/stopStart.ts)', () => {
     expect(String((outcome as Error).message)).toMatch(/^mkdir failed on sdw1 .*no-log\/log.*(File exists|Not a directory)/);
   });
 
+  it('does not take another start\'s postmaster for the one this pg_ctl started: pg_ctl decides', async () => {
+    const { ms, outcome } = await timedStart(dataDir('foreign', 'standby 0 1 0 foreign'));
+    expect(outcome).toEqual({ alreadyRunning: false });
+    expect(ms).toBeGreaterThanOrEqual(900);
+  });
+
   it('does not take a postmaster.pid older than this start for a ready postmaster: pg_ctl decides', async () => {
     const { ms, outcome } = await timedStart(dataDir('stale', 'ready -60 1 0'));
     expect(outcome).toEqual({ alreadyRunning: false });
@@ -110,5 +128,7 @@ describe('starting a segment (cluster/segment/stopStart.ts)', () => {
     const { outcome } = await timedStart(dataDir('failed', 'starting 0 0.3 1'));
     expect(outcome).toBeInstanceOf(Error);
     expect(String((outcome as Error).message)).toMatch(/pg_ctl start of .*failed \(exit 1\): .*could not start server/);
+    // Its output waited in log/, not in /tmp, and is gone.
+    expect(fs.readdirSync(path.join(root, 'failed', 'log')).filter((f) => f.startsWith('gprecover-start'))).toEqual([]);
   });
 });
