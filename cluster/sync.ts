@@ -11,6 +11,12 @@ export type { SyncState } from '../domain/activities';
 
 /** Rounds woken early by new waiters are still this far apart: a burst of starts is one round, not hundreds. */
 const MIN_ROUND_GAP_MS = 100;
+/**
+ * FTS is asked no sooner than this after its last answer, however many mirrors start waiting or catch up: each
+ * request is a probe of every primary (Greenplum runs one at a time and folds requests into the next). A little under
+ * the rounds' gap, so that the next round may always ask (a timer may fire a millisecond early).
+ */
+const MIN_PROBE_GAP_MS = MIN_ROUND_GAP_MS - 10;
 
 interface Waiter {
   dbid: number;
@@ -77,9 +83,13 @@ interface ReplicationLag {
 const inSync = (row: SegmentRow) => row.status === 'u' && row.mode === 's';
 const resolveInSync = (w: Waiter, row: SegmentRow) => w.resolve({ status: row.status, mode: row.mode, streaming: true, walBytesBehind: 0 });
 
-/** The waiters whose primary a round asks: the settling ones, and the others once per interval (the catalog read covers all). */
+/**
+ * The waiters whose primary a round asks: the settling ones (while no more than maxSettling settle, as roundGapMs),
+ * and the others once per interval (the catalog read covers all). A round woken early by a new waiter asks no more.
+ */
 export function dueForALook(waiters: Array<Pick<Waiter, 'since' | 'caughtUp' | 'lookedAt'>>, now: number, t: RoundTiming): boolean[] {
-  return waiters.map((w) => settling(w, now, t) || now - w.lookedAt >= t.intervalMs - MIN_ROUND_GAP_MS);
+  const fewSettle = waiters.filter((w) => settling(w, now, t)).length <= t.maxSettling;
+  return waiters.map((w) => (fewSettle && settling(w, now, t)) || now - w.lookedAt >= t.intervalMs - MIN_ROUND_GAP_MS);
 }
 
 /**
@@ -108,6 +118,7 @@ export class SyncWatcher {
   private readonly probeEveryRounds: number;
   private readonly timing: RoundTiming;
   private lastProbeAt = 0;
+  private lastProbeAnswered = 0;
 
   constructor(private readonly context: () => Promise<ClusterContext>, opts: SyncWatcherOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 1000;
@@ -154,6 +165,14 @@ export class SyncWatcher {
   }
 
   private async run(): Promise<void> {
+    // A waiter registered while the connections close (the loop still counts as running) starts the rounds again.
+    do {
+      await this.rounds();
+      await this.disconnect();
+    } while (this.waiters.size);
+  }
+
+  private async rounds(): Promise<void> {
     let idleSince: number | undefined;
     for (;;) {
       if (this.waiters.size) {
@@ -162,12 +181,12 @@ export class SyncWatcher {
         this.lastRoundEnd = Date.now();
       } else {
         idleSince ??= Date.now();
-        if (Date.now() - idleSince >= this.idleMs) break;
+        if (Date.now() - idleSince >= this.idleMs) return;
       }
-      if (this.closing && !this.waiters.size) break;
-      await this.pause(roundGapMs([...this.waiters], Date.now(), this.timing));
+      if (this.closing && !this.waiters.size) return;
+      // A probe held back by MIN_PROBE_GAP_MS is made by the next round, the minimum gap away, not an interval.
+      await this.pause(this.probeNow ? MIN_ROUND_GAP_MS : roundGapMs([...this.waiters], Date.now(), this.timing));
     }
-    await this.disconnect();
   }
 
   /** The gap before the next round; a new waiter cuts it short, to no less than the minimum gap after the last round. */
@@ -191,6 +210,11 @@ export class SyncWatcher {
     return since >= this.probeEveryRounds * this.intervalMs || (this.caughtUp && since >= this.intervalMs);
   }
 
+  /** Not within MIN_PROBE_GAP_MS of FTS's last answer; a request held back waits for the next round. */
+  private mayProbe(): boolean {
+    return Date.now() - this.lastProbeAnswered >= MIN_PROBE_GAP_MS;
+  }
+
   /**
    * The round's catalog read, FTS asked to probe first when `probe` says so. A failure fails every waiter of the
    * round (each waiting activity is retried by its own policy) and the next round connects afresh.
@@ -199,11 +223,15 @@ export class SyncWatcher {
     try {
       const ctx = await this.context();
       const coordinator = await this.coordinatorSession(ctx);
-      if (probe) {
+      if (probe && this.mayProbe()) {
         this.probeNow = false;
         for (const w of waiting) w.fresh = false;
         this.lastProbeAt = Date.now();
-        await requestFtsProbe(coordinator);
+        try {
+          await requestFtsProbe(coordinator);
+        } finally {
+          this.lastProbeAnswered = Date.now();
+        }
       }
       return { ctx, segments: await readSegments(coordinator) };
     } catch (err) {
@@ -248,7 +276,7 @@ export class SyncWatcher {
       }
       w.update({ status: me.status, mode: me.mode, ...lag });
     }));
-    if (this.probeNow) {
+    if (this.probeNow && this.mayProbe()) {
       // A mirror has just caught up: FTS is asked now, and the catalog read after it, not a round later.
       const left = waiting.filter((w) => this.waiters.has(w));
       const again = await this.readCatalog(left, true);

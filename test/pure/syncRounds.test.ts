@@ -32,6 +32,15 @@ describe('the sync watcher between rounds', () => {
     ], now, timing)).toEqual([true, false, true, false]);
   });
 
+  // Review: rounds woken early by new mirrors asked every settling mirror's primary, whatever their number.
+  it('above the bound, a round asks only the primaries due by the interval, however early it was woken', () => {
+    const now = 20_000;
+    const many = Array.from({ length: 33 }, () => ({ since: now - 1_000, caughtUp: false, lookedAt: now - 100 }));
+    expect(dueForALook(many, now, timing).every((due) => !due)).toBe(true);
+    expect(dueForALook([...many.slice(1), { since: now - 1_000, caughtUp: false, lookedAt: now - 950 }], now, timing).at(-1)).toBe(true);
+    expect(dueForALook(many.slice(1), now, timing).every((due) => due)).toBe(true);
+  });
+
   it('never closer than the minimum gap', () => {
     expect(roundGapMs([{ since: 0, caughtUp: false }], 0, { ...timing, settleIntervalMs: 10 })).toBe(100);
   });

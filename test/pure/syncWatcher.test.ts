@@ -11,24 +11,33 @@ const fake = vi.hoisted(() => ({
   caughtUp: false,
   /** The mirror has reported replaying what it flushed (a walreceiver reports replay on its next status message). */
   replayReported: true,
+  /** FTS answers probe requests but marks nothing. */
+  ftsFrozen: false,
+  /** The mirror catches up just after FTS's first probe, before the watcher's first look at its primary. */
+  catchUpOnFirstLook: false,
+  /** More mirrors in the catalog, by dbid (each its own content). */
+  moreMirrors: [] as number[],
+  /** How long ending a session takes. */
+  endMs: 0,
   /** Every call, in order, with its time. */
   calls: [] as Array<{ what: 'probe' | 'catalog' | 'lag'; at: number }>,
 }));
 
 vi.mock('../../cluster/catalog', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../cluster/catalog')>()),
-  coordinatorClient: () => ({ on() {}, async connect() {}, async end() {} }),
+  coordinatorClient: () => ({ on() {}, async connect() {}, end: () => new Promise((r) => setTimeout(r, fake.endMs)) }),
   requestFtsProbe: async () => {
     fake.calls.push({ what: 'probe', at: Date.now() });
-    if (fake.caughtUp) fake.mirror = { status: 'u', mode: 's' };
+    if (fake.caughtUp && !fake.ftsFrozen) fake.mirror = { status: 'u', mode: 's' };
   },
   readSegments: async (): Promise<SegmentRow[]> => {
     fake.calls.push({ what: 'catalog', at: Date.now() });
     const common = { content: 0, port: 6000, hostname: 'sdw1', address: 'sdw1', datadir: '/d' };
-    return [
-      { ...common, dbid: 2, role: 'p', preferredRole: 'p', status: 'u', mode: fake.mirror.mode as 's' | 'n' },
-      { ...common, dbid: 4, role: 'm', preferredRole: 'm', status: fake.mirror.status as 'u' | 'd', mode: fake.mirror.mode as 's' | 'n' },
-    ];
+    // Content 0 (primary 2, mirror 4), and a pair per extra mirror dbid d: content d, primary d + 1000.
+    return [0, ...fake.moreMirrors].flatMap((content) => [
+      { ...common, content, dbid: content ? content + 1000 : 2, role: 'p', preferredRole: 'p', status: 'u', mode: fake.mirror.mode as 's' | 'n' },
+      { ...common, content, dbid: content || 4, role: 'm', preferredRole: 'm', status: fake.mirror.status as 'u' | 'd', mode: fake.mirror.mode as 's' | 'n' },
+    ] satisfies SegmentRow[]);
   },
 }));
 
@@ -38,6 +47,7 @@ vi.mock('../../cluster/segment/sql', async (importOriginal) => ({
     on() {}, async connect() {}, async end() {},
     async query() {
       fake.calls.push({ what: 'lag', at: Date.now() });
+      if (fake.catchUpOnFirstLook) fake.caughtUp = true;
       const behind = fake.caughtUp && fake.replayReported ? '0' : fake.replayReported ? '8192' : null;
       return { rows: [{ state: 'streaming', behind, unflushed: fake.caughtUp ? '0' : '8192' }] };
     },
@@ -50,6 +60,10 @@ afterEach(() => {
   fake.mirror = { status: 'u', mode: 'n' };
   fake.caughtUp = false;
   fake.replayReported = true;
+  fake.endMs = 0;
+  fake.moreMirrors = [];
+  fake.catchUpOnFirstLook = false;
+  fake.ftsFrozen = false;
   fake.calls.length = 0;
 });
 
@@ -96,8 +110,64 @@ describe('the sync watcher\'s rounds', () => {
       const t0 = Date.now();
       await watcher.wait(4, () => undefined, new AbortController().signal);
       // Before: the first 200 ms after a round could not be cut short, so this took 70 ms or more.
-      expect(Date.now() - t0).toBeLessThan(40);
+      expect(Date.now() - t0).toBeLessThan(60);
     } finally {
+      await watcher.close();
+    }
+  });
+
+  it('makes a catch-up\'s probe, held back by the gap after the last answer, in the next round, not a second later', async () => {
+    fake.catchUpOnFirstLook = true;
+    const watcher = new SyncWatcher(context, { idleMs: 300 });
+    try {
+      const t0 = Date.now();
+      await watcher.wait(4, () => undefined, new AbortController().signal);
+      // The first round's probe answered just before the look that saw the catch-up: its probe waits 100 ms.
+      expect(fake.calls.map((c) => c.what)).toEqual(['probe', 'catalog', 'lag', 'probe', 'catalog']);
+      expect(Date.now() - t0).toBeLessThan(400);
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('looks at a mirror that starts waiting while the watcher is closing its sessions after the last waiter', async () => {
+    fake.mirror = { status: 'u', mode: 's' };
+    fake.endMs = 300;
+    const watcher = new SyncWatcher(context, { idleMs: 20, intervalMs: 200 });
+    try {
+      await watcher.wait(4, () => undefined, new AbortController().signal);
+      // No waiter: two pauses of one interval (200 ms; idle is only noticed after the first), the loop's end, then
+      // 300 ms ending the coordinator session. This waiter comes in during that.
+      await new Promise((r) => setTimeout(r, 550));
+      const later = watcher.wait(4, () => undefined, new AbortController().signal);
+      const outcome = await Promise.race([later.then(() => 'looked at'), new Promise((r) => setTimeout(() => r('stranded'), 3_000))]);
+      expect(outcome).toBe('looked at');
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('asks FTS no sooner than 90 ms after its last answer, however many mirrors start waiting or catch up', async () => {
+    fake.caughtUp = true;
+    fake.ftsFrozen = true;
+    const watcher = new SyncWatcher(context, { idleMs: 300 });
+    const aborts: AbortController[] = [];
+    try {
+      // A mirror every 30 ms for 600 ms, each caught up at its first look and never marked in sync (FTS frozen).
+      fake.moreMirrors = Array.from({ length: 20 }, (_, i) => 100 + i);
+      for (let i = 0; i < 20; i++) {
+        const ac = new AbortController();
+        aborts.push(ac);
+        watcher.wait(100 + i, () => undefined, ac.signal).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      const probes = fake.calls.filter((c) => c.what === 'probe').map((c) => c.at);
+      expect(probes.length).toBeGreaterThan(2);
+      const gaps = probes.slice(1).map((at, i) => at - probes[i]);
+      // Before: a new mirror's probe and its catch-up's followed each other in one round, 0-2 ms apart.
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(85);
+    } finally {
+      for (const ac of aborts) ac.abort();
       await watcher.close();
     }
   });
