@@ -111,9 +111,10 @@ export function wrapperShim(dir: string, tool: 'pg_basebackup' | 'pg_rewind', pg
 /**
  * A start that is well formed by the wrapper program's rules, told apart in the shell: options only in their
  * separate forms, one -o whose options set gp_role once, as \`-c gp_role=R\` with R execute, dispatch or utility, and
- * a data directory whose internal.auto.conf gives a gp_dbid of 0 or more unless R is utility. It goes straight to
- * PostgreSQL's pg_ctl, as the wrapper would send it (GPDEMO_ROLE=R, gp_role taken out of -o); anything else returns
- * to go through the wrapper, which knows every rule and every message. Greenplum's pg_ctl is a C program: node's
+ * a data directory whose internal.auto.conf gives a gp_dbid of 0 or more (its last gp_dbid line, as the wrapper
+ * reads it) unless R is utility. It goes straight to PostgreSQL's pg_ctl, as the wrapper would send it
+ * (GPDEMO_ROLE=R, gp_role taken out of -o); anything else returns to go through the wrapper, which knows every rule
+ * and every message. Greenplum's pg_ctl is a C program: node's
  * start-up (about 60 ms of CPU) on every segment start was the demo's cost, not a real cluster's.
  */
 const PG_CTL_FAST_START = [
@@ -128,8 +129,8 @@ const PG_CTL_FAST_START = [
   '  for role in execute dispatch utility ""; do case " $o " in *" -c gp_role=$role "*) break ;; esac; done',
   '  [ -n "$role" ] || return',
   '  if [ "$role" != utility ]; then',
-  `    dbid=$(sed -n "s/^[[:space:]]*gp_dbid[[:space:]]*=[[:space:]]*'\\{0,1\\}\\([0-9][0-9]*\\)'\\{0,1\\}[[:space:]]*\\(#.*\\)\\{0,1\\}$/\\1/p" "$d/internal.auto.conf" 2>/dev/null | tail -n 1)`,
-  '    [ -n "$dbid" ] || return',
+  `    dbid=$(sed -n "s/^[[:space:]]*gp_dbid[[:space:]]*=[[:space:]]*'\\{0,1\\}\\(-\\{0,1\\}[0-9][0-9]*\\)'\\{0,1\\}[[:space:]]*\\(#.*\\)\\{0,1\\}$/\\1/p" "$d/internal.auto.conf" 2>/dev/null | tail -n 1)`,
+  '    case $dbid in [0-9]*) ;; *) return ;; esac',
   '  fi',
   '  s=" $o "; rest="${s%%" -c gp_role=$role "*} ${s#*" -c gp_role=$role "}"',
   '  case $rest in *[![:space:]]*) ;; *) rest= ;; esac',

@@ -347,7 +347,8 @@ describe('demo GPHOME: Greenplum 7 tool rules over PostgreSQL 15', () => {
     // Cloudberry's: the port stays in -o.
     const withPort = await run(['sh', '-x', bin('pg_ctl'), '-D', m3, '-l', log, '-w', '-o', ` -p ${PORT.m3} -c gp_role=execute `, 'start']);
     expect(withPort.code, withPort.stderr).toBe(0);
-    expect(withPort.stderr).toMatch(new RegExp(`\\+ exec ${real} -D ${m3} -l ${log} -w -o\\s+-p ${PORT.m3}\\s+start`));
+    // dash's -x prints arguments unquoted, bash's quoted.
+    expect(withPort.stderr).toMatch(new RegExp(`\\+ exec ${real} -D ${m3} -l ${log} -w -o '?\\s*-p ${PORT.m3}\\s*'? start`));
     expect((await stop(m3)).code).toBe(0);
     // Two gp_role settings: the wrapper program decides (the last one wins there).
     const twice = await run(['sh', '-x', bin('pg_ctl'), '-D', m3, '-l', log, '-w', '-o', '-c gp_role=utility -c gp_role=execute', 'start']);
@@ -355,6 +356,19 @@ describe('demo GPHOME: Greenplum 7 tool rules over PostgreSQL 15', () => {
     expect(twice.stderr).toContain('pg_ctl.cjs');
     expect(serverRole(m3)).toBe('execute');
     expect((await stop(m3)).code).toBe(0);
+    // The wrapper reads the last gp_dbid line: a negative one there fails the start, through the wrapper.
+    const conf = path.join(m3, 'internal.auto.conf');
+    const kept = read(conf);
+    fs.writeFileSync(conf, 'gp_dbid = 3\ngp_dbid = -1\n');
+    try {
+      const negative = await run(['sh', '-x', bin('pg_ctl'), '-D', m3, '-l', log, '-w', '-t', '60', '-o', ' -c gp_role=execute ', 'start']);
+      expect(negative.code).toBe(1);
+      expect(negative.stderr).toContain('pg_ctl.cjs');
+      expect(negative.stderr).toContain('dbid (from -b option) is not specified or is invalid');
+      expect(await running(m3)).toBe(false);
+    } finally {
+      fs.writeFileSync(conf, kept);
+    }
   });
 
   it('the primary segment itself refuses pg_rewind outside utility mode (what gprecover ran before), as Greenplum 7 does', async () => {
