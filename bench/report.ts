@@ -156,8 +156,8 @@ function stepRows(run: TimedRecovery, seg: SegmentTiming, tool?: ToolSpan): stri
     ['updateCatalog', st.updateCatalog, ''],
     ['wipeTarget', st.wipeTarget, seg.type === 'full' ? 'safety checks only: pg_basebackup --force-overwrite copies over the old directory, nothing is removed first' : 'not run (incremental)'],
     ['**copySegment**', st.copySegment, `${seg.copyMethod ?? '?'}${tool ? `; the copy program itself ran ${st2(tool.ms)}${tool.tool ? ` (its PostgreSQL process ${st2(tool.tool.ms)})` : ''} (${toolMethod(tool)}), so ${st2((st.copySegment ?? 0) - tool.ms)} of the step is around it` : ''}; the job's end is waited for on the host, not polled`],
-    ['startRecoveredSegment', st.startRecoveredSegment, 'recovery settings, pg_ctl start -w'],
-    ['**waitForSync**', st.waitForSync, 'the worker\'s sync watcher: FTS asked to probe as soon as the mirror waits'],
+    ['startRecoveredSegment', st.startRecoveredSegment, 'port, pg_ctl -w start; the step ends once postmaster.pid says ready (looked at every 10 ms, since 2026-12-08; before, when pg_ctl -w did, every 100 ms); on the demo the start goes straight to PostgreSQL\'s pg_ctl (since 2026-12-08; before, through node, about 60 ms)'],
+    ['**waitForSync**', st.waitForSync, 'the worker\'s sync watcher: FTS asked to probe as soon as the mirror waits, and again in the round that sees it caught up; the demo\'s FTS answers a request in about 50 ms, as Greenplum\'s (since 2026-12-08; before, 50-150 ms, and 300 ms more while any mirror was down)'],
     ['between steps inside the child', p.childGaps, 'workflow tasks, activity dispatch'],
     ['parent: its child\'s end to the result', run.afterChildrenMs, 'releaseRecoveryLock, workflow completion, result to the client'],
   ];
