@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { SyncState } from '../domain/activities';
 import { SYNC_WATCH_APPLICATION_NAME, WALRECEIVER_APPLICATION_NAME } from '../domain/names';
@@ -97,8 +98,9 @@ export function dueForALook(waiters: Array<Pick<Waiter, 'since' | 'caughtUp' | '
  * waiting for FTS to mark it up and in sync (u/s), whatever their number: one coordinator session (catalog read, FTS
  * probe requests) and one session per primary (its pg_stat_replication), all kept open between rounds. FTS is asked
  * to probe when a mirror starts waiting, when one has caught up without being marked in sync yet (in the round that
- * saw it, whose catalog read then follows that probe), and every ten seconds; never once per mirror. A mirror that
- * starts waiting while no round has run for the minimum gap is looked at at once.
+ * saw it, whose catalog read then follows that probe, or in the next one if FTS answered less than MIN_PROBE_GAP_MS
+ * before), and every ten seconds; never once per mirror, never sooner than MIN_PROBE_GAP_MS after its last answer. A
+ * mirror that starts waiting while no round has run for the minimum gap is looked at at once.
  */
 export class SyncWatcher {
   private readonly waiters = new Set<Waiter>();
@@ -110,15 +112,18 @@ export class SyncWatcher {
   private probeNow = false;
   private wake: (() => void) | undefined;
   /** When the last round ended (epoch ms): a new waiter's round comes no sooner than the minimum gap after it. */
-  private lastRoundEnd = 0;
+  private lastRoundEnd = -Infinity;
   /** The worker is shutting down: the loop ends as soon as nobody waits, not after idleMs. */
   private closing = false;
   private readonly intervalMs: number;
   private readonly idleMs: number;
   private readonly probeEveryRounds: number;
   private readonly timing: RoundTiming;
-  private lastProbeAt = 0;
-  private lastProbeAnswered = 0;
+  /** On the monotonic clock (performance.now): a step of the wall clock neither holds probes back nor hurries them. */
+  private lastProbeAt = -Infinity;
+  private lastProbeAnswered = -Infinity;
+  /** The loop runs, or is about to: a new waiter starts one otherwise. */
+  private running = false;
 
   constructor(private readonly context: () => Promise<ClusterContext>, opts: SyncWatcherOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 1000;
@@ -149,7 +154,10 @@ export class SyncWatcher {
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort);
       this.waiters.add(waiter);
-      this.loop ??= this.run().finally(() => { this.loop = undefined; });
+      if (!this.running) {
+        this.running = true;
+        this.loop = this.run();
+      }
       // A mirror that has just started is looked at (and FTS asked about it) now, not at the next tick.
       this.wake?.();
     });
@@ -165,11 +173,16 @@ export class SyncWatcher {
   }
 
   private async run(): Promise<void> {
-    // A waiter registered while the connections close (the loop still counts as running) starts the rounds again.
-    do {
-      await this.rounds();
-      await this.disconnect();
-    } while (this.waiters.size);
+    try {
+      // A waiter registered while the connections close (the loop still counts as running) starts the rounds again.
+      do {
+        await this.rounds();
+        await this.disconnect();
+      } while (this.waiters.size);
+    } finally {
+      // In the same step as the check above: a waiter registered after it starts a loop of its own.
+      this.running = false;
+    }
   }
 
   private async rounds(): Promise<void> {
@@ -178,8 +191,10 @@ export class SyncWatcher {
       if (this.waiters.size) {
         idleSince = undefined;
         await this.tick();
-        this.lastRoundEnd = Date.now();
+        this.lastRoundEnd = performance.now();
       } else {
+        // Nobody is left for a probe held back.
+        this.probeNow = false;
         idleSince ??= Date.now();
         if (Date.now() - idleSince >= this.idleMs) return;
       }
@@ -199,20 +214,20 @@ export class SyncWatcher {
       let timer = setTimeout(done, gapMs);
       this.wake = () => {
         clearTimeout(timer);
-        timer = setTimeout(done, Math.max(0, this.lastRoundEnd + MIN_ROUND_GAP_MS - Date.now()));
+        timer = setTimeout(done, Math.max(0, this.lastRoundEnd + MIN_ROUND_GAP_MS - performance.now()));
       };
     });
   }
 
   /** FTS due to be asked by time: every probeEveryRounds intervals, and every interval while a mirror is caught up. */
   private probeDue(): boolean {
-    const since = Date.now() - this.lastProbeAt;
+    const since = performance.now() - this.lastProbeAt;
     return since >= this.probeEveryRounds * this.intervalMs || (this.caughtUp && since >= this.intervalMs);
   }
 
   /** Not within MIN_PROBE_GAP_MS of FTS's last answer; a request held back waits for the next round. */
   private mayProbe(): boolean {
-    return Date.now() - this.lastProbeAnswered >= MIN_PROBE_GAP_MS;
+    return performance.now() - this.lastProbeAnswered >= MIN_PROBE_GAP_MS;
   }
 
   /**
@@ -226,11 +241,11 @@ export class SyncWatcher {
       if (probe && this.mayProbe()) {
         this.probeNow = false;
         for (const w of waiting) w.fresh = false;
-        this.lastProbeAt = Date.now();
+        this.lastProbeAt = performance.now();
         try {
           await requestFtsProbe(coordinator);
         } finally {
-          this.lastProbeAnswered = Date.now();
+          this.lastProbeAnswered = performance.now();
         }
       }
       return { ctx, segments: await readSegments(coordinator) };

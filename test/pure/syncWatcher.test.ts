@@ -1,5 +1,6 @@
 // When the sync watcher (cluster/sync.ts) looks, against a scripted coordinator and primary: the catalog and FTS
 // of a real cluster are in test/cluster/syncWatch.test.ts; here only the order and timing of the rounds.
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterContext } from '../../cluster/context';
 import { SyncWatcher } from '../../cluster/sync';
@@ -17,15 +18,23 @@ const fake = vi.hoisted(() => ({
   catchUpOnFirstLook: false,
   /** More mirrors in the catalog, by dbid (each its own content). */
   moreMirrors: [] as number[],
-  /** How long ending a session takes. */
+  /** How long ending a session takes, and how many are being ended. */
   endMs: 0,
+  ending: 0,
   /** Every call, in order, with its time. */
   calls: [] as Array<{ what: 'probe' | 'catalog' | 'lag'; at: number }>,
 }));
 
 vi.mock('../../cluster/catalog', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../cluster/catalog')>()),
-  coordinatorClient: () => ({ on() {}, async connect() {}, end: () => new Promise((r) => setTimeout(r, fake.endMs)) }),
+  coordinatorClient: () => ({
+    on() {}, async connect() {},
+    end: async () => {
+      fake.ending += 1;
+      await new Promise((r) => setTimeout(r, fake.endMs));
+      fake.ending -= 1;
+    },
+  }),
   requestFtsProbe: async () => {
     fake.calls.push({ what: 'probe', at: Date.now() });
     if (fake.caughtUp && !fake.ftsFrozen) fake.mirror = { status: 'u', mode: 's' };
@@ -106,10 +115,10 @@ describe('the sync watcher\'s rounds', () => {
     try {
       await watcher.wait(4, () => undefined, new AbortController().signal);
       // The loop lives on between waits; its pause after a round must not keep a new waiter waiting.
-      await new Promise((r) => setTimeout(r, 130));
+      await new Promise((r) => setTimeout(r, 110));
       const t0 = Date.now();
       await watcher.wait(4, () => undefined, new AbortController().signal);
-      // Before: the first 200 ms after a round could not be cut short, so this took 70 ms or more.
+      // Before: the first 200 ms after a round could not be cut short, so this took 90 ms or more.
       expect(Date.now() - t0).toBeLessThan(60);
     } finally {
       await watcher.close();
@@ -130,6 +139,27 @@ describe('the sync watcher\'s rounds', () => {
     }
   });
 
+  it('asks FTS about a new mirror after the wall clock stepped back (NTP, a resumed VM)', async () => {
+    const watcher = new SyncWatcher(context, { idleMs: 300 });
+    const realNow = Date.now.bind(Date);
+    try {
+      fake.mirror = { status: 'u', mode: 's' };
+      await watcher.wait(4, () => undefined, new AbortController().signal);
+      // The clock goes back 10 s; this mirror is marked in sync only by the probe its wait asks for.
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 10_000);
+      fake.mirror = { status: 'u', mode: 'n' };
+      fake.caughtUp = true;
+      await new Promise((r) => setTimeout(r, 110));
+      const t0 = performance.now();
+      await watcher.wait(4, () => undefined, new AbortController().signal);
+      // Before: the gap after FTS's last answer was taken on the wall clock, and held every probe back for 10 s.
+      expect(performance.now() - t0).toBeLessThan(1_000);
+    } finally {
+      vi.restoreAllMocks();
+      await watcher.close();
+    }
+  });
+
   it('looks at a mirror that starts waiting while the watcher is closing its sessions after the last waiter', async () => {
     fake.mirror = { status: 'u', mode: 's' };
     fake.endMs = 300;
@@ -139,6 +169,7 @@ describe('the sync watcher\'s rounds', () => {
       // No waiter: two pauses of one interval (200 ms; idle is only noticed after the first), the loop's end, then
       // 300 ms ending the coordinator session. This waiter comes in during that.
       await new Promise((r) => setTimeout(r, 550));
+      expect(fake.ending).toBe(1);
       const later = watcher.wait(4, () => undefined, new AbortController().signal);
       const outcome = await Promise.race([later.then(() => 'looked at'), new Promise((r) => setTimeout(() => r('stranded'), 3_000))]);
       expect(outcome).toBe('looked at');
