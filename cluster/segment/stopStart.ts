@@ -82,7 +82,11 @@ d=$1; stale=$2; shift 2
 mkdir -p "$d/log" || exit ${LOG_DIR_FAILED}
 real=$(cd "$d" 2>/dev/null && pwd -P)
 since=$(date +%s)
+# What an earlier start killed outright (SIGKILL) left behind; this one's goes however the script ends.
+rm -f "$d"/log/gprecover-start.*
 out="$d/log/gprecover-start.$$"
+trap 'rm -f "$out.out" "$out.err"' EXIT
+trap 'exit 143' HUP INT TERM
 "$@" >"$out.out" 2>"$out.err" </dev/null &
 ctl=$!
 running() {
@@ -105,11 +109,11 @@ ready() {
 }
 n=0
 while running; do
-  if ready; then rm -f "$out.out" "$out.err"; echo "gprecover: the postmaster of $d is $status (pid $pid)"; exit 0; fi
+  if ready; then echo "gprecover: the postmaster of $d is $status (pid $pid)"; exit 0; fi
   n=$((n + 1)); if [ $n -le 100 ]; then sleep 0.01; else sleep 0.1; fi
 done
 wait "$ctl"; rc=$?
-cat "$out.out"; cat "$out.err" >&2; rm -f "$out.out" "$out.err"; exit $rc
+cat "$out.out" 2>/dev/null; cat "$out.err" >&2 2>/dev/null; exit $rc
 `;
 
 export interface StartRequest {

@@ -95,11 +95,15 @@ describe('starting a segment (cluster/segment/stopStart.ts)', () => {
 
   it('removes the postmaster.pid of a dead postmaster and makes log/ in the start\'s own round trip', async () => {
     const target = dataDir('stale-pid', 'standby 0 0.2 0');
+    // And the output an earlier start killed outright (SIGKILL) left in log/.
+    fs.mkdirSync(path.join(target.datadir, 'log'));
+    fs.writeFileSync(path.join(target.datadir, 'log', 'gprecover-start.4242.out'), 'waiting for server to start....\n');
     // A pid no process has: what a killed postgres leaves behind.
     fs.writeFileSync(path.join(target.datadir, 'postmaster.pid'), `4194000\n${target.datadir}\n1\n6000\n`);
     const { outcome } = await timedStart(target);
     expect(outcome).toEqual({ alreadyRunning: false });
     expect(fs.statSync(path.join(target.datadir, 'log')).isDirectory()).toBe(true);
+    expect(fs.readdirSync(path.join(target.datadir, 'log'))).toEqual([]);
     // The probe, the port (GP7's perl edit), the start: before, rm and mkdir were two more.
     expect(ran.map((argv) => argv[0] === 'sh' ? argv[3] : argv[0])).toEqual(['gprecover-probe', 'perl', 'gprecover-start']);
   });
