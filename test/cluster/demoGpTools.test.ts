@@ -368,6 +368,7 @@ describe('demo GPHOME: Greenplum 7 tool rules over PostgreSQL 15', () => {
       expect(await running(m3)).toBe(false);
     } finally {
       fs.writeFileSync(conf, kept);
+      if (await running(m3)) await stop(m3);
     }
   });
 

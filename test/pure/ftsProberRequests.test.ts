@@ -29,19 +29,22 @@ describe('the demo FTS prober and probe requests', () => {
     });
     const running = prober.run();
     try {
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 20; i++) {
         await new Promise((r) => setTimeout(r, 10 + Math.random() * 150));
         askedAt = Date.now();
         requested += 1;
         const before = waits.length;
-        while (waits.length === before) await new Promise((r) => setTimeout(r, 2));
+        while (waits.length === before) {
+          if (Date.now() - askedAt > 1_000) throw new Error(`request ${requested}: no cycle began within a second`);
+          await new Promise((r) => setTimeout(r, 2));
+        }
       }
     } finally {
       stop = true;
       await running;
     }
     console.log(`cycles began ${waits.join(' ')} ms after their requests`);
-    // Before: uniform over 0-100 ms, so about half of them 45 ms or more.
-    expect(waits.filter((ms) => ms >= 45).length).toBeLessThanOrEqual(2);
+    // Before: uniform over 0-100 ms, so about 11 of 20 at 45 ms or more (9 of 12 in one run).
+    expect(waits.filter((ms) => ms >= 45).length).toBeLessThanOrEqual(5);
   });
 });
