@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterContext } from '../../cluster/context';
-import { SyncWatcher } from '../../cluster/sync';
+import { SyncWatcher, type SyncState, type SyncWatcherOptions } from '../../cluster/sync';
 import type { SegmentRow } from '../../domain/segment';
 
 const fake = vi.hoisted(() => ({
@@ -65,6 +65,16 @@ vi.mock('../../cluster/segment/sql', async (importOriginal) => ({
 
 const context = async () => ({ cfg: {} }) as unknown as ClusterContext;
 
+/** A watcher for the test's body, closed after it: `waitFor` waits for a dbid's sync through it. */
+async function withWatcher(opts: SyncWatcherOptions, body: (waitFor: (dbid: number) => Promise<SyncState>) => Promise<void>) {
+  const watcher = new SyncWatcher(context, opts);
+  try {
+    await body((dbid) => watcher.wait(dbid, () => undefined, new AbortController().signal));
+  } finally {
+    await watcher.close();
+  }
+}
+
 afterEach(() => {
   fake.mirror = { status: 'u', mode: 'n' };
   fake.caughtUp = false;
@@ -78,10 +88,9 @@ afterEach(() => {
 
 describe('the sync watcher\'s rounds', () => {
   it('asks FTS in the round that saw the mirror caught up, and reads the catalog after it, not a round later', async () => {
-    const watcher = new SyncWatcher(context, { idleMs: 300 });
-    try {
+    await withWatcher({ idleMs: 300 }, async (waitFor) => {
       setTimeout(() => { fake.caughtUp = true; }, 150);
-      const state = await watcher.wait(4, () => undefined, new AbortController().signal);
+      const state = await waitFor(4);
       expect(state).toMatchObject({ status: 'u', mode: 's' });
       const sawCaughtUp = [...fake.calls].reverse().find((c) => c.what === 'lag')!;
       const lastRead = fake.calls.at(-1)!;
@@ -89,54 +98,43 @@ describe('the sync watcher\'s rounds', () => {
       // Before: the round after the one that saw it came the minimum gap (200 ms) later.
       expect(lastRead.at - sawCaughtUp.at).toBeLessThan(60);
       expect(fake.calls.slice(fake.calls.indexOf(sawCaughtUp) + 1).map((c) => c.what)).toEqual(['probe', 'catalog']);
-    } finally {
-      await watcher.close();
-    }
+    });
   });
 
   it('asks FTS once the mirror streams with all WAL flushed, before it has said how far it replayed', async () => {
     fake.replayReported = false;
     setTimeout(() => { fake.caughtUp = true; }, 150);
-    const watcher = new SyncWatcher(context, { idleMs: 300 });
-    try {
+    await withWatcher({ idleMs: 300 }, async (waitFor) => {
       const t0 = Date.now();
-      await watcher.wait(4, () => undefined, new AbortController().signal);
+      await waitFor(4);
       // Before: caught up meant nothing left to replay, unknown until the mirror's next status message (10 s here,
       // where the watcher's own probe every ten seconds ended the wait).
       expect(Date.now() - t0).toBeLessThan(1_000);
-    } finally {
-      await watcher.close();
-    }
+    });
   });
 
   it('looks at once at a mirror that starts waiting when no round has run for the minimum gap', async () => {
     fake.mirror = { status: 'u', mode: 's' };
-    const watcher = new SyncWatcher(context, { idleMs: 300 });
-    try {
-      await watcher.wait(4, () => undefined, new AbortController().signal);
+    await withWatcher({ idleMs: 300 }, async (waitFor) => {
+      await waitFor(4);
       // The loop lives on between waits; its pause after a round must not keep a new waiter waiting.
       await new Promise((r) => setTimeout(r, 110));
       const t0 = Date.now();
-      await watcher.wait(4, () => undefined, new AbortController().signal);
+      await waitFor(4);
       // Before: the first 200 ms after a round could not be cut short, so this took 90 ms or more.
       expect(Date.now() - t0).toBeLessThan(60);
-    } finally {
-      await watcher.close();
-    }
+    });
   });
 
   it('makes a catch-up\'s probe, held back by the gap after the last answer, in the next round, not a second later', async () => {
     fake.catchUpOnFirstLook = true;
-    const watcher = new SyncWatcher(context, { idleMs: 300 });
-    try {
+    await withWatcher({ idleMs: 300 }, async (waitFor) => {
       const t0 = Date.now();
-      await watcher.wait(4, () => undefined, new AbortController().signal);
+      await waitFor(4);
       // The first round's probe answered just before the look that saw the catch-up: its probe waits 100 ms.
       expect(fake.calls.map((c) => c.what)).toEqual(['probe', 'catalog', 'lag', 'probe', 'catalog']);
       expect(Date.now() - t0).toBeLessThan(400);
-    } finally {
-      await watcher.close();
-    }
+    });
   });
 
   it('asks FTS about a new mirror after the wall clock stepped back (NTP, a resumed VM)', async () => {
@@ -163,19 +161,16 @@ describe('the sync watcher\'s rounds', () => {
   it('looks at a mirror that starts waiting while the watcher is closing its sessions after the last waiter', async () => {
     fake.mirror = { status: 'u', mode: 's' };
     fake.endMs = 300;
-    const watcher = new SyncWatcher(context, { idleMs: 20, intervalMs: 200 });
-    try {
-      await watcher.wait(4, () => undefined, new AbortController().signal);
+    await withWatcher({ idleMs: 20, intervalMs: 200 }, async (waitFor) => {
+      await waitFor(4);
       // No waiter: two pauses of one interval (200 ms; idle is only noticed after the first), the loop's end, then
       // 300 ms ending the coordinator session. This waiter comes in during that.
       await new Promise((r) => setTimeout(r, 550));
       expect(fake.ending).toBe(1);
-      const later = watcher.wait(4, () => undefined, new AbortController().signal);
+      const later = waitFor(4);
       const outcome = await Promise.race([later.then(() => 'looked at'), new Promise((r) => setTimeout(() => r('stranded'), 3_000))]);
       expect(outcome).toBe('looked at');
-    } finally {
-      await watcher.close();
-    }
+    });
   });
 
   it('asks FTS no sooner than 90 ms after its last answer, however many mirrors start waiting or catch up', async () => {
