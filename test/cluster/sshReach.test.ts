@@ -134,7 +134,7 @@ describe('SSH only where gprecoverseg needs it', () => {
       expect(undocumented, `${host} (${role}) ran commands docs/ssh-reach.md does not list for a ${role} host`).toEqual([]);
     }
     expect(on('sdw2')).toEqual(['cat', 'gprecover-hba', 'ifaddrs', 'pg_ctl']);
-    expect(on('sdw1')).toEqual(expect.arrayContaining(['gprecover-probe', 'gprecover-evidence', 'gprecover-job', 'pg_ctl', 'rsync']));
+    expect(on('sdw1')).toEqual(expect.arrayContaining(['gprecover-probe', 'gprecover-evidence', 'gprecover-job', 'gprecover-start', 'rsync']));
     expect(on('cdw')).toEqual(expect.arrayContaining(['gprecover-lock-acquire', 'gprecover-lock-release', 'gprecover-progress']));
   }, 400_000);
 });
