@@ -71,14 +71,14 @@ export function roundGapMs(waiters: Array<Pick<Waiter, 'since' | 'caughtUp'>>, n
 }
 
 /**
- * A mirror as its primary sees it. Caught up is streaming with every byte of WAL flushed on the mirror: Greenplum's
- * FTS marks a mirror in sync on its walsender streaming (GetMirrorStatus), and the mirror reports each flush at once,
- * where it reports replay only on its next status message; walBytesBehind (to replay) is the progress shown.
+ * A mirror as its primary sees it: its walsender's state, and the WAL it has still to replay (the progress shown).
+ * Caught up is the walsender streaming: the state it reaches once it has sent everything, and keeps while the primary
+ * goes on writing. It is what Greenplum's FTS marks a mirror in sync on (GetMirrorStatus: in sync = up and streaming);
+ * the WAL behind is never 0 for long on a busy primary, and a mirror reports replay only on its next status message.
  */
 interface ReplicationLag {
   streaming: boolean;
   walBytesBehind?: number;
-  flushedAll: boolean;
 }
 
 const inSync = (row: SegmentRow) => row.status === 'u' && row.mode === 's';
@@ -281,9 +281,9 @@ export class SyncWatcher {
       const primary = segments.find((s) => s.content === me.content && s.dbid !== me.dbid && s.role === 'p');
       if (!primary) return w.update({ status: me.status, mode: me.mode, streaming: false });
       if (!lags.has(primary.dbid)) lags.set(primary.dbid, this.replicationLag(ctx, primary));
-      const { flushedAll, ...lag } = await lags.get(primary.dbid)!;
-      // Streaming with nothing left to flush, but not marked in sync: FTS has not looked since; ask it to.
-      w.caughtUpAtLastLook = lag.streaming && flushedAll;
+      const lag = await lags.get(primary.dbid)!;
+      // Streaming, but not marked in sync: FTS has not looked since; ask it to.
+      w.caughtUpAtLastLook = lag.streaming;
       if (w.caughtUpAtLastLook) {
         this.caughtUp = true;
         if (!w.caughtUp) this.probeNow = true;
@@ -330,21 +330,19 @@ export class SyncWatcher {
         this.primaries.set(key, c);
         client = c;
       }
-      const r = await client.query(`SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind,
-          pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint AS unflushed
+      const r = await client.query(`SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind
         FROM pg_stat_replication WHERE application_name = $1 ORDER BY backend_start DESC LIMIT 1`, [WALRECEIVER_APPLICATION_NAME]);
       const row = r.rows[0];
-      if (!row) return { streaming: false, flushedAll: false };
+      if (!row) return { streaming: false };
       return {
         streaming: row.state === 'streaming',
         walBytesBehind: row.behind === null ? undefined : Number(row.behind),
-        flushedAll: row.unflushed !== null && Number(row.unflushed) <= 0,
       };
     } catch {
       const c = this.primaries.get(key);
       this.primaries.delete(key);
       await c?.end().catch(() => undefined);
-      return { streaming: false, flushedAll: false };
+      return { streaming: false };
     }
   }
 

@@ -12,6 +12,8 @@ const fake = vi.hoisted(() => ({
   caughtUp: false,
   /** The mirror has reported replaying what it flushed (a walreceiver reports replay on its next status message). */
   replayReported: true,
+  /** The primary keeps writing: WAL is always in flight to the streaming mirror, never all flushed or replayed. */
+  busy: false,
   /** FTS answers probe requests but marks nothing. */
   ftsFrozen: false,
   /** The mirror catches up just after FTS's first probe, before the watcher's first look at its primary. */
@@ -57,8 +59,9 @@ vi.mock('../../cluster/segment/sql', async (importOriginal) => ({
     async query() {
       fake.calls.push({ what: 'lag', at: Date.now() });
       if (fake.catchUpOnFirstLook) fake.caughtUp = true;
-      const behind = fake.caughtUp && fake.replayReported ? '0' : fake.replayReported ? '8192' : null;
-      return { rows: [{ state: 'streaming', behind, unflushed: fake.caughtUp ? '0' : '8192' }] };
+      const behind = fake.caughtUp && !fake.busy && fake.replayReported ? '0' : fake.replayReported ? '8192' : null;
+      // The walsender streams once it has caught up (PostgreSQL's WalSndCaughtUp), and stays so while WAL flows.
+      return { rows: [{ state: fake.caughtUp ? 'streaming' : 'catchup', behind, unflushed: fake.caughtUp && !fake.busy ? '0' : '8192' }] };
     },
   }),
 }));
@@ -79,6 +82,7 @@ afterEach(() => {
   fake.mirror = { status: 'u', mode: 'n' };
   fake.caughtUp = false;
   fake.replayReported = true;
+  fake.busy = false;
   fake.endMs = 0;
   fake.moreMirrors = [];
   fake.catchUpOnFirstLook = false;
@@ -101,7 +105,19 @@ describe('the sync watcher\'s rounds', () => {
     });
   });
 
-  it('asks FTS once the mirror streams with all WAL flushed, before it has said how far it replayed', async () => {
+  it('asks FTS once the walsender streams while the primary keeps writing (WAL always in flight)', async () => {
+    fake.busy = true;
+    setTimeout(() => { fake.caughtUp = true; }, 150);
+    await withWatcher({ idleMs: 300 }, async (waitFor) => {
+      const t0 = Date.now();
+      await waitFor(4);
+      // Before: caught up meant all WAL flushed, which a busy primary's mirror is seldom at the moment it is asked,
+      // and FTS (which marks a streaming mirror in sync) was asked only by the ten-second probe.
+      expect(Date.now() - t0).toBeLessThan(1_000);
+    });
+  });
+
+  it('asks FTS once the mirror streams, before it has said how far it replayed', async () => {
     fake.replayReported = false;
     setTimeout(() => { fake.caughtUp = true; }, 150);
     await withWatcher({ idleMs: 300 }, async (waitFor) => {
