@@ -13,6 +13,9 @@ import { startFailure } from './startLog';
 /** gpsegstop's timeouts: a failed segment gets 120 s of fast shutdown (SEGMENT_STOP_TIMEOUT_DEFAULT), rebalance 600 s. */
 export const STOP_TIMEOUT_SECONDS = { failed: 120, rebalance: 600 } as const;
 
+/** A process of this directory's: a postmaster runs with its data directory ($real) as its working one, a recycled pid not. */
+const OURS = String.raw`ours() { [ -n "$1" ] && [ -n "$real" ] && [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$real" ]; }`;
+
 // gpsegstop (gpMgmt/sbin/gpsegstop.py SegStop.run, unix.kill_sequence, kill_9_segment_processes): the postmaster and
 // its direct children are noted first; a fast pg_ctl stop; if the postmaster lives on, SIGCONT, SIGTERM (3 s),
 // SIGINT (3 s), SIGQUIT (5 s), SIGABRT to it; then kill -9 of every noted process still alive. Two departures, both
@@ -22,7 +25,7 @@ const STOP = String.raw`
 d=$1; bin=$2; timeout=$3
 real=$(cd "$d" 2>/dev/null && pwd -P) || { echo notrunning; exit 0; }
 pid=$(head -1 "$d/postmaster.pid" 2>/dev/null)
-ours() { [ -n "$1" ] && [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$real" ]; }
+${OURS}
 ours "$pid" || { echo notrunning; exit 0; }
 kids=$(pgrep -P "$pid" 2>/dev/null)
 state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)
@@ -89,6 +92,7 @@ trap 'rm -f "$out.out" "$out.err"' EXIT
 trap 'exit 143' HUP INT TERM
 "$@" >"$out.out" 2>"$out.err" </dev/null &
 ctl=$!
+${OURS}
 running() {
   read -r st 2>/dev/null <"/proc/$ctl/stat" || return 1
   case $st in *") Z "*) return 1 ;; esac
@@ -105,7 +109,7 @@ startedHere() {
 ready() {
   { read -r pid; read -r _; read -r started; read -r _; read -r _; read -r _; read -r _; read -r status; } 2>/dev/null <"$d/postmaster.pid" || return 1
   case $status in ready|standby) ;; *) return 1 ;; esac
-  [ "$started" -ge $((since - 2)) ] 2>/dev/null && [ -n "$real" ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$real" ] && startedHere "$pid"
+  [ "$started" -ge $((since - 2)) ] 2>/dev/null && ours "$pid" && startedHere "$pid"
 }
 n=0
 while running; do
