@@ -105,26 +105,18 @@ describe('the sync watcher\'s rounds', () => {
     });
   });
 
-  it('asks FTS once the walsender streams while the primary keeps writing (WAL always in flight)', async () => {
-    fake.busy = true;
+  // Before, caught up meant all WAL flushed (a busy primary's mirror is seldom there at the moment it is asked) and,
+  // before that, nothing left to replay (unknown until the mirror's next status message); either way FTS, which marks
+  // a streaming mirror in sync, was asked only by the watcher's probe every ten seconds.
+  it.each([
+    ['while the primary keeps writing (WAL always in flight)', () => { fake.busy = true; }],
+    ['before it has said how far it replayed', () => { fake.replayReported = false; }],
+  ])('asks FTS once the walsender streams, %s', async (_case, arrange) => {
+    arrange();
     setTimeout(() => { fake.caughtUp = true; }, 150);
     await withWatcher({ idleMs: 300 }, async (waitFor) => {
       const t0 = Date.now();
       await waitFor(4);
-      // Before: caught up meant all WAL flushed, which a busy primary's mirror is seldom at the moment it is asked,
-      // and FTS (which marks a streaming mirror in sync) was asked only by the ten-second probe.
-      expect(Date.now() - t0).toBeLessThan(1_000);
-    });
-  });
-
-  it('asks FTS once the mirror streams, before it has said how far it replayed', async () => {
-    fake.replayReported = false;
-    setTimeout(() => { fake.caughtUp = true; }, 150);
-    await withWatcher({ idleMs: 300 }, async (waitFor) => {
-      const t0 = Date.now();
-      await waitFor(4);
-      // Before: caught up meant nothing left to replay, unknown until the mirror's next status message (10 s here,
-      // where the watcher's own probe every ten seconds ended the wait).
       expect(Date.now() - t0).toBeLessThan(1_000);
     });
   });
