@@ -71,8 +71,12 @@ export function identityProblem(o: InstanceObservation | undefined, dbid: number
  */
 export const isConnected = (o: InstanceObservation, graceMs = Infinity) =>
   (o.walsender?.state === 'streaming' || o.walsender?.state === 'catchup') && (o.walsender.replyAgeMs ?? 0) < graceMs;
-/** Walsender state 'streaming' means the mirror reached the primary's WAL end; no flush lag means nothing is in flight. */
-const isCaughtUp = (o: InstanceObservation) => o.walsender?.state === 'streaming' && o.walsender.flushLagBytes <= 0;
+/**
+ * In sync is Greenplum's GetMirrorStatus (gp_replication.c): IsInSync = is_up && walsender state STREAMING. The
+ * walsender streams once it has sent the primary's WAL end, and stays so while WAL flows: the flush lag of a busy
+ * primary's mirror is seldom 0, and Greenplum does not wait for it.
+ */
+const isCaughtUp = (o: InstanceObservation) => o.walsender?.state === 'streaming';
 
 /**
  * Greenplum FTS for one probe cycle: from catalog rows and what the probes saw, the changes to make.

@@ -112,11 +112,20 @@ describe('decideFtsActions', () => {
 
   it('moves an up pair from n to s when the mirror has caught up, with sync rep first', () => {
     const rows = pair(0, { mode: 'n' }, { mode: 'n' });
-    expect(decideFtsActions(rows, obs([[2, primaryOk('streaming', 100, false)], [10, standby]]), ctx())).toEqual([]);
+    expect(decideFtsActions(rows, obs([[2, primaryOk('catchup', 0, false)], [10, standby]]), ctx())).toEqual([]);
     const [a] = decideFtsActions(rows, obs([[2, primaryOk('streaming', 0, false)], [10, standby]]), ctx());
     expect(a.kind).toBe('inSync');
     expect(a.updates).toEqual([{ dbid: 2, mode: 's' }, { dbid: 10, mode: 's' }]);
     expect(a.syncRep).toEqual({ dbid: 2, on: true });
+  });
+
+  // Greenplum's GetMirrorStatus: in sync = up and streaming. The demo also wanted no WAL in flight, which a busy
+  // primary's mirror seldom shows when probed: a probe asked for just after the walsender streamed marked nothing.
+  it('marks a streaming mirror in sync while WAL is still in flight to it, as Greenplum does', () => {
+    const [a] = decideFtsActions(pair(0, { mode: 'n' }, { mode: 'n' }), obs([[2, primaryOk('streaming', 100, false)], [10, standby]]), ctx());
+    expect(a?.kind).toBe('inSync');
+    const [up] = decideFtsActions(pair(0, { mode: 'n' }, { mode: 'n', status: 'd' }), obs([[2, primaryOk('streaming', 8192, false)]]), ctx());
+    expect(up.updates).toEqual([{ dbid: 10, status: 'u', mode: 's' }, { dbid: 2, mode: 's' }]);
   });
 
   it('switches sync rep without touching the catalog of a healthy pair', () => {
