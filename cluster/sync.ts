@@ -18,14 +18,20 @@ const MIN_ROUND_GAP_MS = 100;
  * the rounds' gap, so that the next round may always ask (a timer may fire a millisecond early).
  */
 const MIN_PROBE_GAP_MS = MIN_ROUND_GAP_MS - 10;
+/**
+ * A mirror's first seconds, while it has not caught up, its primary is asked every this many ms (quick rounds: no
+ * catalog read, which comes every MIN_ROUND_GAP_MS): a freshly copied mirror streams a few tens of ms after its start,
+ * and FTS is asked about it only once a look has seen that.
+ */
+const QUICK_ROUND_GAP_MS = 20;
 
 interface Waiter {
   dbid: number;
   /** When it started waiting, and when its primary was last asked how far behind it is (epoch ms). */
   since: number;
   lookedAt: number;
-  /** Registered since the last probe request: FTS is asked to look at it at once. */
-  fresh: boolean;
+  /** When it started waiting on the monotonic clock: FTS is asked every probeEveryRounds intervals after that. */
+  registeredAt: number;
   /** Seen streaming with nothing left to replay: the round that asks FTS about it comes at once, once. */
   caughtUp: boolean;
   /** What its primary said the last time it was asked: streaming, nothing left to replay. */
@@ -37,6 +43,9 @@ interface Waiter {
 
 export interface SyncWatcherOptions {
   intervalMs?: number;
+  /** Quick rounds this far apart while a mirror that started waiting less than quickWindowMs ago has not caught up. */
+  quickIntervalMs?: number;
+  quickWindowMs?: number;
   /** The loop and its connections stay this long after the last waiter, for the next one. */
   idleMs?: number;
   /** With waiters left, FTS is asked to probe at least every this many rounds' time (intervalMs each). */
@@ -48,6 +57,10 @@ export interface SyncWatcherOptions {
 
 export interface RoundTiming {
   intervalMs: number;
+  quickIntervalMs: number;
+  quickWindowMs: number;
+  /** Above this many mirrors in their quick window, there are no quick rounds: each asks every one's primary. */
+  maxQuick: number;
   settleIntervalMs: number;
   settleWindowMs: number;
   /** Above this many settling mirrors, rounds stay intervalMs apart: the worker's queries, not FTS, would dominate. */
@@ -59,6 +72,17 @@ export function settling(w: Pick<Waiter, 'since' | 'caughtUp'>, now: number, t: 
   return !w.caughtUp && now - w.since < t.settleWindowMs;
 }
 
+/** A mirror in its first moments that has not caught up yet: its primary is asked every quick round. */
+export function quick(w: Pick<Waiter, 'since' | 'caughtUp'>, now: number, t: RoundTiming): boolean {
+  return !w.caughtUp && now - w.since < t.quickWindowMs;
+}
+
+/** Quick rounds run while some mirrors, and no more than maxQuick, are in their quick window. */
+export function quickRoundsRun(waiters: Array<Pick<Waiter, 'since' | 'caughtUp'>>, now: number, t: RoundTiming): boolean {
+  const n = waiters.filter((w) => quick(w, now, t)).length;
+  return n > 0 && n <= t.maxQuick;
+}
+
 /**
  * The wait before the next round. A mirror just started is usually streaming within a second, and FTS marks it in
  * sync only after a round has seen that and asked it to probe: those first seconds are looked at every
@@ -66,6 +90,7 @@ export function settling(w: Pick<Waiter, 'since' | 'caughtUp'>, now: number, t: 
  * later. A mirror that has been catching up for longer (hours of WAL on a real cluster) is looked at every intervalMs.
  */
 export function roundGapMs(waiters: Array<Pick<Waiter, 'since' | 'caughtUp'>>, now: number, t: RoundTiming): number {
+  if (quickRoundsRun(waiters, now, t)) return Math.max(QUICK_ROUND_GAP_MS, t.quickIntervalMs);
   const n = waiters.filter((w) => settling(w, now, t)).length;
   return Math.max(MIN_ROUND_GAP_MS, n > 0 && n <= t.maxSettling ? t.settleIntervalMs : t.intervalMs);
 }
@@ -87,20 +112,26 @@ const resolveInSync = (w: Waiter, row: SegmentRow) => w.resolve({ status: row.st
 /**
  * The waiters whose primary a round asks: the settling ones (while no more than maxSettling settle, as roundGapMs),
  * and the others once per interval (the catalog read covers all). A round woken early by a new waiter asks no more.
+ * A quick round (one between two catalog reads) asks only the mirrors in their quick window, while quick rounds run.
  */
-export function dueForALook(waiters: Array<Pick<Waiter, 'since' | 'caughtUp' | 'lookedAt'>>, now: number, t: RoundTiming): boolean[] {
+export function dueForALook(waiters: Array<Pick<Waiter, 'since' | 'caughtUp' | 'lookedAt'>>, now: number, t: RoundTiming, quickRound = false): boolean[] {
+  if (quickRound) {
+    const run = quickRoundsRun(waiters, now, t);
+    return waiters.map((w) => run && quick(w, now, t));
+  }
   const fewSettle = waiters.filter((w) => settling(w, now, t)).length <= t.maxSettling;
   return waiters.map((w) => (fewSettle && settling(w, now, t)) || now - w.lookedAt >= t.intervalMs - MIN_ROUND_GAP_MS);
 }
 
 /**
- * One look per second (every 100 ms in a mirror's first seconds, until it has caught up) at every recovered mirror
- * waiting for FTS to mark it up and in sync (u/s), whatever their number: one coordinator session (catalog read, FTS
- * probe requests) and one session per primary (its pg_stat_replication), all kept open between rounds. FTS is asked
- * to probe when a mirror starts waiting, when one has caught up without being marked in sync yet (in the round that
- * saw it, whose catalog read then follows that probe, or in the next one if FTS answered less than MIN_PROBE_GAP_MS
- * before), and every ten seconds; never once per mirror, never sooner than MIN_PROBE_GAP_MS after its last answer. A
- * mirror that starts waiting while no round has run for the minimum gap is looked at at once.
+ * One look per second (every 100 ms in a mirror's first seconds, and its primary every 20 ms in its first two, until
+ * it has caught up) at every recovered mirror waiting for FTS to mark it up and in sync (u/s), whatever their number:
+ * one coordinator session (catalog read, FTS probe requests) and one session per primary (its pg_stat_replication),
+ * all kept open between rounds. FTS is asked to probe when a mirror has caught up without being marked in sync yet (in
+ * the round that saw it, whose catalog read then follows that probe, or as soon as MIN_PROBE_GAP_MS after FTS's last
+ * answer), and every ten seconds; never once per mirror. A mirror that starts waiting is looked at at once (within
+ * the minimum gap after the last round), and FTS not asked about it before it streams: FTS would not mark it yet, and
+ * the next answer would come no sooner than MIN_PROBE_GAP_MS after that one.
  */
 export class SyncWatcher {
   private readonly waiters = new Set<Waiter>();
@@ -111,8 +142,11 @@ export class SyncWatcher {
   /** A mirror has just caught up: FTS is asked at once, however recently it last was. */
   private probeNow = false;
   private wake: (() => void) | undefined;
-  /** When the last round ended (epoch ms): a new waiter's round comes no sooner than the minimum gap after it. */
+  /** When the last round ended: a new waiter's round comes no sooner than the minimum gap after it. */
   private lastRoundEnd = -Infinity;
+  /** The last catalog read and when it was made: quick rounds between two reads go by it. */
+  private lastRead: { ctx: ClusterContext; segments: SegmentRow[] } | undefined;
+  private lastReadAt = -Infinity;
   /** The worker is shutting down: the loop ends as soon as nobody waits, not after idleMs. */
   private closing = false;
   private readonly intervalMs: number;
@@ -129,7 +163,15 @@ export class SyncWatcher {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.idleMs = opts.idleMs ?? 5000;
     this.probeEveryRounds = opts.probeEveryRounds ?? 10;
-    this.timing = { intervalMs: this.intervalMs, settleIntervalMs: opts.settleIntervalMs ?? 100, settleWindowMs: opts.settleWindowMs ?? 10_000, maxSettling: 32 };
+    this.timing = {
+      intervalMs: this.intervalMs,
+      quickIntervalMs: opts.quickIntervalMs ?? QUICK_ROUND_GAP_MS,
+      quickWindowMs: opts.quickWindowMs ?? 2_000,
+      maxQuick: 8,
+      settleIntervalMs: opts.settleIntervalMs ?? 100,
+      settleWindowMs: opts.settleWindowMs ?? 10_000,
+      maxSettling: 32,
+    };
   }
 
   /** Resolves when the catalog says u/s for dbid; `update` hears every round's look at it. */
@@ -138,8 +180,8 @@ export class SyncWatcher {
       const waiter: Waiter = {
         dbid,
         since: Date.now(),
+        registeredAt: performance.now(),
         lookedAt: 0,
-        fresh: true,
         caughtUp: false,
         caughtUpAtLastLook: false,
         update,
@@ -158,7 +200,7 @@ export class SyncWatcher {
         this.running = true;
         this.loop = this.run();
       }
-      // A mirror that has just started is looked at (and FTS asked about it) now, not at the next tick.
+      // A mirror that has just started is looked at now, not at the next tick.
       this.wake?.();
     });
   }
@@ -193,14 +235,16 @@ export class SyncWatcher {
         await this.tick();
         this.lastRoundEnd = performance.now();
       } else {
-        // Nobody is left for a probe held back.
+        // Nobody is left for a probe held back, or caught up: the next waiter's first look decides.
         this.probeNow = false;
+        this.caughtUp = false;
         idleSince ??= Date.now();
         if (Date.now() - idleSince >= this.idleMs) return;
       }
       if (this.closing && !this.waiters.size) return;
-      // A probe held back by MIN_PROBE_GAP_MS is made by the next round, the minimum gap away, not an interval.
-      await this.pause(this.probeNow ? MIN_ROUND_GAP_MS : roundGapMs([...this.waiters], Date.now(), this.timing));
+      // A probe held back by MIN_PROBE_GAP_MS is made by the next round, as soon as the gap allows, not an interval.
+      const gap = roundGapMs([...this.waiters], Date.now(), this.timing);
+      await this.pause(this.probeNow ? Math.min(gap, Math.max(0, this.lastProbeAnswered + MIN_PROBE_GAP_MS - performance.now())) : gap);
     }
   }
 
@@ -214,15 +258,21 @@ export class SyncWatcher {
       let timer = setTimeout(done, gapMs);
       this.wake = () => {
         clearTimeout(timer);
-        timer = setTimeout(done, Math.max(0, this.lastRoundEnd + MIN_ROUND_GAP_MS - performance.now()));
+        const minGap = quickRoundsRun([...this.waiters], Date.now(), this.timing) ? this.timing.quickIntervalMs : MIN_ROUND_GAP_MS;
+        timer = setTimeout(done, Math.max(0, this.lastRoundEnd + minGap - performance.now()));
       };
     });
   }
 
-  /** FTS due to be asked by time: every probeEveryRounds intervals, and every interval while a mirror is caught up. */
+  /**
+   * FTS due to be asked by time: every probeEveryRounds intervals for a mirror waiting that long, whatever its
+   * primary says (one this worker cannot reach may stream all the same), and every interval while a mirror is caught up.
+   */
   private probeDue(): boolean {
-    const since = performance.now() - this.lastProbeAt;
-    return since >= this.probeEveryRounds * this.intervalMs || (this.caughtUp && since >= this.intervalMs);
+    const now = performance.now();
+    const since = now - this.lastProbeAt;
+    const every = this.probeEveryRounds * this.intervalMs;
+    return [...this.waiters].some((w) => now - Math.max(w.registeredAt, this.lastProbeAt) >= every) || (this.caughtUp && since >= this.intervalMs);
   }
 
   /** Not within MIN_PROBE_GAP_MS of FTS's last answer; a request held back waits for the next round. */
@@ -240,7 +290,6 @@ export class SyncWatcher {
       const coordinator = await this.coordinatorSession(ctx);
       if (probe && this.mayProbe()) {
         this.probeNow = false;
-        for (const w of waiting) w.fresh = false;
         this.lastProbeAt = performance.now();
         try {
           await requestFtsProbe(coordinator);
@@ -248,7 +297,9 @@ export class SyncWatcher {
           this.lastProbeAnswered = performance.now();
         }
       }
-      return { ctx, segments: await readSegments(coordinator) };
+      this.lastRead = { ctx, segments: await readSegments(coordinator) };
+      this.lastReadAt = performance.now();
+      return this.lastRead;
     } catch (err) {
       await this.disconnect();
       const e = err instanceof CoordinatorUnavailableError ? err : new CoordinatorUnavailableError('the coordinator', shortError(err), `reading the catalog for the sync wait: ${(err as Error).message}`);
@@ -259,20 +310,23 @@ export class SyncWatcher {
 
   private async tick(): Promise<void> {
     const waiting = [...this.waiters];
-    // Probes go by time, not rounds: settling rounds come faster, probes do not, but for a new waiter and one that
-    // has just caught up.
-    const read = await this.readCatalog(waiting, waiting.some((w) => w.fresh) || this.probeNow || this.probeDue());
+    // A quick round looks at mirrors in their first moments by the last catalog read, made less than the minimum gap
+    // ago: only a fresh read decides that a mirror is missing or in sync.
+    const quickRound = this.lastRead !== undefined && performance.now() - this.lastReadAt < MIN_ROUND_GAP_MS && !this.probeDue();
+    // Probes go by time, not rounds: settling rounds come faster, probes do not, but for a mirror that has just
+    // caught up. A mirror that starts waiting is looked at first: FTS would not mark it before it streams.
+    const read = quickRound ? this.lastRead : await this.readCatalog(waiting, this.probeNow || this.probeDue());
     if (!read) return;
     const { ctx } = read;
     let { segments } = read;
     this.caughtUp = false;
     const now = Date.now();
-    const look = dueForALook(waiting, now, this.timing);
+    const look = dueForALook(waiting, now, this.timing, quickRound);
     const lags = new Map<number, Promise<ReplicationLag>>();
     await Promise.all(waiting.map(async (w, i) => {
       const me = segments.find((s) => s.dbid === w.dbid);
-      if (!me) return w.reject(new Error(`dbid ${w.dbid} is not in gp_segment_configuration`));
-      if (inSync(me)) return resolveInSync(w, me);
+      if (!me) return quickRound ? undefined : w.reject(new Error(`dbid ${w.dbid} is not in gp_segment_configuration`));
+      if (inSync(me) && !quickRound) return resolveInSync(w, me);
       if (!look[i]) {
         if (w.caughtUpAtLastLook) this.caughtUp = true;
         return;
@@ -362,6 +416,7 @@ export class SyncWatcher {
   }
 
   private async disconnect(): Promise<void> {
+    this.lastRead = undefined;
     const all = [this.coordinator, ...this.primaries.values()];
     this.coordinator = undefined;
     this.primaries.clear();

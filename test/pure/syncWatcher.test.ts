@@ -16,8 +16,10 @@ const fake = vi.hoisted(() => ({
   busy: false,
   /** FTS answers probe requests but marks nothing. */
   ftsFrozen: false,
-  /** The mirror catches up just after FTS's first probe, before the watcher's first look at its primary. */
-  catchUpOnFirstLook: false,
+  /** The mirror catches up just after FTS's first probe, which marks nothing. */
+  catchUpAfterFirstProbe: false,
+  /** How long FTS takes to answer a probe request (Greenplum's and the demo's: about 50 ms). */
+  ftsMs: 0,
   /** More mirrors in the catalog, by dbid (each its own content). */
   moreMirrors: [] as number[],
   /** How long ending a session takes, and how many are being ended. */
@@ -39,7 +41,10 @@ vi.mock('../../cluster/catalog', async (importOriginal) => ({
   }),
   requestFtsProbe: async () => {
     fake.calls.push({ what: 'probe', at: Date.now() });
-    if (fake.caughtUp && !fake.ftsFrozen) fake.mirror = { status: 'u', mode: 's' };
+    const caughtUp = fake.caughtUp;
+    await new Promise((r) => setTimeout(r, fake.ftsMs));
+    if (caughtUp && !fake.ftsFrozen) fake.mirror = { status: 'u', mode: 's' };
+    if (fake.catchUpAfterFirstProbe) fake.caughtUp = true;
   },
   readSegments: async (): Promise<SegmentRow[]> => {
     fake.calls.push({ what: 'catalog', at: Date.now() });
@@ -58,7 +63,6 @@ vi.mock('../../cluster/segment/sql', async (importOriginal) => ({
     on() {}, async connect() {}, async end() {},
     async query() {
       fake.calls.push({ what: 'lag', at: Date.now() });
-      if (fake.catchUpOnFirstLook) fake.caughtUp = true;
       const behind = fake.caughtUp && !fake.busy && fake.replayReported ? '0' : fake.replayReported ? '8192' : null;
       // The walsender streams once it has caught up (PostgreSQL's WalSndCaughtUp), and stays so while WAL flows.
       return { rows: [{ state: fake.caughtUp ? 'streaming' : 'catchup', behind, unflushed: fake.caughtUp && !fake.busy ? '0' : '8192' }] };
@@ -85,7 +89,8 @@ afterEach(() => {
   fake.busy = false;
   fake.endMs = 0;
   fake.moreMirrors = [];
-  fake.catchUpOnFirstLook = false;
+  fake.catchUpAfterFirstProbe = false;
+  fake.ftsMs = 0;
   fake.ftsFrozen = false;
   fake.calls.length = 0;
 });
@@ -134,14 +139,47 @@ describe('the sync watcher\'s rounds', () => {
     });
   });
 
-  it('makes a catch-up\'s probe, held back by the gap after the last answer, in the next round, not a second later', async () => {
-    fake.catchUpOnFirstLook = true;
+  it('makes a catch-up\'s probe, held back by the gap after the last answer, as soon as the gap allows, not a second later', async () => {
+    fake.catchUpAfterFirstProbe = true;
+    // FTS is asked by time 200 ms after the mirror starts waiting, and the mirror catches up just after that answer.
+    await withWatcher({ idleMs: 300, intervalMs: 200, probeEveryRounds: 1 }, async (waitFor) => {
+      await waitFor(4);
+      const probes = fake.calls.filter((c) => c.what === 'probe').map((c) => c.at);
+      expect(probes).toHaveLength(2);
+      expect(probes[1] - probes[0]).toBeGreaterThanOrEqual(85);
+      expect(probes[1] - probes[0]).toBeLessThan(150);
+    });
+  });
+
+  // Before, FTS was asked as soon as a mirror started waiting, before a freshly copied one streamed (tens of ms after
+  // its start): that answer marked nothing and held the probe that could back by MIN_PROBE_GAP_MS, and the look that
+  // saw it streaming came with the next settling round, 100 ms later; the wait took about 200 ms more than streaming.
+  it('asks FTS about a mirror that streams just after it starts waiting within a quick look of that, and not before', async () => {
+    fake.ftsMs = 50;
     await withWatcher({ idleMs: 300 }, async (waitFor) => {
       const t0 = Date.now();
+      setTimeout(() => { fake.caughtUp = true; }, 30);
       await waitFor(4);
-      // The first round's probe answered just before the look that saw the catch-up: its probe waits 100 ms.
-      expect(fake.calls.map((c) => c.what)).toEqual(['probe', 'catalog', 'lag', 'probe', 'catalog']);
-      expect(Date.now() - t0).toBeLessThan(400);
+      const firstProbe = fake.calls.find((c) => c.what === 'probe')!;
+      expect(firstProbe.at - t0).toBeGreaterThanOrEqual(29);
+      // Streaming at 30 ms, seen by a look 20 ms apart, FTS's 50 ms, the catalog read: about 100 ms; before, 200.
+      expect(Date.now() - t0).toBeLessThan(140);
+    });
+  });
+
+  // Review of the above: a round's "a mirror is caught up" outlived its waiter, and asked FTS about the next mirror
+  // to start waiting before its first look.
+  it('asks FTS nothing about a mirror that does not stream yet, though the mirror before it had caught up', async () => {
+    fake.caughtUp = true;
+    await withWatcher({ idleMs: 2_000, intervalMs: 200 }, async (waitFor) => {
+      await waitFor(4);
+      fake.mirror = { status: 'u', mode: 'n' };
+      fake.caughtUp = false;
+      await new Promise((r) => setTimeout(r, 250));
+      const t0 = Date.now();
+      setTimeout(() => { fake.caughtUp = true; }, 100);
+      await waitFor(4);
+      expect(fake.calls.filter((c) => c.what === 'probe' && c.at >= t0).map((c) => c.at - t0)[0]).toBeGreaterThanOrEqual(99);
     });
   });
 
