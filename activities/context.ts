@@ -1,6 +1,8 @@
 import { loadClusterConfig } from '../cluster/config';
 import { ClusterContext } from '../cluster/context';
+import { resolveFlavor } from '../cluster/flavor/resolve';
 import { SyncWatcher } from '../cluster/sync';
+import type { FlavorSummary } from '../domain/flavor';
 import type { SegmentRow } from '../domain/segment';
 
 interface Cached {
@@ -10,7 +12,7 @@ interface Cached {
 }
 
 /** How long a detected flavour is trusted: a cluster upgraded under a running worker is noticed within this. */
-const FLAVOR_TTL_MS = 60_000;
+export const FLAVOR_TTL_MS = 60_000;
 
 /**
  * What every activity needs: the worker-side configuration of a cluster, read afresh each time (an edited clusters
@@ -30,7 +32,18 @@ export class ActivityContext {
     const cached = this.clusters.get(name);
     if (cached?.fingerprint === fingerprint && Date.now() - cached.detectedAt < FLAVOR_TTL_MS) return cached.context;
     if (cached) this.retired.push(cached.context);
-    const context = ClusterContext.resolve(cfg);
+    // The same configuration and, detected again, the same flavour: the same context, its SSH connections and kept
+    // sessions open. A new one each minute left the old one's open for good (retired contexts close with the worker)
+    // and had every host logged in to again.
+    const previous = cached?.fingerprint === fingerprint ? cached.context.catch(() => undefined) : undefined;
+    const context = previous
+      ? Promise.all([previous, resolveFlavor(cfg)]).then(([kept, summary]) => {
+        if (!kept || !sameFlavor(kept.summary, summary)) return new ClusterContext(cfg, summary);
+        const at = this.retired.indexOf(cached!.context);
+        if (at >= 0) void this.retired.splice(at, 1);
+        return kept;
+      })
+      : ClusterContext.resolve(cfg);
     this.clusters.set(name, { fingerprint, context, detectedAt: Date.now() });
     // A coordinator that was down is asked again next time.
     context.catch(() => {
@@ -54,12 +67,20 @@ export class ActivityContext {
     return ctx.segments();
   }
 
+  /** Contexts of earlier configurations or flavours still held open (tests). */
+  get retiredCount(): number {
+    return this.retired.length;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.watchers.values()].map((w) => w.close()));
     this.watchers.clear();
     const all = [...this.clusters.values()].map((c) => c.context).concat(this.retired);
     this.clusters.clear();
     this.retired.length = 0;
-    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
+    const contexts = new Set((await Promise.all(all.map((p) => p.catch(() => undefined)))).filter((c) => c !== undefined));
+    await Promise.all([...contexts].map((c) => c.close()));
   }
 }
+
+const sameFlavor = (a: FlavorSummary, b: FlavorSummary) => a.name === b.name && a.title === b.title && a.differential === b.differential;

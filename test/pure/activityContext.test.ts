@@ -1,0 +1,76 @@
+// The worker's cluster contexts (activities/context.ts): when a context, its SSH connections and kept sessions, is
+// made anew and when it is kept.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ActivityContext, FLAVOR_TTL_MS } from '../../activities/context';
+import type { FlavorSummary } from '../../domain/flavor';
+
+const fake = vi.hoisted(() => ({ summary: { name: 'gp7', title: 'Greenplum 7.1.0', differential: true } as FlavorSummary, detections: 0 }));
+
+vi.mock('../../cluster/flavor/resolve', () => ({
+  resolveFlavor: async () => {
+    fake.detections += 1;
+    return { ...fake.summary };
+  },
+}));
+
+const coordinator = { host: 'cdw', port: 5432, user: 'gpadmin', database: 'postgres' };
+
+function clustersFile(gpHome = '/usr/local/greenplum-db'): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gprecover-actx-')), 'clusters.json');
+  fs.writeFileSync(file, JSON.stringify({ clusters: { prod: { coordinator, gpHome } } }));
+  return file;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+  fake.summary = { name: 'gp7', title: 'Greenplum 7.1.0', differential: true };
+  fake.detections = 0;
+});
+
+describe('the worker\'s cluster contexts', () => {
+  // Before, a context was made anew whenever the flavour was a minute old, and the old one, its SSH connections and
+  // coordinator sessions open, was kept until the worker stopped: one more every minute of work, and every host
+  // logged in to again (60-100 ms a command in the benchmark's rounds a minute apart).
+  it('keeps the context, and its connections, when the flavour detected again a minute later is the same', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const actx = new ActivityContext(clustersFile());
+    try {
+      const first = await actx.cluster('prod');
+      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+      const again = await actx.cluster('prod');
+      expect(fake.detections).toBe(2);
+      expect(again).toBe(first);
+      expect(actx.retiredCount).toBe(0);
+      expect(await actx.cluster('prod')).toBe(first);
+      expect(fake.detections).toBe(2);
+    } finally {
+      await actx.close();
+    }
+  });
+
+  it('makes a new context when the flavour changed (a cluster upgraded under the worker) or the configuration did', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const file = clustersFile();
+    const actx = new ActivityContext(file);
+    try {
+      const first = await actx.cluster('prod');
+      fake.summary = { name: 'gp7', title: 'Greenplum 7.2.0', differential: true };
+      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+      const upgraded = await actx.cluster('prod');
+      expect(upgraded).not.toBe(first);
+      expect(upgraded.summary.title).toBe('Greenplum 7.2.0');
+      // Activities started before may still use the old one's executors.
+      expect(actx.retiredCount).toBe(1);
+      fs.writeFileSync(file, JSON.stringify({ clusters: { prod: { coordinator, gpHome: '/opt/greenplum-db' } } }));
+      const edited = await actx.cluster('prod');
+      expect(edited).not.toBe(upgraded);
+      expect(edited.bin).toMatch(/^\/opt\/greenplum-db/);
+      expect(actx.retiredCount).toBe(2);
+    } finally {
+      await actx.close();
+    }
+  });
+});
