@@ -1,4 +1,4 @@
-import { loadClusterConfig } from '../cluster/config';
+import { loadClusterConfig, type ClusterConfig } from '../cluster/config';
 import { ClusterContext } from '../cluster/context';
 import { resolveFlavor } from '../cluster/flavor/resolve';
 import { SyncWatcher } from '../cluster/sync';
@@ -20,7 +20,7 @@ export const FLAVOR_TTL_MS = 60_000;
  */
 export class ActivityContext {
   private readonly clusters = new Map<string, Cached>();
-  /** Contexts of an earlier configuration: running activities may still use their executors. */
+  /** Contexts of an earlier configuration or flavour: running activities may still use their executors. */
   private readonly retired: Array<Promise<ClusterContext>> = [];
   private readonly watchers = new Map<string, SyncWatcher>();
 
@@ -30,26 +30,37 @@ export class ActivityContext {
     const cfg = loadClusterConfig(name, this.clustersFile);
     const fingerprint = JSON.stringify(cfg);
     const cached = this.clusters.get(name);
-    if (cached?.fingerprint === fingerprint && Date.now() - cached.detectedAt < FLAVOR_TTL_MS) return cached.context;
+    if (cached?.fingerprint === fingerprint) {
+      if (Date.now() - cached.detectedAt < FLAVOR_TTL_MS) return cached.context;
+      const context = this.detectedAgain(cfg, cached.context);
+      const entry = { fingerprint, context, detectedAt: Date.now() };
+      this.clusters.set(name, entry);
+      // Not detected (the coordinator down): the context stays the one in use, its flavour due to be detected again.
+      context.catch(() => {
+        if (this.clusters.get(name) === entry) this.clusters.set(name, { ...cached, detectedAt: -Infinity });
+      });
+      return context;
+    }
     if (cached) this.retired.push(cached.context);
-    // The same configuration and, detected again, the same flavour: the same context, its SSH connections and kept
-    // sessions open. A new one each minute left the old one's open for good (retired contexts close with the worker)
-    // and had every host logged in to again.
-    const previous = cached?.fingerprint === fingerprint ? cached.context.catch(() => undefined) : undefined;
-    const context = previous
-      ? Promise.all([previous, resolveFlavor(cfg)]).then(([kept, summary]) => {
-        if (!kept || !sameFlavor(kept.summary, summary)) return new ClusterContext(cfg, summary);
-        const at = this.retired.indexOf(cached!.context);
-        if (at >= 0) void this.retired.splice(at, 1);
-        return kept;
-      })
-      : ClusterContext.resolve(cfg);
+    const context = ClusterContext.resolve(cfg);
     this.clusters.set(name, { fingerprint, context, detectedAt: Date.now() });
     // A coordinator that was down is asked again next time.
     context.catch(() => {
       if (this.clusters.get(name)?.context === context) this.clusters.delete(name);
     });
     return context;
+  }
+
+  /**
+   * The same configuration, its flavour detected again: the same flavour keeps the same context, its SSH connections
+   * and kept sessions open. A new context each minute had every host logged in to again, and left the old one open
+   * until the worker stopped (activities started before may still use it: it cannot be closed under them).
+   */
+  private async detectedAgain(cfg: ClusterConfig, current: Promise<ClusterContext>): Promise<ClusterContext> {
+    const [kept, summary] = await Promise.all([current.catch(() => undefined), resolveFlavor(cfg)]);
+    if (kept && sameFlavor(kept.summary, summary)) return kept;
+    if (kept) this.retired.push(current);
+    return new ClusterContext(cfg, summary);
   }
 
   /** The worker's one watcher of the cluster's mirrors waiting for sync. */

@@ -10,14 +10,16 @@ import { shortError } from '../domain/failures';
 
 export type { SyncState } from '../domain/activities';
 
-/** Rounds woken early by new waiters are still this far apart: a burst of starts is one round, not hundreds. */
+/**
+ * Rounds that read the catalog are this far apart, however early new waiters wake them: a burst of starts is one
+ * round, not hundreds (quick rounds, which ask only a few primaries, come between them).
+ */
 const MIN_ROUND_GAP_MS = 100;
 /**
  * FTS is asked no sooner than this after its last answer, however many mirrors start waiting or catch up: each
- * request is a probe of every primary (Greenplum runs one at a time and folds requests into the next). A little under
- * the rounds' gap, so that the next round may always ask (a timer may fire a millisecond early).
+ * request is a probe of every primary (Greenplum runs one at a time and folds requests into the next).
  */
-const MIN_PROBE_GAP_MS = MIN_ROUND_GAP_MS - 10;
+const MIN_PROBE_GAP_MS = 90;
 /**
  * A mirror's first seconds, while it has not caught up, its primary is asked every this many ms (quick rounds: no
  * catalog read, which comes every MIN_ROUND_GAP_MS): a freshly copied mirror streams a few tens of ms after its start,
@@ -32,9 +34,9 @@ interface Waiter {
   lookedAt: number;
   /** When it started waiting on the monotonic clock: FTS is asked every probeEveryRounds intervals after that. */
   registeredAt: number;
-  /** Seen streaming with nothing left to replay: the round that asks FTS about it comes at once, once. */
+  /** Seen with its walsender streaming: the round that asks FTS about it comes at once, once. */
   caughtUp: boolean;
-  /** What its primary said the last time it was asked: streaming, nothing left to replay. */
+  /** What its primary said the last time it was asked: its walsender streaming. */
   caughtUpAtLastLook: boolean;
   update: (state: SyncState) => void;
   resolve: (state: SyncState) => void;
@@ -110,6 +112,16 @@ const inSync = (row: SegmentRow) => row.status === 'u' && row.mode === 's';
 const resolveInSync = (w: Waiter, row: SegmentRow) => w.resolve({ status: row.status, mode: row.mode, streaming: true, walBytesBehind: 0 });
 
 /**
+ * A quick round looks at mirrors in their first moments by the last catalog read, made less than the minimum gap
+ * ago: only a fresh read decides that a mirror is missing or in sync. A probe held back, or due by time, comes first,
+ * in a round that reads the catalog after it: not after a quick round's looks, one of which may wait for a primary
+ * that does not answer.
+ */
+export function isQuickRound(r: { lastReadAgeMs: number; probeHeldBack: boolean; probeDue: boolean }): boolean {
+  return r.lastReadAgeMs < MIN_ROUND_GAP_MS && !r.probeHeldBack && !r.probeDue;
+}
+
+/**
  * The waiters whose primary a round asks: the settling ones (while no more than maxSettling settle, as roundGapMs),
  * and the others once per interval (the catalog read covers all). A round woken early by a new waiter asks no more.
  * A quick round (one between two catalog reads) asks only the mirrors in their quick window, while quick rounds run.
@@ -165,7 +177,7 @@ export class SyncWatcher {
     this.probeEveryRounds = opts.probeEveryRounds ?? 10;
     this.timing = {
       intervalMs: this.intervalMs,
-      quickIntervalMs: opts.quickIntervalMs ?? QUICK_ROUND_GAP_MS,
+      quickIntervalMs: Math.max(QUICK_ROUND_GAP_MS, opts.quickIntervalMs ?? QUICK_ROUND_GAP_MS),
       quickWindowMs: opts.quickWindowMs ?? 2_000,
       maxQuick: 8,
       settleIntervalMs: opts.settleIntervalMs ?? 100,
@@ -235,9 +247,8 @@ export class SyncWatcher {
         await this.tick();
         this.lastRoundEnd = performance.now();
       } else {
-        // Nobody is left for a probe held back, or caught up: the next waiter's first look decides.
+        // Nobody is left for a probe held back.
         this.probeNow = false;
-        this.caughtUp = false;
         idleSince ??= Date.now();
         if (Date.now() - idleSince >= this.idleMs) return;
       }
@@ -248,18 +259,23 @@ export class SyncWatcher {
     }
   }
 
-  /** The gap before the next round; a new waiter cuts it short, to no less than the minimum gap after the last round. */
+  /**
+   * The gap before the next round; a new waiter cuts it short, to no less than the minimum gap after the last round
+   * (the quick rounds' gap while they run).
+   */
   private pause(gapMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
         this.wake = undefined;
         resolve();
       };
+      const due = performance.now() + gapMs;
       let timer = setTimeout(done, gapMs);
       this.wake = () => {
         clearTimeout(timer);
         const minGap = quickRoundsRun([...this.waiters], Date.now(), this.timing) ? this.timing.quickIntervalMs : MIN_ROUND_GAP_MS;
-        timer = setTimeout(done, Math.max(0, this.lastRoundEnd + minGap - performance.now()));
+        // Sooner for the new waiter, never later than the round already due (a probe held back may be waiting for it).
+        timer = setTimeout(done, Math.max(0, Math.min(due, this.lastRoundEnd + minGap) - performance.now()));
       };
     });
   }
@@ -310,9 +326,10 @@ export class SyncWatcher {
 
   private async tick(): Promise<void> {
     const waiting = [...this.waiters];
-    // A quick round looks at mirrors in their first moments by the last catalog read, made less than the minimum gap
-    // ago: only a fresh read decides that a mirror is missing or in sync.
-    const quickRound = this.lastRead !== undefined && performance.now() - this.lastReadAt < MIN_ROUND_GAP_MS && !this.probeDue();
+    // A mirror caught up at its last look and still waiting (not one that has since stopped waiting) makes FTS due.
+    this.caughtUp = waiting.some((w) => w.caughtUpAtLastLook);
+    const quickRound = this.lastRead !== undefined
+      && isQuickRound({ lastReadAgeMs: performance.now() - this.lastReadAt, probeHeldBack: this.probeNow, probeDue: this.probeDue() });
     // Probes go by time, not rounds: settling rounds come faster, probes do not, but for a mirror that has just
     // caught up. A mirror that starts waiting is looked at first: FTS would not mark it before it streams.
     const read = quickRound ? this.lastRead : await this.readCatalog(waiting, this.probeNow || this.probeDue());

@@ -6,7 +6,10 @@ export interface InstanceObservation {
   reachable: boolean;
   inRecovery?: boolean;
   error?: string;
-  /** Only on an instance answering as a primary: its gp_walreceiver walsender, null when no mirror is connected. */
+  /**
+   * Only on an instance answering as a primary: its gp_walreceiver walsender, null when no mirror is connected. Its
+   * flush lag is seen and, as by Greenplum's FTS, not judged: a streaming mirror is in sync whatever is in flight.
+   */
   walsender?: { state: string; flushLagBytes: number; replyAgeMs?: number } | null;
   /** Only on an instance answering as a primary: synchronous_standby_names is set. */
   syncRepOn?: boolean;

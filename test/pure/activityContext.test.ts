@@ -7,11 +7,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActivityContext, FLAVOR_TTL_MS } from '../../activities/context';
 import type { FlavorSummary } from '../../domain/flavor';
 
-const fake = vi.hoisted(() => ({ summary: { name: 'gp7', title: 'Greenplum 7.1.0', differential: true } as FlavorSummary, detections: 0 }));
+const fake = vi.hoisted(() => ({
+  summary: { name: 'gp7', title: 'Greenplum 7.1.0', differential: true } as FlavorSummary,
+  detections: 0,
+  /** The coordinator does not answer the detection's version(). */
+  down: false,
+}));
 
 vi.mock('../../cluster/flavor/resolve', () => ({
   resolveFlavor: async () => {
     fake.detections += 1;
+    if (fake.down) throw new Error('coordinator down');
     return { ...fake.summary };
   },
 }));
@@ -28,6 +34,7 @@ afterEach(() => {
   vi.useRealTimers();
   fake.summary = { name: 'gp7', title: 'Greenplum 7.1.0', differential: true };
   fake.detections = 0;
+  fake.down = false;
 });
 
 describe('the worker\'s cluster contexts', () => {
@@ -46,6 +53,28 @@ describe('the worker\'s cluster contexts', () => {
       expect(actx.retiredCount).toBe(0);
       expect(await actx.cluster('prod')).toBe(first);
       expect(fake.detections).toBe(2);
+    } finally {
+      await actx.close();
+    }
+  });
+
+  it('detects the flavour once for calls that come together, and keeps the context through a detection that failed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const actx = new ActivityContext(clustersFile());
+    try {
+      const first = await actx.cluster('prod');
+      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+      const together = await Promise.all([actx.cluster('prod'), actx.cluster('prod'), actx.cluster('prod')]);
+      expect(fake.detections).toBe(2);
+      expect(together.every((c) => c === first)).toBe(true);
+      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+      fake.down = true;
+      await expect(actx.cluster('prod')).rejects.toThrow(/coordinator down/);
+      // Review: the context was kept among the retired, connections open, and the next call made another.
+      expect(actx.retiredCount).toBe(0);
+      fake.down = false;
+      expect(await actx.cluster('prod')).toBe(first);
+      expect(fake.detections).toBe(4);
     } finally {
       await actx.close();
     }

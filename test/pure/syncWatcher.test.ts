@@ -65,7 +65,7 @@ vi.mock('../../cluster/segment/sql', async (importOriginal) => ({
       fake.calls.push({ what: 'lag', at: Date.now() });
       const behind = fake.caughtUp && !fake.busy && fake.replayReported ? '0' : fake.replayReported ? '8192' : null;
       // The walsender streams once it has caught up (PostgreSQL's WalSndCaughtUp), and stays so while WAL flows.
-      return { rows: [{ state: fake.caughtUp ? 'streaming' : 'catchup', behind, unflushed: fake.caughtUp && !fake.busy ? '0' : '8192' }] };
+      return { rows: [{ state: fake.caughtUp ? 'streaming' : 'catchup', behind }] };
     },
   }),
 }));
@@ -139,7 +139,7 @@ describe('the sync watcher\'s rounds', () => {
     });
   });
 
-  it('makes a catch-up\'s probe, held back by the gap after the last answer, as soon as the gap allows, not a second later', async () => {
+  it('makes a catch-up\'s probe, held back by the gap after the last answer, once the gap allows, not a second later', async () => {
     fake.catchUpAfterFirstProbe = true;
     // FTS is asked by time 200 ms after the mirror starts waiting, and the mirror catches up just after that answer.
     await withWatcher({ idleMs: 300, intervalMs: 200, probeEveryRounds: 1 }, async (waitFor) => {
@@ -162,8 +162,8 @@ describe('the sync watcher\'s rounds', () => {
       await waitFor(4);
       const firstProbe = fake.calls.find((c) => c.what === 'probe')!;
       expect(firstProbe.at - t0).toBeGreaterThanOrEqual(29);
-      // Streaming at 30 ms, seen by a look 20 ms apart, FTS's 50 ms, the catalog read: about 100 ms; before, 200.
-      expect(Date.now() - t0).toBeLessThan(140);
+      // Streaming at 30 ms, seen by a look 20 ms apart, FTS's 50 ms, the catalog read: about 100 ms; before, 200 or more.
+      expect(Date.now() - t0).toBeLessThan(180);
     });
   });
 
