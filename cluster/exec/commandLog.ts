@@ -18,6 +18,11 @@ class CommandLog {
     this.records = [];
   }
 
+  /** What has been recorded so far, recording on. */
+  recorded(): CommandRecord[] {
+    return [...(this.records ?? [])];
+  }
+
   disable(): CommandRecord[] {
     const out = this.records ?? [];
     this.records = undefined;
