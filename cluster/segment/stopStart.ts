@@ -3,6 +3,7 @@ import type { Location, SegmentRow } from '../../domain/segment';
 import type { ClusterContext } from '../context';
 import type { Executor } from '../exec/executor';
 import { commandFailure, runChecked } from '../exec/executor';
+import { commandLine } from '../exec/quote';
 import { commandArgv } from '../flavor';
 import { SegmentStartError } from './errors';
 import { probePostmaster } from './probeDir';
@@ -64,8 +65,10 @@ export async function stopSegment(exec: Executor, bin: string, location: Locatio
   return { wasRunning: true, mode: how === 'fast' ? 'fast' : 'killed' };
 }
 
-/** The start script's exit when log/ could not be made (no pg_ctl exits with it). */
+/** The start script's exits of its own (no pg_ctl exits with them): log/ not made, the port not set, a postgres already running. */
 const LOG_DIR_FAILED = 97;
+const PORT_FAILED = 96;
+const ALREADY_RUNNING = 95;
 
 // The flavour's pg_ctl -w start, as gpsegrecovery runs it, with the test of readiness pg_ctl -w makes
 // (wait_for_postmaster_start: a postmaster.pid written since this start whose status line says ready or standby,
@@ -75,13 +78,22 @@ const LOG_DIR_FAILED = 97;
 // this looks), or a child's child where a wrapper runs the real pg_ctl; it must also run in this directory, as every
 // probe here requires. Once ready, the script ends and pg_ctl is left to notice it on its own; a pg_ctl that ends
 // first (a refusal, a postmaster that exited, its -t) ends the script with its exit code, stdout and stderr, as
-// before. Before it, in the same round trip: a postmaster.pid left by a killed postgres is removed when told (it
-// names a pid the system may have given to another process since, and postgres would then refuse to start: "lock
-// file already exists"), and log/ made for pg_ctl's -l, where pg_ctl's output waits too (nothing of the start needs
-// /tmp). Arguments: the data directory, 1 to remove postmaster.pid, then the start's command line.
+// before. Before it, in the same round trip: a postgres already running in the directory (a start retried, a hung
+// one stopped by SIGSTOP) is left as it is, and nothing else done; a postmaster.pid left by a killed postgres is
+// removed (it names a pid the system may have given to another process since, and postgres would then refuse to
+// start: "lock file already exists"); the flavour's port setting runs (gpsegrecovery's ModifyConfSetting); log/ is
+// made for pg_ctl's -l, where pg_ctl's output waits too (nothing of the start needs /tmp). Arguments: the data
+// directory, the port setting's command line (quoted, empty for none), then the start's command line.
 const START = String.raw`
-d=$1; stale=$2; shift 2
-[ "$stale" = 1 ] && rm -f "$d/postmaster.pid"
+d=$1; port=$2; shift 2
+${OURS}
+if [ -f "$d/postmaster.pid" ]; then
+  pid=$(head -1 "$d/postmaster.pid" 2>/dev/null)
+  real=$(cd "$d" 2>/dev/null && pwd -P)
+  if kill -0 "$pid" 2>/dev/null && ours "$pid"; then echo "gprecover: a postgres runs in $d (pid $pid)"; exit ${ALREADY_RUNNING}; fi
+  rm -f "$d/postmaster.pid"
+fi
+if [ -n "$port" ]; then sh -c "$port"; rc=$?; [ $rc = 0 ] || { echo "gprecover: port setting exit $rc"; exit ${PORT_FAILED}; }; fi
 mkdir -p "$d/log" || exit ${LOG_DIR_FAILED}
 real=$(cd "$d" 2>/dev/null && pwd -P)
 since=$(date +%s)
@@ -92,7 +104,6 @@ trap 'rm -f "$out.out" "$out.err"' EXIT
 trap 'exit 143' HUP INT TERM
 "$@" >"$out.out" 2>"$out.err" </dev/null &
 ctl=$!
-${OURS}
 running() {
   read -r st 2>/dev/null <"/proc/$ctl/stat" || return 1
   case $st in *") Z "*) return 1 ;; esac
@@ -129,24 +140,33 @@ export interface StartRequest {
   era: Promise<string>;
 }
 
-/** gprecoverseg step 9: the segment's port, then the flavour's start, unless it already runs. */
+/**
+ * gprecoverseg step 9: the segment's port, then the flavour's start, unless it already runs: one round trip, but where
+ * settings are written first (plain PostgreSQL's recovery settings, the demo's listen address), which a look at the
+ * directory precedes, as the start script's own.
+ */
 export async function startSegment(req: StartRequest): Promise<{ alreadyRunning: boolean }> {
   const { ctx, target } = req;
   const exec = ctx.host(target);
   // Not read by a segment already running: its failure is then nobody's.
   req.era.catch(() => undefined);
-  const probe = await probePostmaster(exec, target.datadir);
-  if (probe.postmasterLive) return { alreadyRunning: true };
-  if (req.source && !ctx.flavor.toolsWriteRecoverySettings) {
-    await configureAsMirror(exec, target.datadir, { port: target.port, primaryConninfo: replicationConninfo(ctx.cfg, req.source) });
+  const mirrorSettings = req.source && !ctx.flavor.toolsWriteRecoverySettings ? req.source : undefined;
+  if (mirrorSettings || ctx.cfg.listenOnCatalogAddress) {
+    const probe = await probePostmaster(exec, target.datadir);
+    if (probe.postmasterLive) return { alreadyRunning: true };
+    if (mirrorSettings) {
+      await configureAsMirror(exec, target.datadir, { port: target.port, primaryConninfo: replicationConninfo(ctx.cfg, mirrorSettings) });
+    }
+    // Hosts that share one machine (the demo) tell their instances apart by address only.
+    if (ctx.cfg.listenOnCatalogAddress) await setAutoConf(exec, target.datadir, { listen_addresses: target.address });
   }
-  // Hosts that share one machine (the demo) tell their instances apart by address only.
-  if (ctx.cfg.listenOnCatalogAddress) await setAutoConf(exec, target.datadir, { listen_addresses: target.address });
   const setPort = ctx.flavor.setPort(target.datadir, target.port);
-  if (setPort) await runChecked(exec, commandArgv(setPort), { timeoutMs: 60_000 });
   const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: await req.era });
-  const stale = probe.postmasterPid !== undefined ? '1' : '0';
-  const res = await exec.run(['sh', '-c', START, 'gprecover-start', target.datadir, stale, ...commandArgv(start)], { timeoutMs: 660_000 });
+  const port = setPort ? commandLine(commandArgv(setPort)) : '';
+  const res = await exec.run(['sh', '-c', START, 'gprecover-start', target.datadir, port, ...commandArgv(start)], { timeoutMs: 660_000 });
+  if (res.code === ALREADY_RUNNING && res.stdout.startsWith('gprecover: a postgres runs in')) return { alreadyRunning: true };
+  const portExit = res.code === PORT_FAILED ? /^gprecover: port setting exit (\d+)$/m.exec(res.stdout) : null;
+  if (portExit) throw commandFailure(exec.host, commandArgv(setPort!), { ...res, code: Number(portExit[1]), stdout: res.stdout.replace(portExit[0], '').trim() });
   if (res.code === LOG_DIR_FAILED) throw commandFailure(exec.host, ['mkdir', '-p', `${target.datadir}/log`], res);
   if (res.code !== 0) throw await startFailure(exec, target, res);
   return { alreadyRunning: false };

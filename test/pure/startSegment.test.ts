@@ -104,8 +104,37 @@ describe('starting a segment (cluster/segment/stopStart.ts)', () => {
     expect(outcome).toEqual({ alreadyRunning: false });
     expect(fs.statSync(path.join(target.datadir, 'log')).isDirectory()).toBe(true);
     expect(fs.readdirSync(path.join(target.datadir, 'log'))).toEqual([]);
-    // The probe, the port (GP7's perl edit), the start: before, rm and mkdir were two more.
-    expect(ran.map((argv) => argv[0] === 'sh' ? argv[3] : argv[0])).toEqual(['gprecover-probe', 'perl', 'gprecover-start']);
+    // One round trip: the look at the directory, the port (GP7's perl edit), rm, mkdir and the start. Before: the probe,
+    // perl and the start (and before those, rm and mkdir on their own).
+    expect(ran.map((argv) => argv[0] === 'sh' ? argv[3] : argv[0])).toEqual(['gprecover-start']);
+    expect(fs.readFileSync(path.join(target.datadir, 'postgresql.conf'), 'utf8')).toContain('port=7000');
+  });
+
+  it('leaves a postgres already running in the directory as it is (a retried start, a hung one), port untouched', async () => {
+    const target = dataDir('running', 'standby 0 0 0');
+    const pm = spawnSync('sh', ['-c', 'sleep 30 </dev/null >/dev/null 2>&1 & echo $!'], { cwd: target.datadir, encoding: 'utf8' });
+    const pid = Number(pm.stdout.trim());
+    left.push({ pid, datadir: target.datadir });
+    process.kill(pid, 'SIGSTOP');
+    fs.writeFileSync(path.join(target.datadir, 'postmaster.pid'), `${pid}\n${target.datadir}\n1\n6000\n`);
+    const { outcome } = await timedStart(target);
+    expect(outcome).toEqual({ alreadyRunning: true });
+    expect(ran).toHaveLength(1);
+    expect(fs.readFileSync(path.join(target.datadir, 'postgresql.conf'), 'utf8')).toBe('port = 6000\n');
+    expect(fs.existsSync(path.join(target.datadir, 'log'))).toBe(false);
+  });
+
+  it('fails as the port setting it runs when that fails, and starts nothing', async () => {
+    const target = dataDir('port-fails', 'standby 0 0 0');
+    // perl -i exits 0 on a file it cannot open: a setting that fails is a flavour's command of its own here.
+    const failing = { argv: ['sh', '-c', 'echo "cannot write $1" >&2; exit 3', 'set-port', `${target.datadir}/postgresql.conf`] };
+    ran.length = 0;
+    const outcome = await startSegment({ ctx: { ...ctx, flavor: { ...ctx.flavor, setPort: () => failing } } as unknown as ClusterContext, target, era: Promise.resolve('era_1') })
+      .catch((err: Error) => err);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(String((outcome as Error).message)).toMatch(/^sh failed on sdw1 .*exit 3.*cannot write .*port-fails\/postgresql\.conf/);
+    expect(fs.existsSync(path.join(target.datadir, 'postmaster.pid'))).toBe(false);
+    expect(fs.existsSync(path.join(target.datadir, 'log'))).toBe(false);
   });
 
   it('fails as the mkdir it runs when log/ cannot be made', async () => {
