@@ -12,7 +12,8 @@ export const EVIDENCE_LIMITS = { logs: 8, logBytes: 1 << 20, fileBytes: 256 << 1
 // which appears whole or
 // not at all (built as <name>.partial, then renamed): a retry finds a finished bundle of the same dbid and run, under
 // whatever time its attempt was scheduled at (a local activity run again after a crash is scheduled anew), and keeps it. Every read is
-// bounded by size; nothing walks the whole directory tree (du of a terabyte segment could take an hour).
+// bounded by size; nothing walks the whole directory tree (du of a terabyte segment could take an hour). It starts
+// few processes (24 where it started 36): it runs before every full copy, on every host of a big recovery at once.
 const KEEP = String.raw`
 set -u
 d=$1; case $2 in /*) root=$2 ;; *) root="$HOME/$2" ;; esac; name=$3; out="$root/$3"; bin=$4; logs=$5; logBytes=$6; fileBytes=$7; timelines=$8; timelineBytes=$9
@@ -20,29 +21,41 @@ shift 9; listingBytes=$1; kin=$2
 for e in "$root"/*_"$kin"; do [ -d "$e" ] && out=$e && break; done
 umask 077
 if [ ! -d "$out" ]; then
-  rm -rf "$out.partial" && mkdir -p "$out.partial" && cd "$out.partial" || exit 3
-  { echo "data directory: $d"; echo "host: $(hostname)"; echo "kept: $(date -u +%Y-%m-%dT%H:%M:%SZ)"; } > README
+  rm -rf "$out.partial" || exit 3
+  if [ -d "$d" ]; then mkdir -p "$out.partial/conf" "$out.partial/log" "$out.partial/timelines"; else mkdir -p "$out.partial"; fi && cd "$out.partial" || exit 3
+  read -r host 2>/dev/null </proc/sys/kernel/hostname || host=$(hostname)
+  { echo "data directory: $d"; echo "host: $host"; echo "kept: $(date -u +%Y-%m-%dT%H:%M:%SZ)"; } > README
   if [ -d "$d" ]; then
     LC_ALL=C "$bin/pg_controldata" "$d" > pg_controldata.txt 2>&1
-    mkdir -p conf log timelines
-    for f in postgresql.conf internal.auto.conf postgresql.auto.conf pg_hba.conf postmaster.opts postmaster.pid backup_label tablespace_map standby.signal recovery.signal PG_VERSION current_logfiles; do
-      [ -f "$d/$f" ] && head -c "$fileBytes" "$d/$f" > "conf/$f"
-    done
-    ls -t "$d/log" 2>/dev/null | head -n "$logs" | while IFS= read -r f; do
+    # The small files (links followed) in one cp, any above the bound cut to it.
+    set --
+    while IFS=' ' read -r size f; do
+      [ -n "$f" ] || continue
+      if [ "$size" -le "$fileBytes" ]; then set -- "$@" "$d/$f"; else head -c "$fileBytes" "$d/$f" > "conf/$f"; fi
+    done <<LIST
+$(find -L "$d" -mindepth 1 -maxdepth 1 -type f \( -name postgresql.conf -o -name internal.auto.conf -o -name postgresql.auto.conf \
+  -o -name pg_hba.conf -o -name postmaster.opts -o -name postmaster.pid -o -name backup_label -o -name tablespace_map \
+  -o -name standby.signal -o -name recovery.signal -o -name PG_VERSION -o -name current_logfiles \) -printf '%s %f\n' 2>/dev/null)
+LIST
+    [ $# -gt 0 ] && cp -L -- "$@" conf/
+    ls -t "$d/log" 2>/dev/null | { n=0; while [ $n -lt "$logs" ] && IFS= read -r f; do
+      n=$((n + 1))
       [ -f "$d/log/$f" ] && tail -c "$logBytes" "$d/log/$f" > "log/$f"
-    done
-    ls "$d/pg_wal" 2>/dev/null | grep '\.history$' | tail -n "$timelines" | while IFS= read -r f; do
-      head -c "$timelineBytes" "$d/pg_wal/$f" > "timelines/$f"
-    done
-    { ls -la "$d"; echo; echo "pg_wal (newest 200):"; ls -lat "$d/pg_wal" | head -n 200; echo; ls -la "$d/pg_tblspc"; echo; df -k "$d"; } > listing.txt 2>&1
-    head -c "$listingBytes" listing.txt > listing.tmp && mv listing.tmp listing.txt
+    done; }
+    b=$PWD
+    ( cd "$d/pg_wal" 2>/dev/null || exit 0
+      set -- *.history
+      [ -e "$1" ] || exit 0
+      while [ $# -gt "$timelines" ]; do shift; done
+      for f; do head -c "$timelineBytes" "$f" > "$b/timelines/$f"; done )
+    { ls -la "$d"; echo; echo "pg_wal (newest 200):"; ls -lat "$d/pg_wal" | head -n 200; echo; ls -la "$d/pg_tblspc"; echo; df -k "$d"; } 2>&1 | head -c "$listingBytes" > listing.txt
   else
     echo "the data directory does not exist" >> README
     ls -la "$(dirname "$d")" 2>&1 | head -c "$listingBytes" > listing.txt
   fi
   cd .. && mv "$name.partial" "$name" || exit 3
 fi
-cd "$out" && echo "dir=$out" && echo "kb=$(du -sk . | cut -f1)" && find . -type f | sed 's#^\./##' | sort
+cd "$out" && echo "dir=$out" && echo "du=$(du -sk .)" && find . -type f -printf '%P\n' | sort
 `;
 
 /** The bundle's name: when the step was first scheduled, the dbid and the run; a retry keeps the bundle of its dbid and run. */
@@ -70,6 +83,6 @@ export async function keepEvidence(ctx: ClusterContext, item: SegmentPlan, name:
   }
   const lines = res.stdout.trim().split('\n');
   const directory = /^dir=(.+)$/.exec(lines[0] ?? '')?.[1] ?? `${root}/${name}`;
-  const kb = Number(/^kb=(\d+)$/.exec(lines[1] ?? '')?.[1]);
+  const kb = Number(/^du=(\d+)\s/.exec(lines[1] ?? '')?.[1]);
   return { kept: true, host: item.target.hostname, directory, kilobytes: Number.isFinite(kb) ? kb : undefined, files: lines.slice(2) };
 }
