@@ -27,7 +27,8 @@ if [ ! -d "$out" ]; then
   { echo "data directory: $d"; echo "host: $host"; echo "kept: $(date -u +%Y-%m-%dT%H:%M:%SZ)"; } > README
   if [ -d "$d" ]; then
     LC_ALL=C "$bin/pg_controldata" "$d" > pg_controldata.txt 2>&1
-    # The small files (links followed) in one cp, any above the bound cut to it.
+    # The small files (links followed) in one cp, any above the bound cut to it: the segment's own settings files, sized
+    # by find just before (cp keeps their mode, and a file unreadable is left out where head left it empty).
     set --
     while IFS=' ' read -r size f; do
       [ -n "$f" ] || continue
@@ -45,9 +46,9 @@ LIST
     b=$PWD
     ( cd "$d/pg_wal" 2>/dev/null || exit 0
       set -- *.history
-      [ -e "$1" ] || exit 0
-      while [ $# -gt "$timelines" ]; do shift; done
-      for f; do head -c "$timelineBytes" "$f" > "$b/timelines/$f"; done )
+      [ -e "$1" ] || [ -L "$1" ] || exit 0
+      [ $# -gt "$timelines" ] && shift $(($# - timelines))
+      for f; do head -c "$timelineBytes" "./$f" > "$b/timelines/$f"; done )
     { ls -la "$d"; echo; echo "pg_wal (newest 200):"; ls -lat "$d/pg_wal" | head -n 200; echo; ls -la "$d/pg_tblspc"; echo; df -k "$d"; } 2>&1 | head -c "$listingBytes" > listing.txt
   else
     echo "the data directory does not exist" >> README

@@ -4,9 +4,12 @@ import type { Executor } from '../exec/executor';
 import type { DirProbe, DirProbeRequest } from '../../domain/probe';
 
 /** The pid postmaster.pid names, and whether a postgres of that pid runs in the directory. */
+/** A single-user postgres writes its pid negated (PostgreSQL's CreateLockFile); read positive, as pg_ctl reads it. */
+export const POSITIVE_PID = String.raw`[ "$pid" -lt 0 ] 2>/dev/null && pid=$((0 - pid))`;
+
 const POSTMASTER = String.raw`
 if [ -f "$d/postmaster.pid" ]; then
-  pid=$(head -1 "$d/postmaster.pid"); echo "pid=$pid"
+  pid=$(head -1 "$d/postmaster.pid"); ${POSITIVE_PID}; echo "pid=$pid"
   # A postmaster runs with its data directory as working directory; a recycled pid does not.
   if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$d" 2>/dev/null && pwd -P)" ]; then echo live=1; fi
 fi`;

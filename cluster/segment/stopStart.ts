@@ -6,7 +6,7 @@ import { commandFailure, runChecked } from '../exec/executor';
 import { commandLine } from '../exec/quote';
 import { commandArgv } from '../flavor';
 import { SegmentStartError } from './errors';
-import { probePostmaster } from './probeDir';
+import { POSITIVE_PID, probePostmaster } from './probeDir';
 import { configureAsMirror, setAutoConf } from './recoveryConf';
 import { replicationConninfo } from './sql';
 import { startFailure } from './startLog';
@@ -26,6 +26,7 @@ const STOP = String.raw`
 d=$1; bin=$2; timeout=$3
 real=$(cd "$d" 2>/dev/null && pwd -P) || { echo notrunning; exit 0; }
 pid=$(head -1 "$d/postmaster.pid" 2>/dev/null)
+${POSITIVE_PID}
 ${OURS}
 ours "$pid" || { echo notrunning; exit 0; }
 kids=$(pgrep -P "$pid" 2>/dev/null)
@@ -89,11 +90,15 @@ d=$1; port=$2; shift 2
 ${OURS}
 if [ -f "$d/postmaster.pid" ]; then
   pid=$(head -1 "$d/postmaster.pid" 2>/dev/null)
+  ${POSITIVE_PID}
   real=$(cd "$d" 2>/dev/null && pwd -P)
   if kill -0 "$pid" 2>/dev/null && ours "$pid"; then echo "gprecover: a postgres runs in $d (pid $pid)"; exit ${ALREADY_RUNNING}; fi
   rm -f "$d/postmaster.pid"
 fi
-if [ -n "$port" ]; then sh -c "$port"; rc=$?; [ $rc = 0 ] || { echo "gprecover: port setting exit $rc"; exit ${PORT_FAILED}; }; fi
+if [ -n "$port" ]; then
+  said=$(sh -c "$port" 2>&1 </dev/null); rc=$?
+  [ $rc = 0 ] || { printf '%s\n' "$said" >&2; echo "gprecover: port setting exit $rc"; exit ${PORT_FAILED}; }
+fi
 mkdir -p "$d/log" || exit ${LOG_DIR_FAILED}
 real=$(cd "$d" 2>/dev/null && pwd -P)
 since=$(date +%s)
@@ -136,7 +141,7 @@ export interface StartRequest {
   target: Location;
   /** The acting primary it mirrors; none when the segment starts as a primary again (a rebalance undone). */
   source?: SegmentRow;
-  /** The coordinator's era (GPERA): read while the target is probed, awaited only by a start. */
+  /** The coordinator's era (GPERA): read meanwhile; a failure to read it matters only to a segment not running. */
   era: Promise<string>;
 }
 
@@ -148,8 +153,7 @@ export interface StartRequest {
 export async function startSegment(req: StartRequest): Promise<{ alreadyRunning: boolean }> {
   const { ctx, target } = req;
   const exec = ctx.host(target);
-  // Not read by a segment already running: its failure is then nobody's.
-  req.era.catch(() => undefined);
+  const era = await req.era.then((value) => ({ value }), (error: unknown) => ({ error }));
   const mirrorSettings = req.source && !ctx.flavor.toolsWriteRecoverySettings ? req.source : undefined;
   if (mirrorSettings || ctx.cfg.listenOnCatalogAddress) {
     const probe = await probePostmaster(exec, target.datadir);
@@ -161,10 +165,15 @@ export async function startSegment(req: StartRequest): Promise<{ alreadyRunning:
     if (ctx.cfg.listenOnCatalogAddress) await setAutoConf(exec, target.datadir, { listen_addresses: target.address });
   }
   const setPort = ctx.flavor.setPort(target.datadir, target.port);
-  const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: await req.era });
+  if ('error' in era) {
+    // A segment already running needs no era: a retried start of one does not fail for the coordinator's sake.
+    if ((await probePostmaster(exec, target.datadir)).postmasterLive) return { alreadyRunning: true };
+    throw era.error;
+  }
+  const start = ctx.flavor.start({ bin: ctx.bin, datadir: target.datadir, port: target.port, era: era.value });
   const port = setPort ? commandLine(commandArgv(setPort)) : '';
   const res = await exec.run(['sh', '-c', START, 'gprecover-start', target.datadir, port, ...commandArgv(start)], { timeoutMs: 660_000 });
-  if (res.code === ALREADY_RUNNING && res.stdout.startsWith('gprecover: a postgres runs in')) return { alreadyRunning: true };
+  if (res.code === ALREADY_RUNNING && /^gprecover: a postgres runs in /m.test(res.stdout)) return { alreadyRunning: true };
   const portExit = res.code === PORT_FAILED ? /^gprecover: port setting exit (\d+)$/m.exec(res.stdout) : null;
   if (portExit) throw commandFailure(exec.host, commandArgv(setPort!), { ...res, code: Number(portExit[1]), stdout: res.stdout.replace(portExit[0], '').trim() });
   if (res.code === LOG_DIR_FAILED) throw commandFailure(exec.host, ['mkdir', '-p', `${target.datadir}/log`], res);

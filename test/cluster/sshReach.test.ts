@@ -125,7 +125,7 @@ describe('SSH only where gprecoverseg needs it', () => {
         expect(r.code, r.stdout + r.stderr).toBe(0);
         // recovery_progress.file is written a second into the copies and removed once the writer hears it is
         // cancelled (its next heartbeat), which may come after the run's end: a run that copies in under a second
-        // writes none, and its removal is only waited for here.
+        // writes none, and its removal (the same command name) is waited for here.
         const deadline = Date.now() + 10_000;
         while (!commandLog.recorded().some((x) => x.host === 'cdw' && x.what === 'gprecover-progress') && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 100));

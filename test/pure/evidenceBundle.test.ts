@@ -57,6 +57,8 @@ describe('the evidence bundle of a full recovery in place', () => {
     }
     fs.mkdirSync(path.join(datadir, 'pg_wal'));
     for (let i = 1; i <= 34; i++) fs.writeFileSync(path.join(datadir, 'pg_wal', `${i.toString(16).toUpperCase().padStart(8, '0')}.history`), `${i}\n`);
+    // Review: a dangling link sorting first made the new script keep no timeline at all.
+    fs.symlinkSync(path.join(datadir, 'gone'), path.join(datadir, 'pg_wal', '00000000.history'));
     const [failed] = fakeSegments({ contents: 1, perHost: 1, down: [] }).filter((s) => s.role === 'm');
     const item: SegmentPlan = { content: failed.content, dbid: failed.dbid, type: 'full', failed, source: failed, target: { ...failed, datadir }, moved: false };
     const ctx = { cfg: { evidenceDirectory: root }, bin: '/nonexistent', host: () => new LocalExecutor('sdw1') } as unknown as ClusterContext;
