@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActivityContext, FLAVOR_TTL_MS } from '../../activities/context';
+import type { ClusterContext } from '../../cluster/context';
 import type { FlavorSummary } from '../../domain/flavor';
 
 const fake = vi.hoisted(() => ({
@@ -30,6 +31,17 @@ function clustersFile(gpHome = '/usr/local/greenplum-db'): string {
   return file;
 }
 
+/** A worker's contexts for the test's body, closed after it: its first context of 'prod', and a minute passing. */
+async function withContexts(file: string, body: (actx: ActivityContext, first: ClusterContext, aMinuteLater: () => void) => Promise<void>) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  const actx = new ActivityContext(file);
+  try {
+    await body(actx, await actx.cluster('prod'), () => vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1));
+  } finally {
+    await actx.close();
+  }
+}
+
 afterEach(() => {
   vi.useRealTimers();
   fake.summary = { name: 'gp7', title: 'Greenplum 7.1.0', differential: true };
@@ -42,32 +54,24 @@ describe('the worker\'s cluster contexts', () => {
   // coordinator sessions open, was kept until the worker stopped: one more every minute of work, and every host
   // logged in to again (60-100 ms a command in the benchmark's rounds a minute apart).
   it('keeps the context, and its connections, when the flavour detected again a minute later is the same', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const actx = new ActivityContext(clustersFile());
-    try {
-      const first = await actx.cluster('prod');
-      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+    await withContexts(clustersFile(), async (actx, first, aMinuteLater) => {
+      aMinuteLater();
       const again = await actx.cluster('prod');
       expect(fake.detections).toBe(2);
       expect(again).toBe(first);
       expect(actx.retiredCount).toBe(0);
       expect(await actx.cluster('prod')).toBe(first);
       expect(fake.detections).toBe(2);
-    } finally {
-      await actx.close();
-    }
+    });
   });
 
   it('detects the flavour once for calls that come together, and keeps the context through a detection that failed', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const actx = new ActivityContext(clustersFile());
-    try {
-      const first = await actx.cluster('prod');
-      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+    await withContexts(clustersFile(), async (actx, first, aMinuteLater) => {
+      aMinuteLater();
       const together = await Promise.all([actx.cluster('prod'), actx.cluster('prod'), actx.cluster('prod')]);
       expect(fake.detections).toBe(2);
       expect(together.every((c) => c === first)).toBe(true);
-      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+      aMinuteLater();
       fake.down = true;
       await expect(actx.cluster('prod')).rejects.toThrow(/coordinator down/);
       // Review: the context was kept among the retired, connections open, and the next call made another.
@@ -75,19 +79,14 @@ describe('the worker\'s cluster contexts', () => {
       fake.down = false;
       expect(await actx.cluster('prod')).toBe(first);
       expect(fake.detections).toBe(4);
-    } finally {
-      await actx.close();
-    }
+    });
   });
 
   it('makes a new context when the flavour changed (a cluster upgraded under the worker) or the configuration did', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
     const file = clustersFile();
-    const actx = new ActivityContext(file);
-    try {
-      const first = await actx.cluster('prod');
+    await withContexts(file, async (actx, first, aMinuteLater) => {
       fake.summary = { name: 'gp7', title: 'Greenplum 7.2.0', differential: true };
-      vi.setSystemTime(Date.now() + FLAVOR_TTL_MS + 1);
+      aMinuteLater();
       const upgraded = await actx.cluster('prod');
       expect(upgraded).not.toBe(first);
       expect(upgraded.summary.title).toBe('Greenplum 7.2.0');
@@ -98,8 +97,6 @@ describe('the worker\'s cluster contexts', () => {
       expect(edited).not.toBe(upgraded);
       expect(edited.bin).toMatch(/^\/opt\/greenplum-db/);
       expect(actx.retiredCount).toBe(2);
-    } finally {
-      await actx.close();
-    }
+    });
   });
 });
