@@ -3,10 +3,10 @@ import { InvalidRequestError } from '../../domain/failures';
 import type { Executor } from '../exec/executor';
 import type { DirProbe, DirProbeRequest } from '../../domain/probe';
 
-/** The pid postmaster.pid names, and whether a postgres of that pid runs in the directory. */
 /** A single-user postgres writes its pid negated (PostgreSQL's CreateLockFile); read positive, as pg_ctl reads it. */
 export const POSITIVE_PID = String.raw`[ "$pid" -lt 0 ] 2>/dev/null && pid=$((0 - pid))`;
 
+/** The pid postmaster.pid names, and whether a postgres of that pid runs in the directory. */
 const POSTMASTER = String.raw`
 if [ -f "$d/postmaster.pid" ]; then
   pid=$(head -1 "$d/postmaster.pid"); ${POSITIVE_PID}; echo "pid=$pid"
